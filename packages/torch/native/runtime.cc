@@ -1,0 +1,182 @@
+// Process-wide runtime: version, threads, seeding, generators, CUDA presence; and the module init.
+#include <ATen/Parallel.h>
+#include <ATen/core/Generator.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <torch/csrc/api/include/torch/version.h>
+
+#include "state.h"
+
+namespace selfsup {
+
+namespace {
+
+Napi::Value Version(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), TORCH_VERSION);
+}
+
+Napi::Value Config(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), at::show_config());
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int n = info[0].As<Napi::Number>().Int32Value();
+  if (n < 1) throwType(env, "setNumThreads: expected a positive integer, got " + std::to_string(n));
+  SELFSUP_GUARD(env, "setNumThreads", { at::set_num_threads(n); })
+  return env.Undefined();
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), at::get_num_threads());
+}
+
+Napi::Value CudaIsAvailable(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), at::globalContext().hasCUDA() && at::detail::getCUDAHooks().getNumGPUs() > 0);
+}
+
+Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) {
+  int n = at::globalContext().hasCUDA() ? at::detail::getCUDAHooks().getNumGPUs() : 0;
+  return Napi::Number::New(info.Env(), n);
+}
+
+Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto seed = static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value());
+  SELFSUP_GUARD(env, "manualSeed", {
+    {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_current_seed(seed);
+    }
+    if (at::globalContext().hasCUDA()) {
+      int n = at::detail::getCUDAHooks().getNumGPUs();
+      for (int i = 0; i < n; ++i) {
+        auto gen = at::globalContext().defaultGenerator(c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(i)));
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        gen.set_current_seed(seed);
+      }
+    }
+  })
+  return env.Undefined();
+}
+
+at::Generator& generatorAt(Napi::Env env, const Napi::Value& v) {
+  State& st = state(env);
+  int32_t id = v.IsNumber() ? v.As<Napi::Number>().Int32Value() : -1;
+  if (id < 0 || static_cast<size_t>(id) >= st.generators.size() || !st.generators[id]) {
+    throwType(env, "invalid or disposed Generator");
+  }
+  return *st.generators[id];
+}
+
+// newGenerator(device) -> id; a fresh generator of that device type (a clone of the default one).
+Napi::Value NewGenerator(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string dev = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "cpu";
+  State& st = state(env);
+  SELFSUP_GUARD(env, "Generator", {
+    c10::Device d(dev);
+    at::Generator g = d.is_cpu() ? at::detail::getDefaultCPUGenerator().clone()
+                                 : at::globalContext().defaultGenerator(d).clone();
+    g.set_current_seed(c10::detail::getNonDeterministicRandom());
+    st.generators.emplace_back(std::move(g));
+  })
+  return Napi::Number::New(env, static_cast<double>(st.generators.size() - 1));
+}
+
+// The default generator of a device as a generator id (for RNG-state save/restore).
+Napi::Value DefaultGenerator(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string dev = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "cpu";
+  State& st = state(env);
+  SELFSUP_GUARD(env, "defaultGenerator", {
+    c10::Device d(dev);
+    st.generators.emplace_back(d.is_cpu() ? at::detail::getDefaultCPUGenerator() : at::globalContext().defaultGenerator(d));
+  })
+  return Napi::Number::New(env, static_cast<double>(st.generators.size() - 1));
+}
+
+Napi::Value FreeGenerator(const Napi::CallbackInfo& info) {
+  State& st = state(info.Env());
+  int32_t id = info[0].As<Napi::Number>().Int32Value();
+  if (id >= 0 && static_cast<size_t>(id) < st.generators.size()) st.generators[id].reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value GeneratorManualSeed(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  at::Generator& g = generatorAt(env, info[0]);
+  std::lock_guard<std::mutex> lock(g.mutex());
+  g.set_current_seed(static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value()));
+  return env.Undefined();
+}
+
+Napi::Value GeneratorInitialSeed(const Napi::CallbackInfo& info) {
+  at::Generator& g = generatorAt(info.Env(), info[0]);
+  return Napi::Number::New(info.Env(), static_cast<double>(g.current_seed()));
+}
+
+// getState(id) -> uint8 tensor handle; setState(id, handle).
+Napi::Value GeneratorGetState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  at::Generator& g = generatorAt(env, info[0]);
+  at::Tensor s;
+  SELFSUP_GUARD(env, "Generator.getState", {
+    std::lock_guard<std::mutex> lock(g.mutex());
+    s = g.get_state();
+  })
+  return Napi::Number::New(env, newHandle(env, s));
+}
+
+Napi::Value GeneratorSetState(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  at::Generator& g = generatorAt(env, info[0]);
+  const at::Tensor& s = tensorAt(env, info[1], "Generator.setState");
+  SELFSUP_GUARD(env, "Generator.setState", {
+    std::lock_guard<std::mutex> lock(g.mutex());
+    g.set_state(s);
+  })
+  return env.Undefined();
+}
+
+Napi::Value SetDeterministic(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool on = info[0].As<Napi::Boolean>().Value();
+  SELFSUP_GUARD(env, "useDeterministicAlgorithms", {
+    at::globalContext().setDeterministicAlgorithms(on, /*warn_only=*/false);
+    at::globalContext().setDeterministicCuDNN(on);
+    at::globalContext().setBenchmarkCuDNN(false);
+  })
+  return env.Undefined();
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData<State>(new State());
+  initTensors(env, exports);
+  initDispatch(env, exports);
+  initAutograd(env, exports);
+  exports.Set("version", Napi::Function::New(env, Version, "version"));
+  exports.Set("config", Napi::Function::New(env, Config, "config"));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
+  exports.Set("cudaIsAvailable", Napi::Function::New(env, CudaIsAvailable, "cudaIsAvailable"));
+  exports.Set("cudaDeviceCount", Napi::Function::New(env, CudaDeviceCount, "cudaDeviceCount"));
+  exports.Set("manualSeed", Napi::Function::New(env, ManualSeed, "manualSeed"));
+  exports.Set("newGenerator", Napi::Function::New(env, NewGenerator, "newGenerator"));
+  exports.Set("defaultGenerator", Napi::Function::New(env, DefaultGenerator, "defaultGenerator"));
+  exports.Set("freeGenerator", Napi::Function::New(env, FreeGenerator, "freeGenerator"));
+  exports.Set("generatorManualSeed", Napi::Function::New(env, GeneratorManualSeed, "generatorManualSeed"));
+  exports.Set("generatorInitialSeed", Napi::Function::New(env, GeneratorInitialSeed, "generatorInitialSeed"));
+  exports.Set("generatorGetState", Napi::Function::New(env, GeneratorGetState, "generatorGetState"));
+  exports.Set("generatorSetState", Napi::Function::New(env, GeneratorSetState, "generatorSetState"));
+  exports.Set("setDeterministic", Napi::Function::New(env, SetDeterministic, "setDeterministic"));
+  return exports;
+}
+
+}  // namespace selfsup
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return selfsup::Init(env, exports); }
+
+NODE_API_MODULE(selfsup_torch, InitAddon)
