@@ -344,6 +344,7 @@ Napi::Value ResolveOp(const Napi::CallbackInfo& info) {
     auto ro = Napi::Object::New(env);
     ro.Set("isWrite", Napi::Boolean::New(env, op.returnIsWrite[i]));
     ro.Set("name", Napi::String::New(env, schema.returns()[i].name()));
+    ro.Set("type", Napi::String::New(env, schema.returns()[i].type()->str()));
     rets.Set(static_cast<uint32_t>(i), ro);
   }
   o.Set("returns", rets);

@@ -1,0 +1,34 @@
+/** Operator ids resolved once per schema name and cached: the hot path passes an integer. */
+import { native, type OpInfo } from './native.js';
+
+const ids = new Map<string, number>();
+const infos = new Map<string, OpInfo>();
+
+/** The schema info of `aten::name.overload` (throws if this libtorch lacks it). */
+export function opInfo(name: string, overload = ''): OpInfo {
+  const key = overload ? `${name}.${overload}` : name;
+  let info = infos.get(key);
+  if (!info) {
+    info = native.resolveOp(name, overload);
+    infos.set(key, info);
+    ids.set(key, info.id);
+  }
+  return info;
+}
+
+/** The integer id of `aten::name.overload`, resolved on first use. */
+export function opId(name: string, overload = ''): number {
+  const key = overload ? `${name}.${overload}` : name;
+  const id = ids.get(key);
+  return id === undefined ? opInfo(name, overload).id : id;
+}
+
+/** Whether this libtorch has the operator (some exist only in 2.x, some only in 1.13). */
+export function hasOp(name: string, overload = ''): boolean {
+  try {
+    opInfo(name, overload);
+    return true;
+  } catch {
+    return false;
+  }
+}

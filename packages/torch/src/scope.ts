@@ -1,0 +1,132 @@
+/**
+ * Deterministic memory management. Every tensor created inside `tidy(fn)` is disposed when `fn`
+ * returns, except the tensors it returns (handed to the enclosing scope) and those passed to
+ * `keep`. The garbage collector is only a safety net: Node-API finalizers never run inside a
+ * synchronous training loop (measured: 3.1 GiB RSS without disposal vs 199 MiB with it).
+ */
+import { native, type Handle } from './native.js';
+
+/** What scopes need of a tensor; implemented by Tensor. */
+export interface Tracked {
+  readonly isDisposed: boolean;
+  kept: boolean;
+  dispose(): void;
+}
+
+const stack: Tracked[][] = [];
+let gcSafetyNet = true;
+
+const registry = new FinalizationRegistry<Handle>((h) => native.free(h));
+
+/** Called by every new Tensor. */
+export function track(t: Tracked, h: Handle): void {
+  if (stack.length > 0) stack[stack.length - 1].push(t);
+  if (gcSafetyNet) registry.register(t, h, t);
+}
+
+export function untrackFinalizer(t: Tracked): void {
+  if (gcSafetyNet) registry.unregister(t);
+}
+
+/** Turn the GC finalizer safety net on or off (on by default; off saves ~0.3 µs per tensor). */
+export function setGcSafetyNet(on: boolean): void {
+  gcSafetyNet = on;
+}
+
+function collect(x: unknown, out: Set<Tracked>, depth = 0): void {
+  if (x === null || typeof x !== 'object' || depth > 8) return;
+  if ('dispose' in x && 'kept' in x && 'isDisposed' in x) {
+    out.add(x as Tracked);
+    return;
+  }
+  if (Array.isArray(x)) {
+    for (const e of x) collect(e, out, depth + 1);
+  } else if (x instanceof Map) {
+    for (const e of x.values()) collect(e, out, depth + 1);
+  } else if (Object.getPrototypeOf(x) === Object.prototype) {
+    for (const e of Object.values(x)) collect(e, out, depth + 1);
+  }
+}
+
+function endScope(scope: Tracked[], result: unknown): void {
+  const keepers = new Set<Tracked>();
+  collect(result, keepers);
+  for (const t of scope) {
+    if (!t.kept && !keepers.has(t)) t.dispose();
+  }
+  const parent = stack[stack.length - 1];
+  if (parent) for (const t of keepers) if (!t.kept && !t.isDisposed) parent.push(t);
+}
+
+/**
+ * Runs `fn` and disposes every tensor it created except those in its result (a tensor, or arrays
+ * and plain objects holding tensors) and kept ones. Synchronous by design: a Promise result throws.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope: Tracked[] = [];
+  stack.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    stack.pop();
+    endScope(scope, undefined);
+    throw e;
+  }
+  stack.pop();
+  if (result instanceof Promise) {
+    endScope(scope, undefined);
+    throw new TypeError('tidy(fn): fn returned a Promise; tidy is synchronous (use torch.scope() with using for async code)');
+  }
+  endScope(scope, result);
+  return result;
+}
+
+/** Marks tensors to survive every enclosing tidy scope; returns its argument. */
+export function keep<T>(x: T): T {
+  const s = new Set<Tracked>();
+  collect(x, s);
+  for (const t of s) t.kept = true;
+  return x;
+}
+
+/**
+ * A lexical scope for `using`: `using s = torch.scope(); …; return s.keep(t)`. Tensors created
+ * while it is the innermost scope are disposed when it is disposed, except kept ones.
+ */
+export class Scope implements Disposable {
+  private readonly tensors: Tracked[] = [];
+  private readonly kept = new Set<Tracked>();
+  private closed = false;
+
+  constructor() {
+    stack.push(this.tensors);
+  }
+
+  /** Keeps tensors past this scope: they move to the enclosing scope, if any. */
+  keep<T>(x: T): T {
+    collect(x, this.kept);
+    return x;
+  }
+
+  dispose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const i = stack.lastIndexOf(this.tensors);
+    if (i >= 0) stack.splice(i, 1);
+    endScope(this.tensors, [...this.kept]);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+export function scope(): Scope {
+  return new Scope();
+}
+
+/** Live tensors and bytes held by libtorch through this process's handles. */
+export function memory(): { liveTensors: number; peakTensors: number; liveBytes: number; storages: number } {
+  return native.memory();
+}
