@@ -76,7 +76,7 @@ function packValues(values: (number | boolean)[], dtype: DType): ArrayBufferView
 
 /**
  * `torch.tensor`: from nested arrays (dtype inferred as PyTorch does: booleans → bool, all
- * integers → int64, otherwise float32) or from a typed array (its own dtype; `shape` optional).
+ * integers → int64 unless `requiresGrad`, otherwise float32) or from a typed array (its own dtype; `shape` optional).
  */
 export function tensor(data: Nested | ArrayBufferView, opts: TensorOptions & { shape?: number[] } = {}): Tensor {
   let t: Tensor;
@@ -88,8 +88,9 @@ export function tensor(data: Nested | ArrayBufferView, opts: TensorOptions & { s
     const flat: (number | boolean)[] = [];
     flatten(data, shape, 0, flat, '');
     let inferred: DType = 'float32';
+    // JS cannot tell 1.0 from 1: a tensor that requires grad must be floating, so integers then infer float32.
     if (flat.length > 0 && flat.every((v) => typeof v === 'boolean')) inferred = 'bool';
-    else if (flat.length > 0 && flat.every((v) => typeof v === 'number' && Number.isInteger(v))) inferred = 'int64';
+    else if (!opts.requiresGrad && flat.length > 0 && flat.every((v) => typeof v === 'number' && Number.isInteger(v))) inferred = 'int64';
     const target = opts.dtype ? toDType(opts.dtype) : inferred;
     const packAs: DType = target === 'float16' || target === 'bfloat16' || target.startsWith('complex') ? 'float64' : target;
     t = wrap(native.fromBuffer(packValues(flat, packAs), dtypeCode(packAs), shape));
