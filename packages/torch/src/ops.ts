@@ -170,7 +170,7 @@ export function callByName(qualified: string, ...args: unknown[]): unknown {
   if (dot < 0) return callPacket(ns, args);
   const base = ns.slice(0, dot);
   const ov = ns.slice(dot + 1);
-  return callOverload(opInfo(base, ov), ns, args);
+  return callOverload(opInfo(base, ov === 'default' ? '' : ov), ns, args);
 }
 
 function namespaceProxy(ns: string): unknown {
