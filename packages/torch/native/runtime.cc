@@ -6,6 +6,12 @@
 
 #include "state.h"
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+#include <cstdlib>
+#include <cstring>
+
 namespace selfsup {
 
 namespace {
@@ -152,8 +158,27 @@ Napi::Value SetDeterministic(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+// glibc returns freed large blocks to the OS at once, so every training step page-faults its
+// activations back in: measured 4.0-5.3 ms vs 0.33 ms for a 3x3 conv on this VM, in Python and
+// here alike. Keep freed memory for reuse, like PyTorch's caching allocators do on GPU.
+// SELFSUP_MALLOC_TUNING=0 turns this off; MALLOC_*_ environment variables still win.
+static bool tuneMalloc() {
+#if defined(__GLIBC__)
+  const char* off = std::getenv("SELFSUP_MALLOC_TUNING");
+  if (off && std::strcmp(off, "0") == 0) return false;
+  bool ok = true;
+  if (!std::getenv("MALLOC_TRIM_THRESHOLD_")) ok &= mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1;
+  if (!std::getenv("MALLOC_TOP_PAD_")) ok &= mallopt(M_TOP_PAD, 64 << 20) == 1;
+  return ok;
+#else
+  return false;
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  static const bool mallocTuned = tuneMalloc();
   env.SetInstanceData<State>(new State());
+  exports.Set("mallocTuned", Napi::Boolean::New(env, mallocTuned));
   initTensors(env, exports);
   initDispatch(env, exports);
   initAutograd(env, exports);

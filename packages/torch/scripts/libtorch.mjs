@@ -11,12 +11,20 @@ function find() {
     const inc = path.join(env, 'include');
     const lib = path.join(env, 'lib');
     if (!fs.existsSync(path.join(inc, 'ATen', 'ATen.h')) || !fs.existsSync(lib)) {
-      throw new Error(`LIBTORCH=${env} has no include/ATen/ATen.h and lib/: point it at a libtorch directory (the official zip, or a pip install's torch/ directory)`);
+      throw new Error(
+        `LIBTORCH=${env} has no include/ATen/ATen.h and lib/: point it at a libtorch directory (the official zip, or a pip install's torch/ directory)`,
+      );
     }
-    return { inc: [inc, path.join(inc, 'torch', 'csrc', 'api', 'include')], lib, cmake: path.join(env, 'share', 'cmake', 'Torch', 'TorchConfig.cmake') };
+    return {
+      inc: [inc, path.join(inc, 'torch', 'csrc', 'api', 'include')],
+      lib,
+      cmake: path.join(env, 'share', 'cmake', 'Torch', 'TorchConfig.cmake'),
+    };
   }
   if (fs.existsSync('/usr/include/ATen/ATen.h')) {
-    const multi = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib'].find((d) => fs.existsSync(path.join(d, 'libtorch_cpu.so')));
+    const multi = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib'].find((d) =>
+      fs.existsSync(path.join(d, 'libtorch_cpu.so')),
+    );
     if (multi) {
       return {
         inc: ['/usr/include', '/usr/include/torch/csrc/api/include'],
@@ -25,7 +33,9 @@ function find() {
       };
     }
   }
-  throw new Error('libtorch not found: run `apt-get install libtorch-dev` (Debian 12 / Ubuntu) or set LIBTORCH to a libtorch directory');
+  throw new Error(
+    'libtorch not found: run `apt-get install libtorch-dev` (Debian 12 / Ubuntu) or set LIBTORCH to a libtorch directory',
+  );
 }
 
 function abiFlag(t) {

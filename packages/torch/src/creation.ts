@@ -3,7 +3,7 @@ import { type DType, dtypeCode, dtypeOfTypedArray, toDType } from './dtype.js';
 import { native } from './native.js';
 import { opId } from './opcache.js';
 import type { Generator } from './random.js';
-import { type Device, type Scalar, Tensor, wrap } from './tensor.js';
+import { type Device, type Scalar, type Tensor, wrap } from './tensor.js';
 
 export interface TensorOptions {
   dtype?: DType;
@@ -90,7 +90,8 @@ export function tensor(data: Nested | ArrayBufferView, opts: TensorOptions & { s
     let inferred: DType = 'float32';
     // JS cannot tell 1.0 from 1: a tensor that requires grad must be floating, so integers then infer float32.
     if (flat.length > 0 && flat.every((v) => typeof v === 'boolean')) inferred = 'bool';
-    else if (!opts.requiresGrad && flat.length > 0 && flat.every((v) => typeof v === 'number' && Number.isInteger(v))) inferred = 'int64';
+    else if (!opts.requiresGrad && flat.length > 0 && flat.every((v) => typeof v === 'number' && Number.isInteger(v)))
+      inferred = 'int64';
     const target = opts.dtype ? toDType(opts.dtype) : inferred;
     const packAs: DType = target === 'float16' || target === 'bfloat16' || target.startsWith('complex') ? 'float64' : target;
     t = wrap(native.fromBuffer(packValues(flat, packAs), dtypeCode(packAs), shape));
@@ -182,7 +183,14 @@ export function randint(low: number, high: number, shape: number[], opts: Random
 export function randperm(n: number, opts: RandomOptions = {}): Tensor {
   return finish(
     wrap(
-      native.call(opId('randperm', 'generator'), n, opts.generator?.id ?? null, dt(opts) ?? dtypeCode('int64'), undefined, opts.device),
+      native.call(
+        opId('randperm', 'generator'),
+        n,
+        opts.generator?.id ?? null,
+        dt(opts) ?? dtypeCode('int64'),
+        undefined,
+        opts.device,
+      ),
     ),
     opts,
   );

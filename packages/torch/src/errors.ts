@@ -10,7 +10,9 @@ export interface TorchError extends Error {
 }
 
 export function isTorchError(e: unknown): e is TorchError {
-  return e instanceof Error && typeof (e as Partial<TorchError>).op === 'string' && typeof (e as Partial<TorchError>).kind === 'string';
+  return (
+    e instanceof Error && typeof (e as Partial<TorchError>).op === 'string' && typeof (e as Partial<TorchError>).kind === 'string'
+  );
 }
 
 export const TorchError = {

@@ -41,9 +41,13 @@ export interface Conv2dOptions {
 /** 2-D convolution; input `(N, C_in, H, W)`, weight `(C_out, C_in/groups, kH, kW)`. */
 export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, o: Conv2dOptions = {}): Tensor {
   if (typeof o.padding === 'string') {
-    return wrap(call('conv2d', 'padding', input.handle, weight.handle, h(bias), o.stride ?? 1, o.padding, o.dilation ?? 1, o.groups ?? 1));
+    return wrap(
+      call('conv2d', 'padding', input.handle, weight.handle, h(bias), o.stride ?? 1, o.padding, o.dilation ?? 1, o.groups ?? 1),
+    );
   }
-  return wrap(call('conv2d', '', input.handle, weight.handle, h(bias), o.stride ?? 1, o.padding ?? 0, o.dilation ?? 1, o.groups ?? 1));
+  return wrap(
+    call('conv2d', '', input.handle, weight.handle, h(bias), o.stride ?? 1, o.padding ?? 0, o.dilation ?? 1, o.groups ?? 1),
+  );
 }
 
 /** Transposed 2-D convolution; weight `(C_in, C_out/groups, kH, kW)`. */
@@ -189,7 +193,13 @@ export type InterpolateMode = 'nearest' | 'bilinear' | 'bicubic';
 /** Resizes `(N, C, H, W)` to `size` or by `scaleFactor`, as `F.interpolate`. */
 export function interpolate(
   x: Tensor,
-  o: { size?: Pair; scaleFactor?: number | [number, number]; mode?: InterpolateMode; alignCorners?: boolean; antialias?: boolean },
+  o: {
+    size?: Pair;
+    scaleFactor?: number | [number, number];
+    mode?: InterpolateMode;
+    alignCorners?: boolean;
+    antialias?: boolean;
+  },
 ): Tensor {
   const mode = o.mode ?? 'nearest';
   const size = o.size === undefined ? null : typeof o.size === 'number' ? [o.size, o.size] : o.size;
@@ -226,7 +236,14 @@ export function pad(x: Tensor, padding: number[], o: { mode?: PadMode; value?: n
       if (left > 0) parts.push(cur.narrow(dim, size - left, left));
       parts.push(cur);
       if (right > 0) parts.push(cur.narrow(dim, 0, right));
-      const next = wrap(call('cat', '', parts.map((p) => p.handle), dim));
+      const next = wrap(
+        call(
+          'cat',
+          '',
+          parts.map((p) => p.handle),
+          dim,
+        ),
+      );
       for (const p of parts) if (p !== cur) p.dispose();
       if (cur !== x) cur.dispose();
       cur = next;
@@ -289,7 +306,11 @@ export function crossEntropy(
   );
 }
 
-export function nllLoss(input: Tensor, target: Tensor, o: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction } = {}): Tensor {
+export function nllLoss(
+  input: Tensor,
+  target: Tensor,
+  o: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction } = {},
+): Tensor {
   return wrap(call('nll_loss_nd', '', input.handle, target.handle, h(o.weight), reduction(o.reduction), o.ignoreIndex ?? -100));
 }
 
@@ -312,7 +333,15 @@ export function binaryCrossEntropyWithLogits(
   o: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {},
 ): Tensor {
   return wrap(
-    call('binary_cross_entropy_with_logits', '', input.handle, target.handle, h(o.weight), h(o.posWeight), reduction(o.reduction)),
+    call(
+      'binary_cross_entropy_with_logits',
+      '',
+      input.handle,
+      target.handle,
+      h(o.weight),
+      h(o.posWeight),
+      reduction(o.reduction),
+    ),
   );
 }
 
@@ -351,7 +380,9 @@ export function scaledDotProductAttention(
 ): Tensor {
   const dropoutP = o.dropoutP ?? 0;
   if (o.scale === undefined && hasOp('scaled_dot_product_attention')) {
-    return wrap(call('scaled_dot_product_attention', '', q.handle, k.handle, v.handle, h(o.attnMask), dropoutP, o.isCausal ?? false));
+    return wrap(
+      call('scaled_dot_product_attention', '', q.handle, k.handle, v.handle, h(o.attnMask), dropoutP, o.isCausal ?? false),
+    );
   }
   // libtorch 1.13 (or a custom scale): the composite formula.
   return tidy(() => {

@@ -4,17 +4,29 @@
  */
 import { native } from './native.js';
 import { opId } from './opcache.js';
-import { type DType } from './dtype.js';
+import type { DType } from './dtype.js';
 import { type Scalar, type Tensor, type TensorOrScalar, wrap } from './tensor.js';
 
 /** Concatenates along an existing dim. */
 export function cat(tensors: Tensor[], dim = 0): Tensor {
-  return wrap(native.call(opId('cat'), tensors.map((t) => t.handle), dim));
+  return wrap(
+    native.call(
+      opId('cat'),
+      tensors.map((t) => t.handle),
+      dim,
+    ),
+  );
 }
 
 /** Stacks along a new dim. */
 export function stack(tensors: Tensor[], dim = 0): Tensor {
-  return wrap(native.call(opId('stack'), tensors.map((t) => t.handle), dim));
+  return wrap(
+    native.call(
+      opId('stack'),
+      tensors.map((t) => t.handle),
+      dim,
+    ),
+  );
 }
 
 /** Elementwise `condition ? x : y` with broadcasting; x or y may be scalars. */
@@ -28,7 +40,13 @@ export function where(condition: Tensor, x: TensorOrScalar, y: TensorOrScalar): 
 
 /** Einstein summation, `einsum('nc,mc->nm', a, b)`. */
 export function einsum(equation: string, ...operands: Tensor[]): Tensor {
-  return wrap(native.call(opId('einsum'), equation, operands.map((t) => t.handle)));
+  return wrap(
+    native.call(
+      opId('einsum'),
+      equation,
+      operands.map((t) => t.handle),
+    ),
+  );
 }
 
 export const matmul = (a: Tensor, b: Tensor): Tensor => a.matmul(b);
@@ -52,7 +70,8 @@ export const relu = (x: Tensor): Tensor => x.relu();
 export const clamp = (x: Tensor, o: { min?: TensorOrScalar | null; max?: TensorOrScalar | null }): Tensor => x.clamp(o);
 export const maximum = (a: Tensor, b: Tensor): Tensor => a.maximum(b);
 export const minimum = (a: Tensor, b: Tensor): Tensor => a.minimum(b);
-export const sum = (x: Tensor, dim?: number | number[] | null, o: { keepdim?: boolean; dtype?: DType } = {}): Tensor => x.sum(dim, o);
+export const sum = (x: Tensor, dim?: number | number[] | null, o: { keepdim?: boolean; dtype?: DType } = {}): Tensor =>
+  x.sum(dim, o);
 export const mean = (x: Tensor, dim?: number | number[] | null, o: { keepdim?: boolean; dtype?: DType } = {}): Tensor =>
   x.mean(dim, o);
 export const std = (x: Tensor, dim?: number | number[] | null, o: { correction?: number; keepdim?: boolean } = {}): Tensor =>
@@ -62,7 +81,8 @@ export const variance = (x: Tensor, dim?: number | number[] | null, o: { correct
 export const logsumexp = (x: Tensor, dim: number | number[], o: { keepdim?: boolean } = {}): Tensor => x.logsumexp(dim, o);
 export const argmax = (x: Tensor, dim?: number, o: { keepdim?: boolean } = {}): Tensor => x.argmax(dim, o);
 export const argmin = (x: Tensor, dim?: number, o: { keepdim?: boolean } = {}): Tensor => x.argmin(dim, o);
-export const norm = (x: Tensor, p = 2, dim?: number | number[] | null, o: { keepdim?: boolean } = {}): Tensor => x.norm(p, dim, o);
+export const norm = (x: Tensor, p = 2, dim?: number | number[] | null, o: { keepdim?: boolean } = {}): Tensor =>
+  x.norm(p, dim, o);
 export const topk = (x: Tensor, k: number, o: { dim?: number; largest?: boolean; sorted?: boolean } = {}) => x.topk(k, o);
 export const sort = (x: Tensor, o: { dim?: number; descending?: boolean; stable?: boolean } = {}) => x.sort(o);
 export const flatten = (x: Tensor, startDim = 0, endDim = -1): Tensor => x.flatten(startDim, endDim);

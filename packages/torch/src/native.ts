@@ -28,6 +28,8 @@ export interface OpInfo {
 export type NativeValue = Handle | number | boolean | string | null | undefined | NativeValue[];
 
 export interface Native {
+  /** Whether the addon tuned glibc malloc to keep freed memory (see native/runtime.cc). */
+  readonly mallocTuned: boolean;
   version(): string;
   config(): string;
   fromBuffer(data: ArrayBufferView | ArrayBuffer, dtype: number, shape: number[]): Handle;
@@ -55,7 +57,13 @@ export interface Native {
   grad(h: Handle): Handle | null;
   setGrad(h: Handle, g: Handle | null): void;
   retainGrad(h: Handle): void;
-  backward(ts: Handle[], grads: (Handle | null)[], retainGraph: boolean | undefined, createGraph: boolean, inputs?: Handle[]): void;
+  backward(
+    ts: Handle[],
+    grads: (Handle | null)[],
+    retainGraph: boolean | undefined,
+    createGraph: boolean,
+    inputs?: Handle[],
+  ): void;
   autogradGrad(
     outputs: Handle[],
     inputs: Handle[],

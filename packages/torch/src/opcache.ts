@@ -1,7 +1,8 @@
 /** Operator ids resolved once per schema name and cached: the hot path passes an integer. */
 import { native, type OpInfo } from './native.js';
 
-const ids = new Map<string, number>();
+// Two-level map: the hot path looks up (name, overload) without building a key string.
+const ids = new Map<string, Map<string, number>>();
 const infos = new Map<string, OpInfo>();
 
 /** The schema info of `aten::name.overload` (throws if this libtorch lacks it). */
@@ -11,15 +12,16 @@ export function opInfo(name: string, overload = ''): OpInfo {
   if (!info) {
     info = native.resolveOp(name, overload);
     infos.set(key, info);
-    ids.set(key, info.id);
+    let m = ids.get(name);
+    if (!m) ids.set(name, (m = new Map()));
+    m.set(overload, info.id);
   }
   return info;
 }
 
 /** The integer id of `aten::name.overload`, resolved on first use. */
 export function opId(name: string, overload = ''): number {
-  const key = overload ? `${name}.${overload}` : name;
-  const id = ids.get(key);
+  const id = ids.get(name)?.get(overload);
   return id === undefined ? opInfo(name, overload).id : id;
 }
 

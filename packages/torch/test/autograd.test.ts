@@ -18,7 +18,7 @@ test('backward accumulates d/dx into .grad (hand-derived: d(sum x²·3)/dx = 6x)
   });
 });
 
-test('backward through a freed graph fails with libtorch\'s message, retainGraph keeps it', () => {
+test("backward through a freed graph fails with libtorch's message, retainGraph keeps it", () => {
   torch.tidy(() => {
     const x = torch.tensor([1.0, 2.0], { requiresGrad: true });
     const y = x.exp().sum();
@@ -62,7 +62,13 @@ test('noGrad, enableGrad, inferenceMode and detach', () => {
     assert.equal(c.requiresGrad, false);
     assert.equal(c.isInference(), true);
     assert.equal(x.mul(2).detach().requiresGrad, false);
-    assert.throws(() => torch.noGrad(() => { throw new Error('inner'); }), /inner/);
+    assert.throws(
+      () =>
+        torch.noGrad(() => {
+          throw new Error('inner');
+        }),
+      /inner/,
+    );
     assert.equal(torch.isGradEnabled(), true, 'grad mode restored after a throw');
   });
 });

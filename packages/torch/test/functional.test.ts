@@ -71,7 +71,10 @@ test('functional ops match PyTorch on the same inputs', () => {
     c(F.convTranspose2d(x, w.transpose(0, 1), null, { stride: 2, padding: 1, outputPadding: 1 }), 'convT');
     const rm = torch.zeros([3], d);
     const rv = torch.ones([3], d);
-    c(F.batchNorm(x, rm, rv, { weight: lw.index(0, '0:3').abs().add(0.5), bias: lb, training: true, momentum: 0.1, eps: 1e-5 }), 'bn');
+    c(
+      F.batchNorm(x, rm, rv, { weight: lw.index(0, '0:3').abs().add(0.5), bias: lb, training: true, momentum: 0.1, eps: 1e-5 }),
+      'bn',
+    );
     c(rm, 'rm');
     c(rv, 'rv');
     c(F.batchNorm(x, torch.zeros([3], d).add(0.1), torch.ones([3], d).mul(2), { training: false }), 'bn_eval');
@@ -171,9 +174,17 @@ test('finite-difference gradients of every functional op', () => {
       ['cosineSimilarity', (a, c) => F.cosineSimilarity(a, c), [l, r([3, 4])]],
       ['normalize', (a) => F.normalize(a, { dim: 1 }), [l]],
       ['embedding', (m) => F.embedding(tgt, m), [r([4, 3])]],
-      ['scaledDotProductAttention', (q, k, v) => F.scaledDotProductAttention(q, k, v), [r([2, 3, 4]), r([2, 5, 4]), r([2, 5, 4])]],
+      [
+        'scaledDotProductAttention',
+        (q, k, v) => F.scaledDotProductAttention(q, k, v),
+        [r([2, 3, 4]), r([2, 5, 4]), r([2, 5, 4])],
+      ],
       ['matmul+pow+exp+log', (a) => a.matmul(a.t()).pow(2).add(1).log().exp(), [l]],
-      ['reductions', (a) => torch.stack([a.sum(), a.mean(), a.std(), a.norm(), a.logsumexp(1).sum(), a.max(1).values.sum()]), [l]],
+      [
+        'reductions',
+        (a) => torch.stack([a.sum(), a.mean(), a.std(), a.norm(), a.logsumexp(1).sum(), a.max(1).values.sum()]),
+        [l],
+      ],
     ];
     for (const [name, f, inputs] of cases) gradCheck(f, inputs, { what: name, tol: 1e-5 });
   });

@@ -56,7 +56,11 @@ function shapeOf(x: unknown): number[] {
 export function assertClose(actual: torch.Tensor | Nested, expected: Nested | torch.Tensor, tol = 1e-5, what = 'value'): void {
   const a = actual instanceof torch.Tensor ? actual.toList() : actual;
   const e = expected instanceof torch.Tensor ? expected.toList() : expected;
-  assert.deepEqual(shapeOf(a), shapeOf(e), `${what}: shape ${JSON.stringify(shapeOf(a))} vs expected ${JSON.stringify(shapeOf(e))}`);
+  assert.deepEqual(
+    shapeOf(a),
+    shapeOf(e),
+    `${what}: shape ${JSON.stringify(shapeOf(a))} vs expected ${JSON.stringify(shapeOf(e))}`,
+  );
   const fa = flat(a);
   const fe = flat(e);
   for (let i = 0; i < fa.length; i++) {
@@ -74,14 +78,24 @@ export function assertClose(actual: torch.Tensor | Nested, expected: Nested | to
  * Checks autograd's gradient of `f` (tensor inputs → tensor) against central finite differences
  * in float64, through the scalar sum(f(x) · w) with fixed random weights w.
  */
-export function gradCheck(f: (...xs: torch.Tensor[]) => torch.Tensor, inputs: torch.Tensor[], opts: { eps?: number; tol?: number; what?: string } = {}): void {
+export function gradCheck(
+  f: (...xs: torch.Tensor[]) => torch.Tensor,
+  inputs: torch.Tensor[],
+  opts: { eps?: number; tol?: number; what?: string } = {},
+): void {
   const eps = opts.eps ?? 1e-6;
   const tol = opts.tol ?? 1e-5;
   torch.tidy(() => {
     const xs = inputs.map((x) => x.double().detach().requiresGrad_(true));
     const out0 = f(...xs);
     const w = torch.randnLike(out0.detach());
-    const scalar = (ys: torch.Tensor[]) => torch.noGrad(() => f(...ys).mul(w).sum().item());
+    const scalar = (ys: torch.Tensor[]) =>
+      torch.noGrad(() =>
+        f(...ys)
+          .mul(w)
+          .sum()
+          .item(),
+      );
     out0.mul(w).sum().backward();
     xs.forEach((x, k) => {
       if (!x.isFloatingPoint()) return;
@@ -102,7 +116,9 @@ export function gradCheck(f: (...xs: torch.Tensor[]) => torch.Tensor, inputs: to
       for (let i = 0; i < n; i++) {
         const err = Math.abs(analytic[i] - numeric[i]);
         if (!(err <= tol * (1 + Math.abs(numeric[i])))) {
-          assert.fail(`${opts.what ?? 'gradCheck'}: input ${k} element ${i}: autograd ${analytic[i]}, finite difference ${numeric[i]}`);
+          assert.fail(
+            `${opts.what ?? 'gradCheck'}: input ${k} element ${i}: autograd ${analytic[i]}, finite difference ${numeric[i]}`,
+          );
         }
       }
     });
@@ -116,6 +132,7 @@ export function pseudo(shape: number[], seed = 1): number[] | number[][] | numbe
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return Math.round(((s / 4294967296) * 2 - 1) * 1e4) / 1e4;
   };
-  const build = (level: number): unknown => (level === shape.length ? next() : Array.from({ length: shape[level] }, () => build(level + 1)));
+  const build = (level: number): unknown =>
+    level === shape.length ? next() : Array.from({ length: shape[level] }, () => build(level + 1));
   return build(0) as number[];
 }

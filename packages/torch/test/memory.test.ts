@@ -27,10 +27,14 @@ test('tidy frees everything but its result; keep survives; results move to the p
 
 test('tidy disposes its tensors when fn throws, and refuses Promises', () => {
   const before = torch.memory().liveTensors;
-  assert.throws(() => torch.tidy(() => {
-    torch.ones([3]);
-    throw new Error('boom');
-  }), /boom/);
+  assert.throws(
+    () =>
+      torch.tidy(() => {
+        torch.ones([3]);
+        throw new Error('boom');
+      }),
+    /boom/,
+  );
   assert.equal(torch.memory().liveTensors, before);
   assert.throws(() => torch.tidy(() => Promise.resolve(1)), /synchronous/);
 });

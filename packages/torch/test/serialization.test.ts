@@ -38,7 +38,10 @@ OUT = {'sums': sums, 'shapes': {k: list(v.shape) for k, v in sd.items()},
       assertClose(v.double().sum(), ref.sums[k], 1e-9, k);
     }
     assert.equal(sd['bn1.num_batches_tracked'].dtype, 'int64');
-    const o = torch.load(opt) as { state: Record<string, { exp_avg: torch.Tensor; step: torch.Tensor | number }>; param_groups: { lr: number; params: number[] }[] };
+    const o = torch.load(opt) as {
+      state: Record<string, { exp_avg: torch.Tensor; step: torch.Tensor | number }>;
+      param_groups: { lr: number; params: number[] }[];
+    };
     assert.equal(o.param_groups[0].lr, 0.01);
     assert.deepEqual(o.param_groups[0].params.slice(0, 3), [0, 1, 2]);
     let s = 0;
@@ -52,15 +55,39 @@ OUT = {'sums': sums, 'shapes': {k: list(v.shape) for k, v in sd.items()},
 test('Python torch.load reads selfsup files and loads them into torchvision with strict=True', () => {
   const src = join(dir, 'py_resnet_src.pth');
   const ours = join(dir, 'ours.pth');
-  py(`import torchvision
+  py(
+    `import torchvision
 torch.manual_seed(1)
 torch.save(torchvision.models.resnet18(num_classes=10).state_dict(), D['src'])
-OUT = 0`, { src });
+OUT = 0`,
+    { src },
+  );
   torch.tidy(() => {
     const sd = torch.load(src) as Record<string, torch.Tensor>;
-    const t = torch.tensor([[1.5, -2], [3, 4]], { dtype: 'float64' }).t(); // non-contiguous on purpose
+    const t = torch
+      .tensor(
+        [
+          [1.5, -2],
+          [3, 4],
+        ],
+        { dtype: 'float64' },
+      )
+      .t(); // non-contiguous on purpose
     torch.save(
-      { model: sd, epoch: 3, lr: 0.1, name: 'resnet18', ok: true, none: null, tags: ['a', 'b'], one: [t], big: 2 ** 40, i8: torch.tensor([1, -2], { dtype: 'int8' }), b: torch.tensor([true, false]), h: torch.tensor([0.5, 2], { dtype: 'float16' }) },
+      {
+        model: sd,
+        epoch: 3,
+        lr: 0.1,
+        name: 'resnet18',
+        ok: true,
+        none: null,
+        tags: ['a', 'b'],
+        one: [t],
+        big: 2 ** 40,
+        i8: torch.tensor([1, -2], { dtype: 'int8' }),
+        b: torch.tensor([true, false]),
+        h: torch.tensor([0.5, 2], { dtype: 'float16' }),
+      },
       ours,
     );
   });
@@ -82,7 +109,10 @@ OUT = {'missing': len(r.missing_keys), 'unexpected': len(r.unexpected_keys), 'eq
     [out.epoch, out.lr, out.name, out.ok, out.none, out.tags, out.big],
     [3, 0.1, 'resnet18', true, null, ['a', 'b'], 2 ** 40],
   );
-  assert.deepEqual(out.one, [[1.5, 3], [-2, 4]]);
+  assert.deepEqual(out.one, [
+    [1.5, 3],
+    [-2, 4],
+  ]);
   assert.deepEqual(out.i8, [1, -2]);
   assert.equal(out.i8dtype, 'torch.int8');
   assert.deepEqual(out.b, [true, false]);
@@ -91,7 +121,10 @@ OUT = {'missing': len(r.missing_keys), 'unexpected': len(r.unexpected_keys), 'eq
   // And back again: what we wrote reads back identically here.
   torch.tidy(() => {
     const back = torch.load(ours) as { one: torch.Tensor[]; tags: string[] };
-    assert.deepEqual(back.one[0].toList(), [[1.5, 3], [-2, 4]]);
+    assert.deepEqual(back.one[0].toList(), [
+      [1.5, 3],
+      [-2, 4],
+    ]);
     assert.deepEqual(back.tags, ['a', 'b']);
   });
 });
@@ -99,9 +132,16 @@ OUT = {'missing': len(r.missing_keys), 'unexpected': len(r.unexpected_keys), 'eq
 test('safetensors: selfsup writes what a hand-written Python parser reads, and reads Python-made files', () => {
   const ours = join(dir, 'ours.safetensors');
   torch.tidy(() => {
-    torch.save({ enc: { w: torch.arange(6, undefined, 1, { dtype: 'float32' }).view(2, 3), b: torch.tensor([1, 2], { dtype: 'int64' }) }, h: torch.tensor([1.5], { dtype: 'bfloat16' }) }, ours, {
-      metadata: { format: 'pt' },
-    });
+    torch.save(
+      {
+        enc: { w: torch.arange(6, undefined, 1, { dtype: 'float32' }).view(2, 3), b: torch.tensor([1, 2], { dtype: 'int64' }) },
+        h: torch.tensor([1.5], { dtype: 'bfloat16' }),
+      },
+      ours,
+      {
+        metadata: { format: 'pt' },
+      },
+    );
   });
   const raw = readFileSync(ours);
   const n = Number(raw.readBigUInt64LE(0));
@@ -122,13 +162,19 @@ hj = json.dumps(hdr).encode(); hj += b' ' * ((8 - len(hj) % 8) % 8)
 open(D['q'], 'wb').write(struct.pack('<Q', len(hj)) + hj + blob)`,
     { p: ours, q: join(dir, 'py.safetensors') },
   );
-  assert.deepEqual(parsed.w, [[0, 1, 2], [3, 4, 5]]);
+  assert.deepEqual(parsed.w, [
+    [0, 1, 2],
+    [3, 4, 5],
+  ]);
   assert.deepEqual(parsed.b, [1, 2]);
   assert.deepEqual(parsed.h, [1.5]);
   assert.deepEqual(parsed.meta, { format: 'pt' });
   torch.tidy(() => {
     const t = torch.load(join(dir, 'py.safetensors')) as Record<string, torch.Tensor>;
-    assert.deepEqual(t.x.toList(), [[1, 2], [3, 4]]);
+    assert.deepEqual(t.x.toList(), [
+      [1, 2],
+      [3, 4],
+    ]);
     assert.equal(t.x.dtype, 'float64');
     assert.equal(t.y.dtype, 'int32');
     assert.deepEqual(torch.safetensors.loadFile(ours).metadata, { format: 'pt' });
@@ -141,7 +187,10 @@ test('corrupt, truncated and hostile files fail with an error naming the file', 
   const bytes = readFileSync(good);
   const trunc = join(dir, 'trunc.pth');
   writeFileSync(trunc, bytes.subarray(0, bytes.length - 40));
-  assert.throws(() => torch.load(trunc), (e: Error) => e.message.includes(trunc));
+  assert.throws(
+    () => torch.load(trunc),
+    (e: Error) => e.message.includes(trunc),
+  );
   const garbage = join(dir, 'garbage.pth');
   writeFileSync(garbage, 'not a checkpoint');
   assert.throws(() => torch.load(garbage), /garbage\.pth: not a PyTorch \.pth file/);
@@ -157,9 +206,12 @@ test('corrupt, truncated and hostile files fail with an error naming the file', 
   assert.throws(() => torch.load(st2), /outside the 8-byte data section/);
   // A pickle naming a global outside the allow-list is refused (never executed).
   const evil = join(dir, 'evil.pth');
-  py(`import argparse
+  py(
+    `import argparse
 torch.save({'args': argparse.Namespace(lr=0.1), 'w': torch.ones(2)}, D['p'])
-OUT = 0`, { p: evil });
+OUT = 0`,
+    { p: evil },
+  );
   assert.throws(() => torch.load(evil), /refusing to load global 'argparse\.Namespace'/);
   torch.tidy(() => {
     const stub = torch.load(evil, { unknownGlobals: 'stub' }) as { args: { global: string; state: unknown }; w: torch.Tensor };

@@ -5,18 +5,30 @@ import { assertClose, pseudo, py } from './helpers.js';
 
 test('creation: dtype inference, shapes and values', () => {
   torch.tidy(() => {
-    const i = torch.tensor([[1, 2, 3], [4, 5, 6]]);
+    const i = torch.tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     assert.equal(i.dtype, 'int64');
     assert.deepEqual(i.shape, [2, 3]);
-    assert.deepEqual(i.toList(), [[1, 2, 3], [4, 5, 6]]);
+    assert.deepEqual(i.toList(), [
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     assert.equal(torch.tensor([1.5, 2]).dtype, 'float32');
     assert.equal(torch.tensor([true, false]).dtype, 'bool');
     assert.deepEqual(torch.tensor([true, false]).toList(), [true, false]);
     assert.equal(torch.tensor(new Float64Array([1, 2])).dtype, 'float64');
-    assert.deepEqual(torch.tensor(new Int32Array([1, 2, 3, 4]), { shape: [2, 2] }).toList(), [[1, 2], [3, 4]]);
+    assert.deepEqual(torch.tensor(new Int32Array([1, 2, 3, 4]), { shape: [2, 2] }).toList(), [
+      [1, 2],
+      [3, 4],
+    ]);
     assert.equal(torch.tensor(3.5).item(), 3.5);
     assert.deepEqual(torch.tensor([]).shape, [0]);
-    assert.deepEqual(torch.zeros([2, 3]).toList(), [[0, 0, 0], [0, 0, 0]]);
+    assert.deepEqual(torch.zeros([2, 3]).toList(), [
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
     assert.deepEqual(torch.ones([2], { dtype: 'int32' }).toList(), [1, 1]);
     assert.equal(torch.ones([2], { dtype: 'int32' }).dtype, 'int32');
     assert.deepEqual(torch.full([2], 7).toList(), [7, 7]);
@@ -24,7 +36,10 @@ test('creation: dtype inference, shapes and values', () => {
     assert.equal(torch.arange(5).dtype, 'int64');
     assertClose(torch.arange(0, 1, 0.25), [0, 0.25, 0.5, 0.75]);
     assertClose(torch.linspace(0, 1, 5), [0, 0.25, 0.5, 0.75, 1]);
-    assert.deepEqual(torch.eye(2, 3).toList(), [[1, 0, 0], [0, 1, 0]]);
+    assert.deepEqual(torch.eye(2, 3).toList(), [
+      [1, 0, 0],
+      [0, 1, 0],
+    ]);
     assert.deepEqual(torch.zerosLike(i).shape, [2, 3]);
     assert.equal(torch.onesLike(i, { dtype: 'float64' }).dtype, 'float64');
     assert.equal(torch.tensor([1, 2], { dtype: 'float16' }).dtype, 'float16');
@@ -62,18 +77,55 @@ test('views and shape ops match their definitions', () => {
     assert.deepEqual(x.flatten(1).shape, [2, 12]);
     assert.deepEqual(x.narrow(2, 1, 2).toList(), x.index(':', ':', '1:3').toList());
     assert.deepEqual(x.select(1, 2).toList(), x.index(':', 2).toList());
-    assert.deepEqual(torch.tensor([1, 2]).expand(3, 2).toList(), [[1, 2], [1, 2], [1, 2]]);
-    assert.deepEqual(x.split(2, 2).map((t) => t.shape), [[2, 3, 2], [2, 3, 2]]);
-    assert.deepEqual(x.split([1, 3], 2).map((t) => t.shape), [[2, 3, 1], [2, 3, 3]]);
-    assert.deepEqual(x.chunk(3, 1).map((t) => t.shape), [[2, 1, 4], [2, 1, 4], [2, 1, 4]]);
+    assert.deepEqual(torch.tensor([1, 2]).expand(3, 2).toList(), [
+      [1, 2],
+      [1, 2],
+      [1, 2],
+    ]);
+    assert.deepEqual(
+      x.split(2, 2).map((t) => t.shape),
+      [
+        [2, 3, 2],
+        [2, 3, 2],
+      ],
+    );
+    assert.deepEqual(
+      x.split([1, 3], 2).map((t) => t.shape),
+      [
+        [2, 3, 1],
+        [2, 3, 3],
+      ],
+    );
+    assert.deepEqual(
+      x.chunk(3, 1).map((t) => t.shape),
+      [
+        [2, 1, 4],
+        [2, 1, 4],
+        [2, 1, 4],
+      ],
+    );
     assert.deepEqual(torch.cat([x, x], 1).shape, [2, 6, 4]);
     assert.deepEqual(torch.stack([x, x], 0).shape, [2, 2, 3, 4]);
     assert.deepEqual(x.unflatten(2, [2, 2]).shape, [2, 3, 2, 2]);
-    assert.deepEqual(torch.tensor([[1, 2], [3, 4]]).T.toList(), [[1, 3], [2, 4]]);
+    assert.deepEqual(
+      torch
+        .tensor([
+          [1, 2],
+          [3, 4],
+        ])
+        .T.toList(),
+      [
+        [1, 3],
+        [2, 4],
+      ],
+    );
     // A view shares storage: writing through it changes the base.
     const base = torch.zeros([2, 2]);
     base.index(0).fill_(5);
-    assert.deepEqual(base.toList(), [[5, 5], [0, 0]]);
+    assert.deepEqual(base.toList(), [
+      [5, 5],
+      [0, 0],
+    ]);
   });
 });
 
@@ -107,8 +159,29 @@ OUT['put'] = y`,
     assertClose(x.index(-1, -2), ref.h as number[], 1e-12);
     const gi = torch.tensor(Array.from({ length: 3 }, () => Array.from({ length: 4 }, () => [0, 4])));
     assertClose(x.gather(2, gi), ref.gather as number[], 1e-12);
-    assertClose(torch.zeros([3, 5]).scatter_(1, torch.tensor([[0, 1], [2, 3], [4, 0]]), 1.5), ref.scatter as number[]);
-    assertClose(torch.zeros([2, 3]).scatterAdd(1, torch.tensor([[0, 0, 2], [1, 1, 1]]), torch.ones([2, 3])), ref.scatter_add as number[]);
+    assertClose(
+      torch.zeros([3, 5]).scatter_(
+        1,
+        torch.tensor([
+          [0, 1],
+          [2, 3],
+          [4, 0],
+        ]),
+        1.5,
+      ),
+      ref.scatter as number[],
+    );
+    assertClose(
+      torch.zeros([2, 3]).scatterAdd(
+        1,
+        torch.tensor([
+          [0, 0, 2],
+          [1, 1, 1],
+        ]),
+        torch.ones([2, 3]),
+      ),
+      ref.scatter_add as number[],
+    );
     assertClose(x.index(0).maskedFill(x.index(0).lt(0), -9), ref.masked_fill as number[], 1e-12);
     assertClose(x.indexSelect(1, idx), ref.index_select as number[], 1e-12);
     const y = x.clone();
@@ -182,7 +255,10 @@ OUT = {
 test('in-place ops return the same object and mutate it', () => {
   torch.tidy(() => {
     const x = torch.tensor([1, 2, 3], { dtype: 'float32' });
-    const r = x.add_(1).mul_(2).sub_(torch.tensor([1, 1, 1], { dtype: 'float32' }));
+    const r = x
+      .add_(1)
+      .mul_(2)
+      .sub_(torch.tensor([1, 1, 1], { dtype: 'float32' }));
     assert.equal(r, x);
     assert.deepEqual(x.toList(), [3, 5, 7]);
     assert.equal(x.clamp_({ max: 4 }), x);

@@ -21,7 +21,9 @@ export function save(obj: StateValue, path: string, opts: { metadata?: Record<st
     const tensors: Record<string, Tensor> = {};
     for (const [k, v] of flat) {
       if (!(v instanceof Tensor)) {
-        throw new TypeError(`save ${path}: safetensors holds tensors only, but '${k || '<root>'}' is ${v === null ? 'null' : typeof v}; use .pth or opts.metadata`);
+        throw new TypeError(
+          `save ${path}: safetensors holds tensors only, but '${k || '<root>'}' is ${v === null ? 'null' : typeof v}; use .pth or opts.metadata`,
+        );
       }
       tensors[k] = v;
     }

@@ -29,8 +29,6 @@ export interface UnpickleOptions {
   source: string;
 }
 
-const MARK = Symbol('mark');
-
 class Reader {
   pos = 0;
   private readonly dv: DataView;
@@ -135,7 +133,8 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions): unknown {
   };
   const apply = (fn: unknown, args: unknown[]): unknown => {
     if (typeof fn === 'function') return fn(...args);
-    if (fn && typeof fn === 'object' && '__stubGlobal' in fn) return new PickledObject((fn as { __stubGlobal: string }).__stubGlobal, args);
+    if (fn && typeof fn === 'object' && '__stubGlobal' in fn)
+      return new PickledObject((fn as { __stubGlobal: string }).__stubGlobal, args);
     throw new Error(`${opts.source}: REDUCE on something that is not a callable global`);
   };
   for (;;) {

@@ -78,7 +78,8 @@ export function loadPthBytes(buf: Uint8Array, source: string, opts: LoadOptions 
   const storages = new Map<string, StorageRef>();
   const bases = new Map<string, Tensor>();
   const persistentLoad = (pid: unknown): StorageRef => {
-    if (!Array.isArray(pid) || pid[0] !== 'storage') throw new Error(`${source}: unexpected persistent id ${JSON.stringify(pid)}`);
+    if (!Array.isArray(pid) || pid[0] !== 'storage')
+      throw new Error(`${source}: unexpected persistent id ${JSON.stringify(pid)}`);
     const [, typeMarker, key] = pid as [string, { dtype: DType } | DType, string];
     const dtype = typeof typeMarker === 'string' ? typeMarker : typeMarker.dtype;
     let s = storages.get(key);
@@ -90,7 +91,13 @@ export function loadPthBytes(buf: Uint8Array, source: string, opts: LoadOptions 
     }
     return s;
   };
-  const rebuildTensor = (storage: StorageRef, offset: number, size: number[], stride: number[], requiresGrad?: boolean): Tensor => {
+  const rebuildTensor = (
+    storage: StorageRef,
+    offset: number,
+    size: number[],
+    stride: number[],
+    requiresGrad?: boolean,
+  ): Tensor => {
     const item = ITEM_SIZE[storage.dtype];
     if (storage.bytes.length % item !== 0) throw new Error(`${source}: storage ${storage.key} size is not a multiple of ${item}`);
     let base = bases.get(storage.key);
@@ -104,7 +111,8 @@ export function loadPthBytes(buf: Uint8Array, source: string, opts: LoadOptions 
   };
   const resolve = (module: string, name: string): ((...a: unknown[]) => unknown) | undefined => {
     const full = `${module}.${name}`;
-    if (module === 'torch' && name in STORAGE_DTYPE) return Object.assign(() => STORAGE_DTYPE[name], { dtype: STORAGE_DTYPE[name] });
+    if (module === 'torch' && name in STORAGE_DTYPE)
+      return Object.assign(() => STORAGE_DTYPE[name], { dtype: STORAGE_DTYPE[name] });
     switch (full) {
       case 'collections.OrderedDict':
         return () => ({});

@@ -105,7 +105,8 @@ export function loadBytes(buf: Uint8Array, source = 'safetensors'): SafetensorsC
         bad(`tensor '${name}' has data_offsets ${JSON.stringify(off)} outside the ${data.length}-byte data section`);
       }
       const expected = shape.reduce((a, b) => a * b, 1) * ITEM_SIZE[dt];
-      if (off[1] - off[0] !== expected) bad(`tensor '${name}' of shape [${shape}] ${dtype} needs ${expected} bytes, has ${off[1] - off[0]}`);
+      if (off[1] - off[0] !== expected)
+        bad(`tensor '${name}' of shape [${shape}] ${dtype} needs ${expected} bytes, has ${off[1] - off[0]}`);
       tensors[name] = fromBytes(data.subarray(off[0], off[1]), dt, shape);
     }
   } catch (e) {
