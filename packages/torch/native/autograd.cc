@@ -65,6 +65,16 @@ Napi::Value SetGrad(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// setData(h, other): swaps the tensor's data for other's, keeping its identity and autograd leaf
+// status (PyTorch's `param.data = other`): how Module.to() converts parameters in place.
+Napi::Value SetData(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const at::Tensor& t = tensorAt(env, info[0], "setData");
+  const at::Tensor& o = tensorAt(env, info[1], "setData");
+  SELFSUP_GUARD(env, "setData", { const_cast<at::Tensor&>(t).set_data(o); })
+  return env.Undefined();
+}
+
 Napi::Value RetainGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const at::Tensor& t = tensorAt(env, info[0], "retainGrad");
@@ -145,6 +155,7 @@ void initAutograd(Napi::Env env, Napi::Object exports) {
   exports.Set("grad", Napi::Function::New(env, Grad, "grad"));
   exports.Set("setGrad", Napi::Function::New(env, SetGrad, "setGrad"));
   exports.Set("retainGrad", Napi::Function::New(env, RetainGrad, "retainGrad"));
+  exports.Set("setData", Napi::Function::New(env, SetData, "setData"));
   exports.Set("backward", Napi::Function::New(env, Backward, "backward"));
   exports.Set("autogradGrad", Napi::Function::New(env, AutogradGrad, "autogradGrad"));
   exports.Set("isGradEnabled", Napi::Function::New(env, IsGradEnabled, "isGradEnabled"));

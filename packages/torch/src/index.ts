@@ -15,6 +15,7 @@ export { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode, isInf
 export * as autograd from './autograd.js';
 export { manualSeed, Generator, defaultGenerator, getRngState, setRngState, useDeterministicAlgorithms } from './random.js';
 export * as nn from './nn/index.js';
+export { Module } from './nn/module.js';
 export * as F from './functional.js';
 export { ops, type Ops } from './ops.js';
 export { save, load, type StateValue, type StateDict } from './serialization/index.js';

@@ -57,6 +57,7 @@ export interface Native {
   grad(h: Handle): Handle | null;
   setGrad(h: Handle, g: Handle | null): void;
   retainGrad(h: Handle): void;
+  setData(h: Handle, other: Handle): void;
   backward(
     ts: Handle[],
     grads: (Handle | null)[],

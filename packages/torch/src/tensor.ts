@@ -189,6 +189,11 @@ export class Tensor implements Disposable {
       opts.inputs?.map((t) => t.handle),
     );
   }
+  /** Replaces this tensor's data with `other`'s, keeping identity and leaf status (`t.data = other`). */
+  setData_(other: Tensor): this {
+    native.setData(this.handle, other.handle);
+    return this;
+  }
   detach(): Tensor {
     return wrap(call('detach', '', this.handle));
   }
@@ -729,6 +734,9 @@ export class Tensor implements Disposable {
   }
   erf(): Tensor {
     return this.unary('erf');
+  }
+  erfinv_(): this {
+    return this.unaryInplace('erfinv_');
   }
   clamp(opts: { min?: TensorOrScalar | null; max?: TensorOrScalar | null }): Tensor {
     if (opts.min instanceof Tensor || opts.max instanceof Tensor) {
