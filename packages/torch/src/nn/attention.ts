@@ -3,7 +3,7 @@ import { empty, zeros } from '../creation.js';
 import * as F from '../functional.js';
 import { tidy } from '../scope.js';
 import type { Tensor } from '../tensor.js';
-import { xavierUniform_ } from './init.js';
+import { xavierUniform_, zeros_ } from './init.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
 
@@ -59,7 +59,7 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Attentio
     this.inProjBias = this.registerParameter('in_proj_bias', o.bias === false ? null : zeros([3 * embedDim]));
     this.outProj = this.registerModule('out_proj', new Linear(embedDim, embedDim, { bias: o.bias !== false }));
     for (const w of [this.inProjWeight, this.qProjWeight, this.kProjWeight, this.vProjWeight]) if (w) xavierUniform_(w);
-    if (this.outProj.bias) this.outProj.bias.zero_();
+    if (this.outProj.bias) zeros_(this.outProj.bias);
   }
 
   forward(query: Tensor, key: Tensor, value: Tensor, c: AttentionCallOptions = {}): [Tensor, Tensor | null] {

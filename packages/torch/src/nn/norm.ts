@@ -3,6 +3,7 @@ import { ones, zeros, tensor } from '../creation.js';
 import * as F from '../functional.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
+import { pyRepr } from './repr.js';
 
 export interface BatchNormOptions {
   eps?: number;
@@ -70,7 +71,7 @@ abstract class BatchNormBase extends Module {
   }
 
   override extraRepr(): string {
-    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine ? 'True' : 'False'}, track_running_stats=${this.trackRunningStats ? 'True' : 'False'}`;
+    return `${this.numFeatures}, eps=${pyRepr(this.eps)}, momentum=${pyRepr(this.momentum)}, affine=${pyRepr(this.affine)}, track_running_stats=${pyRepr(this.trackRunningStats)}`;
   }
 }
 
@@ -121,7 +122,7 @@ export class LayerNorm extends Module {
   }
 
   override extraRepr(): string {
-    return `(${this.normalizedShape.join(', ')},), eps=${this.o.eps ?? 1e-5}, elementwise_affine=${this.weight ? 'True' : 'False'}`;
+    return `(${this.normalizedShape.join(', ')},), eps=${pyRepr(this.o.eps ?? 1e-5)}, elementwise_affine=${pyRepr(this.weight !== null)}`;
   }
 }
 
@@ -148,6 +149,6 @@ export class GroupNorm extends Module {
   }
 
   override extraRepr(): string {
-    return `${this.numGroups}, ${this.numChannels}, eps=${this.o.eps ?? 1e-5}, affine=${this.weight ? 'True' : 'False'}`;
+    return `${this.numGroups}, ${this.numChannels}, eps=${pyRepr(this.o.eps ?? 1e-5)}, affine=${pyRepr(this.weight !== null)}`;
   }
 }
