@@ -178,3 +178,33 @@ test('ResNetV1d: deep stem and average-pool shortcut with mmcls keys', () => {
     assert.equal(net.numParameters(), 23508032 - 9408 - 128 + 28512 + 256);
   });
 });
+
+test('an MMSelfSup-style checkpoint (meta objects, backbone./neck. prefixes) loads into the backbone', () => {
+  const path = join(dir, 'mmselfsup.pth');
+  const ref = py<number[][]>(
+    `import argparse, torchvision
+torch.manual_seed(3)
+m = torchvision.models.resnet18(); m.fc = torch.nn.Identity(); m.eval()
+sd = {f'backbone.{k}': v for k, v in m.state_dict().items()}
+sd['neck.mlp.0.weight'] = torch.randn(4, 512)
+torch.save({'meta': {'epoch': 200, 'cfg': argparse.Namespace(lr=0.3)}, 'state_dict': sd}, D['path'])
+torch.manual_seed(9)
+with torch.no_grad(): OUT = m(torch.randn(1, 3, 40, 40))`,
+    { path },
+  );
+  torch.tidy(() => {
+    assert.throws(() => torch.load(path), /refusing to load global 'argparse\.Namespace'/);
+    const ckpt = torch.load(path, { unknownGlobals: 'stub' });
+    const net = new ResNet({ depth: 18 }).eval();
+    const res = loadBackboneWeights(net, ckpt);
+    assert.deepEqual(res.missingKeys, []);
+    assert.deepEqual(res.unexpectedKeys, [], 'the neck key is not a backbone key once the backbone. prefix is chosen');
+    torch.manualSeed(9);
+    const x = torch.randn([1, 3, 40, 40]);
+    assertClose(
+      torch.noGrad(() => torch.F.adaptiveAvgPool2d(net.forwardFeatures(x), 1).flatten(1)),
+      ref,
+      1e-4,
+    );
+  });
+});
