@@ -182,6 +182,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   initTensors(env, exports);
   initDispatch(env, exports);
   initAutograd(env, exports);
+  initDistributed(env, exports);
   exports.Set("version", Napi::Function::New(env, Version, "version"));
   exports.Set("config", Napi::Function::New(env, Config, "config"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));

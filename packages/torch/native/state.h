@@ -91,5 +91,6 @@ Napi::Value handleOrNull(Napi::Env env, const at::Tensor& t);
 void initTensors(Napi::Env env, Napi::Object exports);
 void initDispatch(Napi::Env env, Napi::Object exports);
 void initAutograd(Napi::Env env, Napi::Object exports);
+void initDistributed(Napi::Env env, Napi::Object exports);
 
 }  // namespace selfsup

@@ -53,7 +53,11 @@ try {
   const t = find();
   const has = (name) => fs.existsSync(path.join(t.lib, `lib${name}.so`));
   if (what === 'include') console.log(t.inc.join(' '));
-  else if (what === 'cflags') console.log(abiFlag(t));
+  else if (what === 'cflags') {
+    // c10d's Gloo backend needs gloo's headers (Debian: libgloo-dev; pip wheels bundle them).
+    const gloo = t.inc.some((d) => fs.existsSync(path.join(d, 'gloo', 'config.h'))) || fs.existsSync('/usr/include/gloo/config.h');
+    console.log([abiFlag(t), gloo ? '-DUSE_C10D_GLOO' : ''].join(' ').trim());
+  }
   else if (what === 'libs') {
     const libs = [`-L${t.lib}`, `-Wl,-rpath,${t.lib}`, '-Wl,--no-as-needed', '-ltorch', '-ltorch_cpu', '-lc10'];
     // CUDA builds register their kernels at load time: link them even though no symbol is used.

@@ -1,0 +1,25 @@
+// One rank of the distributed test: runs the collectives and prints what it saw as JSON.
+import * as torch from '../../src/index.js';
+
+const rank = Number(process.env.RANK);
+torch.distributed.initProcessGroup();
+const world = torch.distributed.getWorldSize();
+const out: Record<string, unknown> = { rank, world };
+torch.tidy(() => {
+  const a = torch.tensor([rank + 1, 10 * (rank + 1)], { dtype: 'float32' });
+  torch.distributed.allReduce(a);
+  out.sum = a.toList();
+  const m = torch.tensor([rank, -rank], { dtype: 'float64' });
+  torch.distributed.allReduce(m, { op: 'max' });
+  out.max = m.toList();
+  const v = torch.full([3], rank + 1, { dtype: 'float32' });
+  torch.distributed.allReduce(v, { op: 'avg' });
+  out.avg = v.toList();
+  out.gathered = torch.distributed.allGather(torch.tensor([[rank, rank * 2]])).map((t) => t.toList());
+  const b = rank === 0 ? torch.tensor([7, 8, 9]) : torch.zeros([3], { dtype: 'int64' });
+  torch.distributed.broadcast(b, 0);
+  out.bcast = b.toList();
+  torch.distributed.barrier();
+});
+torch.distributed.destroyProcessGroup();
+console.log(JSON.stringify(out));
