@@ -4,6 +4,7 @@
 #include "state.h"
 
 #ifdef USE_C10D_GLOO
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
@@ -115,6 +116,42 @@ Napi::Value AllGather(const Napi::CallbackInfo& info) {
   return a;
 }
 
+// All-gather whose backward sums every rank's gradient of the gathered list and hands each rank
+// the slice of its own input (MMSelfSup's GatherLayer): what SimCLR / MoCo v3 negatives need.
+struct GatherWithGrad : public torch::autograd::Function<GatherWithGrad> {
+  static torch::autograd::variable_list forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, int64_t groupId) {
+    Group& g = *groups().at(static_cast<size_t>(groupId));
+    ctx->saved_data["group"] = groupId;
+    std::vector<std::vector<at::Tensor>> out(1);
+    std::vector<at::Tensor> in{x.contiguous()};
+    for (int i = 0; i < g.size; ++i) out[0].push_back(at::empty_like(in[0]));
+    g.pg->allgather(out, in)->wait();
+    return out[0];
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    Group& g = *groups().at(static_cast<size_t>(ctx->saved_data["group"].toInt()));
+    for (auto& t : grads) {
+      if (!t.defined()) throw std::runtime_error("allGatherWithGrad: missing gradient for a gathered tensor");
+    }
+    std::vector<at::Tensor> all{at::stack(grads).contiguous()};
+    g.pg->allreduce(all)->wait();
+    return {all[0][g.rank], at::Tensor()};
+  }
+};
+
+Napi::Value AllGatherWithGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  groupAt(env, info[0]);
+  int64_t id = info[0].As<Napi::Number>().Int32Value();
+  const at::Tensor& t = tensorAt(env, info[1], "allGatherWithGrad");
+  torch::autograd::variable_list out;
+  SELFSUP_GUARD(env, "allGatherWithGrad", { out = GatherWithGrad::apply(t, id); })
+  auto a = Napi::Array::New(env, out.size());
+  for (size_t i = 0; i < out.size(); ++i) a.Set(static_cast<uint32_t>(i), Napi::Number::New(env, newHandle(env, out[i])));
+  return a;
+}
+
 // broadcast(id, tensors[], root): in place.
 Napi::Value Broadcast(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -159,6 +196,7 @@ void initDistributed(Napi::Env env, Napi::Object exports) {
   exports.Set("pgNew", Napi::Function::New(env, NewGroup, "pgNew"));
   exports.Set("pgAllReduce", Napi::Function::New(env, AllReduce, "pgAllReduce"));
   exports.Set("pgAllGather", Napi::Function::New(env, AllGather, "pgAllGather"));
+  exports.Set("pgAllGatherWithGrad", Napi::Function::New(env, AllGatherWithGrad, "pgAllGatherWithGrad"));
   exports.Set("pgBroadcast", Napi::Function::New(env, Broadcast, "pgBroadcast"));
   exports.Set("pgBarrier", Napi::Function::New(env, Barrier, "pgBarrier"));
   exports.Set("pgDestroy", Napi::Function::New(env, DestroyGroup, "pgDestroy"));

@@ -13,6 +13,7 @@ interface DistNative {
   pgNew(host: string, port: number, rank: number, size: number, timeoutMs: number): number;
   pgAllReduce(id: number, hs: number[], op: string): void;
   pgAllGather(id: number, h: number): number[];
+  pgAllGatherWithGrad(id: number, h: number): number[];
   pgBroadcast(id: number, hs: number[], root: number): void;
   pgBarrier(id: number): void;
   pgDestroy(id: number): void;
@@ -112,6 +113,16 @@ export function allReduce(tensors: Tensor | Tensor[], opts: { op?: ReduceOp } = 
 export function allGather(t: Tensor): Tensor[] {
   const g = need('allGather');
   return dist.pgAllGather(g.id, t.handle).map((h) => new TensorClass(h));
+}
+
+/**
+ * Every rank's `t` with a gradient path back to this rank's `t` (MMSelfSup's GatherLayer):
+ * the backward all-reduces the gradients of the gathered list and keeps this rank's slice, so a
+ * loss over all ranks' samples (SimCLR's negatives) trains every rank's encoder.
+ */
+export function allGatherWithGrad(t: Tensor): Tensor[] {
+  const g = need('allGatherWithGrad');
+  return dist.pgAllGatherWithGrad(g.id, t.handle).map((h) => new TensorClass(h));
 }
 
 /** Copies rank `src`'s tensors into every rank's, in place. */

@@ -59,6 +59,15 @@ test('Gloo collectives across 2 processes on loopback: allReduce (sum, max, avg)
     assert.deepEqual(r.avg, [1.5, 1.5, 1.5]);
     assert.deepEqual(r.gathered, [[[0, 0]], [[1, 2]]]);
     assert.deepEqual(r.bcast, [7, 8, 9]);
+    assert.deepEqual(r.gatheredWithGrad, [
+      [1, 2],
+      [2, 4],
+    ]);
+    // Both ranks compute loss = 10·sum(x₀·1) + 11·sum(x₁·2); summed over the 2 ranks' losses,
+    // rank r's x gets 2 · (10 + r) · (r + 1) per element.
+    const rank = r.rank as number;
+    const g = 2 * (10 + rank) * (rank + 1);
+    assert.deepEqual(r.grad, [g, g]);
   }
 });
 

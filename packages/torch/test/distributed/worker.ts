@@ -19,6 +19,14 @@ torch.tidy(() => {
   const b = rank === 0 ? torch.tensor([7, 8, 9]) : torch.zeros([3], { dtype: 'int64' });
   torch.distributed.broadcast(b, 0);
   out.bcast = b.toList();
+  // Gradient through allGatherWithGrad: loss = Σ_r w_r · sum(x_r) with x_r = rank r's input, so
+  // d loss / d x_rank = Σ over ranks of each rank's w_rank (every rank computes the same loss).
+  const x = torch.tensor([1, 2], { dtype: 'float64', requiresGrad: true });
+  const parts = torch.distributed.allGatherWithGrad(x.mul(rank + 1));
+  out.gatheredWithGrad = parts.map((p) => p.toList());
+  const loss = torch.stack(parts.map((p, r) => p.sum().mul(r + 10))).sum();
+  loss.backward();
+  out.grad = x.grad?.toList();
   torch.distributed.barrier();
 });
 torch.distributed.destroyProcessGroup();
