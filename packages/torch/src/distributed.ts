@@ -4,7 +4,9 @@
  * `initProcessGroup()` (reading RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT like torchrun's
  * `env://`) or explicit options. Collectives block until every rank has joined them.
  */
+import { cat } from './math.js';
 import { native } from './native.js';
+import { tidy } from './scope.js';
 import type { Tensor } from './tensor.js';
 import { Tensor as TensorClass } from './tensor.js';
 
@@ -96,16 +98,37 @@ export function getWorldSize(): number {
   return group?.worldSize ?? 1;
 }
 
+/**
+ * Runs a collective over several tensors at once: Gloo takes one tensor per call, so tensors of
+ * a dtype are flattened into one buffer (PyTorch's "coalesced" collectives), then copied back.
+ */
+function coalesced(ts: Tensor[], run: (flat: Tensor) => void): void {
+  if (ts.length === 1 && ts[0].isContiguous()) {
+    run(ts[0]);
+    return;
+  }
+  const byDtype = new Map<string, Tensor[]>();
+  for (const t of ts) byDtype.set(t.dtype, [...(byDtype.get(t.dtype) ?? []), t]);
+  for (const group of byDtype.values()) {
+    tidy(() => {
+      const flat = cat(group.map((t) => t.reshape(-1)));
+      run(flat);
+      let off = 0;
+      for (const t of group) {
+        const n = t.numel();
+        t.copy_(flat.narrow(0, off, n).view(t.shape));
+        off += n;
+      }
+    });
+  }
+}
+
 /** Reduces `tensors` across ranks in place; `avg` is a sum divided by the world size. */
 export function allReduce(tensors: Tensor | Tensor[], opts: { op?: ReduceOp } = {}): void {
   const g = need('allReduce');
   const ts = Array.isArray(tensors) ? tensors : [tensors];
   const op = opts.op ?? 'sum';
-  dist.pgAllReduce(
-    g.id,
-    ts.map((t) => t.handle),
-    op === 'avg' ? 'sum' : op,
-  );
+  coalesced(ts, (flat) => dist.pgAllReduce(g.id, [flat.handle], op === 'avg' ? 'sum' : op));
   if (op === 'avg') for (const t of ts) t.div_(g.worldSize);
 }
 
@@ -128,11 +151,7 @@ export function allGatherWithGrad(t: Tensor): Tensor[] {
 /** Copies rank `src`'s tensors into every rank's, in place. */
 export function broadcast(tensors: Tensor | Tensor[], src = 0): void {
   const g = need('broadcast');
-  dist.pgBroadcast(
-    g.id,
-    (Array.isArray(tensors) ? tensors : [tensors]).map((t) => t.handle),
-    src,
-  );
+  coalesced(Array.isArray(tensors) ? tensors : [tensors], (flat) => dist.pgBroadcast(g.id, [flat.handle], src));
 }
 
 /** Waits until every rank reaches the barrier. */

@@ -10,4 +10,5 @@ export { Dropout, DropPath, dropPath } from './dropout.js';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './pooling.js';
 export { Sequential, ModuleList, ModuleDict } from './container.js';
 export { Embedding } from './embedding.js';
+export { DistributedDataParallel, type DDPOptions } from './parallel.js';
 export { MultiheadAttention, type MultiheadAttentionOptions, type AttentionCallOptions } from './attention.js';

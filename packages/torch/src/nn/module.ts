@@ -71,6 +71,25 @@ export abstract class Module<I extends unknown[] = [Tensor], O = Tensor> {
     return m;
   }
 
+  /**
+   * Swaps the child registered as `name` for `m`, also in this module's own fields, arrays and
+   * maps that referenced the old child (what Python's `setattr` does), and returns the old child.
+   */
+  replaceModule(name: string, m: AnyModule): AnyModule | null {
+    const old = this._modules.get(name) ?? null;
+    this._modules.set(name, m);
+    if (old) {
+      const self = this as unknown as Record<string, unknown>;
+      for (const k of Object.keys(self)) {
+        const v = self[k];
+        if (v === old) self[k] = m;
+        else if (Array.isArray(v)) v.forEach((e, i) => e === old && (v[i] = m));
+        else if (v instanceof Map) for (const [mk, mv] of v) if (mv === old) v.set(mk, m);
+      }
+    }
+    return old;
+  }
+
   private checkName(name: string): void {
     if (name === '' || name.includes('.'))
       throw new TypeError(`module attribute name must be non-empty and have no '.', got '${name}'`);

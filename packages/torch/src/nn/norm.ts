@@ -1,5 +1,9 @@
 /** Normalisation layers: BatchNorm1d/2d, SyncBatchNorm, LayerNorm, GroupNorm. */
+import { noGrad } from '../autograd.js';
 import { ones, zeros, tensor } from '../creation.js';
+import * as dist from '../distributed.js';
+import { cat, stack } from '../math.js';
+import { tidy } from '../scope.js';
 import * as F from '../functional.js';
 import type { Tensor } from '../tensor.js';
 import { Module } from './module.js';
@@ -90,13 +94,63 @@ export class BatchNorm2d extends BatchNormBase {
 }
 
 /**
- * Batch norm whose statistics are reduced over the process group when training is distributed.
- * With one process (no process group yet in this engine) it is exactly BatchNorm over any
- * `(N, C, …)` input; state-dict keys match PyTorch's SyncBatchNorm.
+ * Batch norm whose statistics are computed over the whole distributed batch while training
+ * (every rank's samples), with gradients flowing back through the reduction as in PyTorch's
+ * SyncBatchNorm. Without a process group (or in eval) it is BatchNorm over any `(N, C, …)` input.
  */
 export class SyncBatchNorm extends BatchNormBase {
   protected checkInput(x: Tensor): void {
     if (x.dim() < 2) throw new RangeError(`SyncBatchNorm: expected at least 2D input, got ${x.dim()}D`);
+  }
+
+  override forward(x: Tensor): Tensor {
+    if (!this.training || dist.getWorldSize() <= 1) return super.forward(x);
+    this.checkInput(x);
+    return tidy(() => {
+      const C = this.numFeatures;
+      const dims = [0, ...Array.from({ length: x.dim() - 2 }, (_, i) => i + 2)];
+      const count = x.numel() / C;
+      const xf = x.float();
+      const local = cat([xf.sum(dims), xf.mul(xf).sum(dims), tensor([count], { dtype: 'float32' })]);
+      // Gathered with gradient: each rank's backward sees the gradient of every rank's loss.
+      const total = stack(dist.allGatherWithGrad(local)).sum(0);
+      const n = total.index(2 * C).item();
+      const mean = total.narrow(0, 0, C).div(n);
+      const varB = total.narrow(0, C, C).div(n).sub(mean.mul(mean));
+      const shape = [1, C, ...new Array<number>(x.dim() - 2).fill(1)];
+      let y = xf.sub(mean.view(shape)).div(varB.add(this.eps).sqrt().view(shape));
+      if (this.weight) y = y.mul(this.weight.view(shape));
+      if (this.bias) y = y.add(this.bias.view(shape));
+      if (this.runningMean && this.runningVar && this.numBatchesTracked) {
+        noGrad(() => {
+          (this.numBatchesTracked as Tensor).add_(1);
+          const m = this.momentum ?? 1 / (this.numBatchesTracked as Tensor).item();
+          (this.runningMean as Tensor).mul_(1 - m).add_(mean.detach(), { alpha: m });
+          (this.runningVar as Tensor).mul_(1 - m).add_(varB.detach().mul(n / Math.max(n - 1, 1)), { alpha: m });
+        });
+      }
+      return y.to(x.dtype);
+    });
+  }
+
+  /** Replaces every BatchNorm*d in `module` by a SyncBatchNorm with the same state (`convert_sync_batchnorm`). */
+  static convert(module: Module<never[], unknown>): void {
+    for (const [, parent] of module.namedModules()) {
+      for (const [name, child] of [...parent.namedChildren()]) {
+        if (child instanceof BatchNorm1d || child instanceof BatchNorm2d) {
+          const sync = new SyncBatchNorm(child.numFeatures, {
+            eps: child.eps,
+            momentum: child.momentum,
+            affine: child.affine,
+            trackRunningStats: child.trackRunningStats,
+          });
+          sync.loadStateDict(child.stateDict());
+          sync.training = child.training;
+          parent.replaceModule(name, sync);
+          child.dispose();
+        }
+      }
+    }
   }
 }
 

@@ -5,8 +5,11 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../../src/index.js';
+import { assertClose } from '../helpers.js';
+import { BATCH, SmallNet, train } from './ddp-model.js';
 
-const worker = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
+const here = dirname(fileURLToPath(import.meta.url));
+const worker = join(here, 'worker.js');
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -19,7 +22,7 @@ function freePort(): Promise<number> {
   });
 }
 
-function runRanks(world: number, port: number): Promise<Record<string, unknown>[]> {
+function runRanks(world: number, port: number, script = worker): Promise<Record<string, unknown>[]> {
   return Promise.all(
     Array.from(
       { length: world },
@@ -32,7 +35,7 @@ function runRanks(world: number, port: number): Promise<Record<string, unknown>[
             MASTER_ADDR: '127.0.0.1',
             MASTER_PORT: String(port),
           };
-          const p = spawn(process.execPath, [worker], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+          const p = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
           let out = '';
           let err = '';
           const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
@@ -103,4 +106,24 @@ test('a rank whose peers never come times out with an error instead of hanging',
   );
   assert.ok(Date.now() - t0 < 20_000);
   assert.equal(torch.distributed.isInitialized(), false);
+});
+
+test('DDP with SyncBatchNorm: 2 processes × batch B end with the parameters of 1 process × batch 2B', {
+  skip: !torch.distributed.isGlooAvailable(),
+}, async () => {
+  const ranks = (await runRanks(2, await freePort(), join(here, 'ddp-worker.js'))) as Record<string, number[]>[];
+  const reference = torch.tidy(() => {
+    torch.manualSeed(1234);
+    return train(new SmallNet(false), [0, 2 * BATCH], () => {});
+  });
+  for (const [k, v] of Object.entries(reference)) {
+    assertClose(ranks[0][k], v, 1e-5, `rank 0 ${k}`);
+    assertClose(ranks[1][k], v, 1e-5, `rank 1 ${k}`);
+  }
+  // The comparison is not vacuous: training moved the weights.
+  const init = torch.tidy(() => {
+    torch.manualSeed(1234);
+    return Array.from(new SmallNet(false).fc.weight.toTypedArray() as Float32Array);
+  });
+  assert.ok(init.some((w, i) => Math.abs(w - reference['fc.weight'][i]) > 1e-3));
 });
