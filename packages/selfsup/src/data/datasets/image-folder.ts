@@ -1,0 +1,121 @@
+/**
+ * Image files in folders. With class sub-folders (`root/<class>/…/<image>`) it is torchvision's
+ * ImageFolder: classes sorted by name, files sorted, labels by class index. A folder of images
+ * without class sub-folders is an unlabeled dataset (the common case for self-supervised
+ * pre-training): every image under it, recursively, no labels.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { extname, join, relative } from 'node:path';
+import { decodeImage } from '../decode.js';
+import type { Sample } from '../image.js';
+import { checkIndex, type Dataset } from './base.js';
+
+export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp', '.gif', '.avif'];
+
+export interface ImageFolderOptions {
+  /** `'auto'` (default): class sub-folders if any, else unlabeled; `'folders'` requires them; `'none'` ignores them. */
+  labels?: 'auto' | 'folders' | 'none';
+  extensions?: string[];
+  channels?: 1 | 3;
+}
+
+/**
+ * Image files under `dir` in torchvision's order: `sorted(os.walk(dir))` (folders by full path),
+ * then sorted file names within each folder. Symlinked folders are followed.
+ */
+async function walk(dir: string, exts: Set<string>, out: string[]): Promise<void> {
+  const folders: [string, string[]][] = [];
+  const visit = async (d: string): Promise<void> => {
+    const entries = await readdir(d, { withFileTypes: true });
+    const files: string[] = [];
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const p = join(d, e.name);
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        const st = await stat(p).catch(() => null);
+        isDir = !!st?.isDirectory();
+        isFile = !!st?.isFile();
+      }
+      if (isDir) await visit(p);
+      else if (isFile && exts.has(extname(e.name).toLowerCase())) files.push(e.name);
+    }
+    folders.push([d, files.sort(byCodeUnit)]);
+  };
+  await visit(dir);
+  folders.sort((a, b) => byCodeUnit(a[0], b[0]));
+  for (const [d, files] of folders) for (const f of files) out.push(join(d, f));
+}
+
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export class ImageFolder implements Dataset {
+  private constructor(
+    readonly root: string,
+    readonly files: string[],
+    readonly labels: number[] | null,
+    readonly classes: string[] | undefined,
+    private readonly channels: 1 | 3,
+  ) {}
+
+  /** Scans `root` once; the listing is fixed from then on. */
+  static async open(root: string, o: ImageFolderOptions = {}): Promise<ImageFolder> {
+    const exts = new Set((o.extensions ?? IMAGE_EXTENSIONS).map((e) => e.toLowerCase()));
+    let entries;
+    try {
+      entries = await readdir(root, { withFileTypes: true });
+    } catch (e) {
+      throw new Error(`ImageFolder: cannot read ${root} (${(e as Error).message})`);
+    }
+    const classDirs = entries
+      .filter((e) => !e.name.startsWith('.') && e.isDirectory())
+      .map((e) => e.name)
+      .sort();
+    const mode = o.labels ?? 'auto';
+    if (mode === 'folders' && classDirs.length === 0) throw new Error(`ImageFolder: ${root} has no class sub-folders`);
+    if (mode !== 'none' && classDirs.length > 0) {
+      const files: string[] = [];
+      const labels: number[] = [];
+      const empty: string[] = [];
+      for (const [i, c] of classDirs.entries()) {
+        const found: string[] = [];
+        await walk(join(root, c), exts, found);
+        if (found.length === 0) empty.push(c);
+        for (const f of found) {
+          files.push(f);
+          labels.push(i);
+        }
+      }
+      if (empty.length) {
+        throw new Error(`ImageFolder: no image files (${[...exts].join(', ')}) for classes ${empty.join(', ')} in ${root}`);
+      }
+      return new ImageFolder(root, files, labels, classDirs, o.channels ?? 3);
+    }
+    const files: string[] = [];
+    await walk(root, exts, files);
+    if (files.length === 0) throw new Error(`ImageFolder: no image files (${[...exts].join(', ')}) under ${root}`);
+    return new ImageFolder(root, files, null, undefined, o.channels ?? 3);
+  }
+
+  get length(): number {
+    return this.files.length;
+  }
+
+  async get(idx: number): Promise<Sample> {
+    checkIndex(this, idx);
+    const img = await decodeImage(this.files[idx], { channels: this.channels });
+    return this.labels ? { img, label: this.labels[idx], idx } : { img, idx };
+  }
+
+  /** The file of sample `idx`, relative to the root. */
+  relativePath(idx: number): string {
+    return relative(this.root, this.files[idx]);
+  }
+
+  describe(): string {
+    return `ImageFolder(${this.root}, ${this.length} images${this.classes ? `, ${this.classes.length} classes` : ', unlabeled'})`;
+  }
+}
