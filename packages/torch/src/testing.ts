@@ -54,6 +54,25 @@ function shapeOf(x: unknown): number[] {
   return s;
 }
 
+/** Largest |actual − expected| over all elements (shapes must agree; NaN counts as infinite). */
+export function maxAbsDiff(actual: torch.Tensor | Nested, expected: torch.Tensor | Nested, what = 'value'): number {
+  const a = actual instanceof torch.Tensor ? actual.toList() : actual;
+  const e = expected instanceof torch.Tensor ? expected.toList() : expected;
+  assert.deepEqual(
+    shapeOf(a),
+    shapeOf(e),
+    `${what}: shape ${JSON.stringify(shapeOf(a))} vs expected ${JSON.stringify(shapeOf(e))}`,
+  );
+  const fa = flat(a);
+  const fe = flat(e);
+  let m = 0;
+  for (let i = 0; i < fa.length; i++) {
+    const d = Math.abs(fa[i] - fe[i]);
+    m = Number.isNaN(d) ? Number.POSITIVE_INFINITY : Math.max(m, d);
+  }
+  return m;
+}
+
 /** Asserts `actual` (a tensor or nested numbers) matches `expected` elementwise within tolerance. */
 export function assertClose(actual: torch.Tensor | Nested, expected: Nested | torch.Tensor, tol = 1e-5, what = 'value'): void {
   const a = actual instanceof torch.Tensor ? actual.toList() : actual;
