@@ -55,10 +55,10 @@ try {
   if (what === 'include') console.log(t.inc.join(' '));
   else if (what === 'cflags') {
     // c10d's Gloo backend needs gloo's headers (Debian: libgloo-dev; pip wheels bundle them).
-    const gloo = t.inc.some((d) => fs.existsSync(path.join(d, 'gloo', 'config.h'))) || fs.existsSync('/usr/include/gloo/config.h');
+    const gloo =
+      t.inc.some((d) => fs.existsSync(path.join(d, 'gloo', 'config.h'))) || fs.existsSync('/usr/include/gloo/config.h');
     console.log([abiFlag(t), gloo ? '-DUSE_C10D_GLOO' : ''].join(' ').trim());
-  }
-  else if (what === 'libs') {
+  } else if (what === 'libs') {
     const libs = [`-L${t.lib}`, `-Wl,-rpath,${t.lib}`, '-Wl,--no-as-needed', '-ltorch', '-ltorch_cpu', '-lc10'];
     // CUDA builds register their kernels at load time: link them even though no symbol is used.
     if (has('torch_cuda')) libs.push('-ltorch_cuda');
