@@ -167,6 +167,9 @@ static bool tuneMalloc() {
   const char* off = std::getenv("SELFSUP_MALLOC_TUNING");
   if (off && std::strcmp(off, "0") == 0) return false;
   bool ok = true;
+  // Setting the trim threshold turns off glibc's adaptive mmap threshold, which would leave every
+  // block over 128 KiB to a fresh mmap: raise it to glibc's maximum (32 MiB on 64-bit) as well.
+  if (!std::getenv("MALLOC_MMAP_THRESHOLD_")) ok &= mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1;
   if (!std::getenv("MALLOC_TRIM_THRESHOLD_")) ok &= mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1;
   if (!std::getenv("MALLOC_TOP_PAD_")) ok &= mallopt(M_TOP_PAD, 64 << 20) == 1;
   return ok;

@@ -17,6 +17,7 @@ export { manualSeed, Generator, defaultGenerator, getRngState, setRngState, useD
 export * as nn from './nn/index.js';
 export { Module } from './nn/module.js';
 export * as F from './functional.js';
+export * as optim from './optim/index.js';
 export * as distributed from './distributed.js';
 export { ops, type Ops } from './ops.js';
 export { save, load, type StateValue, type StateDict } from './serialization/index.js';
