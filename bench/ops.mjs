@@ -76,7 +76,11 @@ function selfsupRun() {
 // selfsup's addon keeps freed memory in glibc's heap (see native/runtime.cc); the "PyTorch"
 // column gets the same settings through glibc's environment variables so kernels compare like
 // for like. The last column is Python as users run it by default.
-const MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: String(32 << 20), MALLOC_TRIM_THRESHOLD_: String(1 << 30), MALLOC_TOP_PAD_: String(64 << 20) };
+const MALLOC_ENV = {
+  MALLOC_MMAP_THRESHOLD_: String(32 << 20),
+  MALLOC_TRIM_THRESHOLD_: String(1 << 30),
+  MALLOC_TOP_PAD_: String(64 << 20),
+};
 
 function pythonRun(tuned) {
   const py = process.env.SELFSUP_PYTHON ?? '/usr/bin/python3';

@@ -22,7 +22,11 @@ const { values } = parseArgs({
 });
 
 // Same glibc malloc settings as the addon applies to itself (see docs/benchmarks.md).
-const MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: String(32 << 20), MALLOC_TRIM_THRESHOLD_: String(1 << 30), MALLOC_TOP_PAD_: String(64 << 20) };
+const MALLOC_ENV = {
+  MALLOC_MMAP_THRESHOLD_: String(32 << 20),
+  MALLOC_TRIM_THRESHOLD_: String(1 << 30),
+  MALLOC_TOP_PAD_: String(64 << 20),
+};
 
 async function child(model) {
   const torch = await import('../packages/torch/dist/src/index.js');

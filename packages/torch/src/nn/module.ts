@@ -83,8 +83,9 @@ export abstract class Module<I extends unknown[] = [Tensor], O = Tensor> {
       for (const k of Object.keys(self)) {
         const v = self[k];
         if (v === old) self[k] = m;
-        else if (Array.isArray(v)) v.forEach((e, i) => e === old && (v[i] = m));
-        else if (v instanceof Map) for (const [mk, mv] of v) if (mv === old) v.set(mk, m);
+        else if (Array.isArray(v)) {
+          for (let i = 0; i < v.length; i++) if (v[i] === old) v[i] = m;
+        } else if (v instanceof Map) for (const [mk, mv] of v) if (mv === old) v.set(mk, m);
       }
     }
     return old;

@@ -4,6 +4,7 @@
  * without class sub-folders is an unlabeled dataset (the common case for self-supervised
  * pre-training): every image under it, recursively, no labels.
  */
+import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
 import { decodeImage } from '../decode.js';
@@ -64,7 +65,7 @@ export class ImageFolder implements Dataset {
   /** Scans `root` once; the listing is fixed from then on. */
   static async open(root: string, o: ImageFolderOptions = {}): Promise<ImageFolder> {
     const exts = new Set((o.extensions ?? IMAGE_EXTENSIONS).map((e) => e.toLowerCase()));
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(root, { withFileTypes: true });
     } catch (e) {
