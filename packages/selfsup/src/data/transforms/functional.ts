@@ -1,0 +1,264 @@
+/**
+ * Image transforms on tensors, with torchvision's tensor semantics (`transforms.functional` on
+ * `(…, C, H, W)` uint8 or float images) so that the same parameters give the same pixels. They
+ * work on one image `(C, H, W)` or a batch `(N, C, H, W)` alike — batching them as libtorch ops
+ * is how pipelines run fast. uint8 results are truncated or rounded exactly where torchvision's are.
+ */
+import * as torch from '@selfsup/torch';
+import type { Tensor } from '@selfsup/torch';
+import type { Image } from '../image.js';
+
+const { F } = torch;
+
+function bound(img: Tensor): number {
+  return img.isFloatingPoint() ? 1 : 255;
+}
+
+function channels(img: Tensor): number {
+  return img.shape[img.dim() - 3];
+}
+
+/** `(H, W, C)` uint8 image → `(C, H, W)` uint8 tensor (torchvision's `pil_to_tensor`). */
+export function imageToTensor(img: Image): Tensor {
+  return torch.tidy(() =>
+    torch
+      .tensor(img.data, { shape: [img.height, img.width, img.channels] })
+      .permute(2, 0, 1)
+      .contiguous(),
+  );
+}
+
+/** uint8 `[0, 255]` → float32 `[0, 1]` (the scaling of `ToTensor`). */
+export function toFloat(img: Tensor): Tensor {
+  return torch.tidy(() => img.float().div(255));
+}
+
+export function hflip(img: Tensor): Tensor {
+  return img.flip(-1);
+}
+
+export function vflip(img: Tensor): Tensor {
+  return img.flip(-2);
+}
+
+/** The `h × w` window at (`top`, `left`); parts outside the image are zero-filled as torchvision does. */
+export function crop(img: Tensor, top: number, left: number, h: number, w: number): Tensor {
+  return torch.tidy(() => {
+    const H = img.shape[img.dim() - 2];
+    const W = img.shape[img.dim() - 1];
+    const t0 = Math.max(top, 0);
+    const l0 = Math.max(left, 0);
+    const b0 = Math.min(top + h, H);
+    const r0 = Math.min(left + w, W);
+    let out = img.narrow(-2, t0, Math.max(b0 - t0, 0)).narrow(-1, l0, Math.max(r0 - l0, 0));
+    const pad = [l0 - left, left + w - r0, t0 - top, top + h - b0];
+    if (pad.some((p) => p > 0))
+      out = F.pad(
+        out,
+        pad.map((p) => Math.max(p, 0)),
+      );
+    return out.contiguous();
+  });
+}
+
+/** Python's `round`: halves go to the even neighbour (4.5 → 4, 7.5 → 8). */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** The central `h × w` window, offsets rounded as torchvision (Python's `round`) does. */
+export function centerCrop(img: Tensor, h: number, w: number): Tensor {
+  const H = img.shape[img.dim() - 2];
+  const W = img.shape[img.dim() - 1];
+  return crop(img, roundHalfEven((H - h) / 2), roundHalfEven((W - w) / 2), h, w);
+}
+
+export type Interpolation = 'nearest' | 'bilinear' | 'bicubic';
+
+/** Resizes to `[h, w]`; uint8 is computed in float and rounded back, as torchvision does. */
+export function resize(
+  img: Tensor,
+  size: [number, number],
+  o: { interpolation?: Interpolation; antialias?: boolean } = {},
+): Tensor {
+  const mode = o.interpolation ?? 'bilinear';
+  return torch.tidy(() => {
+    const batched = img.dim() === 4;
+    const isInt = !img.isFloatingPoint();
+    let x = batched ? img : img.unsqueeze(0);
+    if (isInt) x = x.float();
+    let y = F.interpolate(
+      x,
+      mode === 'nearest' ? { size, mode } : { size, mode, alignCorners: false, antialias: o.antialias ?? false },
+    );
+    if (mode === 'bicubic' && isInt) y = y.clamp({ min: 0, max: 255 });
+    if (isInt) y = y.round().to(img.dtype);
+    return batched ? y : y.squeeze(0);
+  });
+}
+
+/** Crop then resize (`resized_crop`, what RandomResizedCrop applies). */
+export function resizedCrop(
+  img: Tensor,
+  top: number,
+  left: number,
+  h: number,
+  w: number,
+  size: [number, number],
+  o: { interpolation?: Interpolation; antialias?: boolean } = {},
+): Tensor {
+  return torch.tidy(() => resize(crop(img, top, left, h, w), size, o));
+}
+
+/** ratio·img1 + (1 − ratio)·img2, clamped to the image range and cast back (truncating for uint8). */
+function blend(img1: Tensor, img2: Tensor, ratio: number): Tensor {
+  return torch.tidy(() =>
+    img1
+      .mul({ float: ratio })
+      .add(img2.mul({ float: 1 - ratio }))
+      .clamp({ min: 0, max: bound(img1) })
+      .to(img1.dtype),
+  );
+}
+
+/** ITU-R 601-2 luma: 0.2989 R + 0.587 G + 0.114 B (truncated for uint8); 1 or 3 output channels. */
+export function rgbToGrayscale(img: Tensor, numOutputChannels: 1 | 3 = 1): Tensor {
+  return torch.tidy(() => {
+    let l: Tensor;
+    if (channels(img) === 3) {
+      const [r, g, b] = img.unbind(-3);
+      l = r
+        .mul({ float: 0.2989 })
+        .add(g.mul({ float: 0.587 }))
+        .add(b.mul({ float: 0.114 }))
+        .to(img.dtype)
+        .unsqueeze(-3);
+    } else {
+      l = img.clone();
+    }
+    return numOutputChannels === 3 ? l.expand(img.shape).contiguous() : l;
+  });
+}
+
+export function adjustBrightness(img: Tensor, factor: number): Tensor {
+  if (factor < 0) throw new RangeError(`brightness factor must be non-negative, got ${factor}`);
+  return torch.tidy(() => blend(img, torch.zerosLike(img), factor));
+}
+
+/** Blends with the mean grey level of each image. */
+export function adjustContrast(img: Tensor, factor: number): Tensor {
+  if (factor < 0) throw new RangeError(`contrast factor must be non-negative, got ${factor}`);
+  return torch.tidy(() => {
+    const dtype = img.isFloatingPoint() ? img.dtype : 'float32';
+    const grey = channels(img) === 3 ? rgbToGrayscale(img).to(dtype) : img.to(dtype);
+    const mean = grey.mean([-3, -2, -1], { keepdim: true });
+    return blend(img, mean, factor);
+  });
+}
+
+/** Blends with the grey image (0: greyscale, 1: unchanged, > 1: more saturated). */
+export function adjustSaturation(img: Tensor, factor: number): Tensor {
+  if (factor < 0) throw new RangeError(`saturation factor must be non-negative, got ${factor}`);
+  if (channels(img) === 1) return img.clone();
+  return torch.tidy(() => blend(img, rgbToGrayscale(img), factor));
+}
+
+function rgbToHsv(img: Tensor): Tensor {
+  const [r, g, b] = img.unbind(-3);
+  const maxc = img.amax(-3);
+  const minc = img.amin(-3);
+  const eqc = maxc.eq(minc);
+  const cr = maxc.sub(minc);
+  const ones = torch.onesLike(maxc);
+  const s = cr.div(torch.where(eqc, ones, maxc));
+  const crDiv = torch.where(eqc, ones, cr);
+  const rc = maxc.sub(r).div(crDiv);
+  const gc = maxc.sub(g).div(crDiv);
+  const bc = maxc.sub(b).div(crDiv);
+  const isR = maxc.eq(r);
+  const isG = maxc.eq(g).logicalAnd(maxc.ne(r));
+  const isB = maxc.ne(g).logicalAnd(maxc.ne(r));
+  const hr = isR.to(img.dtype).mul(bc.sub(gc));
+  const hg = isG.to(img.dtype).mul(rc.sub(bc).add(2));
+  const hb = isB.to(img.dtype).mul(gc.sub(rc).add(4));
+  const h = torch.ops.aten.fmod.Scalar(hr.add(hg).add(hb).div(6).add(1), 1);
+  return torch.stack([h, s, maxc], -3);
+}
+
+function hsvToRgb(img: Tensor): Tensor {
+  const [h, s, v] = img.unbind(-3);
+  const i0 = h.mul(6).floor();
+  const f = h.mul(6).sub(i0);
+  const i = i0.to('int32').remainder(6);
+  const p = v.mul(s.rsub(1)).clamp({ min: 0, max: 1 });
+  const q = v.mul(s.mul(f).rsub(1)).clamp({ min: 0, max: 1 });
+  const t = v.mul(s.mul(f.rsub(1)).rsub(1)).clamp({ min: 0, max: 1 });
+  const sectors = torch.arange(6).view(-1, 1, 1);
+  const mask = i.unsqueeze(-3).eq(sectors).to(img.dtype);
+  const a1 = torch.stack([v, q, p, p, t, v], -3);
+  const a2 = torch.stack([t, v, v, q, p, p], -3);
+  const a3 = torch.stack([p, p, t, v, v, q], -3);
+  const a4 = torch.stack([a1, a2, a3], -4);
+  return torch.einsum('...ijk, ...xijk -> ...xjk', mask, a4);
+}
+
+/** Shifts hue by `factor` of a full turn (in [−0.5, 0.5]) through HSV. */
+export function adjustHue(img: Tensor, factor: number): Tensor {
+  if (factor < -0.5 || factor > 0.5) throw new RangeError(`hue factor must be in [-0.5, 0.5], got ${factor}`);
+  if (channels(img) === 1) return img.clone();
+  return torch.tidy(() => {
+    const isInt = !img.isFloatingPoint();
+    const x = isInt ? img.float().div(255) : img;
+    const hsv = rgbToHsv(x);
+    const [h, s, v] = hsv.unbind(-3);
+    const shifted = torch.stack([torch.ops.aten.remainder.Scalar(h.add({ float: factor }), 1), s, v], -3);
+    const rgb = hsvToRgb(shifted);
+    return isInt ? rgb.mul(255).to(img.dtype) : rgb;
+  });
+}
+
+function gaussianKernel1d(size: number, sigma: number): Tensor {
+  const half = (size - 1) * 0.5;
+  const x = torch.linspace(-half, half, size);
+  const pdf = x.div(sigma).pow(2).mul(-0.5).exp();
+  return pdf.div(pdf.sum());
+}
+
+/** Separable Gaussian blur with reflect padding (`kernelSize` odd, `[kx, ky]`; `sigma` `[sx, sy]`). */
+export function gaussianBlur(img: Tensor, kernelSize: [number, number], sigma: [number, number]): Tensor {
+  for (const k of kernelSize) if (k <= 0 || k % 2 === 0) throw new RangeError(`kernel size must be positive and odd, got ${k}`);
+  for (const s of sigma) if (s <= 0) throw new RangeError(`sigma must be positive, got ${s}`);
+  return torch.tidy(() => {
+    const isInt = !img.isFloatingPoint();
+    const batched = img.dim() === 4;
+    let x = batched ? img : img.unsqueeze(0);
+    if (isInt) x = x.float();
+    const kx = gaussianKernel1d(kernelSize[0], sigma[0]).to(x.dtype);
+    const ky = gaussianKernel1d(kernelSize[1], sigma[1]).to(x.dtype);
+    const k2 = ky.view(-1, 1).mm(kx.view(1, -1));
+    const c = x.shape[1];
+    const kernel = k2.expand(c, 1, k2.shape[0], k2.shape[1]);
+    const padded = F.pad(x, [kernelSize[0] >> 1, kernelSize[0] >> 1, kernelSize[1] >> 1, kernelSize[1] >> 1], {
+      mode: 'reflect',
+    });
+    let y = F.conv2d(padded, kernel, null, { groups: c });
+    if (isInt) y = y.round().to(img.dtype);
+    return batched ? y : y.squeeze(0);
+  });
+}
+
+/** Inverts pixels at or above `threshold` (Solarize). */
+export function solarize(img: Tensor, threshold: number): Tensor {
+  return torch.tidy(() => torch.where(img.ge(threshold), img.rsub(bound(img)), img));
+}
+
+/** (x − mean) / std per channel on a float image. */
+export function normalize(img: Tensor, mean: number[], std: number[]): Tensor {
+  if (!img.isFloatingPoint()) throw new TypeError('normalize expects a float image (convert uint8 with toFloat first)');
+  if (std.some((s) => s === 0)) throw new RangeError('normalize: std has a zero');
+  return torch.tidy(() => {
+    const shape = [mean.length, 1, 1];
+    return img.sub(torch.tensor(mean, { dtype: img.dtype }).view(shape)).div(torch.tensor(std, { dtype: img.dtype }).view(shape));
+  });
+}
