@@ -109,23 +109,23 @@ export class DataLoader implements AsyncIterable<Batch> {
   private collate(samples: Sample[], epoch: number): Batch {
     const seed = this.o.seed ?? 0;
     return torch.tidy(() => {
-      const perView: Tensor[][] = [];
-      for (const s of samples) {
-        const img = imageToTensor(s.img);
-        const views = this.o.views ? this.o.views.apply(img, seed, epoch, s.idx) : [img];
-        views.forEach((v, i) => {
-          perView[i] ??= [];
-          perView[i].push(v);
-        });
-      }
-      const shapes = perView.map((vs) => vs.map((v) => v.shape.join('×')));
-      for (const [i, s] of shapes.entries()) {
-        if (new Set(s).size > 1)
+      const imgs = samples.map((s) => imageToTensor(s.img));
+      let views: Tensor[];
+      if (this.o.views) {
+        views = this.o.views.applyBatch(
+          imgs,
+          seed,
+          epoch,
+          samples.map((s) => s.idx),
+        );
+      } else {
+        const sizes = new Set(imgs.map((t) => t.shape.join('×')));
+        if (sizes.size > 1)
           throw new Error(
-            `DataLoader: view ${i} has images of different sizes (${[...new Set(s)].join(', ')}): add a crop or resize`,
+            `DataLoader: images of different sizes (${[...sizes].join(', ')}) without a crop or resize in the pipeline`,
           );
+        views = [torch.stack(imgs)];
       }
-      const views = perView.map((vs) => torch.stack(vs));
       const labelled = samples.every((s) => s.label !== undefined);
       const labels = labelled
         ? torch.tensor(

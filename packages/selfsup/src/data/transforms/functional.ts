@@ -111,15 +111,34 @@ export function resizedCrop(
   return torch.tidy(() => resize(crop(img, top, left, h, w), size, o));
 }
 
+/**
+ * A factor for one image, or one per image of a batch `(N, C, H, W)`; per-image factors become an
+ * `(N, 1, 1, 1)` tensor, which multiplies exactly as the scalar would (PyTorch computes
+ * `tensor × float` in the tensor's float type).
+ */
+export type Factor = number | number[];
+
+function factorOf(f: Factor, dtype: 'float32' | 'float64'): Tensor | { float: number } {
+  return typeof f === 'number' ? { float: f } : torch.tensor(f, { dtype }).view(-1, 1, 1, 1);
+}
+
+function checkFactor(f: Factor, name: string): void {
+  for (const v of typeof f === 'number' ? [f] : f)
+    if (!(v >= 0)) throw new RangeError(`${name} factor must be non-negative, got ${v}`);
+}
+
 /** ratio·img1 + (1 − ratio)·img2, clamped to the image range and cast back (truncating for uint8). */
-function blend(img1: Tensor, img2: Tensor, ratio: number): Tensor {
-  return torch.tidy(() =>
-    img1
-      .mul({ float: ratio })
-      .add(img2.mul({ float: 1 - ratio }))
+function blend(img1: Tensor, img2: Tensor, ratio: Factor): Tensor {
+  return torch.tidy(() => {
+    const dtype = img1.dtype === 'float64' ? 'float64' : 'float32';
+    // 1 − ratio in double precision, as Python computes it before the multiply.
+    const inv = typeof ratio === 'number' ? 1 - ratio : ratio.map((r) => 1 - r);
+    return img1
+      .mul(factorOf(ratio, dtype))
+      .add(img2.mul(factorOf(inv, dtype)))
       .clamp({ min: 0, max: bound(img1) })
-      .to(img1.dtype),
-  );
+      .to(img1.dtype);
+  });
 }
 
 /** ITU-R 601-2 luma: 0.2989 R + 0.587 G + 0.114 B (truncated for uint8); 1 or 3 output channels. */
@@ -141,14 +160,15 @@ export function rgbToGrayscale(img: Tensor, numOutputChannels: 1 | 3 = 1): Tenso
   });
 }
 
-export function adjustBrightness(img: Tensor, factor: number): Tensor {
-  if (factor < 0) throw new RangeError(`brightness factor must be non-negative, got ${factor}`);
+/** Scales intensities (factor per image allowed for a batch). */
+export function adjustBrightness(img: Tensor, factor: Factor): Tensor {
+  checkFactor(factor, 'brightness');
   return torch.tidy(() => blend(img, torch.zerosLike(img), factor));
 }
 
 /** Blends with the mean grey level of each image. */
-export function adjustContrast(img: Tensor, factor: number): Tensor {
-  if (factor < 0) throw new RangeError(`contrast factor must be non-negative, got ${factor}`);
+export function adjustContrast(img: Tensor, factor: Factor): Tensor {
+  checkFactor(factor, 'contrast');
   return torch.tidy(() => {
     const dtype = img.isFloatingPoint() ? img.dtype : 'float32';
     const grey = channels(img) === 3 ? rgbToGrayscale(img).to(dtype) : img.to(dtype);
@@ -158,8 +178,8 @@ export function adjustContrast(img: Tensor, factor: number): Tensor {
 }
 
 /** Blends with the grey image (0: greyscale, 1: unchanged, > 1: more saturated). */
-export function adjustSaturation(img: Tensor, factor: number): Tensor {
-  if (factor < 0) throw new RangeError(`saturation factor must be non-negative, got ${factor}`);
+export function adjustSaturation(img: Tensor, factor: Factor): Tensor {
+  checkFactor(factor, 'saturation');
   if (channels(img) === 1) return img.clone();
   return torch.tidy(() => blend(img, rgbToGrayscale(img), factor));
 }
@@ -204,15 +224,19 @@ function hsvToRgb(img: Tensor): Tensor {
 }
 
 /** Shifts hue by `factor` of a full turn (in [−0.5, 0.5]) through HSV. */
-export function adjustHue(img: Tensor, factor: number): Tensor {
-  if (factor < -0.5 || factor > 0.5) throw new RangeError(`hue factor must be in [-0.5, 0.5], got ${factor}`);
+export function adjustHue(img: Tensor, factor: Factor): Tensor {
+  for (const f of typeof factor === 'number' ? [factor] : factor) {
+    if (f < -0.5 || f > 0.5) throw new RangeError(`hue factor must be in [-0.5, 0.5], got ${f}`);
+  }
   if (channels(img) === 1) return img.clone();
   return torch.tidy(() => {
     const isInt = !img.isFloatingPoint();
     const x = isInt ? img.float().div(255) : img;
     const hsv = rgbToHsv(x);
     const [h, s, v] = hsv.unbind(-3);
-    const shifted = torch.stack([torch.ops.aten.remainder.Scalar(h.add({ float: factor }), 1), s, v], -3);
+    const shift =
+      typeof factor === 'number' ? h.add({ float: factor }) : h.add(torch.tensor(factor, { dtype: h.dtype }).view(-1, 1, 1));
+    const shifted = torch.stack([torch.ops.aten.remainder.Scalar(shift, 1), s, v], -3);
     const rgb = hsvToRgb(shifted);
     return isInt ? rgb.mul(255).to(img.dtype) : rgb;
   });
@@ -227,22 +251,50 @@ function gaussianKernel1d(size: number, sigma: number): Tensor {
 
 /** Separable Gaussian blur with reflect padding (`kernelSize` odd, `[kx, ky]`; `sigma` `[sx, sy]`). */
 export function gaussianBlur(img: Tensor, kernelSize: [number, number], sigma: [number, number]): Tensor {
+  return blurWith(img, kernelSize, [sigma]);
+}
+
+/** Gaussian blur of a batch `(N, C, H, W)` with one isotropic σ per image (one grouped convolution). */
+export function gaussianBlurBatch(batch: Tensor, kernelSize: [number, number], sigmas: number[]): Tensor {
+  if (batch.dim() !== 4 || batch.shape[0] !== sigmas.length)
+    throw new RangeError('gaussianBlurBatch: need an (N, C, H, W) batch and N sigmas');
+  return blurWith(
+    batch,
+    kernelSize,
+    sigmas.map((s): [number, number] => [s, s]),
+  );
+}
+
+function blurWith(img: Tensor, kernelSize: [number, number], sigmas: [number, number][]): Tensor {
   for (const k of kernelSize) if (k <= 0 || k % 2 === 0) throw new RangeError(`kernel size must be positive and odd, got ${k}`);
-  for (const s of sigma) if (s <= 0) throw new RangeError(`sigma must be positive, got ${s}`);
+  for (const s of sigmas.flat()) if (s <= 0) throw new RangeError(`sigma must be positive, got ${s}`);
   return torch.tidy(() => {
     const isInt = !img.isFloatingPoint();
     const batched = img.dim() === 4;
     let x = batched ? img : img.unsqueeze(0);
     if (isInt) x = x.float();
-    const kx = gaussianKernel1d(kernelSize[0], sigma[0]).to(x.dtype);
-    const ky = gaussianKernel1d(kernelSize[1], sigma[1]).to(x.dtype);
-    const k2 = ky.view(-1, 1).mm(kx.view(1, -1));
-    const c = x.shape[1];
-    const kernel = k2.expand(c, 1, k2.shape[0], k2.shape[1]);
-    const padded = F.pad(x, [kernelSize[0] >> 1, kernelSize[0] >> 1, kernelSize[1] >> 1, kernelSize[1] >> 1], {
-      mode: 'reflect',
-    });
-    let y = F.conv2d(padded, kernel, null, { groups: c });
+    const kernel2d = ([sx, sy]: [number, number]) => {
+      const kx = gaussianKernel1d(kernelSize[0], sx).to(x.dtype);
+      const ky = gaussianKernel1d(kernelSize[1], sy).to(x.dtype);
+      return ky.view(-1, 1).mm(kx.view(1, -1));
+    };
+    const [n, c, h, w] = x.shape;
+    const pad = [kernelSize[0] >> 1, kernelSize[0] >> 1, kernelSize[1] >> 1, kernelSize[1] >> 1];
+    let y: Tensor;
+    if (sigmas.length > 1) {
+      const kernels = torch
+        .stack(sigmas.map((s) => kernel2d(s).expand(c, kernelSize[1], kernelSize[0])))
+        .reshape(n * c, 1, kernelSize[1], kernelSize[0]);
+      y = F.conv2d(F.pad(x.reshape(1, n * c, h, w), pad, { mode: 'reflect' }), kernels, null, { groups: n * c }).reshape(
+        n,
+        c,
+        h,
+        w,
+      );
+    } else {
+      const k2 = kernel2d(sigmas[0]);
+      y = F.conv2d(F.pad(x, pad, { mode: 'reflect' }), k2.expand(c, 1, k2.shape[0], k2.shape[1]), null, { groups: c });
+    }
     if (isInt) y = y.round().to(img.dtype);
     return batched ? y : y.squeeze(0);
   });

@@ -2,6 +2,7 @@
  * Multi-view pipelines and MMSelfSup's ready-made augmentation recipes (configs/selfsup/_base_/
  * datasets), as lists of transforms on `(C, H, W)` uint8 tensors.
  */
+import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
 import {
   ColorJitter,
@@ -42,6 +43,39 @@ export class MultiView {
     let view = 0;
     this.pipelines.forEach((p, i) => {
       for (let k = 0; k < this.numViews[i]; k++) out.push(p.apply(img, Rng.forSample(seed, epoch, idx, view++)));
+    });
+    return out;
+  }
+
+  /**
+   * The views of a batch of samples, one `(N, C, H, W)` tensor per view, equal to stacking `apply`'s
+   * views. Each pipeline runs per image up to its last size-changing step (the crop), then the rest
+   * (flip, jitter, greyscale, blur, solarize) runs once on the stacked batch with per-image
+   * parameters: far fewer libtorch calls per image.
+   */
+  applyBatch(imgs: Tensor[], seed: number, epoch: number, idxs: number[]): Tensor[] {
+    const out: Tensor[] = [];
+    let view = 0;
+    this.pipelines.forEach((p, i) => {
+      let split = p.transforms.length;
+      while (split > 0 && p.transforms[split - 1].applyBatch !== undefined) split--;
+      const head = new Compose(p.transforms.slice(0, split));
+      const tail = new Compose(p.transforms.slice(split));
+      for (let k = 0; k < this.numViews[i]; k++, view++) {
+        const v = view;
+        out.push(
+          torch.tidy(() => {
+            const rngs = idxs.map((idx) => Rng.forSample(seed, epoch, idx, v));
+            const heads = imgs.map((img, j) => head.apply(img, rngs[j]));
+            const sizes = new Set(heads.map((h) => h.shape.join('×')));
+            if (sizes.size > 1)
+              throw new Error(
+                `MultiView: view ${v} has images of different sizes (${[...sizes].join(', ')}): add a crop or resize`,
+              );
+            return tail.applyBatch(torch.stack(heads), rngs);
+          }),
+        );
+      }
     });
     return out;
   }

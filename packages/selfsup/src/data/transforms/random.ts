@@ -9,7 +9,26 @@ import * as T from './functional.js';
 import type { Rng } from './rng.js';
 
 export interface Transform {
+  /** One image `(C, H, W)`. */
   apply(img: Tensor, rng: Rng): Tensor;
+  /**
+   * A batch `(N, C, H, W)` of same-size images, sample i drawing from `rngs[i]` exactly as `apply`
+   * would, so the result equals applying `apply` to each image. Absent for transforms that change
+   * each image's size differently (crops before their resize).
+   */
+  applyBatch?(batch: Tensor, rngs: Rng[]): Tensor;
+}
+
+/** Runs `fn` on the rows `which` of `batch` and writes the results back (other rows unchanged). */
+function onRows(batch: Tensor, which: number[], fn: (rows: Tensor) => Tensor): Tensor {
+  if (which.length === 0) return batch;
+  if (which.length === batch.shape[0]) return fn(batch);
+  return torch.tidy(() => {
+    const idx = torch.tensor(which, { dtype: 'int64' });
+    const out = batch.clone();
+    out.indexPut_([idx], fn(batch.indexSelect(0, idx)));
+    return out;
+  });
 }
 
 type Size = number | [number, number];
@@ -27,6 +46,23 @@ export class Compose implements Transform {
       cur = next;
     }
     return cur === img ? img.clone() : cur;
+  }
+
+  /** Whether every transform has a batched form. */
+  get batchable(): boolean {
+    return this.transforms.every((t) => t.applyBatch !== undefined);
+  }
+
+  applyBatch(batch: Tensor, rngs: Rng[]): Tensor {
+    let cur = batch;
+    for (const t of this.transforms) {
+      const next = t.applyBatch
+        ? t.applyBatch(cur, rngs)
+        : torch.tidy(() => torch.stack(cur.unbind(0).map((x, i) => t.apply(x, rngs[i]))));
+      if (cur !== batch && cur !== next) cur.dispose();
+      cur = next;
+    }
+    return cur === batch ? batch.clone() : cur;
   }
 }
 
@@ -93,6 +129,10 @@ export class RandomFlip implements Transform {
     if (rng.random() >= this.prob) return img;
     return this.direction === 'horizontal' ? T.hflip(img) : T.vflip(img);
   }
+  applyBatch(batch: Tensor, rngs: Rng[]): Tensor {
+    const which = rngs.map((r, i) => (r.random() < this.prob ? i : -1)).filter((i) => i >= 0);
+    return onRows(batch, which, (rows) => (this.direction === 'horizontal' ? T.hflip(rows) : T.vflip(rows)));
+  }
 }
 
 export interface JitterParams {
@@ -137,6 +177,58 @@ export class ColorJitter implements Transform {
   apply(img: Tensor, rng: Rng): Tensor {
     return ColorJitter.applyParams(img, this.getParams(rng));
   }
+
+  /** Samples are grouped by their op order; each group runs every op once with per-sample factors. */
+  applyBatch(batch: Tensor, rngs: Rng[]): Tensor {
+    const params = rngs.map((r) => this.getParams(r));
+    const groups = new Map<string, number[]>();
+    params.forEach((p, i) => {
+      const key = p.order.join('');
+      groups.set(key, [...(groups.get(key) ?? []), i]);
+    });
+    let out = batch;
+    for (const rows of groups.values()) {
+      const next = onRows(out, rows, (x) =>
+        ColorJitter.applyParamsBatch(
+          x,
+          rows.map((i) => params[i]),
+        ),
+      );
+      if (out !== batch && next !== out) out.dispose();
+      out = next;
+    }
+    return out === batch ? batch.clone() : out;
+  }
+
+  /** `applyParams` for a batch whose samples share one op order (factors may differ). */
+  static applyParamsBatch(x: Tensor, ps: JitterParams[]): Tensor {
+    return torch.tidy(() => {
+      let cur = x;
+      for (const k of ps[0].order) {
+        if (k === 0 && ps[0].brightness !== null)
+          cur = T.adjustBrightness(
+            cur,
+            ps.map((p) => p.brightness as number),
+          );
+        else if (k === 1 && ps[0].contrast !== null)
+          cur = T.adjustContrast(
+            cur,
+            ps.map((p) => p.contrast as number),
+          );
+        else if (k === 2 && ps[0].saturation !== null)
+          cur = T.adjustSaturation(
+            cur,
+            ps.map((p) => p.saturation as number),
+          );
+        else if (k === 3 && ps[0].hue !== null)
+          cur = T.adjustHue(
+            cur,
+            ps.map((p) => p.hue as number),
+          );
+      }
+      return cur === x ? x.clone() : cur;
+    });
+  }
 }
 
 /** Applies `transforms` with probability `prob` (mmcv's RandomApply). */
@@ -151,6 +243,18 @@ export class RandomApply implements Transform {
   apply(img: Tensor, rng: Rng): Tensor {
     return rng.random() < this.prob ? this.inner.apply(img, rng) : img;
   }
+  get applyBatch(): ((batch: Tensor, rngs: Rng[]) => Tensor) | undefined {
+    if (!this.inner.batchable) return undefined;
+    return (batch, rngs) => {
+      const which = rngs.map((r, i) => (r.random() < this.prob ? i : -1)).filter((i) => i >= 0);
+      return onRows(batch, which, (rows) =>
+        this.inner.applyBatch(
+          rows,
+          which.map((i) => rngs[i]),
+        ),
+      );
+    };
+  }
 }
 
 /** Greyscale with probability `prob`, keeping 3 channels (what MMSelfSup's configs ask for). */
@@ -163,6 +267,13 @@ export class RandomGrayscale implements Transform {
     if (rng.random() >= this.prob) return img;
     return T.rgbToGrayscale(img, this.keepChannels ? 3 : 1);
   }
+  get applyBatch(): ((batch: Tensor, rngs: Rng[]) => Tensor) | undefined {
+    if (!this.keepChannels) return undefined;
+    return (batch, rngs) => {
+      const which = rngs.map((r, i) => (r.random() < this.prob ? i : -1)).filter((i) => i >= 0);
+      return onRows(batch, which, (rows) => T.rgbToGrayscale(rows, 3));
+    };
+  }
 }
 
 /**
@@ -171,16 +282,44 @@ export class RandomGrayscale implements Transform {
  */
 export class RandomGaussianBlur implements Transform {
   constructor(readonly o: { sigmaMin: number; sigmaMax: number; prob?: number; kernelSize?: number }) {}
-  apply(img: Tensor, rng: Rng): Tensor {
-    if (rng.random() >= (this.o.prob ?? 0.5)) return img;
+  /** `null` (no blur) or the σ and kernel size drawn for one image of size H × W. */
+  private draw(rng: Rng, H: number, W: number): { sigma: number; k: number } | null {
+    if (rng.random() >= (this.o.prob ?? 0.5)) return null;
     const sigma = rng.uniform(this.o.sigmaMin, this.o.sigmaMax);
-    const [H, W] = dims(img);
     let k = this.o.kernelSize ?? 2 * Math.ceil(3 * sigma) + 1;
     // Reflect padding needs the half-kernel below the image size.
     const maxK = 2 * (Math.min(H, W) - 1) - 1;
     if (k > maxK) k = maxK % 2 === 0 ? maxK - 1 : maxK;
-    if (k < 1) return img;
-    return T.gaussianBlur(img, [k, k], [sigma, sigma]);
+    return k < 1 ? null : { sigma, k };
+  }
+
+  apply(img: Tensor, rng: Rng): Tensor {
+    const [H, W] = dims(img);
+    const d = this.draw(rng, H, W);
+    return d ? T.gaussianBlur(img, [d.k, d.k], [d.sigma, d.sigma]) : img;
+  }
+
+  /** Samples are grouped by kernel size; each group is one grouped convolution with per-sample kernels. */
+  applyBatch(batch: Tensor, rngs: Rng[]): Tensor {
+    const [H, W] = dims(batch);
+    const draws = rngs.map((r) => this.draw(r, H, W));
+    const bySize = new Map<number, number[]>();
+    draws.forEach((d, i) => {
+      if (d) bySize.set(d.k, [...(bySize.get(d.k) ?? []), i]);
+    });
+    let out = batch;
+    for (const [k, rows] of bySize) {
+      const next = onRows(out, rows, (x) =>
+        T.gaussianBlurBatch(
+          x,
+          [k, k],
+          rows.map((i) => (draws[i] as { sigma: number }).sigma),
+        ),
+      );
+      if (out !== batch && next !== out) out.dispose();
+      out = next;
+    }
+    return out === batch ? batch.clone() : out;
   }
 }
 
@@ -192,6 +331,10 @@ export class RandomSolarize implements Transform {
   ) {}
   apply(img: Tensor, rng: Rng): Tensor {
     return rng.random() < this.prob ? T.solarize(img, this.threshold) : img;
+  }
+  applyBatch(batch: Tensor, rngs: Rng[]): Tensor {
+    const which = rngs.map((r, i) => (r.random() < this.prob ? i : -1)).filter((i) => i >= 0);
+    return onRows(batch, which, (rows) => T.solarize(rows, this.threshold));
   }
 }
 

@@ -168,3 +168,19 @@ test('mask generators: SimMIM masks ⌈ratio·blocks⌉ whole blocks; BEiT masks
   assert.ok(total / 50 > 65, `average masked ${total / 50} close to the 75 target`);
   assert.throws(() => new BEiTMaskGenerator(4, 20), /exceed the 4×4 grid/);
 });
+
+test('batched views equal per-image views: the batch path changes the cost, not the pixels', () => {
+  torch.tidy(() => {
+    const g = new torch.Generator().manualSeed(8);
+    const imgs = Array.from({ length: 12 }, () => torch.randint(0, 256, [3, 28, 30], { generator: g, dtype: 'uint8' }));
+    const idxs = imgs.map((_, i) => 100 + i);
+    for (const mv of [new MultiView([simclrPipeline(20)], 2), new MultiView(byolPipelines(16), [1, 1]), swavMultiView(20, 10)]) {
+      const batched = mv.applyBatch(imgs, 3, 1, idxs);
+      const single = imgs.map((img, j) => mv.apply(img, 3, 1, idxs[j]));
+      batched.forEach((b, v) => {
+        const ref = torch.stack(single.map((views) => views[v]));
+        assert.equal(maxAbsDiff(b, ref), 0, `view ${v}`);
+      });
+    }
+  });
+});
