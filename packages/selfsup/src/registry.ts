@@ -2,6 +2,7 @@
  * Registries (MMSelfSup's `mmselfsup/registry.py`): every buildable part registers a builder
  * under a `type` name, and configs name parts by `type`. Scoped: one registry per kind of part.
  */
+import type { Backbone } from './models/backbones/base.js';
 
 /** A config naming a registered builder plus its options. */
 export interface TypedConfig {
@@ -37,6 +38,11 @@ export class Registry<T> {
     this.builders.set(name, builder);
   }
 
+  /** Registers unless the name is taken (for modules that may be imported more than once). */
+  registerIfAbsent(name: string, builder: Builder<T>): void {
+    if (!this.builders.has(name)) this.builders.set(name, builder);
+  }
+
   has(name: string): boolean {
     return this.builders.has(name);
   }
@@ -62,7 +68,12 @@ export class Registry<T> {
   }
 }
 
-import type { Backbone } from './models/backbones/base.js';
+/** A config's options: everything but its `type`. */
+export function configOptions<O>(cfg: TypedConfig): O {
+  const { type: _type, ...rest } = cfg;
+  return rest as O;
+}
+
 
 /** Backbones: ResNet, VisionTransformer, SwinTransformer and their named variants. */
 export const BACKBONES = new Registry<Backbone>('backbones');

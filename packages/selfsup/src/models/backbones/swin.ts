@@ -19,7 +19,7 @@
  */
 import * as torch from '@selfsup/torch';
 import { nn, type Tensor } from '@selfsup/torch';
-import { BACKBONES, type TypedConfig } from '../../registry.js';
+import { BACKBONES, configOptions, type TypedConfig } from '../../registry.js';
 import { Backbone, type BackboneOptions, resolveOutIndices } from './base.js';
 import { type Pair, PatchEmbed } from './patch-embed.js';
 import { resizePosEmbed } from './pos-embed.js';
@@ -582,19 +582,14 @@ export class SwinTransformer extends Backbone {
   }
 }
 
-function options(cfg: TypedConfig): SwinOptions {
-  const { type: _type, ...rest } = cfg;
-  return rest as SwinOptions;
-}
+const options = (cfg: TypedConfig): SwinOptions => configOptions<SwinOptions>(cfg);
 
 /**
  * Registers `SwinTransformer` (mmcls keys, no mask token), `SimMIMSwinTransformer` (with `mask_token`)
  * and `swin-tiny|small|base` (SimMIM's) in `BACKBONES`. Idempotent; runs when this module is imported.
  */
 export function registerSwinBackbones(): void {
-  const add = (name: string, build: (cfg: TypedConfig) => SwinTransformer) => {
-    if (!BACKBONES.has(name)) BACKBONES.register(name, build);
-  };
+  const add = (name: string, build: (cfg: TypedConfig) => SwinTransformer) => BACKBONES.registerIfAbsent(name, build);
   add('SwinTransformer', (cfg) => new SwinTransformer({ maskToken: false, ...options(cfg) }));
   add('SimMIMSwinTransformer', (cfg) => new SwinTransformer({ maskToken: true, ...options(cfg) }));
   for (const arch of ['tiny', 'small', 'base'] as const) {

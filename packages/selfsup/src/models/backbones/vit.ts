@@ -13,7 +13,7 @@
  */
 import * as torch from '@selfsup/torch';
 import { nn, Tensor } from '@selfsup/torch';
-import { BACKBONES, type TypedConfig } from '../../registry.js';
+import { BACKBONES, configOptions, type TypedConfig } from '../../registry.js';
 import { Backbone, type BackboneOptions, resolveOutIndices } from './base.js';
 import { type Pair, PatchEmbed } from './patch-embed.js';
 import { resizePosEmbed, sincos2dPosEmbed } from './pos-embed.js';
@@ -540,10 +540,7 @@ export function convertTimmViTKeys<T>(sd: Record<string, T>): Record<string, T> 
   return out;
 }
 
-function options(cfg: TypedConfig): ViTOptions {
-  const { type: _type, ...rest } = cfg;
-  return rest as ViTOptions;
-}
+const options = (cfg: TypedConfig): ViTOptions => configOptions<ViTOptions>(cfg);
 
 /**
  * Registers `VisionTransformer` (any size), `vit-tiny|small|base|large` (with any `patchSize`/`imgSize`)
@@ -551,9 +548,7 @@ function options(cfg: TypedConfig): ViTOptions {
  * when this module is imported.
  */
 export function registerViTBackbones(): void {
-  const add = (name: string, build: (cfg: TypedConfig) => VisionTransformer) => {
-    if (!BACKBONES.has(name)) BACKBONES.register(name, build);
-  };
+  const add = (name: string, build: (cfg: TypedConfig) => VisionTransformer) => BACKBONES.registerIfAbsent(name, build);
   add('VisionTransformer', (cfg) => new VisionTransformer(options(cfg)));
   for (const arch of ['tiny', 'small', 'base', 'large'] as const) {
     add(`vit-${arch}`, (cfg) => new VisionTransformer({ ...options(cfg), arch }));
