@@ -74,6 +74,5 @@ export function configOptions<O>(cfg: TypedConfig): O {
   return rest as O;
 }
 
-
 /** Backbones: ResNet, VisionTransformer, SwinTransformer and their named variants. */
 export const BACKBONES = new Registry<Backbone>('backbones');
