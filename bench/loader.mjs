@@ -24,6 +24,7 @@ const { ImageFolder } = await import('../packages/selfsup/dist/src/data/datasets
 const { DataLoader } = await import('../packages/selfsup/dist/src/data/loader/loader.js');
 const { MultiView, simclrPipeline } = await import('../packages/selfsup/dist/src/data/transforms/pipelines.js');
 const { RandomSampler } = await import('../packages/selfsup/dist/src/data/loader/samplers.js');
+const { takeSamples } = await import('../packages/selfsup/dist/src/data/datasets/subset.js');
 
 const n = Number(values.n);
 const size = Number(values.size);
@@ -31,7 +32,7 @@ const batch = Number(values.batch);
 const workers = Number(values.workers);
 torch.setNumThreads(workers);
 const ds = await ImageFolder.open(values.root);
-const subset = { ...ds, length: n, get: (i) => ds.get(i), describe: () => ds.describe() };
+const subset = takeSamples(ds, n);
 
 async function ours() {
   const loader = new DataLoader(subset, {

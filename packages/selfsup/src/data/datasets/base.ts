@@ -5,6 +5,8 @@ export interface Dataset {
   readonly length: number;
   /** Class names in label order; absent for unlabeled data. */
   readonly classes?: string[];
+  /** Every sample's label without decoding anything (torchvision's `targets`); null if unlabeled. */
+  readonly labels: ArrayLike<number> | null;
   /** The `idx`-th sample (decoded). Throws a DecodeError naming the file for a bad image. */
   get(idx: number): Promise<Sample>;
   /** One line for logs: format, root, size, classes. */
