@@ -22,6 +22,7 @@ export * as distributed from './distributed.js';
 export { ops, type Ops } from './ops.js';
 export { save, load, type StateValue, type StateDict } from './serialization/index.js';
 export * as safetensors from './serialization/safetensors.js';
+export { writeAtomic as writeFileAtomic } from './serialization/atomic.js';
 export { TorchError, isTorchError } from './errors.js';
 
 /** libtorch's version string (`'1.13.0'`, `'2.5.1'`, …). */

@@ -19,7 +19,8 @@ import {
   unpickle,
 } from './pickle.js';
 import type { StateValue } from './state.js';
-import { isZip, readZip, writeAtomic, ZipWriter } from './zip.js';
+import { writeAtomic } from './atomic.js';
+import { isZip, readZip, ZipWriter } from './zip.js';
 
 const STORAGE_DTYPE: Record<string, DType> = {
   FloatStorage: 'float32',

@@ -7,7 +7,7 @@ import { readFileSync, writeSync } from 'node:fs';
 import { type DType, ITEM_SIZE } from '../dtype.js';
 import { fromBytes } from '../creation.js';
 import { Tensor } from '../tensor.js';
-import { writeAtomic } from './zip.js';
+import { writeAtomic } from './atomic.js';
 
 const TO_ST: Partial<Record<DType, string>> = {
   float64: 'F64',

@@ -116,6 +116,17 @@ export class ImageFolder implements Dataset {
     return relative(this.root, this.files[idx]);
   }
 
+  /** What the decoded cache keys on: every file's path, size and modification time. */
+  async fingerprint(): Promise<string> {
+    const parts = await Promise.all(
+      this.files.map(async (f) => {
+        const st = await stat(f).catch(() => null);
+        return st ? `${f}|${st.size}|${st.mtimeMs}` : `${f}|missing`;
+      }),
+    );
+    return `${this.channels}\n${parts.join('\n')}`;
+  }
+
   describe(): string {
     return `ImageFolder(${this.root}, ${this.length} images${this.classes ? `, ${this.classes.length} classes` : ', unlabeled'})`;
   }

@@ -2,7 +2,7 @@
  * MMSelfSup's list format: an annotation file with one `relative/path [label]` per line, paths
  * relative to `dataPrefix`. Lines without a label make an unlabeled dataset.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { decodeImage } from '../decode.js';
 import type { Sample } from '../image.js';
@@ -55,6 +55,17 @@ export class ImageList implements Dataset {
     checkIndex(this, idx);
     const img = await decodeImage(this.files[idx], { channels: this.channels });
     return this.labels ? { img, label: this.labels[idx], idx } : { img, idx };
+  }
+
+  /** What the decoded cache keys on: every file's path, size and modification time. */
+  async fingerprint(): Promise<string> {
+    const parts = await Promise.all(
+      this.files.map(async (f) => {
+        const st = await stat(f).catch(() => null);
+        return st ? `${f}|${st.size}|${st.mtimeMs}` : `${f}|missing`;
+      }),
+    );
+    return `${this.channels}\n${parts.join('\n')}`;
   }
 
   describe(): string {
