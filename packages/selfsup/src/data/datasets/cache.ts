@@ -104,7 +104,7 @@ export class CachedDataset implements Dataset {
       offset += images[i].length;
     }
     const blob = new Uint8Array(offset);
-    images.forEach((img, i) => blob.set(img, entries[i].offset));
+    for (let i = 0; i < images.length; i++) blob.set(images[i], entries[i].offset);
     const header = Buffer.from(JSON.stringify({ magic: MAGIC, entries, bytes: offset }), 'utf8');
     const len = Buffer.alloc(4);
     len.writeUInt32LE(header.length);
