@@ -23,6 +23,7 @@ export { ops, type Ops } from './ops.js';
 export { save, load, type StateValue, type StateDict } from './serialization/index.js';
 export * as safetensors from './serialization/safetensors.js';
 export { writeAtomic as writeFileAtomic } from './serialization/atomic.js';
+export { unpickle, PickledObject, PickledTuple, type UnpickleOptions } from './serialization/pickle.js';
 export { TorchError, isTorchError } from './errors.js';
 
 /** libtorch's version string (`'1.13.0'`, `'2.5.1'`, …). */

@@ -91,6 +91,16 @@ class Reader {
   }
 }
 
+/**
+ * Python 2 `str` (BINSTRING) as a JS string with one char per byte. (WHATWG's 'latin1' decoder is
+ * really windows-1252 and would change bytes 0x80–0x9F.)
+ */
+function latin1(b: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < b.length; i += 8192) out += String.fromCharCode(...b.subarray(i, i + 8192));
+  return out;
+}
+
 function longFromBytes(b: Uint8Array): number | bigint {
   if (b.length === 0) return 0;
   let v = 0n;
@@ -200,10 +210,10 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions): unknown {
         stack.push(new TextDecoder().decode(r.bytes(r.u64())));
         break;
       case 0x54: // BINSTRING
-        stack.push(new TextDecoder('latin1').decode(r.bytes(r.i32())));
+        stack.push(latin1(r.bytes(r.i32())));
         break;
       case 0x55: // SHORT_BINSTRING
-        stack.push(new TextDecoder('latin1').decode(r.bytes(r.u8())));
+        stack.push(latin1(r.bytes(r.u8())));
         break;
       case 0x42: // BINBYTES
         stack.push(r.bytes(r.u32()).slice());

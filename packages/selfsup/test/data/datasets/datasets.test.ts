@@ -128,3 +128,47 @@ OUT = {'pixels': [img[0, 0].tolist(), img[5, 70].tolist(), img[95, 1].tolist()],
   ds.close();
   assert.throws(() => STL10.open(root, 'unlabeled'), /unlabeled_X\.bin is missing/);
 });
+
+test('CIFAR python format (pickled numpy arrays): folder and tar.gz, CIFAR-10 and CIFAR-100', async () => {
+  const root = join(dir, 'cifar-py');
+  const ref = py<{ pixel: number[]; label: number; fine: number }>(
+    `import os, pickle, tarfile, numpy as np
+rng = np.random.RandomState(5)
+d = os.path.join(D['root'], 'cifar-10-batches-py'); os.makedirs(d)
+for name, n in [('data_batch_%d' % i, 2) for i in range(1, 6)] + [('test_batch', 3)]:
+    pickle.dump({'batch_label': name, 'labels': rng.randint(0, 10, n).tolist(), 'data': rng.randint(0, 256, (n, 3072)).astype(np.uint8), 'filenames': ['f'] * n}, open(os.path.join(d, name), 'wb'), protocol=2)
+pickle.dump({'label_names': ['c%d' % i for i in range(10)], 'num_vis': 3072}, open(os.path.join(d, 'batches.meta'), 'wb'), protocol=2)
+with tarfile.open(os.path.join(D['root'], 'cifar-10-python.tar.gz'), 'w:gz') as t: t.add(d, 'cifar-10-batches-py')
+b = pickle.load(open(os.path.join(d, 'data_batch_3'), 'rb'))
+img = b['data'][1].reshape(3, 32, 32).transpose(1, 2, 0)
+d100 = os.path.join(D['root'], 'c100', 'cifar-100-python'); os.makedirs(d100)
+tr = {'fine_labels': [7, 99, 3], 'coarse_labels': [1, 2, 3], 'data': rng.randint(0, 256, (3, 3072)).astype(np.uint8)}
+pickle.dump(tr, open(os.path.join(d100, 'train'), 'wb')); pickle.dump(tr, open(os.path.join(d100, 'test'), 'wb'))
+pickle.dump({'fine_label_names': ['f%d' % i for i in range(100)], 'coarse_label_names': ['c%d' % i for i in range(20)]}, open(os.path.join(d100, 'meta'), 'wb'))
+OUT = {'pixel': img[17, 3].tolist(), 'label': int(b['labels'][1]), 'fine': 99}`,
+    { root },
+  );
+  for (const src of [root, join(root, 'cifar-10-python.tar.gz')]) {
+    const ds = await cifar('cifar10', 'train', src);
+    assert.equal(ds.length, 10);
+    assert.equal(ds.classes?.[9], 'c9');
+    const s = await ds.get(5); // data_batch_3, row 1
+    assert.equal(s.label, ref.label);
+    assert.deepEqual(Array.from(s.img.data.subarray((17 * 32 + 3) * 3, (17 * 32 + 3) * 3 + 3)), ref.pixel);
+  }
+  const c100 = await cifar('cifar100', 'train', join(root, 'c100'));
+  assert.equal((await c100.get(1)).label, ref.fine);
+});
+
+test('Python 2 strings in pickles keep their bytes (not windows-1252)', async () => {
+  const { unpickle } = await import('@selfsup/torch');
+  // PROTO 2, SHORT_BINSTRING of bytes 0x80 0x9f 0xff, STOP.
+  const v = unpickle(Uint8Array.from([0x80, 0x02, 0x55, 0x03, 0x80, 0x9f, 0xff, 0x2e]), {
+    source: 'test',
+    resolve: () => undefined,
+  }) as string;
+  assert.deepEqual(
+    Array.from(v, (c) => c.charCodeAt(0)),
+    [0x80, 0x9f, 0xff],
+  );
+});
