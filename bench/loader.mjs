@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median } from './common.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -71,7 +72,6 @@ function theirs() {
   return JSON.parse(r.stdout.trim().split('\n').pop()).images_per_s;
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const a = [];
 const b = [];
 for (let i = 0; i < Number(values.runs); i++) {

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { MALLOC_ENV, median } from './common.mjs';
 import * as torch from '../packages/torch/dist/src/index.js';
 
 const { values } = parseArgs({
@@ -73,15 +74,7 @@ function selfsupRun() {
   return out;
 }
 
-// selfsup's addon keeps freed memory in glibc's heap (see native/runtime.cc); the "PyTorch"
-// column gets the same settings through glibc's environment variables so kernels compare like
-// for like. The last column is Python as users run it by default.
-const MALLOC_ENV = {
-  MALLOC_MMAP_THRESHOLD_: String(32 << 20),
-  MALLOC_TRIM_THRESHOLD_: String(1 << 30),
-  MALLOC_TOP_PAD_: String(64 << 20),
-};
-
+// `tuned`: Python with selfsup's malloc settings (the "PyTorch" column); otherwise as users run it.
 function pythonRun(tuned) {
   const py = process.env.SELFSUP_PYTHON ?? '/usr/bin/python3';
   const env = tuned ? { ...process.env, ...MALLOC_ENV } : process.env;
@@ -91,7 +84,6 @@ function pythonRun(tuned) {
   return JSON.parse(r.stdout);
 }
 
-const median = (xs) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)];
 const ours = [];
 const theirs = [];
 const plain = [];

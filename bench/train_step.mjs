@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { MALLOC_ENV, median } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -20,13 +21,6 @@ const { values } = parseArgs({
     child: { type: 'string' },
   },
 });
-
-// Same glibc malloc settings as the addon applies to itself (see docs/benchmarks.md).
-const MALLOC_ENV = {
-  MALLOC_MMAP_THRESHOLD_: String(32 << 20),
-  MALLOC_TRIM_THRESHOLD_: String(1 << 30),
-  MALLOC_TOP_PAD_: String(64 << 20),
-};
 
 async function child(model) {
   const torch = await import('../packages/torch/dist/src/index.js');
@@ -89,7 +83,6 @@ function run(cmd, args) {
 if (values.child) {
   await child(values.child);
 } else {
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const py = process.env.SELFSUP_PYTHON ?? '/usr/bin/python3';
   const cl = values['channels-last'] ? '1' : '0';
   console.log(

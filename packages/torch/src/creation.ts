@@ -109,16 +109,12 @@ export function fromBytes(bytes: ArrayBufferView | ArrayBuffer, dtype: DType, sh
   return wrap(native.fromBuffer(bytes, dtypeCode(dtype), shape));
 }
 
-function sizeArgs(shape: (number | number[])[]): number[] {
-  return shape.length === 1 && Array.isArray(shape[0]) ? shape[0] : (shape as number[]);
-}
-
 export function zeros(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(wrap(native.call(opId('zeros'), sizeArgs([shape]), dt(opts), undefined, opts.device)), opts);
+  return finish(wrap(native.call(opId('zeros'), shape, dt(opts), undefined, opts.device)), opts);
 }
 
 export function ones(shape: number[], opts: TensorOptions = {}): Tensor {
-  return finish(wrap(native.call(opId('ones'), sizeArgs([shape]), dt(opts), undefined, opts.device)), opts);
+  return finish(wrap(native.call(opId('ones'), shape, dt(opts), undefined, opts.device)), opts);
 }
 
 export function empty(shape: number[], opts: TensorOptions = {}): Tensor {

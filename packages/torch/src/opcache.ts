@@ -26,11 +26,17 @@ export function opId(name: string, overload = ''): number {
 }
 
 /** Whether this libtorch has the operator (some exist only in 2.x, some only in 1.13). */
+const missing = new Set<string>();
+
 export function hasOp(name: string, overload = ''): boolean {
+  const key = `${name}.${overload}`;
+  if (missing.has(key)) return false;
   try {
     opInfo(name, overload);
     return true;
   } catch {
+    // Cached: callers ask on hot paths (attention checks for the 2.x fused op on every call).
+    missing.add(key);
     return false;
   }
 }

@@ -54,8 +54,8 @@ function shapeOf(x: unknown): number[] {
   return s;
 }
 
-/** Largest |actual − expected| over all elements (shapes must agree; NaN counts as infinite). */
-export function maxAbsDiff(actual: torch.Tensor | Nested, expected: torch.Tensor | Nested, what = 'value'): number {
+/** Both values flattened, after checking that their shapes agree. */
+function flatPair(actual: torch.Tensor | Nested, expected: torch.Tensor | Nested, what: string): [number[], number[]] {
   const a = actual instanceof torch.Tensor ? actual.toList() : actual;
   const e = expected instanceof torch.Tensor ? expected.toList() : expected;
   assert.deepEqual(
@@ -63,8 +63,12 @@ export function maxAbsDiff(actual: torch.Tensor | Nested, expected: torch.Tensor
     shapeOf(e),
     `${what}: shape ${JSON.stringify(shapeOf(a))} vs expected ${JSON.stringify(shapeOf(e))}`,
   );
-  const fa = flat(a);
-  const fe = flat(e);
+  return [flat(a), flat(e)];
+}
+
+/** Largest |actual − expected| over all elements (shapes must agree; NaN counts as infinite). */
+export function maxAbsDiff(actual: torch.Tensor | Nested, expected: torch.Tensor | Nested, what = 'value'): number {
+  const [fa, fe] = flatPair(actual, expected, what);
   let m = 0;
   for (let i = 0; i < fa.length; i++) {
     const d = Math.abs(fa[i] - fe[i]);
@@ -75,15 +79,7 @@ export function maxAbsDiff(actual: torch.Tensor | Nested, expected: torch.Tensor
 
 /** Asserts `actual` (a tensor or nested numbers) matches `expected` elementwise within tolerance. */
 export function assertClose(actual: torch.Tensor | Nested, expected: Nested | torch.Tensor, tol = 1e-5, what = 'value'): void {
-  const a = actual instanceof torch.Tensor ? actual.toList() : actual;
-  const e = expected instanceof torch.Tensor ? expected.toList() : expected;
-  assert.deepEqual(
-    shapeOf(a),
-    shapeOf(e),
-    `${what}: shape ${JSON.stringify(shapeOf(a))} vs expected ${JSON.stringify(shapeOf(e))}`,
-  );
-  const fa = flat(a);
-  const fe = flat(e);
+  const [fa, fe] = flatPair(actual, expected, what);
   for (let i = 0; i < fa.length; i++) {
     const x = fa[i];
     const y = fe[i];

@@ -40,7 +40,7 @@ export class Linear extends Module {
   }
 }
 
-/** Returns its input (a placeholder that keeps state-dict keys stable). */
+/** Returns its input: stands in for a removed layer without changing other state-dict keys. */
 export class Identity extends Module {
   forward(x: Tensor): Tensor {
     return x;

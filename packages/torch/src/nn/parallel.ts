@@ -57,7 +57,8 @@ export class DistributedDataParallel<I extends unknown[] = [Tensor], O = Tensor>
       bucket = [];
       bytes = 0;
       tidy(() => {
-        const grads = ps.map((p) => p.grad ?? p.detach().mul(0));
+        const own = ps.map((p) => p.grad);
+        const grads = own.map((g, i) => g ?? ps[i].detach().mul(0));
         const flat = cat(grads.map((g) => g.flatten()));
         dist.allReduce(flat);
         flat.div_(world);
@@ -65,7 +66,7 @@ export class DistributedDataParallel<I extends unknown[] = [Tensor], O = Tensor>
         ps.forEach((p, i) => {
           const n = grads[i].numel();
           const g = flat.narrow(0, off, n).view(grads[i].shape);
-          if (p.grad === null) p.grad = g.clone();
+          if (own[i] === null) p.grad = g.clone();
           else grads[i].copy_(g);
           off += n;
         });

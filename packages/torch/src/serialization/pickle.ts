@@ -24,8 +24,8 @@ export interface UnpickleOptions {
   resolve: GlobalResolver;
   /** Handles BINPERSID (storages in `.pth` files). */
   persistentLoad?: (pid: unknown) => unknown;
-  /** `'error'` (default) refuses unknown globals; `'stub'` keeps them as `PickledObject`s. */
-  unknownGlobals?: 'error' | 'stub';
+  /** `'error'` (default) refuses unknown globals; `'inert'` keeps them as `PickledObject`s. */
+  unknownGlobals?: 'error' | 'inert';
   source: string;
 }
 
@@ -135,16 +135,16 @@ export function unpickle(data: Uint8Array, opts: UnpickleOptions): unknown {
     const fn = opts.resolve(module, name);
     if (fn) return fn;
     const full = `${module}.${name}`;
-    if (opts.unknownGlobals === 'stub') return { __stubGlobal: full };
+    if (opts.unknownGlobals === 'inert') return { __inertGlobal: full };
     throw new Error(
       `${opts.source}: refusing to load global '${full}': only tensors, containers, numbers and strings are allowed ` +
-        "(pass { unknownGlobals: 'stub' } to keep such objects as inert data)",
+        "(pass { unknownGlobals: 'inert' } to keep such objects as inert data)",
     );
   };
   const apply = (fn: unknown, args: unknown[]): unknown => {
     if (typeof fn === 'function') return fn(...args);
-    if (fn && typeof fn === 'object' && '__stubGlobal' in fn)
-      return new PickledObject((fn as { __stubGlobal: string }).__stubGlobal, args);
+    if (fn && typeof fn === 'object' && '__inertGlobal' in fn)
+      return new PickledObject((fn as { __inertGlobal: string }).__inertGlobal, args);
     throw new Error(`${opts.source}: REDUCE on something that is not a callable global`);
   };
   for (;;) {

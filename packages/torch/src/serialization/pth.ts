@@ -45,8 +45,8 @@ interface StorageRef {
 }
 
 export interface LoadOptions {
-  /** `'error'` (default) refuses objects of classes outside the allow-list; `'stub'` keeps them as inert data. */
-  unknownGlobals?: 'error' | 'stub';
+  /** `'error'` (default) refuses objects of classes outside the allow-list; `'inert'` keeps them as inert data. */
+  unknownGlobals?: 'error' | 'inert';
 }
 
 /** Reads a `.pth` file into nested records of tensors and plain data. Never executes code. */
@@ -151,14 +151,8 @@ export function loadPthBytes(buf: Uint8Array, source: string, opts: LoadOptions 
     }
   };
   const pkl = entries.get(pklName)?.data() as Uint8Array;
-  let keepers: unknown;
-  const result = tidy(() => {
-    const value = unpickle(pkl, { resolve, persistentLoad, unknownGlobals: opts.unknownGlobals, source });
-    // Storage base tensors are not part of the result: only the views built on them are.
-    keepers = normalize(value);
-    return keepers;
-  });
-  return result;
+  // Storage base tensors are freed with the scope: only the views built on them are returned.
+  return tidy(() => normalize(unpickle(pkl, { resolve, persistentLoad, unknownGlobals: opts.unknownGlobals, source })));
 }
 
 /** Tuples become arrays; PyTorch's `_metadata` attribute of state dicts is dropped. */
@@ -212,7 +206,6 @@ export function savePth(obj: StateValue, path: string): void {
       for (const [k, e] of Object.entries(v)) out[k] = convert(e);
       return out;
     }
-    if (typeof v === 'number' && !Number.isFinite(v)) return v;
     return v;
   };
   const pkl = PickleWriter.dumps(convert(obj));

@@ -155,7 +155,6 @@ for c in D['cases']:
     a.dispose();
     b.dispose();
   });
-  assert.ok(true);
 });
 
 test('warm-up + cosine by epochs converted to iterations follows the closed forms', () => {

@@ -7,9 +7,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
-import { decodeImage } from '../decode.js';
-import type { Sample } from '../image.js';
-import { checkIndex, type Dataset } from './base.js';
+import { FileDataset } from './file-dataset.js';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp', '.gif', '.avif'];
 
@@ -53,14 +51,16 @@ function byCodeUnit(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export class ImageFolder implements Dataset {
+export class ImageFolder extends FileDataset {
   private constructor(
     readonly root: string,
-    readonly files: string[],
-    readonly labels: number[] | null,
+    files: string[],
+    labels: number[] | null,
     readonly classes: string[] | undefined,
-    private readonly channels: 1 | 3,
-  ) {}
+    channels: 1 | 3,
+  ) {
+    super(files, labels, channels);
+  }
 
   /** Scans `root` once; the listing is fixed from then on. */
   static async open(root: string, o: ImageFolderOptions = {}): Promise<ImageFolder> {
@@ -101,30 +101,9 @@ export class ImageFolder implements Dataset {
     return new ImageFolder(root, files, null, undefined, o.channels ?? 3);
   }
 
-  get length(): number {
-    return this.files.length;
-  }
-
-  async get(idx: number): Promise<Sample> {
-    checkIndex(this, idx);
-    const img = await decodeImage(this.files[idx], { channels: this.channels });
-    return this.labels ? { img, label: this.labels[idx], idx } : { img, idx };
-  }
-
   /** The file of sample `idx`, relative to the root. */
   relativePath(idx: number): string {
     return relative(this.root, this.files[idx]);
-  }
-
-  /** What the decoded cache keys on: every file's path, size and modification time. */
-  async fingerprint(): Promise<string> {
-    const parts = await Promise.all(
-      this.files.map(async (f) => {
-        const st = await stat(f).catch(() => null);
-        return st ? `${f}|${st.size}|${st.mtimeMs}` : `${f}|missing`;
-      }),
-    );
-    return `${this.channels}\n${parts.join('\n')}`;
   }
 
   describe(): string {

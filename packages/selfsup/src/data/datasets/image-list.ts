@@ -2,21 +2,21 @@
  * MMSelfSup's list format: an annotation file with one `relative/path [label]` per line, paths
  * relative to `dataPrefix`. Lines without a label make an unlabeled dataset.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { decodeImage } from '../decode.js';
-import type { Sample } from '../image.js';
-import { checkIndex, type Dataset } from './base.js';
+import { FileDataset } from './file-dataset.js';
 
-export class ImageList implements Dataset {
+export class ImageList extends FileDataset {
   readonly classes: string[] | undefined = undefined;
 
   private constructor(
     readonly annFile: string,
-    readonly files: string[],
-    readonly labels: number[] | null,
-    private readonly channels: 1 | 3,
-  ) {}
+    files: string[],
+    labels: number[] | null,
+    channels: 1 | 3,
+  ) {
+    super(files, labels, channels);
+  }
 
   static async open(annFile: string, o: { dataPrefix?: string; channels?: 1 | 3 } = {}): Promise<ImageList> {
     let text: string;
@@ -45,27 +45,6 @@ export class ImageList implements Dataset {
     }
     if (files.length === 0) throw new Error(`ImageList: ${annFile} lists no images`);
     return new ImageList(annFile, files, labelled ? labels : null, o.channels ?? 3);
-  }
-
-  get length(): number {
-    return this.files.length;
-  }
-
-  async get(idx: number): Promise<Sample> {
-    checkIndex(this, idx);
-    const img = await decodeImage(this.files[idx], { channels: this.channels });
-    return this.labels ? { img, label: this.labels[idx], idx } : { img, idx };
-  }
-
-  /** What the decoded cache keys on: every file's path, size and modification time. */
-  async fingerprint(): Promise<string> {
-    const parts = await Promise.all(
-      this.files.map(async (f) => {
-        const st = await stat(f).catch(() => null);
-        return st ? `${f}|${st.size}|${st.mtimeMs}` : `${f}|missing`;
-      }),
-    );
-    return `${this.channels}\n${parts.join('\n')}`;
   }
 
   describe(): string {

@@ -17,7 +17,7 @@ export function loadDatasetPickle(bytes: Uint8Array, source: string): Record<str
   const obj = unpickle(bytes, {
     source,
     resolve: (module, name) => (module === '_codecs' && name === 'encode' ? CODECS : undefined),
-    unknownGlobals: 'stub',
+    unknownGlobals: 'inert',
   });
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new Error(`${source}: expected a pickled dict`);
   return obj as Record<string, unknown>;

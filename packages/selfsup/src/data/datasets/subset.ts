@@ -4,8 +4,8 @@
  * `Generator().manual_seed(seed)`), the first or a random `numSamples`, and class-balanced subsets
  * (k per class) for small labelled evaluation sets.
  */
-import * as torch from '@selfsup/torch';
 import type { Sample } from '../image.js';
+import { permutation } from '../loader/samplers.js';
 import { checkIndex, type Dataset } from './base.js';
 
 export class Subset implements Dataset {
@@ -40,17 +40,6 @@ export class Subset implements Dataset {
   }
 }
 
-function randperm(n: number, seed: number): number[] {
-  return torch.tidy(() => {
-    const g = new torch.Generator().manualSeed(seed);
-    try {
-      return (torch.randperm(n, { generator: g }).toList() as number[]).slice();
-    } finally {
-      g.dispose();
-    }
-  });
-}
-
 /**
  * Splits into parts of the given sizes, or fractions summing to 1 (remainders go round-robin to the
  * first parts, as PyTorch does), after one seeded shuffle.
@@ -66,7 +55,7 @@ export function randomSplit(ds: Dataset, lengths: number[], seed = 0): Subset[] 
   }
   if (sizes.reduce((a, b) => a + b, 0) !== ds.length)
     throw new RangeError(`randomSplit: lengths ${JSON.stringify(lengths)} do not add up to ${ds.length}`);
-  const perm = randperm(ds.length, seed);
+  const perm = permutation(ds.length, seed);
   const out: Subset[] = [];
   let off = 0;
   for (const n of sizes) {
@@ -79,7 +68,7 @@ export function randomSplit(ds: Dataset, lengths: number[], seed = 0): Subset[] 
 /** The first `n` samples, or `n` random ones when `seed` is given (MMSelfSup's `num_samples`). */
 export function takeSamples(ds: Dataset, n: number, seed?: number): Subset {
   if (n > ds.length) throw new RangeError(`takeSamples: ${n} samples requested from ${ds.describe()}`);
-  const order = seed === undefined ? Array.from({ length: ds.length }, (_, i) => i) : randperm(ds.length, seed);
+  const order = seed === undefined ? Array.from({ length: ds.length }, (_, i) => i) : permutation(ds.length, seed);
   return new Subset(
     ds,
     order.slice(0, n).sort((a, b) => a - b),
@@ -90,7 +79,7 @@ export function takeSamples(ds: Dataset, n: number, seed?: number): Subset {
 export function classBalancedSubset(ds: Dataset, perClass: number, seed = 0): Subset {
   const labels = ds.labels;
   if (!labels) throw new Error(`classBalancedSubset: ${ds.describe()} is unlabeled`);
-  const perm = randperm(ds.length, seed);
+  const perm = permutation(ds.length, seed);
   const taken = new Map<number, number>();
   const chosen: number[] = [];
   for (const i of perm) {

@@ -11,7 +11,8 @@ export interface Sampler {
   readonly length: number;
 }
 
-function permutation(n: number, seed: number): number[] {
+/** `torch.randperm(n, generator=Generator().manual_seed(seed))` as a JS array. */
+export function permutation(n: number, seed: number): number[] {
   return torch.tidy(() => {
     const g = new torch.Generator().manualSeed(seed);
     try {
