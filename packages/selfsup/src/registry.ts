@@ -1,7 +1,14 @@
 /**
  * Registries (MMSelfSup's `mmselfsup/registry.py`): every buildable part registers a builder
  * under a `type` name, and configs name parts by `type`. Scoped: one registry per kind of part.
+ * A builder may carry a zod schema of its options; `build` checks the config against it first, so
+ * a bad value is reported with its dotted path (`model.neck.hidChannels: expected a positive
+ * integer, got "abc"`) and a misspelt `type` with the closest registered names.
  */
+import type { nn } from '@selfsup/torch';
+import { ConfigError, closest, validate, type z } from './engine/config/schema.js';
+import type { Dataset } from './data/datasets/base.js';
+import type { Transform } from './data/transforms/random.js';
 import type { Backbone } from './models/backbones/base.js';
 
 /** A config naming a registered builder plus its options. */
@@ -10,61 +17,69 @@ export interface TypedConfig {
   [key: string]: unknown;
 }
 
-export type Builder<T> = (cfg: TypedConfig) => T;
+/** Builds a part from its config; `path` locates the config for error messages and nested builds. */
+export type Builder<T> = (cfg: TypedConfig, path: string) => T;
 
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(
-        d[i - 1][j] + 1,
-        d[i][j - 1] + 1,
-        d[i - 1][j - 1] + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1),
-      );
-    }
-  }
-  return d[a.length][b.length];
+export interface RegisterOptions {
+  /** The options' schema (everything but `type`); checked before building. */
+  schema?: z.ZodType;
+  /** One line for `selfsup list`. */
+  description?: string;
+}
+
+interface Entry<T> {
+  builder: Builder<T>;
+  options: RegisterOptions;
 }
 
 export class Registry<T> {
-  private readonly builders = new Map<string, Builder<T>>();
+  private readonly entries = new Map<string, Entry<T>>();
 
   constructor(readonly scope: string) {}
 
   /** Registers `builder` under `name`; a second registration of the same name is an error. */
-  register(name: string, builder: Builder<T>): void {
-    if (this.builders.has(name)) throw new Error(`${this.scope} registry: '${name}' is already registered`);
-    this.builders.set(name, builder);
+  register(name: string, builder: Builder<T>, options: RegisterOptions = {}): void {
+    if (this.entries.has(name)) throw new Error(`${this.scope} registry: '${name}' is already registered`);
+    this.entries.set(name, { builder, options });
   }
 
   /** Registers unless the name is taken (for modules that may be imported more than once). */
-  registerIfAbsent(name: string, builder: Builder<T>): void {
-    if (!this.builders.has(name)) this.builders.set(name, builder);
+  registerIfAbsent(name: string, builder: Builder<T>, options: RegisterOptions = {}): void {
+    if (!this.entries.has(name)) this.entries.set(name, { builder, options });
   }
 
   has(name: string): boolean {
-    return this.builders.has(name);
+    return this.entries.has(name);
   }
 
   list(): string[] {
-    return [...this.builders.keys()].sort();
+    return [...this.entries.keys()].sort();
   }
 
-  /** Builds `cfg.type`; an unknown type is answered with the closest registered names. */
-  build(cfg: TypedConfig): T {
-    const b = this.builders.get(cfg.type);
-    if (!b) {
-      const near = this.list()
-        .map((n) => [n, distance(n, cfg.type)] as const)
-        .sort((x, y) => x[1] - y[1])
-        .slice(0, 3)
-        .map(([n]) => n);
-      throw new Error(
-        `${this.scope}: unknown type '${cfg.type}'${near.length ? `; did you mean ${near.map((n) => `'${n}'`).join(', ')}?` : ''}`,
+  description(name: string): string | undefined {
+    return this.entries.get(name)?.options.description;
+  }
+
+  /**
+   * Builds `cfg.type` after checking its options; an unknown type is answered with the closest
+   * registered names. `path` names the config in errors (`model.backbone`).
+   */
+  build<C extends T = T>(cfg: unknown, path: string = this.scope): C {
+    if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg))
+      throw new ConfigError(path, `expected a ${this.scope} config object with a 'type', got ${JSON.stringify(cfg)}`);
+    const c = cfg as TypedConfig;
+    if (typeof c.type !== 'string')
+      throw new ConfigError(`${path}.type`, `expected the name of a registered ${this.scope} part, got ${JSON.stringify(c.type)}`);
+    const e = this.entries.get(c.type);
+    if (!e) {
+      const near = closest(c.type, this.entries.keys());
+      throw new ConfigError(
+        `${path}.type`,
+        `unknown ${this.scope} type '${c.type}'${near.length ? `; did you mean ${near.map((n) => `'${n}'`).join(', ')}?` : ''}`,
       );
     }
-    return b(cfg);
+    if (e.options.schema) validate(e.options.schema, configOptions(c), path);
+    return e.builder(c, path) as C;
   }
 }
 
@@ -76,3 +91,14 @@ export function configOptions<O>(cfg: TypedConfig): O {
 
 /** Backbones: ResNet, VisionTransformer, SwinTransformer and their named variants. */
 export const BACKBONES = new Registry<Backbone>('backbones');
+/** Necks: projectors and predictors between backbone and head (NonLinearNeck, MoCoV2Neck, …). */
+export const NECKS = new Registry<nn.Module>('necks');
+/** Heads: turn neck outputs into a loss (ContrastiveHead, LatentPredictHead, …). */
+export const HEADS = new Registry<nn.Module>('heads');
+/** Losses as modules (CrossEntropyLoss, CosineSimilarityLoss, …). */
+export const LOSSES = new Registry<nn.Module>('losses');
+
+/** Datasets (ImageFolder, CIFAR10, FashionMNIST, …): `trainDataloader.dataset` in a config. */
+export const DATASETS = new Registry<Dataset>('datasets');
+/** Transforms (RandomResizedCrop, ColorJitter, …): entries of a dataset's `pipeline`. */
+export const TRANSFORMS = new Registry<Transform>('transforms');

@@ -1,0 +1,71 @@
+/**
+ * Hooks (MMEngine's `Hook`): code that runs at fixed points of training, ordered by priority
+ * (lower runs first; MMEngine's names map to numbers). Hooks observe and adjust the runner
+ * (schedules, momentum, checkpoints, logs); the runner never depends on a particular hook.
+ */
+import type { Module, optim } from '@selfsup/torch';
+import type { Algorithm, LossOutput, TrainProgress } from '../../models/algorithms/base.js';
+import { Registry } from '../../registry.js';
+
+/** MMEngine's priority names. */
+export const PRIORITY = {
+  HIGHEST: 0,
+  VERY_HIGH: 10,
+  HIGH: 30,
+  ABOVE_NORMAL: 40,
+  NORMAL: 50,
+  BELOW_NORMAL: 60,
+  LOW: 70,
+  VERY_LOW: 90,
+  LOWEST: 100,
+} as const;
+export type PriorityName = keyof typeof PRIORITY;
+
+/** What a hook may read and change of a running training. */
+export interface RunnerView {
+  readonly model: Algorithm;
+  /** The model as trained: `model`, or its DistributedDataParallel wrapper. */
+  readonly trainModel: Module;
+  readonly optimWrapper: optim.OptimWrapper;
+  readonly workDir: string;
+  readonly rank: number;
+  readonly worldSize: number;
+  /** Progress: epoch/iter are those of the step in flight (0-based). */
+  readonly progress: TrainProgress;
+  /** Iterations per epoch (the loader's length). */
+  readonly itersPerEpoch: number;
+  /** Records scalars for the logger at the current iteration (`lr`, `knn_top1`, …). */
+  logScalars(values: Record<string, number>, opts?: { kind?: 'train' | 'val' }): void;
+  /** The latest value of every logged scalar (a checkpoint hook reads its `saveBest` metric here). */
+  readonly lastScalars: ReadonlyMap<string, number>;
+  /** Asks the runner to stop after the current iteration (with a reason to print). */
+  requestStop(reason: string): void;
+}
+
+/** Per-iteration information given to `afterTrainIter`. */
+export interface IterOutputs {
+  output: LossOutput;
+  /** The loss as a number (already read back once for all hooks). */
+  loss: number;
+  batchSize: number;
+  dataWaitMs: number;
+  iterMs: number;
+}
+
+export abstract class Hook {
+  /** Lower runs first. */
+  priority: number = PRIORITY.NORMAL;
+
+  beforeRun?(runner: RunnerView): void | Promise<void>;
+  afterRun?(runner: RunnerView): void | Promise<void>;
+  beforeTrainEpoch?(runner: RunnerView): void | Promise<void>;
+  afterTrainEpoch?(runner: RunnerView): void | Promise<void>;
+  beforeTrainIter?(runner: RunnerView): void | Promise<void>;
+  afterTrainIter?(runner: RunnerView, out: IterOutputs): void | Promise<void>;
+  /** State to keep in checkpoints (plain JSON data). */
+  stateDict?(): Record<string, unknown>;
+  loadStateDict?(state: Record<string, unknown>): void;
+}
+
+/** Hooks by `type` (`customHooks: [{ type: 'MomentumUpdateHook' }]`). */
+export const HOOKS = new Registry<Hook>('hooks');
