@@ -69,7 +69,10 @@ export class Registry<T> {
       throw new ConfigError(path, `expected a ${this.scope} config object with a 'type', got ${JSON.stringify(cfg)}`);
     const c = cfg as TypedConfig;
     if (typeof c.type !== 'string')
-      throw new ConfigError(`${path}.type`, `expected the name of a registered ${this.scope} part, got ${JSON.stringify(c.type)}`);
+      throw new ConfigError(
+        `${path}.type`,
+        `expected the name of a registered ${this.scope} part, got ${JSON.stringify(c.type)}`,
+      );
     const e = this.entries.get(c.type);
     if (!e) {
       const near = closest(c.type, this.entries.keys());
