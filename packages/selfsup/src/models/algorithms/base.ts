@@ -48,7 +48,7 @@ export interface DataPreprocessorOptions {
 export const IMAGENET_MEAN = [123.675, 116.28, 103.53];
 export const IMAGENET_STD = [58.395, 57.12, 57.375];
 
-export abstract class Algorithm extends nn.Module<[AlgorithmInput], LossOutput> {
+export abstract class Algorithm extends nn.Module<[AlgorithmInput, TrainProgress?], LossOutput> {
   abstract readonly backbone: Backbone;
   private readonly mean: number[];
   private readonly std: number[];
@@ -77,8 +77,9 @@ export abstract class Algorithm extends nn.Module<[AlgorithmInput], LossOutput> 
   /** The training loss of one batch (views as the loader makes them). */
   abstract loss(batch: AlgorithmInput, progress?: TrainProgress): LossOutput;
 
-  override forward(batch: AlgorithmInput): LossOutput {
-    return this.loss(batch);
+  /** The loss (what DistributedDataParallel and the runner call). */
+  override forward(batch: AlgorithmInput, progress?: TrainProgress): LossOutput {
+    return this.loss(batch, progress);
   }
 
   /** Backbone features of preprocessed images for evaluation: the backbone's `outIndices` outputs. */

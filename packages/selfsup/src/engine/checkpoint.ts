@@ -1,0 +1,79 @@
+/**
+ * Checkpoints of a run (MMEngine's format: `{ meta, state_dict, optimizer, param_schedulers }` in a
+ * `.pth` that Python's `torch.load` reads). Files are written atomically (temp file, fsync,
+ * rename), then the `latest` pointer is replaced atomically, then old files beyond `keep` are
+ * deleted: a crash at any moment leaves the previous checkpoint and a pointer to a whole file.
+ */
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import * as torch from '@selfsup/torch';
+import type { StateDict, StateValue } from '@selfsup/torch';
+
+export const LATEST = 'latest';
+
+/** Saves `state` as `dir/name` and points `latest` at it. */
+export function saveCheckpoint(dir: string, name: string, state: StateDict): string {
+  const file = join(dir, name);
+  torch.save(state, file);
+  writeTextAtomic(join(dir, LATEST), `${name}\n`);
+  return file;
+}
+
+/** Writes a small text file atomically (temp file, fsync, rename). */
+export function writeTextAtomic(path: string, text: string): void {
+  torch.writeFileAtomic(path, (fd) => {
+    writeSync(fd, text);
+  });
+}
+
+/** The checkpoint `latest` points at, or null when there is none (or it points at a missing file). */
+export function latestCheckpoint(dir: string): string | null {
+  const ptr = join(dir, LATEST);
+  if (!existsSync(ptr)) return null;
+  const name = readFileSync(ptr, 'utf8').trim();
+  const file = join(dir, name);
+  return name && existsSync(file) ? file : null;
+}
+
+/**
+ * Deletes the oldest `epoch_*.pth`/`iter_*.pth` files beyond the newest `keep` (never the one
+ * `latest` points at, nor `best_*` files).
+ */
+export function pruneCheckpoints(dir: string, keep: number): string[] {
+  if (keep <= 0 || !existsSync(dir)) return [];
+  const latest = latestCheckpoint(dir);
+  const files = readdirSync(dir)
+    .filter((f) => /^(epoch|iter)_\d+\.pth$/.test(f))
+    .map((f) => ({ f, n: Number(f.replace(/\D+/g, '')), t: statSync(join(dir, f)).mtimeMs }))
+    .sort((a, b) => a.t - b.t || a.n - b.n);
+  const removed: string[] = [];
+  for (const { f } of files.slice(0, Math.max(0, files.length - keep))) {
+    if (latest && basename(latest) === f) continue;
+    unlinkSync(join(dir, f));
+    removed.push(f);
+  }
+  return removed;
+}
+
+/** Loads a checkpoint file, or a work dir / checkpoints dir through its `latest` pointer. */
+export function loadCheckpoint(pathOrDir: string): { file: string; state: StateDict } {
+  let file = resolve(pathOrDir);
+  if (existsSync(file) && statSync(file).isDirectory()) {
+    const found = latestCheckpoint(file) ?? latestCheckpoint(join(file, 'checkpoints'));
+    if (!found) throw new Error(`resume: no 'latest' checkpoint in ${file}`);
+    file = found;
+  }
+  if (!existsSync(file)) throw new Error(`resume: checkpoint ${file} not found`);
+  const state = torch.load(file, { unknownGlobals: 'inert' });
+  if (state === null || typeof state !== 'object' || Array.isArray(state) || state instanceof torch.Tensor)
+    throw new Error(`${file}: not a checkpoint (expected a dict)`);
+  return { file, state: state as StateDict };
+}
+
+/** `state[key]` as a record (for reading nested checkpoint entries). */
+export function entry(state: StateDict, key: string, file = 'checkpoint'): StateDict {
+  const v: StateValue | undefined = state[key];
+  if (v === null || v === undefined || typeof v !== 'object' || Array.isArray(v) || v instanceof torch.Tensor)
+    throw new Error(`${file}: missing or malformed '${key}'`);
+  return v as StateDict;
+}

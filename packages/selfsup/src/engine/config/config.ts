@@ -1,0 +1,92 @@
+/**
+ * The training config (MMEngine's top-level keys, camelCased) and its validation. Parts named by
+ * `type` (model, dataset, transforms, hooks, schedules) are checked by their registries when
+ * built; this schema checks the structure around them, so every problem has an exact path.
+ *
+ * ```ts
+ * export default {
+ *   _base_: ['../_base_/models/simclr.ts', '../_base_/datasets/cifar10.ts', '../_base_/default_runtime.ts'],
+ *   trainDataloader: { batchSize: 256 },
+ *   optimWrapper: { optimizer: { type: 'LARS', lr: 4.8, momentum: 0.9, weightDecay: 1e-6 } },
+ *   paramScheduler: [{ type: 'CosineAnnealingLR', byEpoch: true, begin: 0, end: 200 }],
+ *   trainCfg: { type: 'EpochBasedTrainLoop', maxEpochs: 200 },
+ * };
+ * ```
+ */
+import { optimWrapperSchema } from '../optim-builder.js';
+import type { ConfigObject } from './merge.js';
+import { bool, nonNegInt, posInt, posNum, str, typed, validate, z } from './schema.js';
+
+const dataloader = z.strictObject({
+  batchSize: posInt(),
+  dataset: typed(),
+  shuffle: bool().optional(),
+  dropLast: bool().optional(),
+  /** Batches decoded ahead of training. */
+  prefetch: posInt().optional(),
+  /** Images decoded at once (MMEngine's `num_workers` plays this role). */
+  numWorkers: nonNegInt().optional(),
+  onCorrupt: z.enum(['error', 'skip']).optional(),
+  /** Decode once into a uint8 cache next to the work dir (small datasets). */
+  cache: bool().optional(),
+});
+
+export const configSchema = z.strictObject({
+  model: typed(),
+  trainDataloader: dataloader,
+  optimWrapper: optimWrapperSchema,
+  paramScheduler: z.array(typed()).optional(),
+  trainCfg: z
+    .strictObject({
+      type: z.enum(['EpochBasedTrainLoop', 'IterBasedTrainLoop']).optional(),
+      maxEpochs: posInt().optional(),
+      maxIters: posInt().optional(),
+    })
+    .refine((c) => (c.type === 'IterBasedTrainLoop' ? c.maxIters !== undefined : c.maxEpochs !== undefined), {
+      error: 'needs maxEpochs (EpochBasedTrainLoop) or maxIters (IterBasedTrainLoop)',
+    }),
+  defaultHooks: z
+    .strictObject({
+      logger: z.strictObject({ type: str().optional(), interval: posInt().optional() }).optional(),
+      checkpoint: z
+        .strictObject({
+          type: str().optional(),
+          interval: z.union([posInt(), z.literal(-1)]).optional(),
+          byEpoch: bool().optional(),
+          maxKeepCkpts: z.union([posInt(), z.literal(-1)]).optional(),
+          saveBest: str().nullable().optional(),
+          rule: z.enum(['greater', 'less']).optional(),
+          saveLast: bool().optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+  customHooks: z.array(typed()).optional(),
+  /** Online kNN accuracy on a labelled train/val pair every `interval` epochs (logged as `knn_top1`). */
+  knnMonitor: z
+    .strictObject({
+      interval: posInt().optional(),
+      train: typed(),
+      val: typed(),
+      k: posInt().optional(),
+      temperature: posNum().optional(),
+      batchSize: posInt().optional(),
+    })
+    .nullable()
+    .optional(),
+  randomness: z.strictObject({ seed: nonNegInt().optional(), deterministic: bool().optional() }).optional(),
+  /** Convert every BatchNorm to SyncBatchNorm when distributed. */
+  syncBn: bool().optional(),
+  workDir: str().optional(),
+  /** Initial weights (a `.pth`/safetensors checkpoint) loaded into the model before training. */
+  loadFrom: str().nullable().optional(),
+  /** The algorithm's name for logs (filled from the config file name). */
+  expName: str().optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Checks a whole config; the error names the exact path of the first bad value. */
+export function validateConfig(cfg: ConfigObject): Config {
+  return validate(configSchema, cfg, '');
+}
