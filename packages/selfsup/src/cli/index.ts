@@ -1,31 +1,55 @@
 /** The `selfsup` command line: one file per command under src/cli. */
-import { demo } from './demo.js';
+import { ConfigError } from '../engine/config/schema.js';
+import { EXIT, UsageError } from './args.js';
 
-const USAGE = `usage: selfsup <command> [options]
+const USAGE = `usage: selfsup <command> [options]      (selfsup <command> --help for a command's options)
 
 commands:
-  demo        train a small model on Fashion-MNIST and report its accuracy (CPU, about a minute)
-  version     print selfsup's and libtorch's versions
+  train          pre-train a backbone with an algorithm config (resumable, multi-process)
+  list           registered algorithms, backbones, transforms, hooks, … and bundled configs
+  demo           train a small model on Fashion-MNIST and report its accuracy (CPU)
+  version        print selfsup's and libtorch's versions
+
+exit codes: 0 ok, 1 failure, 2 usage or config error
 `;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  train: async () => (await import('./train.js')).train,
+  list: async () => (await import('./list.js')).list,
+  demo: async () => (await import('./demo.js')).demo,
+  version: async () => async () => {
+    const torch = await import('@selfsup/torch');
+    console.log(`selfsup 0.1.0, libtorch ${torch.version}, ${torch.getNumThreads()} threads`);
+    return EXIT.OK;
+  },
+};
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  switch (cmd) {
-    case 'demo':
-      return demo(rest);
-    case 'version': {
-      const torch = await import('@selfsup/torch');
-      console.log(`selfsup 0.1.0, libtorch ${torch.version}, ${torch.getNumThreads()} threads`);
-      return 0;
+  if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
+    (cmd === undefined ? console.error : console.log)(USAGE);
+    return cmd === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  const load = COMMANDS[cmd];
+  if (!load) {
+    console.error(`selfsup: unknown command '${cmd}'\n\n${USAGE}`);
+    return EXIT.USAGE;
+  }
+  try {
+    return await (await load())(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`selfsup ${cmd}: ${e.message} (see selfsup ${cmd} --help)`);
+      return EXIT.USAGE;
     }
-    case undefined:
-    case '-h':
-    case '--help':
-    case 'help':
-      console.log(USAGE);
-      return cmd === undefined ? 1 : 0;
-    default:
-      console.error(`selfsup: unknown command '${cmd}'\n\n${USAGE}`);
-      return 2;
+    if (e instanceof ConfigError) {
+      console.error(`selfsup ${cmd}: config error: ${e.message}`);
+      return EXIT.USAGE;
+    }
+    console.error(`selfsup ${cmd}: ${(e as Error).message}`);
+    if (process.env.SELFSUP_DEBUG) console.error(e);
+    return EXIT.FAILURE;
   }
 }

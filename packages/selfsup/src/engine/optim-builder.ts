@@ -10,11 +10,11 @@
  * ```
  * Parameters that do not require gradients (EMA targets, frozen stages) are left out.
  */
-import { type Module, optim } from '@selfsup/torch';
+import { type nn, optim } from '@selfsup/torch';
 import { bool, ConfigError, num, nonNegNum, posInt, posNum, validate, z } from './config/schema.js';
 
 const optimizerSchema = z.looseObject({
-  type: z.enum(['SGD', 'LARS', 'Adam', 'AdamW', 'LAMB'], { error: "expected one of 'SGD', 'LARS', 'Adam', 'AdamW', 'LAMB'" }),
+  type: z.enum(['SGD', 'LARS', 'Adam', 'AdamW', 'LAMB']),
   lr: posNum(),
   weightDecay: nonNegNum().optional(),
   momentum: num().optional(),
@@ -39,7 +39,7 @@ export const optimWrapperSchema = z.strictObject({
 export type OptimWrapperConfig = z.infer<typeof optimWrapperSchema>;
 
 /** Builds the optimizer over `model`'s trainable parameters and wraps it. */
-export function buildOptimWrapper(cfg: unknown, model: Module, path = 'optimWrapper'): optim.OptimWrapper {
+export function buildOptimWrapper(cfg: unknown, model: nn.AnyModule, path = 'optimWrapper'): optim.OptimWrapper {
   const c = validate(optimWrapperSchema, cfg, path);
   const { type, ...hyper } = c.optimizer;
   let groups: optim.ParamGroupInput[];

@@ -3,7 +3,7 @@
  * (lower runs first; MMEngine's names map to numbers). Hooks observe and adjust the runner
  * (schedules, momentum, checkpoints, logs); the runner never depends on a particular hook.
  */
-import type { Module, optim } from '@selfsup/torch';
+import type { nn, optim } from '@selfsup/torch';
 import type { Algorithm, LossOutput, TrainProgress } from '../../models/algorithms/base.js';
 import { Registry } from '../../registry.js';
 
@@ -25,7 +25,7 @@ export type PriorityName = keyof typeof PRIORITY;
 export interface RunnerView {
   readonly model: Algorithm;
   /** The model as trained: `model`, or its DistributedDataParallel wrapper. */
-  readonly trainModel: Module;
+  readonly trainModel: nn.AnyModule;
   readonly optimWrapper: optim.OptimWrapper;
   readonly workDir: string;
   readonly rank: number;

@@ -3,8 +3,8 @@
  * its backbone, neck, head and any target network, queue or memory bank, and turns a batch of
  * views into a loss. The runner drives it; it never imports the runner. Images are `(N, C, H, W)`.
  */
-import * as torch from '@selfsup/torch';
 import { nn, type Tensor } from '@selfsup/torch';
+import { checkNormalization, type ImageNormalization, normalizeImages } from '../../evaluation/preprocess.js';
 import { Registry } from '../../registry.js';
 import type { Backbone } from '../backbones/base.js';
 
@@ -50,28 +50,18 @@ export const IMAGENET_STD = [58.395, 57.12, 57.375];
 
 export abstract class Algorithm extends nn.Module<[AlgorithmInput, TrainProgress?], LossOutput> {
   abstract readonly backbone: Backbone;
-  private readonly mean: number[];
-  private readonly std: number[];
+  /** The per-channel statistics images are normalised with (evaluation encodes with them too). */
+  readonly normalization: ImageNormalization;
 
   constructor(pre: DataPreprocessorOptions = {}) {
     super();
-    this.mean = pre.mean ?? IMAGENET_MEAN;
-    this.std = pre.std ?? IMAGENET_STD;
-    if (this.mean.length !== this.std.length)
-      throw new RangeError(`dataPreprocessor: ${this.mean.length} means but ${this.std.length} stds`);
+    this.normalization = { mean: pre.mean ?? IMAGENET_MEAN, std: pre.std ?? IMAGENET_STD };
+    checkNormalization(this.normalization, 'dataPreprocessor');
   }
 
-  /** uint8 or float `(N, C, H, W)` → float32, `(x − mean) / std` per channel (grey images are repeated to 3 channels when mean has 3). */
+  /** uint8 or float `(N, C, H, W)` → float32 `(x − mean) / std` per channel (grey repeated to RGB for 3-channel stats). */
   preprocess(x: Tensor): Tensor {
-    return torch.tidy(() => {
-      let f = x.dtype === 'float32' ? x : x.float();
-      const c = f.shape[1];
-      if (c === 1 && this.mean.length === 3) f = f.expand([-1, 3, -1, -1]);
-      else if (c !== this.mean.length)
-        throw new RangeError(`dataPreprocessor: images have ${c} channels but mean/std have ${this.mean.length}`);
-      const shape = [1, this.mean.length, 1, 1];
-      return f.sub(torch.tensor(this.mean, { shape })).div(torch.tensor(this.std, { shape }));
-    });
+    return normalizeImages(x, this.normalization);
   }
 
   /** The training loss of one batch (views as the loader makes them). */

@@ -1,0 +1,22 @@
+/**
+ * Steps the lr/momentum schedules (MMEngine's ParamSchedulerHook): iteration-based schedules
+ * after every iteration, epoch-based ones after every epoch.
+ */
+import type { optim } from '@selfsup/torch';
+import { Hook, PRIORITY } from './hook.js';
+
+export class ParamSchedulerHook extends Hook {
+  override priority: number = PRIORITY.LOW;
+
+  constructor(readonly schedulers: optim.ParamSchedulerList) {
+    super();
+  }
+
+  override afterTrainIter(): void {
+    this.schedulers.stepIter();
+  }
+
+  override afterTrainEpoch(): void {
+    this.schedulers.stepEpoch();
+  }
+}

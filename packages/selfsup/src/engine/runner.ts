@@ -1,0 +1,361 @@
+/**
+ * The training runner (MMEngine's `Runner` with an epoch- or iteration-based train loop): builds
+ * the algorithm, data, optimizer and schedules from a validated config, runs hooks at fixed
+ * points in priority order, and saves/restores everything a resumed run needs to reproduce the
+ * uninterrupted one exactly on CPU (model, optimizer, schedules, hook state, RNG, data position).
+ * Distributed runs use torch.distributed (Gloo) with DistributedDataParallel; rank 0 alone
+ * writes logs and checkpoints.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as torch from '@selfsup/torch';
+import { type Module, nn, optim, type StateDict, type StateValue } from '@selfsup/torch';
+import { DistributedSampler, RandomSampler, type Sampler, SequentialSampler } from '../data/loader/samplers.js';
+import { type Batch, DataLoader } from '../data/loader/loader.js';
+import { buildDataset } from './build-data.js';
+import {
+  ALGORITHMS,
+  type Algorithm,
+  type AlgorithmInput,
+  type LossOutput,
+  type TrainProgress,
+} from '../models/algorithms/base.js';
+import { loadBackboneWeights } from '../models/backbones/load.js';
+import { entry, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import type { Config } from './config/config.js';
+import { CheckpointHook } from './hooks/checkpoint-hook.js';
+import { HOOKS, type Hook, type IterOutputs, type RunnerView } from './hooks/hook.js';
+import { KnnMonitorHook } from './hooks/knn-monitor-hook.js';
+import { LoggerHook } from './hooks/logger-hook.js';
+import { ParamSchedulerHook } from './hooks/param-scheduler-hook.js';
+import { buildOptimWrapper } from './optim-builder.js';
+
+export interface RunnerOptions {
+  workDir: string;
+  /** A checkpoint file, a work/checkpoints dir, or true for this work dir's `latest`. */
+  resume?: string | boolean;
+  /** Print nothing but errors. */
+  quiet?: boolean;
+}
+
+export interface TrainResult {
+  epochs: number;
+  iters: number;
+  seconds: number;
+  /** Last smoothed loss. */
+  loss: number;
+  /** Why training stopped early (NaN, interrupt), if it did. */
+  stopped?: string;
+  /** The last checkpoint written. */
+  checkpoint: string | null;
+}
+
+/** Thrown when the loss becomes NaN/Inf: nothing was stepped, the last good checkpoint stays. */
+export class NonFiniteLossError extends Error {}
+
+type HookPoint = 'beforeRun' | 'afterRun' | 'beforeTrainEpoch' | 'afterTrainEpoch' | 'beforeTrainIter';
+
+export class Runner implements RunnerView {
+  readonly model: Algorithm;
+  readonly trainModel: Module<[AlgorithmInput, TrainProgress?], LossOutput>;
+  readonly optimWrapper: optim.OptimWrapper;
+  readonly schedulers: optim.ParamSchedulerList;
+  readonly loader: DataLoader;
+  readonly hooks: Hook[];
+  readonly workDir: string;
+  readonly checkpointDir: string;
+  readonly rank: number;
+  readonly worldSize: number;
+  readonly seed: number;
+  readonly maxEpochs: number;
+  readonly maxIters: number;
+  readonly itersPerEpoch: number;
+  readonly lastScalars = new Map<string, number>();
+  readonly quiet: boolean;
+  epoch = 0;
+  iter = 0;
+  /** Iterations whose optimizer step is done (what a checkpoint records as the data position). */
+  private doneIters = 0;
+  /** Batches of the current epoch already trained (non-zero only when resuming mid-epoch). */
+  private skipBatches = 0;
+  private stopReason: string | null = null;
+  private pendingScalars: { values: Record<string, number>; kind: 'train' | 'val' }[] = [];
+  lastCheckpoint: string | null = null;
+
+  constructor(
+    readonly cfg: Config,
+    opts: RunnerOptions,
+  ) {
+    this.workDir = resolve(opts.workDir);
+    this.checkpointDir = join(this.workDir, 'checkpoints');
+    this.quiet = opts.quiet ?? false;
+    this.rank = torch.distributed.getRank();
+    this.worldSize = torch.distributed.getWorldSize();
+    this.seed = cfg.randomness?.seed ?? 0;
+    torch.manualSeed(this.seed);
+    if (cfg.randomness?.deterministic) torch.useDeterministicAlgorithms(true);
+    if (this.rank === 0) mkdirSync(this.checkpointDir, { recursive: true });
+
+    // Data.
+    const dl = cfg.trainDataloader;
+    const { dataset, views } = buildDataset(dl.dataset, 'trainDataloader.dataset');
+    const shuffle = dl.shuffle ?? true;
+    const sampler: Sampler =
+      this.worldSize > 1
+        ? new DistributedSampler(dataset.length, { rank: this.rank, worldSize: this.worldSize, shuffle, seed: this.seed })
+        : shuffle
+          ? new RandomSampler(dataset.length, this.seed)
+          : new SequentialSampler(dataset.length);
+    this.loader = new DataLoader(dataset, {
+      batchSize: dl.batchSize,
+      dropLast: dl.dropLast ?? true,
+      seed: this.seed,
+      views,
+      sampler,
+      prefetch: dl.prefetch,
+      decodeConcurrency: dl.numWorkers && dl.numWorkers > 0 ? dl.numWorkers * 4 : undefined,
+      onCorrupt: dl.onCorrupt,
+    });
+    this.itersPerEpoch = this.loader.length;
+    if (this.itersPerEpoch === 0)
+      throw new Error(
+        `trainDataloader: ${dataset.length} images make no batch of ${dl.batchSize} (per process) with dropLast; lower batchSize`,
+      );
+    const iterBased = cfg.trainCfg.type === 'IterBasedTrainLoop';
+    this.maxIters = iterBased ? (cfg.trainCfg.maxIters as number) : (cfg.trainCfg.maxEpochs as number) * this.itersPerEpoch;
+    this.maxEpochs = iterBased ? Math.ceil(this.maxIters / this.itersPerEpoch) : (cfg.trainCfg.maxEpochs as number);
+
+    // Model.
+    this.model = ALGORITHMS.build<Algorithm>(cfg.model, 'model');
+    if (cfg.loadFrom) loadBackboneWeights(this.model.backbone, torch.load(cfg.loadFrom, { unknownGlobals: 'inert' }));
+    let trainModel: Module<[AlgorithmInput, TrainProgress?], LossOutput> = this.model;
+    if (this.worldSize > 1) {
+      if (cfg.syncBn) nn.SyncBatchNorm.convert(this.model as unknown as Module<never[], unknown>);
+      trainModel = new nn.DistributedDataParallel(this.model);
+    }
+    this.trainModel = trainModel;
+    this.optimWrapper = buildOptimWrapper(cfg.optimWrapper, this.model);
+    this.schedulers = optim.buildParamSchedulers(
+      this.optimWrapper,
+      (cfg.paramScheduler ?? []) as unknown as optim.SchedulerConfig[],
+      { epochLength: this.itersPerEpoch },
+    );
+
+    // Hooks.
+    const hooks: Hook[] = [
+      new ParamSchedulerHook(this.schedulers),
+      new LoggerHook(cfg.defaultHooks?.logger ?? {}),
+      new CheckpointHook(cfg.defaultHooks?.checkpoint ?? {}, iterBased),
+      ...(cfg.customHooks ?? []).map((h, i) => HOOKS.build(h, `customHooks.${i}`)),
+      ...(cfg.knnMonitor ? [new KnnMonitorHook(cfg.knnMonitor)] : []),
+    ];
+    // Stable sort: equal priorities keep registration order (MMEngine's rule).
+    this.hooks = hooks
+      .map((h, i) => [h, i] as const)
+      .sort((a, b) => a[0].priority - b[0].priority || a[1] - b[1])
+      .map(([h]) => h);
+
+    if (opts.resume) this.resume(opts.resume === true ? this.checkpointDir : opts.resume);
+    this.optimWrapper.initializeCountStatus(this.iter, this.maxIters, this.model);
+  }
+
+  get progress(): TrainProgress {
+    return { epoch: this.epoch, iter: this.iter, maxEpochs: this.maxEpochs, maxIters: this.maxIters };
+  }
+
+  logScalars(values: Record<string, number>, opts: { kind?: 'train' | 'val' } = {}): void {
+    for (const [k, v] of Object.entries(values)) this.lastScalars.set(k, v);
+    this.pendingScalars.push({ values, kind: opts.kind ?? 'train' });
+  }
+
+  /** Scalars logged since the last call (the logger hook drains them). */
+  drainScalars(): { values: Record<string, number>; kind: 'train' | 'val' }[] {
+    const out = this.pendingScalars;
+    this.pendingScalars = [];
+    return out;
+  }
+
+  requestStop(reason: string): void {
+    this.stopReason ??= reason;
+  }
+
+  get stopRequested(): string | null {
+    return this.stopReason;
+  }
+
+  log(line: string): void {
+    if (this.rank === 0 && !this.quiet) console.log(line);
+  }
+
+  private async callHooks(point: HookPoint): Promise<void> {
+    for (const h of this.hooks) {
+      const fn = h[point];
+      if (fn) await fn.call(h, this);
+    }
+  }
+
+  /** Runs the training loop to the end (or to a stop request) and returns what happened. */
+  async train(): Promise<TrainResult> {
+    const t0 = performance.now();
+    let lastLoss = Number.NaN;
+    const onSigint = () => this.requestStop('interrupted (SIGINT)');
+    process.on('SIGINT', onSigint);
+    try {
+      await this.callHooks('beforeRun');
+      while (this.epoch < this.maxEpochs && this.iter < this.maxIters && !this.stopReason) {
+        this.loader.setEpoch(this.epoch);
+        await this.callHooks('beforeTrainEpoch');
+        let b = 0;
+        let tData = performance.now();
+        for await (const batch of this.loader) {
+          if (b++ < this.skipBatches) {
+            batch.dispose();
+            tData = performance.now();
+            continue;
+          }
+          const dataWaitMs = performance.now() - tData;
+          try {
+            lastLoss = await this.step(batch, dataWaitMs);
+          } finally {
+            batch.dispose();
+          }
+          tData = performance.now();
+          if (this.stopReason || this.iter >= this.maxIters) break;
+        }
+        this.skipBatches = 0;
+        if (this.stopReason && b < this.itersPerEpoch) break;
+        await this.callHooks('afterTrainEpoch');
+        this.epoch++;
+      }
+      if (this.stopReason) this.interruptCheckpoint();
+      await this.callHooks('afterRun');
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+    return {
+      epochs: this.epoch,
+      iters: this.iter,
+      seconds: (performance.now() - t0) / 1000,
+      loss: lastLoss,
+      ...(this.stopReason ? { stopped: this.stopReason } : {}),
+      checkpoint: this.lastCheckpoint,
+    };
+  }
+
+  /** One iteration: forward, NaN guard, backward (+ gradient all-reduce), step, hooks. */
+  private async step(batch: Batch, dataWaitMs: number): Promise<number> {
+    await this.callHooks('beforeTrainIter');
+    const t = performance.now();
+    this.trainModel.train();
+    const progress = this.progress;
+    const { output, loss } = torch.tidy(() => {
+      const out = this.trainModel.forward(batch, progress);
+      const value = out.loss.item();
+      if (!Number.isFinite(value)) {
+        const terms = Object.entries(out.logs)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ');
+        throw new NonFiniteLossError(
+          `loss is ${value} at epoch ${this.epoch + 1}, iteration ${this.iter + 1}${terms ? ` (${terms})` : ''}; ` +
+            `nothing was updated. ${this.lastCheckpoint ? `The last good checkpoint is ${this.lastCheckpoint}. ` : ''}` +
+            'Lower the learning rate, add clipGrad to optimWrapper, or check the data.',
+        );
+      }
+      const ow = this.optimWrapper;
+      ow.backward(ow.scaleLoss(out.loss));
+      if (ow.shouldUpdate()) {
+        if (this.trainModel instanceof nn.DistributedDataParallel) this.trainModel.syncGradients();
+        ow.step();
+        ow.zeroGrad();
+      }
+      this.doneIters = this.iter + 1;
+      return { output: { loss: out.loss.detach(), logs: out.logs }, loss: value };
+    });
+    const outs: IterOutputs = {
+      output,
+      loss,
+      batchSize: batch.idx.shape[0],
+      dataWaitMs,
+      iterMs: performance.now() - t,
+    };
+    try {
+      for (const h of this.hooks) if (h.afterTrainIter) await h.afterTrainIter(this, outs);
+    } finally {
+      output.loss.dispose();
+    }
+    this.iter++;
+    return loss;
+  }
+
+  /** The full training state (MMEngine's checkpoint layout). */
+  stateDict(): StateDict {
+    const hooks: Record<string, unknown> = {};
+    this.hooks.forEach((h, i) => {
+      if (h.stateDict) hooks[`${i}:${h.constructor.name}`] = h.stateDict();
+    });
+    return {
+      meta: {
+        epoch: Math.floor(this.doneIters / this.itersPerEpoch),
+        iter: this.doneIters,
+        seed: this.seed,
+        world_size: this.worldSize,
+        exp_name: this.cfg.expName ?? '',
+        selfsup_version: '0.1.0',
+        time: new Date().toISOString(),
+        hook_states: JSON.stringify(hooks),
+        algorithm_state: JSON.stringify(this.model.extraState()),
+        config: JSON.stringify(this.cfg),
+      },
+      state_dict: this.model.stateDict() as unknown as StateValue,
+      optimizer: this.optimWrapper.stateDict(),
+      param_schedulers: this.schedulers.stateDict() as unknown as StateValue,
+      rng: { torch: torch.getRngState() },
+    };
+  }
+
+  /** Writes `name` into the checkpoints dir (rank 0), updates `latest`, returns the path. */
+  saveCheckpoint(name: string): string | null {
+    if (this.rank !== 0) return null;
+    const state = this.stateDict();
+    try {
+      this.lastCheckpoint = saveCheckpoint(this.checkpointDir, name, state);
+    } finally {
+      ((state.rng as StateDict).torch as torch.Tensor).dispose();
+    }
+    return this.lastCheckpoint;
+  }
+
+  private interruptCheckpoint(): void {
+    // Mid-epoch state is resumable: the data position is `iter`.
+    const name = `iter_${this.iter}.pth`;
+    const file = this.saveCheckpoint(name);
+    if (file) this.log(`selfsup: ${this.stopReason}; saved ${file} (resume with --resume)`);
+  }
+
+  private resume(from: string): void {
+    const { file, state } = loadCheckpoint(from);
+    const meta = entry(state, 'meta', file);
+    this.model.loadStateDict(entry(state, 'state_dict', file), { strict: true });
+    this.optimWrapper.loadStateDict(entry(state, 'optimizer', file));
+    const scheds = state.param_schedulers;
+    if (Array.isArray(scheds)) this.schedulers.loadStateDict(scheds as never);
+    const rng = entry(state, 'rng', file).torch;
+    if (rng instanceof torch.Tensor) torch.setRngState(rng);
+    const iter = Number(meta.iter);
+    if (!Number.isInteger(iter) || iter < 0) throw new Error(`${file}: meta.iter is not an iteration count`);
+    if (Number(meta.world_size ?? 1) !== this.worldSize)
+      console.warn(`selfsup: ${file} was saved with ${meta.world_size} processes, resuming with ${this.worldSize}`);
+    this.iter = iter;
+    this.doneIters = iter;
+    this.epoch = Math.floor(iter / this.itersPerEpoch);
+    this.skipBatches = iter - this.epoch * this.itersPerEpoch;
+    const hookStates = JSON.parse(String(meta.hook_states ?? '{}')) as Record<string, Record<string, unknown>>;
+    this.hooks.forEach((h, i) => {
+      const s = hookStates[`${i}:${h.constructor.name}`];
+      if (s && h.loadStateDict) h.loadStateDict(s);
+    });
+    this.model.loadExtraState(JSON.parse(String(meta.algorithm_state ?? '{}')) as Record<string, number>);
+    this.lastCheckpoint = file;
+    this.log(`selfsup: resumed from ${file} at epoch ${this.epoch + 1}, iteration ${this.iter}`);
+  }
+}

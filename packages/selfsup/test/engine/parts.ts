@@ -1,0 +1,161 @@
+/**
+ * Parts the engine tests register (as a user would with --import): a seeded in-memory image
+ * dataset and a small algorithm whose loss uses dropout (so the RNG state matters), a linear
+ * layer on pixels (no batch norm, so data-parallel runs can match single-process ones exactly
+ * up to float rounding) and an optional NaN at a chosen iteration.
+ */
+import * as torch from '@selfsup/torch';
+import { nn, type Tensor } from '@selfsup/torch';
+import { ArrayDataset } from '../../src/data/datasets/array-dataset.js';
+import { Hook } from '../../src/engine/hooks/hook.js';
+import { HOOKS } from '../../src/engine/hooks/hook.js';
+import type { IterOutputs, RunnerView } from '../../src/engine/hooks/hook.js';
+import {
+  ALGORITHMS,
+  Algorithm,
+  type AlgorithmInput,
+  type LossOutput,
+  type TrainProgress,
+} from '../../src/models/algorithms/base.js';
+import { Backbone } from '../../src/models/backbones/base.js';
+import { DATASETS } from '../../src/registry.js';
+
+/** Pseudo-random bytes from a seed (xorshift), independent of libtorch. */
+function bytes(n: number, seed: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed * 2654435761 + 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 255;
+  }
+  return out;
+}
+
+DATASETS.registerIfAbsent('TestArray', (cfg) => {
+  const n = Number(cfg.n ?? 16);
+  const size = Number(cfg.size ?? 8);
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 2);
+  return new ArrayDataset(
+    'TestArray',
+    bytes(n * size * size * 3, Number(cfg.seed ?? 1)),
+    { height: size, width: size, channels: 3 },
+    labels,
+    ['a', 'b'],
+  );
+});
+
+class PixelBackbone extends Backbone {
+  readonly numFeatures: number;
+  readonly stageChannels: number[];
+  readonly fc: nn.Linear;
+  constructor(inFeatures: number, out: number) {
+    super();
+    this.numFeatures = out;
+    this.stageChannels = [out];
+    this.fc = this.registerModule('fc', new nn.Linear(inFeatures, out));
+  }
+  forward(x: Tensor): Tensor[] {
+    return [this.forwardFeatures(x)];
+  }
+  forwardFeatures(x: Tensor): Tensor {
+    return torch.tidy(() => this.fc.forward(x.flatten(1)));
+  }
+  initWeights(): void {}
+  protected applyFreezing(): void {}
+}
+
+/** loss = mean(dropout(f(x))²) (dropout 0.5 unless `dropout` says) + mean((f(x) − 1)²); NaN at iteration `nanAt` when set. */
+class TestAlgo extends Algorithm {
+  readonly backbone: PixelBackbone;
+  readonly drop: nn.Dropout;
+  constructor(
+    size: number,
+    readonly nanAt: number | null,
+    dropout: number,
+  ) {
+    super({ mean: [127.5, 127.5, 127.5], std: [64, 64, 64] });
+    this.backbone = this.registerModule('backbone', new PixelBackbone(3 * size * size, 4));
+    this.drop = this.registerModule('drop', new nn.Dropout(dropout));
+  }
+  loss(batch: AlgorithmInput, progress?: TrainProgress): LossOutput {
+    return torch.tidy(() => {
+      const f = this.backbone.forwardFeatures(this.preprocess(batch.views[0]));
+      const a = this.drop.forward(f).pow(2).mean();
+      const b = f.sub(1).pow(2).mean();
+      let loss = a.add(b);
+      if (this.nanAt !== null && progress && progress.iter >= this.nanAt) loss = loss.mul(Number.NaN);
+      return { loss, logs: { loss_a: a.item(), loss_b: b.item() } };
+    });
+  }
+}
+
+ALGORITHMS.registerIfAbsent(
+  'TestAlgo',
+  (cfg) => new TestAlgo(Number(cfg.size ?? 8), cfg.nanAt === undefined ? null : Number(cfg.nanAt), Number(cfg.dropout ?? 0.5)),
+);
+
+/** Every hook call, for order tests: `name:point`. */
+export const calls: string[] = [];
+/** Loss per iteration, for resume tests. */
+export const losses: number[] = [];
+
+class RecordingHook extends Hook {
+  constructor(
+    readonly name: string,
+    priority: number,
+    readonly stopAt: number | null,
+  ) {
+    super();
+    this.priority = priority;
+  }
+  override beforeRun(): void {
+    calls.push(`${this.name}:beforeRun`);
+  }
+  override afterRun(): void {
+    calls.push(`${this.name}:afterRun`);
+  }
+  override beforeTrainEpoch(r: RunnerView): void {
+    calls.push(`${this.name}:beforeTrainEpoch${r.progress.epoch}`);
+  }
+  override afterTrainEpoch(r: RunnerView): void {
+    calls.push(`${this.name}:afterTrainEpoch${r.progress.epoch}`);
+  }
+  override beforeTrainIter(r: RunnerView): void {
+    calls.push(`${this.name}:beforeTrainIter${r.progress.iter}`);
+  }
+  override afterTrainIter(r: RunnerView, out: IterOutputs): void {
+    calls.push(`${this.name}:afterTrainIter${r.progress.iter}`);
+    if (this.name === 'loss') losses.push(out.loss);
+    if (this.stopAt !== null && r.progress.iter + 1 === this.stopAt) r.requestStop('test stop');
+  }
+}
+
+HOOKS.registerIfAbsent(
+  'RecordingHook',
+  (cfg) => new RecordingHook(String(cfg.name), Number(cfg.priority ?? 50), cfg.stopAt === undefined ? null : Number(cfg.stopAt)),
+);
+
+/** A config for TestAlgo on TestArray: `epochs` epochs of n/batch iterations, SGD + warm-up + cosine. */
+export function testConfig(
+  o: { epochs?: number; batch?: number; n?: number; nanAt?: number; stopAt?: number; shuffle?: boolean } = {},
+) {
+  return {
+    model: { type: 'TestAlgo', size: 8, ...(o.nanAt !== undefined ? { nanAt: o.nanAt } : {}) },
+    trainDataloader: {
+      batchSize: o.batch ?? 4,
+      shuffle: o.shuffle ?? true,
+      dataset: { type: 'TestArray', n: o.n ?? 16, size: 8 },
+    },
+    optimWrapper: { optimizer: { type: 'SGD', lr: 0.05, momentum: 0.9, weightDecay: 1e-4 } },
+    paramScheduler: [
+      { type: 'LinearLR', startFactor: 0.1, byEpoch: false, begin: 0, end: 3 },
+      { type: 'CosineAnnealingLR', byEpoch: true, begin: 0, end: o.epochs ?? 2, convertToIterBased: true },
+    ],
+    trainCfg: { type: 'EpochBasedTrainLoop' as const, maxEpochs: o.epochs ?? 2 },
+    defaultHooks: { logger: { interval: 2 }, checkpoint: { interval: 1 } },
+    customHooks: [{ type: 'RecordingHook', name: 'loss', priority: 50, ...(o.stopAt !== undefined ? { stopAt: o.stopAt } : {}) }],
+    randomness: { seed: 3 },
+  };
+}

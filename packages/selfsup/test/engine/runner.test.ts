@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import * as torch from '@selfsup/torch';
+import { latestCheckpoint, loadCheckpoint } from '../../src/engine/checkpoint.js';
+import { validateConfig } from '../../src/engine/config/config.js';
+import type { ConfigObject } from '../../src/engine/config/merge.js';
+import { NonFiniteLossError, Runner } from '../../src/engine/runner.js';
+import { calls, losses, testConfig } from './parts.js';
+import '../../src/parts.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'selfsup-runner-'));
+
+async function run(cfg: ReturnType<typeof testConfig>, workDir: string, resume?: boolean | string) {
+  losses.length = 0;
+  const runner = new Runner(validateConfig(cfg as unknown as ConfigObject), { workDir, resume, quiet: true });
+  const result = await runner.train();
+  return { runner, result, losses: [...losses] };
+}
+
+test('hooks run at every point in priority order (equal priorities keep config order)', async () => {
+  const cfg = testConfig({ epochs: 2, n: 8, batch: 4 });
+  cfg.customHooks = [
+    { type: 'RecordingHook', name: 'low', priority: 70 },
+    { type: 'RecordingHook', name: 'high', priority: 30 },
+    { type: 'RecordingHook', name: 'high2', priority: 30 },
+  ] as never;
+  calls.length = 0;
+  await run(cfg, tmp());
+  const expected: string[] = [];
+  const all = (p: string) => expected.push(`high:${p}`, `high2:${p}`, `low:${p}`);
+  all('beforeRun');
+  for (let e = 0; e < 2; e++) {
+    all(`beforeTrainEpoch${e}`);
+    for (let i = 0; i < 2; i++) {
+      all(`beforeTrainIter${e * 2 + i}`);
+      all(`afterTrainIter${e * 2 + i}`);
+    }
+    all(`afterTrainEpoch${e}`);
+  }
+  all('afterRun');
+  assert.deepEqual(calls, expected);
+});
+
+test('work dir: log.jsonl records, TensorBoard events, checkpoints with a latest pointer', async () => {
+  const dir = tmp();
+  const { result } = await run(testConfig({ epochs: 2 }), dir);
+  const records = readFileSync(join(dir, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  // 4 iterations per epoch, interval 2 → records at iterations 2, 4, 6, 8.
+  assert.deepEqual(
+    records.map((r) => [r.mode, r.epoch, r.iter]),
+    [
+      ['train', 1, 2],
+      ['train', 1, 4],
+      ['train', 2, 6],
+      ['train', 2, 8],
+    ],
+  );
+  for (const r of records) {
+    for (const k of ['lr', 'loss', 'loss_a', 'loss_b', 'data_time', 'iter_time', 'imgs_per_sec'])
+      assert.equal(typeof r[k], 'number', k);
+    assert.ok(Math.abs(r.loss - (r.loss_a + r.loss_b)) < 1e-5);
+  }
+  assert.ok(readdirSync(join(dir, 'tensorboard')).some((f) => f.startsWith('events.out.tfevents.')));
+  assert.deepEqual(
+    readdirSync(join(dir, 'checkpoints'))
+      .filter((f) => f.endsWith('.pth'))
+      .sort(),
+    ['epoch_1.pth', 'epoch_2.pth'],
+  );
+  assert.equal(latestCheckpoint(join(dir, 'checkpoints')), join(dir, 'checkpoints', 'epoch_2.pth'));
+  assert.equal(result.checkpoint, join(dir, 'checkpoints', 'epoch_2.pth'));
+  const { state } = loadCheckpoint(dir);
+  const meta = state.meta as Record<string, unknown>;
+  assert.equal(meta.iter, 8);
+  assert.equal(meta.epoch, 2);
+});
+
+test('exact resume: 2 epochs straight = 1 epoch + resume + 1 epoch (loss sequence bit-identical)', async () => {
+  const straight = await run(testConfig({ epochs: 2 }), tmp());
+  assert.equal(straight.losses.length, 8);
+  // 1 epoch, then resume: a stop requested at iteration 4 ends epoch 1 (as a killed run would).
+  const dir2 = tmp();
+  const part1 = await run(testConfig({ epochs: 2, stopAt: 4 }), dir2);
+  assert.equal(part1.result.stopped, 'test stop');
+  const part2 = await run(testConfig({ epochs: 2 }), dir2, true);
+  assert.deepEqual([...part1.losses, ...part2.losses], straight.losses);
+});
+
+test('exact resume from the middle of an epoch (interrupt checkpoint at iteration 3)', async () => {
+  const straight = await run(testConfig({ epochs: 2 }), tmp());
+  const dir = tmp();
+  const part1 = await run(testConfig({ epochs: 2, stopAt: 3 }), dir);
+  assert.ok(existsSync(join(dir, 'checkpoints', 'iter_3.pth')));
+  const part2 = await run(testConfig({ epochs: 2 }), dir, join(dir, 'checkpoints', 'iter_3.pth'));
+  assert.equal(part1.losses.length, 3);
+  assert.deepEqual([...part1.losses, ...part2.losses], straight.losses);
+  // Final weights equal too.
+  const w = (d: string) =>
+    (loadCheckpoint(join(d, 'checkpoints', 'epoch_2.pth')).state.state_dict as Record<string, torch.Tensor>)[
+      'backbone.fc.weight'
+    ];
+  assert.ok(torch.tidy(() => w(dir).equal(w(straight.runner.workDir))));
+});
+
+test('NaN guard: stops with a clear error, nothing stepped, the last good checkpoint kept', async () => {
+  const dir = tmp();
+  await assert.rejects(
+    run(testConfig({ epochs: 3, nanAt: 5 }), dir),
+    (e: Error) =>
+      e instanceof NonFiniteLossError &&
+      /loss is NaN at epoch 2, iteration 6 \(loss_a=.*\); nothing was updated\. The last good checkpoint is .*epoch_1\.pth/.test(
+        e.message,
+      ),
+  );
+  const { state } = loadCheckpoint(dir);
+  const w = (state.state_dict as Record<string, torch.Tensor>)['backbone.fc.weight'];
+  assert.ok(torch.tidy(() => w.isfinite().all().item()));
+  assert.equal((state.meta as Record<string, unknown>).iter, 4);
+});
