@@ -7,6 +7,11 @@ const USAGE = `usage: selfsup <command> [options]      (selfsup <command> --help
 commands:
   train          pre-train a backbone with an algorithm config (resumable, multi-process)
   list           registered algorithms, backbones, transforms, hooks, … and bundled configs
+  analyze-logs   plot or summarise log.jsonl files (curves to PNG/SVG, statistics)
+  eval           kNN, linear probe or fine-tune a backbone on labelled data (with baselines)
+  extract        features and labels of a dataset to safetensors / .npy
+  vis            t-SNE or UMAP plot of a backbone's features
+  flops          parameters and FLOPs of a config's backbone at an input shape
   demo           train a small model on Fashion-MNIST and report its accuracy (CPU)
   version        print selfsup's and libtorch's versions
 
@@ -18,6 +23,12 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   train: async () => (await import('./train.js')).train,
   list: async () => (await import('./list.js')).list,
+  'analyze-logs': async () => (await import('./analyze-logs.js')).analyzeLogs,
+  flops: async () => (await import('./flops.js')).flops,
+  eval: async () => (await import('./eval.js')).evaluate,
+  test: async () => (await import('./eval.js')).evaluate,
+  extract: async () => (await import('./extract.js')).extract,
+  vis: async () => (await import('./vis.js')).vis,
   demo: async () => (await import('./demo.js')).demo,
   version: async () => async () => {
     const torch = await import('@selfsup/torch');

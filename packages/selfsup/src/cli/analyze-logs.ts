@@ -1,0 +1,212 @@
+/**
+ * `selfsup analyze-logs`: training curves and statistics from `log.jsonl` files, as MMSelfSup's
+ * `tools/analysis_tools/analyze_logs.py` (`plot_curve`, `cal_train_time`) — without matplotlib:
+ * charts are the toolbox's own SVG, saved as .svg or rendered to .png.
+ */
+import { writeFileSync } from 'node:fs';
+import { basename, dirname, extname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { lineChart, type LineSeries, svgToPng } from '../visualization/charts.js';
+import { formatDuration, formatNumber } from '../visualization/format.js';
+import { LogReadError, type RunLog, type RunStats, readLog, runStats, seriesOf } from '../visualization/log-records.js';
+
+const USAGE = `usage: selfsup analyze-logs plot <log.jsonl|work_dir>... --keys loss,lr [options]
+       selfsup analyze-logs stats <log.jsonl|work_dir>... [--json] [--include-outliers]
+
+plot: draw the given keys of every log in one chart.
+  --keys K1,K2        keys to plot (required)
+  --mode train|val    records to take them from (default: train if the key is logged there, else val)
+  --x iter|epoch      x axis (default: epoch when every curve comes from val records, else iter)
+  --out FILE          .png or .svg (default: curves.png)
+  --legend A,B,...    one name per (log, key) pair, logs outer (default: key, or run/key for several logs)
+  --title TEXT        chart title
+  --width N --height N  chart size in pixels (default 800 x 450)
+  --log-y             logarithmic y axis
+
+stats: per run, iterations, epochs, wall time, mean iter_time (first record of each epoch left
+out unless --include-outliers, as MMSelfSup's cal_train_time) and, per mode and key,
+count/first/last/min/max/mean.
+  --json              also print the statistics as one JSON object on the last line
+
+exit status: 0 ok, 1 a log could not be read or lacks a key, 2 usage error.
+`;
+
+class UsageError extends Error {}
+
+/** Runs `selfsup analyze-logs <argv>`; returns the process exit code. */
+export async function analyzeLogs(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  try {
+    if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
+      console.log(USAGE);
+      return sub === undefined ? 2 : 0;
+    }
+    if (sub === 'plot') return await plot(rest);
+    if (sub === 'stats') return stats(rest);
+    throw new UsageError(`unknown subcommand '${sub}'`);
+  } catch (e) {
+    if (e instanceof UsageError || isParseArgsError(e)) {
+      console.error(`selfsup analyze-logs: ${(e as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof LogReadError || e instanceof AnalyzeError) {
+      console.error(`selfsup analyze-logs: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+/** A failure that is the data's or the file system's fault, not the command line's. */
+class AnalyzeError extends Error {}
+
+function isParseArgsError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}
+
+function loadAll(paths: string[]): RunLog[] {
+  if (paths.length === 0) throw new UsageError('no log file or work dir given');
+  return paths.map((p) => {
+    const log = readLog(p);
+    for (const w of log.warnings) console.error(`warning: ${w}`);
+    return log;
+  });
+}
+
+/** Short name of a run for legends: its work dir's name, or the file's when it is not `log.jsonl`. */
+function runName(path: string): string {
+  return basename(path) === 'log.jsonl' ? basename(dirname(path)) || path : basename(path, extname(path));
+}
+
+function splitList(s: string | undefined): string[] {
+  return (s ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+}
+
+function positiveInt(s: string | undefined, name: string, dflt: number): number {
+  if (s === undefined) return dflt;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 64) throw new UsageError(`--${name} must be an integer ≥ 64, got '${s}'`);
+  return n;
+}
+
+async function plot(argv: string[]): Promise<number> {
+  const { values: o, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      keys: { type: 'string' },
+      mode: { type: 'string' },
+      x: { type: 'string' },
+      out: { type: 'string', default: 'curves.png' },
+      legend: { type: 'string' },
+      title: { type: 'string' },
+      width: { type: 'string' },
+      height: { type: 'string' },
+      'log-y': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (o.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const keys = splitList(o.keys);
+  if (keys.length === 0) throw new UsageError('plot needs --keys');
+  if (o.mode !== undefined && o.mode !== 'train' && o.mode !== 'val')
+    throw new UsageError(`--mode must be train or val, got '${o.mode}'`);
+  if (o.x !== undefined && o.x !== 'iter' && o.x !== 'epoch') throw new UsageError(`--x must be iter or epoch, got '${o.x}'`);
+  const ext = extname(o.out).toLowerCase();
+  if (ext !== '.png' && ext !== '.svg') throw new UsageError(`--out must end in .png or .svg, got '${o.out}'`);
+  const width = positiveInt(o.width, 'width', 800);
+  const height = positiveInt(o.height, 'height', 450);
+  const logs = loadAll(positionals);
+  const legend = splitList(o.legend);
+  if (o.legend !== undefined && legend.length !== logs.length * keys.length) {
+    throw new UsageError(`--legend has ${legend.length} names for ${logs.length} log(s) × ${keys.length} key(s)`);
+  }
+
+  const picked: { name: string; mode: string; iter: number[]; epoch: number[]; y: number[] }[] = [];
+  logs.forEach((log, li) => {
+    const byMode = { train: seriesOf(log.records, 'train'), val: seriesOf(log.records, 'val') };
+    keys.forEach((key, ki) => {
+      const mode = o.mode ?? (byMode.train.has(key) ? 'train' : 'val');
+      const s = byMode[mode as 'train' | 'val'].get(key);
+      if (!s) {
+        const available = [...new Set([...byMode.train.keys(), ...byMode.val.keys()])].sort().join(', ');
+        throw new AnalyzeError(`key '${key}' is not in the ${mode} records of ${log.path} (logged keys: ${available || 'none'})`);
+      }
+      const name = legend.length > 0 ? legend[li * keys.length + ki] : logs.length > 1 ? `${runName(log.path)}/${key}` : key;
+      picked.push({ name, mode, ...s });
+    });
+  });
+  const xAxis = o.x ?? (picked.every((p) => p.mode === 'val') ? 'epoch' : 'iter');
+  const series: LineSeries[] = picked.map((p) => ({ name: p.name, x: xAxis === 'epoch' ? p.epoch : p.iter, y: p.y }));
+  const svg = lineChart(series, {
+    title: o.title,
+    xLabel: xAxis === 'epoch' ? 'epoch' : 'iteration',
+    yLabel: keys.length === 1 ? keys[0] : undefined,
+    width,
+    height,
+    logY: o['log-y'],
+  });
+  try {
+    writeFileSync(o.out, ext === '.svg' ? svg : await svgToPng(svg));
+  } catch (e) {
+    throw new AnalyzeError(`cannot write ${o.out}: ${(e as Error).message}`);
+  }
+  console.log(`saved ${o.out} (${series.length} curve${series.length === 1 ? '' : 's'})`);
+  return 0;
+}
+
+const fmt = formatNumber;
+const hms = formatDuration;
+
+function printRun(st: RunStats): void {
+  console.log(`${st.path}`);
+  console.log(
+    `  iterations ${st.iterations}, epochs ${st.epochs}, records ${st.records}, wall time ${hms(st.totalTime)} (${fmt(st.totalTime)} s)`,
+  );
+  if (st.meanIterTime !== null) {
+    console.log(`  mean iter_time ${fmt(st.meanIterTime)} s (std ${fmt(st.stdIterTime)})`);
+    if (st.slowestEpoch && st.fastestEpoch) {
+      console.log(
+        `  slowest epoch ${st.slowestEpoch.epoch} (${fmt(st.slowestEpoch.meanIterTime)} s/iter), fastest epoch ${st.fastestEpoch.epoch} (${fmt(st.fastestEpoch.meanIterTime)} s/iter)`,
+      );
+    }
+  }
+  const rows: string[][] = [['mode', 'key', 'count', 'first', 'last', 'min', 'max', 'mean']];
+  for (const [mode, keys] of Object.entries(st.modes)) {
+    for (const [k, s] of Object.entries(keys))
+      rows.push([mode, k, String(s.count), fmt(s.first), fmt(s.last), fmt(s.min), fmt(s.max), fmt(s.mean)]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const r of rows)
+    console.log(`  ${r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')}`);
+}
+
+function stats(argv: string[]): number {
+  const { values: o, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      'include-outliers': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (o.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const runs = loadAll(positionals).map((log) => runStats(log, { includeOutliers: o['include-outliers'] }));
+  runs.forEach((st, i) => {
+    if (i > 0) console.log('');
+    printRun(st);
+  });
+  if (o.json) console.log(JSON.stringify({ runs }));
+  return 0;
+}

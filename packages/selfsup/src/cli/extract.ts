@@ -1,0 +1,75 @@
+/** `selfsup extract`: a backbone's pooled features and the labels of a dataset, to safetensors or `.npy`. */
+import { extractFeatures } from '../evaluation/features.js';
+import { saveFeatures } from '../evaluation/save-features.js';
+import { evalLoader, loadModel, modelEncoder, pixels } from '../evaluation/source.js';
+import { importUserModules } from '../engine/import.js';
+import { EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
+
+export const EXTRACT_USAGE = `usage: selfsup extract [model] --data PATH --out FILE.safetensors|FILE.npy [options]
+
+model: --checkpoint CKPT | --config CFG [--weights W.pth] [--random] | --pixels
+options: --split S (default train)  --size N  --stage I  --limit N  --import FILE  --json
+Writes (N, D) float32 features and (N) int64 labels (-1 when unlabelled); .npy writes the labels
+to FILE.labels.npy beside it.
+`;
+
+export async function extract(argv: string[]): Promise<number> {
+  const { values, cfgOptions } = parseCommand(argv, {
+    checkpoint: { type: 'string' },
+    config: { type: 'string' },
+    weights: { type: 'string' },
+    random: { type: 'boolean' },
+    pixels: { type: 'boolean' },
+    data: { type: 'string' },
+    split: { type: 'string' },
+    size: { type: 'string' },
+    stage: { type: 'string' },
+    limit: { type: 'string' },
+    out: { type: 'string' },
+    import: { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  } as const);
+  if (values.help) {
+    console.log(EXTRACT_USAGE);
+    return EXIT.OK;
+  }
+  if (!values.data) throw new UsageError('--data is required');
+  if (!values.out || !/\.(safetensors|npy)$/.test(values.out)) throw new UsageError('--out must end in .safetensors or .npy');
+  if (!values.pixels && !values.checkpoint && !values.config) throw new UsageError('pass --checkpoint, --config or --pixels');
+  await importUserModules(values.import ?? []);
+  const size = numberFlag(values.size, '--size', { integer: true, min: 1 });
+  const { dataset, loader } = await evalLoader({
+    path: values.data,
+    split: values.split ?? 'train',
+    size,
+    limit: numberFlag(values.limit, '--limit', { integer: true, min: 1 }),
+    labelled: false,
+  });
+  const encoder = values.pixels
+    ? pixels({ mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] })
+    : modelEncoder(
+        loadModel({
+          checkpoint: values.checkpoint,
+          config: values.config,
+          weights: values.weights,
+          random: values.random,
+          cfgOptions,
+        }).model,
+        numberFlag(values.stage, '--stage', { integer: true }),
+      );
+  const f = await extractFeatures(encoder, loader, {
+    onProgress: ({ done, total }) => {
+      if (!values.json && process.stderr.isTTY) process.stderr.write(`\rextracting ${done}/${total}`);
+    },
+  });
+  try {
+    const files = saveFeatures(values.out, f, { metadata: { dataset: dataset.describe() } });
+    const result = { files, count: f.features.shape[0], dim: f.features.shape[1], dataset: dataset.describe() };
+    if (values.json) printJson(result);
+    else console.log(`\nselfsup extract: ${result.count} × ${result.dim} features → ${files.join(', ')}`);
+  } finally {
+    for (const t of [f.features, f.labels, f.indices]) t.dispose();
+  }
+  return EXIT.OK;
+}

@@ -1,0 +1,56 @@
+/**
+ * The evaluation protocols on frozen features, each for several encoders side by side (the SSL
+ * backbone, the same architecture randomly initialised, raw pixels): weighted kNN and the linear
+ * probe, with features extracted once per encoder. What `selfsup eval` and `selfsup demo` report.
+ */
+import type { DataLoader } from '../data/loader/loader.js';
+import { type Encoder, extractFeatures, type ExtractedFeatures } from './features.js';
+import { knnClassify, type KnnOptions } from './knn.js';
+import { type LinearProbeOptions, linearProbe } from './linear-probe.js';
+import type { TopkAccuracy } from './accuracy.js';
+
+export interface FrozenBenchmarkOptions {
+  knn?: KnnOptions | false;
+  linear?: LinearProbeOptions | false;
+  onStage?: (message: string) => void;
+}
+
+export interface FrozenResult {
+  /** kNN accuracy by k. */
+  knn?: Record<number, TopkAccuracy>;
+  linear?: TopkAccuracy & { trainLoss: number[] };
+  featureDim: number;
+}
+
+/** kNN and/or linear probe of each named encoder on the same train/test loaders. */
+export async function frozenBenchmark(
+  encoders: Record<string, Encoder>,
+  train: DataLoader,
+  test: DataLoader,
+  o: FrozenBenchmarkOptions = {},
+): Promise<Record<string, FrozenResult>> {
+  const out: Record<string, FrozenResult> = {};
+  for (const [name, encode] of Object.entries(encoders)) {
+    o.onStage?.(`${name}: extracting features`);
+    const tr = await extractFeatures(encode, train);
+    let te: ExtractedFeatures | null = null;
+    try {
+      te = await extractFeatures(encode, test);
+      const r: FrozenResult = { featureDim: tr.features.shape[1] };
+      if (o.knn !== false) {
+        o.onStage?.(`${name}: kNN`);
+        r.knn = knnClassify(tr, te, o.knn ?? {});
+      }
+      if (o.linear !== false) {
+        o.onStage?.(`${name}: linear probe`);
+        const lp = linearProbe(tr, te, o.linear ?? {});
+        lp.classifier.dispose();
+        r.linear = { top1: lp.top1, top5: lp.top5, trainLoss: lp.trainLoss };
+      }
+      out[name] = r;
+    } finally {
+      for (const t of [tr.features, tr.labels, tr.indices, te?.features, te?.labels, te?.indices]) t?.dispose();
+    }
+  }
+  return out;
+}

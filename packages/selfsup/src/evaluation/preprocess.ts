@@ -1,0 +1,83 @@
+/**
+ * What every benchmark does to images before a backbone and to a backbone's output after it:
+ * per-channel normalisation of uint8 `(N, C, H, W)` images (MMSelfSup's `SelfSupDataPreprocessor`,
+ * mean/std in 0–255 units) and pooling of a stage output into one `(N, D)` vector per image —
+ * global average pooling of CNN maps (Lin et al. 2014, "Network In Network"; the GAP features of
+ * the linear/kNN protocols, Goyal et al. 2019), the class token or mean patch token of ViT tokens
+ * (Dosovitskiy et al. 2021, "An Image is Worth 16x16 Words"; MAE's `global_pool`, He et al. 2022).
+ */
+import * as torch from '@selfsup/torch';
+import type { Tensor } from '@selfsup/torch';
+
+/** Per-channel statistics in 0–255 units (MMSelfSup's `mean`/`std`), one entry per channel. */
+export interface ImageNormalization {
+  mean: number[];
+  std: number[];
+}
+
+/**
+ * How a stage output becomes one vector per image:
+ * - `avg`: mean over the spatial positions of `(N, C, h, w)`, or over the patch tokens (prefix
+ *   tokens excluded) of `(N, L, C)`;
+ * - `cls`: the first (class) token of `(N, L, C)`;
+ * - `flatten`: every value, `(N, C·h·w)` or `(N, L·C)`.
+ * `(N, D)` outputs (a ViT with `outType: 'clsToken'`) are already vectors and pass through.
+ */
+export type PoolMode = 'avg' | 'cls' | 'flatten';
+
+/** Checks that mean and std are usable: same length, finite, std > 0. */
+export function checkNormalization(norm: ImageNormalization, who: string): void {
+  if (norm.mean.length === 0 || norm.mean.length !== norm.std.length)
+    throw new RangeError(`${who}: mean has ${norm.mean.length} entries but std has ${norm.std.length}`);
+  if (!norm.mean.every(Number.isFinite) || !norm.std.every((s) => Number.isFinite(s) && s > 0))
+    throw new RangeError(`${who}: mean must be finite and std positive, got mean [${norm.mean}] std [${norm.std}]`);
+}
+
+/**
+ * uint8 (or float, 0–255) `(N, C, H, W)` → float32 `(x − mean) / std` per channel. Grey images
+ * (`C = 1`) with 3-channel statistics are repeated to 3 channels, as MMSelfSup does for MNIST-like
+ * data fed to RGB backbones.
+ */
+export function normalizeImages(images: Tensor, norm: ImageNormalization): Tensor {
+  return torch.tidy(() => {
+    if (images.dim() !== 4) throw new RangeError(`normalizeImages: expected (N, C, H, W) images, got shape [${images.shape}]`);
+    let x = images.float();
+    const c = x.shape[1];
+    const k = norm.mean.length;
+    if (c === 1 && k === 3) x = x.expand(-1, 3, -1, -1);
+    else if (c !== k) throw new RangeError(`normalizeImages: images have ${c} channels but mean/std have ${k}`);
+    const shape = [1, k, 1, 1];
+    // A typed array: `shape` applies to typed-array data only (nested arrays infer their own).
+    const mean = torch.tensor(Float32Array.from(norm.mean), { shape, device: x.device });
+    const std = torch.tensor(Float32Array.from(norm.std), { shape, device: x.device });
+    return x.sub(mean).div(std);
+  });
+}
+
+/**
+ * One `(N, D)` vector per image from a stage output: `(N, C, h, w)` maps, `(N, L, C)` tokens whose
+ * first `numPrefixTokens` are class/register tokens, or `(N, D)` vectors (returned unchanged).
+ * Default pooling: `avg` for maps, `cls` for tokens with a prefix token, else `avg`.
+ */
+export function poolFeatures(out: Tensor, pool?: PoolMode, numPrefixTokens = 0): Tensor {
+  return torch.tidy(() => {
+    const d = out.dim();
+    if (d === 2) return out;
+    if (d === 4) {
+      const mode = pool ?? 'avg';
+      if (mode === 'avg') return out.mean([2, 3]);
+      if (mode === 'flatten') return out.flatten(1);
+      throw new RangeError("poolFeatures: 'cls' pooling needs tokens (N, L, C), got a feature map (N, C, h, w)");
+    }
+    if (d === 3) {
+      const mode = pool ?? (numPrefixTokens > 0 ? 'cls' : 'avg');
+      if (mode === 'cls') {
+        if (numPrefixTokens < 1) throw new RangeError("poolFeatures: 'cls' pooling needs a class token");
+        return out.select(1, 0);
+      }
+      if (mode === 'avg') return out.slice(1, numPrefixTokens).mean(1);
+      return out.flatten(1);
+    }
+    throw new RangeError(`poolFeatures: expected a (N, D), (N, L, C) or (N, C, h, w) output, got shape [${out.shape}]`);
+  });
+}

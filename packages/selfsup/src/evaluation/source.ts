@@ -1,0 +1,109 @@
+/**
+ * Where an evaluation's backbone and data come from, for the commands and the demo: a checkpoint
+ * written by `selfsup train` (self-describing: its config rebuilds the algorithm), a config plus
+ * converted weights (`.pth`/safetensors from torchvision, timm or MMSelfSup), the same
+ * architecture randomly initialised, or raw pixels; and labelled data from a path (any format
+ * `openDataset` recognises) with an optional resize + centre crop.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as torch from '@selfsup/torch';
+import type { Dataset } from '../data/datasets/base.js';
+import { takeSamples } from '../data/datasets/subset.js';
+import { DataLoader } from '../data/loader/loader.js';
+import { openDataset } from '../data/open.js';
+import { CenterCrop, Resize } from '../data/transforms/random.js';
+import { MultiView } from '../data/transforms/pipelines.js';
+import { loadCheckpoint } from '../engine/checkpoint.js';
+import { type Config, validateConfig } from '../engine/config/config.js';
+import type { ConfigObject } from '../engine/config/merge.js';
+import { prepareConfig } from '../engine/config/prepare.js';
+import { ALGORITHMS, type Algorithm } from '../models/algorithms/base.js';
+import { loadBackboneWeights } from '../models/backbones/load.js';
+import '../parts.js';
+import { backboneEncoder, type Encoder, pixelEncoder } from './features.js';
+import type { ImageNormalization } from './preprocess.js';
+
+export interface ModelSource {
+  /** A `selfsup train` checkpoint, or its work dir (uses `latest`). */
+  checkpoint?: string;
+  /** A config file (needed for converted weights without an embedded config). */
+  config?: string;
+  /** Converted backbone weights to load into the config's backbone. */
+  weights?: string;
+  /** Keep the architecture's random initialisation (the random-init baseline). */
+  random?: boolean;
+  cfgOptions?: string[];
+}
+
+/** The algorithm built and (unless `random`) loaded, and a description for tables. */
+export function loadModel(src: ModelSource): { model: Algorithm; cfg: Config; describe: string } {
+  let cfg: Config;
+  let state: Record<string, unknown> | null = null;
+  let from = '';
+  if (src.checkpoint) {
+    const ck = loadCheckpoint(resolveCheckpoint(src.checkpoint));
+    from = ck.file;
+    const meta = ck.state.meta as Record<string, unknown> | undefined;
+    if (src.config) cfg = prepareConfig(src.config, src.cfgOptions);
+    else if (meta && typeof meta.config === 'string') cfg = validateConfig(JSON.parse(meta.config) as ConfigObject);
+    else throw new Error(`${ck.file}: no embedded config (not written by selfsup train); pass --config`);
+    state = ck.state;
+  } else if (src.config) {
+    cfg = prepareConfig(src.config, src.cfgOptions);
+  } else {
+    throw new Error('no model: pass --checkpoint (a selfsup train checkpoint or work dir) or --config');
+  }
+  torch.manualSeed(cfg.randomness?.seed ?? 0);
+  const model = ALGORITHMS.build<Algorithm>(cfg.model, 'model');
+  if (!src.random) {
+    if (state) model.loadStateDict(state.state_dict as Record<string, torch.Tensor>, { strict: true });
+    if (src.weights) {
+      loadBackboneWeights(model.backbone, torch.load(src.weights, { unknownGlobals: 'inert' }));
+      from = src.weights;
+    }
+  }
+  model.eval();
+  const describe = src.random
+    ? `${cfg.model.type} backbone, random init`
+    : `${cfg.model.type} backbone${from ? ` from ${from}` : ', config init'}`;
+  return { model, cfg, describe };
+}
+
+function resolveCheckpoint(p: string): string {
+  if (existsSync(p) && statSync(p).isDirectory() && existsSync(join(p, 'checkpoints'))) return join(p, 'checkpoints');
+  return p;
+}
+
+/** The features of a model's backbone (pooled output of its last stage). */
+export function modelEncoder(model: Algorithm, stage?: number): Encoder {
+  return backboneEncoder(model.backbone, { ...model.normalization, stage });
+}
+
+/** The raw-pixel baseline with the given statistics. */
+export function pixels(norm: ImageNormalization): Encoder {
+  return pixelEncoder(norm);
+}
+
+export interface DataSource {
+  path: string;
+  split?: string;
+  /** Resize the short side to `size` and centre-crop `size × size` (images of varying size). */
+  size?: number;
+  /** Use a seeded random subset of this many images. */
+  limit?: number;
+  batchSize?: number;
+  /** Require labels (default true). */
+  labelled?: boolean;
+}
+
+/** An evaluation loader (no shuffle, all images). */
+export async function evalLoader(src: DataSource): Promise<{ dataset: Dataset; loader: DataLoader }> {
+  const full = await openDataset({ path: src.path, split: src.split });
+  const dataset = src.limit !== undefined && src.limit < full.length ? takeSamples(full, src.limit, 0) : full;
+  if (src.labelled !== false && !dataset.labels)
+    throw new Error(`${src.path}: evaluation needs labelled data (class sub-folders or a labelled format)`);
+  const views = src.size ? new MultiView([[new Resize(src.size), new CenterCrop(src.size)]], 1) : undefined;
+  const loader = new DataLoader(dataset, { batchSize: src.batchSize ?? 256, views, shuffle: false });
+  return { dataset, loader };
+}
