@@ -8,6 +8,8 @@ commands:
   train          pre-train a backbone with an algorithm config (resumable, multi-process)
   list           registered algorithms, backbones, transforms, hooks, … and bundled configs
   analyze-logs   plot or summarise log.jsonl files (curves to PNG/SVG, statistics)
+  data           prepare a standard dataset (CIFAR-10/100, STL-10, MNIST, Fashion-MNIST)
+  browse-dataset a PNG grid of images next to their augmented views
   eval           kNN, linear probe or fine-tune a backbone on labelled data (with baselines)
   extract        features and labels of a dataset to safetensors / .npy
   vis            t-SNE or UMAP plot of a backbone's features
@@ -25,6 +27,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   list: async () => (await import('./list.js')).list,
   'analyze-logs': async () => (await import('./analyze-logs.js')).analyzeLogs,
   flops: async () => (await import('./flops.js')).flops,
+  data: async () => (await import('./data.js')).dataCommand,
+  'browse-dataset': async () => (await import('./browse-dataset.js')).browseDataset,
   eval: async () => (await import('./eval.js')).evaluate,
   test: async () => (await import('./eval.js')).evaluate,
   extract: async () => (await import('./extract.js')).extract,

@@ -8,6 +8,7 @@ import * as torch from '@selfsup/torch';
 import { prepareConfig } from '../engine/config/prepare.js';
 import { importUserModules } from '../engine/import.js';
 import { distributedEnv, launch } from '../engine/launch.js';
+import { writeRunReport } from '../engine/run-report.js';
 import { Runner } from '../engine/runner.js';
 import { EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
 
@@ -109,7 +110,9 @@ export async function train(argv: string[]): Promise<number> {
       `selfsup train: ${result.stopped ? `stopped (${result.stopped})` : 'done'} after ${result.iters} iterations in ${result.seconds.toFixed(1)} s; ` +
         `checkpoint ${result.checkpoint ?? 'none'}`,
     );
-    if (values.json) printJson({ workDir, ...result });
+    const report = await writeRunReport(runner, result);
+    runner.log(`selfsup train: report ${report}`);
+    if (values.json) printJson({ workDir, ...result, report });
   }
-  return result.stopped ? EXIT.FAILURE : EXIT.OK;
+  return result.interrupted ? EXIT.FAILURE : EXIT.OK;
 }

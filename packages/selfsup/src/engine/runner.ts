@@ -12,6 +12,7 @@ import * as torch from '@selfsup/torch';
 import { type Module, nn, optim, type StateDict, type StateValue } from '@selfsup/torch';
 import { DistributedSampler, RandomSampler, type Sampler, SequentialSampler } from '../data/loader/samplers.js';
 import { type Batch, DataLoader } from '../data/loader/loader.js';
+import '../parts.js';
 import { buildDataset } from './build-data.js';
 import {
   ALGORITHMS,
@@ -44,8 +45,10 @@ export interface TrainResult {
   seconds: number;
   /** Last smoothed loss. */
   loss: number;
-  /** Why training stopped early (NaN, interrupt), if it did. */
+  /** Why training stopped early (interrupt, time budget), if it did. */
   stopped?: string;
+  /** Whether it stopped early for a reason other than an expected one (Ctrl-C, a hook's error stop). */
+  interrupted: boolean;
   /** The last checkpoint written. */
   checkpoint: string | null;
 }
@@ -79,6 +82,7 @@ export class Runner implements RunnerView {
   /** Batches of the current epoch already trained (non-zero only when resuming mid-epoch). */
   private skipBatches = 0;
   private stopReason: string | null = null;
+  private stopExpected = false;
   private pendingScalars: { values: Record<string, number>; kind: 'train' | 'val' }[] = [];
   lastCheckpoint: string | null = null;
 
@@ -175,8 +179,10 @@ export class Runner implements RunnerView {
     return out;
   }
 
-  requestStop(reason: string): void {
-    this.stopReason ??= reason;
+  requestStop(reason: string, opts: { expected?: boolean } = {}): void {
+    if (this.stopReason) return;
+    this.stopReason = reason;
+    this.stopExpected = opts.expected ?? false;
   }
 
   get stopRequested(): string | null {
@@ -238,6 +244,7 @@ export class Runner implements RunnerView {
       seconds: (performance.now() - t0) / 1000,
       loss: lastLoss,
       ...(this.stopReason ? { stopped: this.stopReason } : {}),
+      interrupted: this.stopReason !== null && !this.stopExpected,
       checkpoint: this.lastCheckpoint,
     };
   }

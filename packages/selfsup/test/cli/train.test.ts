@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -33,6 +33,8 @@ test('selfsup train: --json result, config.json written and reusable as a config
   assert.equal(res.iters, 4);
   assert.equal(res.epochs, 1);
   assert.equal(res.checkpoint, join(dir, 'w', 'checkpoints', 'epoch_1.pth'));
+  assert.equal(res.report, join(dir, 'w', 'report.html'));
+  assert.match(readFileSync(res.report, 'utf8'), /<svg/);
   // The written config.json trains the same way (with an override).
   const r2 = selfsup([
     'train',

@@ -38,8 +38,11 @@ export interface RunnerView {
   logScalars(values: Record<string, number>, opts?: { kind?: 'train' | 'val' }): void;
   /** The latest value of every logged scalar (a checkpoint hook reads its `saveBest` metric here). */
   readonly lastScalars: ReadonlyMap<string, number>;
-  /** Asks the runner to stop after the current iteration (with a reason to print). */
-  requestStop(reason: string): void;
+  /**
+   * Asks the runner to stop after the current iteration (with a reason to print); `expected`
+   * stops (a time budget, early stopping) end the run successfully, others count as interrupted.
+   */
+  requestStop(reason: string, opts?: { expected?: boolean }): void;
 }
 
 /** Per-iteration information given to `afterTrainIter`. */

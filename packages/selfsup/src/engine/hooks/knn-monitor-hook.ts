@@ -8,6 +8,7 @@
 import type { Dataset } from '../../data/datasets/base.js';
 import { DataLoader } from '../../data/loader/loader.js';
 import type { MultiView } from '../../data/transforms/pipelines.js';
+import { embed2d } from '../../evaluation/embed.js';
 import { backboneEncoder, extractFeatures } from '../../evaluation/features.js';
 import { knnClassify } from '../../evaluation/knn.js';
 import type { TypedConfig } from '../../registry.js';
@@ -28,6 +29,8 @@ export class KnnMonitorHook extends Hook {
   private loaders: { train: DataLoader; val: DataLoader } | null = null;
   /** kNN top-1 after each evaluated epoch (for reports). */
   readonly history: { epoch: number; top1: number; top5: number }[] = [];
+  /** t-SNE of the val features after the last epoch (for the report). */
+  embedding: { coords: Float64Array; labels: number[]; classNames?: string[] } | null = null;
 
   constructor(readonly o: KnnMonitorOptions) {
     super();
@@ -47,7 +50,7 @@ export class KnnMonitorHook extends Hook {
   }
 
   /** Features of both sets and the kNN accuracy of the current backbone. */
-  async evaluate(runner: RunnerView): Promise<{ top1: number; top5: number }> {
+  async evaluate(runner: RunnerView, opts: { embed?: boolean } = {}): Promise<{ top1: number; top5: number }> {
     if (!this.loaders) throw new Error('KnnMonitorHook: evaluate() before beforeRun()');
     const encode = backboneEncoder(runner.model.backbone, runner.model.normalization);
     const train = await extractFeatures(encode, this.loaders.train);
@@ -55,6 +58,15 @@ export class KnnMonitorHook extends Hook {
     try {
       const k = this.o.k ?? 200;
       const r = knnClassify(train, val, { k: [k], temperature: this.o.temperature ?? 0.1 });
+      if (opts.embed) {
+        const labels = Array.from(val.labels.toTypedArray() as ArrayLike<number | bigint>, Number);
+        const e = embed2d(val.features, { method: 'tsne', seed: 0, maxPoints: 1000, labels });
+        this.embedding = {
+          coords: e.coords,
+          labels: e.indices.map((i) => labels[i]),
+          classNames: this.loaders.val.dataset.classes,
+        };
+      }
       return r[k];
     } finally {
       for (const t of [train.features, train.labels, train.indices, val.features, val.labels, val.indices]) t.dispose();
@@ -66,7 +78,7 @@ export class KnnMonitorHook extends Hook {
     const { epoch, maxEpochs } = runner.progress;
     const every = this.o.interval ?? 1;
     if ((epoch + 1) % every !== 0 && epoch + 1 !== maxEpochs) return;
-    const acc = await this.evaluate(runner);
+    const acc = await this.evaluate(runner, { embed: epoch + 1 === maxEpochs });
     this.history.push({ epoch: epoch + 1, ...acc });
     runner.logScalars({ knn_top1: acc.top1, knn_top5: acc.top5 }, { kind: 'val' });
   }

@@ -1,0 +1,24 @@
+/**
+ * Fashion-MNIST (Debian's dataset-fashion-mnist) with SimCLR's two-view augmentation adapted to
+ * 28 px greyscale: crops of 20–100 % of the image, flips, brightness/contrast jitter (there is no
+ * colour), no blur (it erases 28 px detail). Statistics: mean 0.286, std 0.353 (× 255).
+ */
+const view = [
+  { type: 'RandomResizedCrop', size: 28, scale: [0.2, 1] },
+  { type: 'RandomFlip', prob: 0.5 },
+  { type: 'RandomApply', transforms: [{ type: 'ColorJitter', brightness: 0.4, contrast: 0.4 }], prob: 0.8 },
+];
+
+export default {
+  trainDataloader: {
+    batchSize: 256,
+    dataset: { type: 'FashionMNIST', split: 'train', pipeline: { type: 'MultiView', numViews: 2, transforms: [view] } },
+  },
+  knnMonitor: {
+    interval: 1,
+    train: { type: 'FashionMNIST', split: 'train', samplesPerClass: 500 },
+    val: { type: 'FashionMNIST', split: 'test', samplesPerClass: 200 },
+    k: 200,
+    temperature: 0.1,
+  },
+};

@@ -1,0 +1,22 @@
+/**
+ * SimCLR on Fashion-MNIST, CPU-sized: ResNet-18 at ¼ width with the CIFAR stem on 28 px grey
+ * images, a 2-layer 512-d projector, NT-Xent at T = 0.2, SGD with a short warm-up and cosine
+ * decay. `selfsup demo` runs this config.
+ */
+export default {
+  _base_: ['../_base_/datasets/fashion-mnist_simclr.ts', '../_base_/default_runtime.ts'],
+  model: {
+    type: 'SimCLR',
+    dataPreprocessor: { mean: [72.94], std: [90.02] },
+    backbone: { type: 'ResNet', depth: 18, inChannels: 1, widthMultiplier: 0.25, cifarStem: true, zeroInitResidual: true },
+    neck: { type: 'NonLinearNeck', inChannels: 128, hidChannels: 512, outChannels: 128, numLayers: 2, withAvgPool: true, normCfg: { type: 'BN1d' } },
+    head: { type: 'ContrastiveHead', temperature: 0.2 },
+  },
+  optimWrapper: { optimizer: { type: 'SGD', lr: 0.3, momentum: 0.9, weightDecay: 5e-4 } },
+  paramScheduler: [
+    { type: 'LinearLR', startFactor: 0.1, byEpoch: false, begin: 0, end: 50 },
+    { type: 'CosineAnnealingLR', byEpoch: true, begin: 0, end: 4, convertToIterBased: true },
+  ],
+  trainCfg: { type: 'EpochBasedTrainLoop', maxEpochs: 4 },
+  defaultHooks: { logger: { interval: 20 }, checkpoint: { interval: 1, maxKeepCkpts: 2 } },
+};

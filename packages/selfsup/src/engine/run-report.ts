@@ -1,0 +1,25 @@
+/**
+ * The work dir's `report.html` for a training run: curves from `log.jsonl`, the online kNN
+ * accuracy and a t-SNE of the val features (when a kNN monitor ran), a grid of augmented views
+ * of the training data, evaluation tables and timings.
+ */
+import { augmentationGrid } from '../data/browse.js';
+import { type ReportExtras, writeReport } from '../evaluation/report.js';
+import { KnnMonitorHook } from './hooks/knn-monitor-hook.js';
+import type { Runner, TrainResult } from './runner.js';
+
+export async function writeRunReport(
+  runner: Runner,
+  result: TrainResult,
+  extra: { evaluation?: Record<string, unknown>; timings?: Record<string, number> } = {},
+): Promise<string> {
+  const extras: ReportExtras = {
+    timings: { pretrain: result.seconds, ...(extra.timings ?? {}) },
+    ...(extra.evaluation ? { evaluation: extra.evaluation } : {}),
+  };
+  const views = runner.loader.o.views;
+  if (views) extras.viewsPng = await augmentationGrid(runner.loader.dataset, views, { n: 6, seed: runner.seed });
+  const monitor = runner.hooks.find((h): h is KnnMonitorHook => h instanceof KnnMonitorHook);
+  if (monitor?.embedding) extras.tsne = monitor.embedding;
+  return writeReport(runner.workDir, extras);
+}
