@@ -94,7 +94,15 @@ export function tensor(data: Nested | ArrayBufferView, opts: TensorOptions & { s
       inferred = 'int64';
     const target = opts.dtype ? toDType(opts.dtype) : inferred;
     const packAs: DType = target === 'float16' || target === 'bfloat16' || target.startsWith('complex') ? 'float64' : target;
-    t = wrap(native.fromBuffer(packValues(flat, packAs), dtypeCode(packAs), shape));
+    // An explicit shape reshapes the nested data (as the typed-array path does); it must hold them all.
+    let outShape = shape;
+    if (opts.shape) {
+      const n = opts.shape.reduce((a, b) => a * b, 1);
+      if (n !== flat.length)
+        throw new RangeError(`tensor: shape [${opts.shape}] holds ${n} values but the data has ${flat.length}`);
+      outShape = opts.shape;
+    }
+    t = wrap(native.fromBuffer(packValues(flat, packAs), dtypeCode(packAs), outShape));
   }
   if ((opts.dtype && t.dtype !== toDType(opts.dtype)) || (opts.device && opts.device !== 'cpu')) {
     const moved = t.to({ dtype: opts.dtype ? toDType(opts.dtype) : t.dtype, device: opts.device ?? 'cpu' });

@@ -282,3 +282,11 @@ test('dtype and conversion: to(), item(), toTypedArray(), integer scalars stay i
     assert.match(String(torch.tensor([[1.5, 2]])), /^tensor\(\[\[1\.5000, 2\.0000\]\]\)$/);
   });
 });
+
+test('tensor(nested, { shape }) reshapes the data, or refuses a shape that does not hold it', () => {
+  const t = torch.tensor([1, 2, 3, 4, 5, 6], { shape: [1, 3, 1, 2] });
+  assert.deepEqual(t.shape, [1, 3, 1, 2]);
+  assert.deepEqual(t.toList(), [[[[1, 2]], [[3, 4]], [[5, 6]]]]);
+  assert.throws(() => torch.tensor([1, 2, 3], { shape: [1, 3, 1, 2] }), /shape \[1,3,1,2\] holds 6 values but the data has 3/);
+  t.dispose();
+});
