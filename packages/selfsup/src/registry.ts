@@ -95,11 +95,11 @@ export function configOptions<O>(cfg: TypedConfig): O {
 /** Backbones: ResNet, VisionTransformer, SwinTransformer and their named variants. */
 export const BACKBONES = new Registry<Backbone>('backbones');
 /** Necks: projectors and predictors between backbone and head (NonLinearNeck, MoCoV2Neck, …). */
-export const NECKS = new Registry<nn.Module>('necks');
+export const NECKS = new Registry<nn.AnyModule>('necks');
 /** Heads: turn neck outputs into a loss (ContrastiveHead, LatentPredictHead, …). */
-export const HEADS = new Registry<nn.Module>('heads');
+export const HEADS = new Registry<nn.AnyModule>('heads');
 /** Losses as modules (CrossEntropyLoss, CosineSimilarityLoss, …). */
-export const LOSSES = new Registry<nn.Module>('losses');
+export const LOSSES = new Registry<nn.AnyModule>('losses');
 
 /** Datasets (ImageFolder, CIFAR10, FashionMNIST, …): `trainDataloader.dataset` in a config. */
 export const DATASETS = new Registry<Dataset>('datasets');

@@ -22,6 +22,7 @@ options:
   --cfg-options K=V ...     override config values (model.neck.outChannels=64 optimWrapper.optimizer.lr=0.1)
   --seed N                  randomness.seed
   --deterministic           deterministic algorithms
+  --max-minutes M           stop after M minutes of training (a resumable checkpoint is saved)
   --import FILE             load a module that registers custom parts (repeatable)
   --nproc-per-node N        processes on this machine (distributed, Gloo)
   --nnodes N --node-rank R --master-addr HOST --master-port PORT
@@ -35,6 +36,7 @@ const OPTIONS = {
   resume: { type: 'string' },
   seed: { type: 'string' },
   deterministic: { type: 'boolean' },
+  'max-minutes': { type: 'string' },
   import: { type: 'string', multiple: true },
   'nproc-per-node': { type: 'string' },
   nnodes: { type: 'string' },
@@ -83,6 +85,9 @@ export async function train(argv: string[]): Promise<number> {
   if (values.seed !== undefined) extra.push(`randomness.seed=${numberFlag(values.seed, '--seed', { integer: true, min: 0 })}`);
   if (values.deterministic) extra.push('randomness.deterministic=true');
   const cfg = prepareConfig(file, extra);
+  const maxMinutes = numberFlag(values['max-minutes'], '--max-minutes', { min: 0 });
+  if (maxMinutes !== undefined)
+    cfg.customHooks = [...(cfg.customHooks ?? []), { type: 'TimeBudgetHook', seconds: maxMinutes * 60 }];
   const name = basename(file, extname(file)) === 'config' ? basename(resolve(file, '..')) : basename(file, extname(file));
   cfg.expName ??= name;
   const workDir = resolve(values['work-dir'] ?? cfg.workDir ?? join('work_dirs', name));

@@ -8,6 +8,9 @@ import { ALGORITHMS, type Algorithm } from '../../../src/models/algorithms/base.
 import { DenseCL } from '../../../src/models/algorithms/densecl.js';
 import { fixedBatch, tinyResNet } from '../../models/algorithms/fixture.js';
 
+// Tiny models gain nothing from intra-op threads, and spinning threads slow a shared machine down.
+torch.setNumThreads(1);
+
 const denseclCfg = {
   type: 'DenseCL',
   backbone: tinyResNet,

@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// Quality benchmark (issue 6 §5): each SSL method pre-trains a CPU-sized ResNet-18 (¼ width,
+// CIFAR stem) on CIFAR-10 for the same wall-clock budget, then kNN (k=200, T=0.1, as lightly
+// reports) and a linear probe are measured on a held-out class-balanced validation split, next
+// to the same backbone randomly initialised and raw pixels; runtime and peak RSS per method.
+//   node bench/quality.mjs --root DIR [--minutes 10] [--methods simclr,mocov2,byol,simsiam,barlowtwins,swav,dino]
+// DIR holds cifar10/train/<class>/*.jpg (../shared/data/cifar10-train.tar.gz extracted).
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    root: { type: 'string' },
+    minutes: { type: 'string', default: '10' },
+    methods: { type: 'string', default: 'simclr,mocov2,byol,simsiam,barlowtwins,swav,dino' },
+    'work-dir': { type: 'string', default: 'work_dirs/quality' },
+    child: { type: 'string' },
+    baselines: { type: 'boolean', default: true },
+  },
+});
+const here = fileURLToPath(new URL('.', import.meta.url));
+const configs = join(here, '../packages/selfsup/configs');
+const selfsup = await import('../packages/selfsup/dist/src/index.js');
+
+/** The CIFAR-10 config of a method (`configs/<method>/<method>_resnet18-w025_*_cifar10.ts`). */
+function configOf(method) {
+  const dir = join(configs, method);
+  const f = readdirSync(dir).find((n) => n.includes('resnet18-w025') && n.endsWith('_cifar10.ts'));
+  if (!f) throw new Error(`no CPU-sized CIFAR-10 config for ${method} in ${dir}`);
+  return join(dir, f);
+}
+
+const split = (part) => ({
+  type: 'ImageFolder',
+  root: join(values.root, 'cifar10', 'train'),
+  valSplit: { fraction: 0.1, part, seed: 0, stratified: true },
+});
+
+/** kNN + linear probe of the named encoders on the held-out split. */
+async function evaluate(encoders) {
+  const { buildDataset } = await import('../packages/selfsup/dist/src/engine/build-data.js');
+  const { DataLoader } = await import('../packages/selfsup/dist/src/data/loader/loader.js');
+  const { frozenBenchmark } = await import('../packages/selfsup/dist/src/evaluation/benchmark.js');
+  const loader = (cfg) => new DataLoader(buildDataset(cfg, 'bench').dataset, { batchSize: 512, shuffle: false });
+  return frozenBenchmark(encoders, loader(split('train')), loader(split('val')), {
+    knn: { k: [200], temperature: 0.1 },
+    linear: { epochs: 100, batchSize: 256, lr: 0.1, norm: 'batchnorm' },
+  });
+}
+
+if (values.child) {
+  // One method in its own process, so that peak RSS is its own.
+  const torch = await import('../packages/torch/dist/src/index.js');
+  const { Runner } = selfsup;
+  const { prepareConfig } = await import('../packages/selfsup/dist/src/engine/config/prepare.js');
+  const { modelEncoder, pixels } = await import('../packages/selfsup/dist/src/evaluation/source.js');
+  const method = values.child;
+  const out = { method, threads: torch.getNumThreads() };
+  if (method === 'baselines') {
+    const cfg = prepareConfig(configOf('simclr'));
+    torch.manualSeed(0);
+    const model = selfsup.ALGORITHMS.build(cfg.model, 'model');
+    const r = await evaluate({ random: modelEncoder(model), pixels: pixels(model.normalization) });
+    Object.assign(out, { results: r });
+  } else {
+    const cfg = prepareConfig(configOf(method), [`trainDataloader.dataset.root=${join(values.root, 'cifar10', 'train')}`]);
+    cfg.trainDataloader.dataset = { ...cfg.trainDataloader.dataset, ...split('train') };
+    cfg.knnMonitor = null;
+    cfg.customHooks = [...(cfg.customHooks ?? []), { type: 'TimeBudgetHook', seconds: Number(values.minutes) * 60 }];
+    const runner = new Runner(cfg, { workDir: join(values['work-dir'], method), quiet: true });
+    const trained = await runner.train();
+    const r = await evaluate({ ssl: modelEncoder(runner.model) });
+    Object.assign(out, {
+      iters: trained.iters,
+      trainSeconds: trained.seconds,
+      imagesSeen: trained.iters * cfg.trainDataloader.batchSize,
+      results: r,
+    });
+  }
+  out.peakRssMiB = process.resourceUsage().maxRSS / 1024;
+  console.log(JSON.stringify(out));
+  process.exit(0);
+}
+
+if (!values.root) throw new Error('--root DIR is required (CIFAR-10 extracted: DIR/cifar10/train/<class>/*.jpg)');
+const rows = [];
+const methods = [...values.methods.split(','), ...(values.baselines ? ['baselines'] : [])];
+for (const m of methods) {
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2), '--child', m], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+  if (r.status !== 0) {
+    console.error(`${m}: failed\n${r.stderr.slice(-2000)}`);
+    continue;
+  }
+  const res = JSON.parse(r.stdout.trim().split('\n').pop());
+  res.wallSeconds = (Date.now() - t0) / 1000;
+  rows.push(res);
+  const fmt = (name, x) =>
+    `${name.padEnd(12)} kNN ${x.knn[200].top1.toFixed(2).padStart(6)}%  linear ${x.linear.top1.toFixed(2).padStart(6)}%`;
+  for (const [name, x] of Object.entries(res.results))
+    console.log(
+      `${fmt(name === 'ssl' ? m : name, x)}  ${res.iters !== undefined ? `${res.iters} iters, ${res.imagesSeen} images, ` : ''}peak RSS ${res.peakRssMiB.toFixed(0)} MiB, ${res.wallSeconds.toFixed(0)} s`,
+    );
+}
+console.log(JSON.stringify(rows));

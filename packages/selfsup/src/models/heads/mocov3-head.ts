@@ -1,0 +1,59 @@
+/**
+ * MMSelfSup's `MoCoV3Head` (Chen et al. 2021, "An Empirical Study of Training Self-Supervised
+ * Vision Transformers", arXiv:2104.02057): a predictor MLP on the base encoder's projection, then
+ * InfoNCE against the momentum encoder's projections of the other view, every process's keys
+ * being negatives (labels offset by rank), scaled by `lossWeight` (the paper's 2τ).
+ *
+ * `forward(baseOut (N, D), momentumOut (N, D))` → the scalar loss. The predictor's keys are
+ * `predictor.*` (a neck, normally a NonLinearNeck).
+ */
+import { nn, type Tensor, tidy } from '@selfsup/torch';
+import { posNum, typed, z } from '../../engine/config/schema.js';
+import { configOptions, HEADS, type TypedConfig } from '../../registry.js';
+import { infoNceLoss } from '../losses/info-nce.js';
+import { buildNeck, type Neck } from '../necks/neck.js';
+
+export interface MoCoV3HeadOptions {
+  /** The predictor, a neck config (`{ type: 'NonLinearNeck', inChannels: 256, hidChannels: 4096, … }`). */
+  predictor: TypedConfig;
+  /** τ. Default 1.0 (MMSelfSup's; its ResNet configs keep 1.0, ViT configs use 0.2). */
+  temperature?: number;
+  /** Multiplies the loss. Default 2τ (MoCo v3's scaling; MMSelfSup's configs set loss_weight=2·T). */
+  lossWeight?: number;
+}
+
+export const mocoV3HeadSchema = z.strictObject({
+  predictor: typed(),
+  temperature: posNum().optional(),
+  lossWeight: posNum().optional(),
+});
+
+export class MoCoV3Head extends nn.Module<[Tensor, Tensor], Tensor> {
+  readonly predictor: Neck;
+  readonly temperature: number;
+  readonly lossWeight: number;
+
+  constructor(opts: MoCoV3HeadOptions, path = 'head') {
+    super();
+    this.predictor = this.registerModule('predictor', buildNeck(opts.predictor, `${path}.predictor`));
+    this.temperature = opts.temperature ?? 1.0;
+    this.lossWeight = opts.lossWeight ?? 2 * this.temperature;
+  }
+
+  /** `baseOut (N, D)` (gets the predictor), `momentumOut (N, D)` (targets, no gradient) → the loss. */
+  forward(baseOut: Tensor, momentumOut: Tensor): Tensor {
+    return tidy(() => {
+      const [pred] = this.predictor.forward([baseOut]);
+      return infoNceLoss(pred, momentumOut.detach(), { temperature: this.temperature, gather: true }).mul(this.lossWeight);
+    });
+  }
+
+  override extraRepr(): string {
+    return `temperature=${this.temperature}, lossWeight=${this.lossWeight}`;
+  }
+}
+
+HEADS.register('MoCoV3Head', (cfg, path) => new MoCoV3Head(configOptions<MoCoV3HeadOptions>(cfg), path) as unknown as nn.Module, {
+  schema: mocoV3HeadSchema,
+  description: 'MoCo v3: predictor + InfoNCE against gathered momentum keys, ×2T',
+});

@@ -1,0 +1,212 @@
+/**
+ * MMSelfSup's `SwAVLoss`: swapped prediction of online cluster assignments (Caron et al. 2020,
+ * "Unsupervised Learning of Visual Features by Contrasting Cluster Assignments", arXiv:2006.09882).
+ *
+ * Input: the neck's L2-normalised embeddings of every crop, stacked crop by crop
+ * `(Σ numCrops · N, featDim)`. Scores against the prototypes `(K, featDim)` (a bias-free linear
+ * layer, `prototypes.weight`, re-normalised to unit rows at every call) are turned into codes `q`
+ * by Sinkhorn–Knopp for each crop in `cropsForAssign`, and every other crop predicts them:
+ *
+ *   L = 1/|A| Σ_{a∈A} 1/(V−1) Σ_{v≠a} −mean_n Σ_k q_{a,nk} log softmax(z_v·Cᵀ/τ)_{nk}.
+ *
+ * Schedules read from `progress`: the prototypes get no gradient while `iter < freezePrototypesIters`
+ * (the paper's first epoch); from epoch `epochQueueStarts` a queue of past embeddings (a buffer, so
+ * checkpoints hold it) is filled every call and, once full, enlarges the batch Sinkhorn sees.
+ */
+import * as torch from '@selfsup/torch';
+import { distributed as dist, F, nn, noGrad, type Tensor, tidy } from '@selfsup/torch';
+import type { TrainProgress } from '../algorithms/base.js';
+import { nonNegInt, posInt, posNum, z } from '../../engine/config/schema.js';
+import { configOptions, LOSSES } from '../../registry.js';
+
+/**
+ * Sinkhorn–Knopp codes from prototype scores `(B, K)` (SwAV's `distributed_sinkhorn`): starting
+ * from Q = exp(scores/ε)ᵀ normalised to sum 1, alternately scale rows (prototypes) to sum 1/K and
+ * columns (samples) to sum 1/B, `iterations` times; returns Qᵀ·B `(B, K)`, whose rows sum to 1.
+ * With a process group, sums run over every rank's samples (B counts all of them).
+ */
+export function sinkhorn(scores: Tensor, iterations = 3, epsilon = 0.05): Tensor {
+  return tidy(() =>
+    noGrad(() => {
+      const world = dist.isInitialized() ? dist.getWorldSize() : 1;
+      const reduce = (t: Tensor, op: 'sum' | 'max' = 'sum') => {
+        if (world > 1) dist.allReduce(t, { op });
+        return t;
+      };
+      // Half-precision scores are raised to float32: exp(·/ε) and the sums need the range.
+      const s = scores.dtype === 'float64' ? scores.detach() : scores.detach().float();
+      // A common shift of every score cancels in the first normalisation; it keeps exp finite.
+      const top = reduce(s.max().reshape([1]), 'max');
+      let q = s.sub(top).div(epsilon).exp().t();
+      const [k, b0] = q.shape;
+      const b = b0 * world;
+      q = q.div(reduce(q.sum().reshape([1])));
+      for (let i = 0; i < iterations; i++) {
+        q = q.div(reduce(q.sum(1, { keepdim: true }))).div(k);
+        q = q.div(q.sum(0, { keepdim: true })).div(b);
+      }
+      return q.mul(b).t().to(scores.dtype);
+    }),
+  );
+}
+
+export interface SwAVLossOptions {
+  /** Embedding size (the neck's `outChannels`). */
+  featDim: number;
+  /** Sinkhorn–Knopp iterations. Default 3. */
+  sinkhornIterations?: number;
+  /** Entropic regularisation ε of the codes. Default 0.05. */
+  epsilon?: number;
+  /** Softmax temperature τ of the predictions. Default 0.1. */
+  temperature?: number;
+  /** Crops whose codes are predicted (the two large crops). Default [0, 1]. */
+  cropsForAssign?: number[];
+  /** Crops per resolution group (`[2, 6]`: 2 large + 6 small). Default [2]. */
+  numCrops?: number[];
+  /** Number of prototypes K. Default 3000. */
+  numPrototypes?: number;
+  /** Iterations during which the prototypes get no gradient (MMSelfSup's `frozen_layers_cfg.prototypes`). Default 0. */
+  freezePrototypesIters?: number;
+  /** Embeddings kept per assigned crop in this process (0: no queue; MMSelfSup's SwAVHook `queue_length / world_size`). Default 0. */
+  queueLength?: number;
+  /** Epoch from which the queue is filled (and used once full). Default 15. */
+  epochQueueStarts?: number;
+}
+
+/** `SwAVLoss` options (everything but `type`). */
+export const swavLossSchema = z.strictObject({
+  featDim: posInt(),
+  sinkhornIterations: posInt().optional(),
+  epsilon: posNum().optional(),
+  temperature: posNum().optional(),
+  cropsForAssign: z.array(nonNegInt(), { error: 'expected a list of crop indices' }).min(1).optional(),
+  numCrops: z.array(posInt(), { error: 'expected a list of crop counts' }).min(1).optional(),
+  numPrototypes: posInt().optional(),
+  freezePrototypesIters: nonNegInt().optional(),
+  queueLength: nonNegInt().optional(),
+  epochQueueStarts: nonNegInt().optional(),
+});
+
+/** SwAV loss (Caron et al. 2020) with its prototypes and queue: `(Σ crops · N, featDim)` → 0-d loss. */
+export class SwAVLoss extends nn.Module<[Tensor, TrainProgress?], Tensor> {
+  readonly featDim: number;
+  readonly sinkhornIterations: number;
+  readonly epsilon: number;
+  readonly temperature: number;
+  readonly cropsForAssign: number[];
+  readonly numCrops: number[];
+  readonly freezePrototypesIters: number;
+  readonly epochQueueStarts: number;
+  readonly prototypes: nn.Linear;
+  /** `(|cropsForAssign|, queueLength, featDim)` past embeddings, newest first; null without a queue. */
+  readonly queue: Tensor | null;
+
+  constructor(opts: SwAVLossOptions) {
+    super();
+    this.featDim = opts.featDim;
+    this.sinkhornIterations = opts.sinkhornIterations ?? 3;
+    this.epsilon = opts.epsilon ?? 0.05;
+    this.temperature = opts.temperature ?? 0.1;
+    this.cropsForAssign = opts.cropsForAssign ?? [0, 1];
+    this.numCrops = opts.numCrops ?? [2];
+    this.freezePrototypesIters = opts.freezePrototypesIters ?? 0;
+    this.epochQueueStarts = opts.epochQueueStarts ?? 15;
+    const total = this.totalCrops;
+    for (const c of this.cropsForAssign)
+      if (!(Number.isInteger(c) && c >= 0 && c < total))
+        throw new RangeError(`SwAVLoss: crop ${c} in cropsForAssign is not one of the ${total} crops`);
+    if (total < 2) throw new RangeError('SwAVLoss: swapped prediction needs at least 2 crops');
+    this.prototypes = this.registerModule('prototypes', new nn.Linear(opts.featDim, opts.numPrototypes ?? 3000, { bias: false }));
+    const qLen = opts.queueLength ?? 0;
+    this.queue = this.registerBuffer('queue', qLen > 0 ? torch.zeros([this.cropsForAssign.length, qLen, opts.featDim]) : null);
+  }
+
+  /** Σ numCrops. */
+  get totalCrops(): number {
+    return this.numCrops.reduce((a, b) => a + b, 0);
+  }
+
+  /** Re-normalises the prototypes to unit rows, in place (done at every call, as in SwAV). */
+  normalizePrototypes(): void {
+    tidy(() =>
+      noGrad(() => {
+        const w = this.prototypes.weight;
+        w.copy_(F.normalize(w, { dim: 1 }));
+      }),
+    );
+  }
+
+  /** Whether the prototypes are frozen at `progress` (no progress: not frozen). */
+  prototypesFrozen(progress?: TrainProgress): boolean {
+    return progress !== undefined && progress.iter < this.freezePrototypesIters;
+  }
+
+  /** Whether the queue is filled at `progress` (no progress: from the start). */
+  queueStarted(progress?: TrainProgress): boolean {
+    return this.queue !== null && (progress?.epoch ?? this.epochQueueStarts) >= this.epochQueueStarts;
+  }
+
+  /** `(Σ numCrops · N, featDim)` normalised embeddings → the 0-d SwAV loss. */
+  forward(x: Tensor, progress?: TrainProgress): Tensor {
+    const total = this.totalCrops;
+    if (x.dim() !== 2 || x.shape[1] !== this.featDim)
+      throw new RangeError(`SwAVLoss: expected (${total}·N, ${this.featDim}) embeddings, got [${x.shape}]`);
+    if (x.shape[0] % total !== 0)
+      throw new RangeError(`SwAVLoss: ${x.shape[0]} embeddings are not ${total} crops of one batch size`);
+    const bs = x.shape[0] / total;
+    this.normalizePrototypes();
+    return tidy(() => {
+      const w = this.prototypesFrozen(progress) ? this.prototypes.weight.detach() : this.prototypes.weight;
+      const scores = x.matmul(w.t());
+      const embedding = x.detach();
+      const started = this.queueStarted(progress);
+      const parts: Tensor[] = [];
+      for (const [i, crop] of this.cropsForAssign.entries()) {
+        const q = noGrad(() => {
+          let out = scores.narrow(0, bs * crop, bs).detach();
+          if (started && this.queue) {
+            const queue = this.queue.select(0, i);
+            const qLen = queue.shape[0];
+            if (bs > qLen) throw new RangeError(`SwAVLoss: batch size ${bs} exceeds the queue length ${qLen}`);
+            // The queue joins Sinkhorn once it is full (its oldest row is no longer zero).
+            if (
+              queue
+                .select(0, qLen - 1)
+                .ne(0)
+                .any()
+                .item()
+            )
+              out = torch.cat([queue.matmul(w.detach().t()), out]);
+            const kept = queue.narrow(0, 0, qLen - bs).clone();
+            queue.narrow(0, bs, qLen - bs).copy_(kept);
+            queue.narrow(0, 0, bs).copy_(embedding.narrow(0, bs * crop, bs));
+          }
+          const codes = sinkhorn(out, this.sinkhornIterations, this.epsilon);
+          return codes.narrow(0, codes.shape[0] - bs, bs);
+        });
+        const terms: Tensor[] = [];
+        for (let v = 0; v < total; v++) {
+          if (v === crop) continue;
+          const logp = F.logSoftmax(scores.narrow(0, bs * v, bs).div(this.temperature), 1);
+          terms.push(q.mul(logp).sum(1).mean().neg());
+        }
+        parts.push(
+          torch
+            .stack(terms)
+            .sum()
+            .div(total - 1),
+        );
+      }
+      return torch.stack(parts).sum().div(this.cropsForAssign.length);
+    });
+  }
+
+  override extraRepr(): string {
+    return `feat_dim=${this.featDim}, num_prototypes=${this.prototypes.outFeatures}, epsilon=${this.epsilon}, temperature=${this.temperature}, num_crops=[${this.numCrops}], crops_for_assign=[${this.cropsForAssign}]`;
+  }
+}
+
+LOSSES.register('SwAVLoss', (cfg) => new SwAVLoss(configOptions<SwAVLossOptions>(cfg)) as unknown as nn.Module, {
+  schema: swavLossSchema,
+  description: 'SwAV swapped prediction with Sinkhorn–Knopp codes (ε 0.05, 3 iterations, τ 0.1), optional queue',
+});

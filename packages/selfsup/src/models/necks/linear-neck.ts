@@ -1,0 +1,46 @@
+/**
+ * MMSelfSup's `LinearNeck`: one fully connected layer, the projector of MoCo v1 (He et al. 2020,
+ * arXiv:1911.05722) and NPID (Wu et al. 2018). State-dict keys `fc.weight`, `fc.bias`.
+ *
+ * Input: `[(N, C, H, W)]` (average-pooled when `withAvgPool`) or `[(N, C)]`; output `[(N, out)]`.
+ */
+import { nn, type Tensor, tidy } from '@selfsup/torch';
+import { bool, posInt, z } from '../../engine/config/schema.js';
+import { configOptions } from '../../registry.js';
+import { registerNeck } from './neck.js';
+import { neckInput } from './nonlinear-neck.js';
+
+export interface LinearNeckOptions {
+  inChannels: number;
+  outChannels: number;
+  /** Global average pooling of a `(N, C, H, W)` input. Default true. */
+  withAvgPool?: boolean;
+}
+
+export const linearNeckSchema = z.strictObject({
+  inChannels: posInt(),
+  outChannels: posInt(),
+  withAvgPool: bool().optional(),
+});
+
+export class LinearNeck extends nn.Module<[Tensor[]], Tensor[]> {
+  readonly withAvgPool: boolean;
+  readonly fc: nn.Linear;
+
+  constructor(readonly opts: LinearNeckOptions) {
+    super();
+    this.withAvgPool = opts.withAvgPool ?? true;
+    this.fc = this.registerModule('fc', new nn.Linear(opts.inChannels, opts.outChannels));
+  }
+
+  /** `[(N, C, H, W)]` → `[(N, outChannels)]`. */
+  forward(x: Tensor[]): Tensor[] {
+    if (x.length !== 1) throw new RangeError(`LinearNeck: expected one backbone output, got ${x.length}`);
+    return tidy(() => [this.fc.forward(neckInput(x[0], { withAvgPool: this.withAvgPool, vitBackbone: false }, 'LinearNeck'))]);
+  }
+}
+
+registerNeck('LinearNeck', (cfg) => new LinearNeck(configOptions<LinearNeckOptions>(cfg)), {
+  schema: linearNeckSchema,
+  description: 'avg-pool → fc projector (MoCo v1, NPID)',
+});
