@@ -37,6 +37,8 @@ export class LoggerHook extends Hook {
   private tb: SummaryWriter | null = null;
   private logFile = '';
   private bar: ProgressBar | null = null;
+  /** Progress at the last trained iteration (the runner has moved on when the run ends). */
+  private last = { iter: 0, epoch: 0 };
 
   constructor(opts: LoggerHookOptions = {}) {
     super();
@@ -62,6 +64,7 @@ export class LoggerHook extends Hook {
     this.dataMs += out.dataWaitMs;
     this.iterMs += out.iterMs + out.dataWaitMs;
     const { iter, epoch, maxIters } = runner.progress;
+    this.last = { iter, epoch };
     const inEpoch = iter - epoch * runner.itersPerEpoch + 1;
     const eta = this.eta(iter + 1, maxIters);
     this.bar?.update(
@@ -93,7 +96,8 @@ export class LoggerHook extends Hook {
   }
 
   private emit(runner: LoggingRunner, eta: number): void {
-    const { iter, epoch, maxEpochs } = runner.progress;
+    const { iter, epoch } = this.last;
+    const { maxEpochs } = runner.progress;
     const secs = (performance.now() - this.windowStart) / 1000;
     const record: Record<string, number | string> = {
       mode: 'train',

@@ -1,0 +1,103 @@
+/**
+ * CIFAR-10 (32 px) with the swav augmentation, without Gaussian blur (it erases 32 px detail;
+ * solo-learn and lightly drop it on CIFAR). `data/cifar10` as `selfsup data prepare cifar10` writes it; online
+ * kNN on a class-balanced 5,000-image train subset against the test split.
+ */
+export default {
+  trainDataloader: {
+    batchSize: 256,
+    numWorkers: 2,
+    dataset: {
+      type: 'CIFAR10',
+      root: 'data/cifar10',
+      split: 'train',
+      pipeline: {
+        type: 'MultiView',
+        numViews: [
+          2,
+          4
+        ],
+        transforms: [
+          [
+            {
+              type: 'RandomResizedCrop',
+              size: 32,
+              scale: [
+                0.14,
+                1
+              ]
+            },
+            {
+              type: 'RandomApply',
+              transforms: [
+                {
+                  type: 'ColorJitter',
+                  brightness: 0.8,
+                  contrast: 0.8,
+                  saturation: 0.8,
+                  hue: 0.2
+                }
+              ],
+              prob: 0.8
+            },
+            {
+              type: 'RandomGrayscale',
+              prob: 0.2
+            },
+            {
+              type: 'RandomFlip',
+              prob: 0.5
+            }
+          ],
+          [
+            {
+              type: 'RandomResizedCrop',
+              size: 16,
+              scale: [
+                0.05,
+                0.14
+              ]
+            },
+            {
+              type: 'RandomApply',
+              transforms: [
+                {
+                  type: 'ColorJitter',
+                  brightness: 0.8,
+                  contrast: 0.8,
+                  saturation: 0.8,
+                  hue: 0.2
+                }
+              ],
+              prob: 0.8
+            },
+            {
+              type: 'RandomGrayscale',
+              prob: 0.2
+            },
+            {
+              type: 'RandomFlip',
+              prob: 0.5
+            }
+          ]
+        ]
+      }
+    }
+  },
+  knnMonitor: {
+    interval: 5,
+    train: {
+      type: 'CIFAR10',
+      root: 'data/cifar10',
+      split: 'train',
+      samplesPerClass: 500
+    },
+    val: {
+      type: 'CIFAR10',
+      root: 'data/cifar10',
+      split: 'test'
+    },
+    k: 200,
+    temperature: 0.1
+  }
+};

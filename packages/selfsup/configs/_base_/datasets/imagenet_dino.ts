@@ -1,0 +1,99 @@
+/**
+ * ImageNet-1k with the dino augmentation of MMSelfSup's configs/selfsup/_base_/datasets (RGB,
+ * ImageNet statistics applied by the algorithm). `data/imagenet/train` is an ImageFolder.
+ */
+export default {
+  trainDataloader: {
+    batchSize: 32,
+    numWorkers: 8,
+    dataset: {
+      type: 'ImageFolder',
+      root: 'data/imagenet/train',
+      pipeline: {
+        type: 'MultiView',
+        numViews: [
+          2,
+          10
+        ],
+        transforms: [
+          [
+            {
+              type: 'RandomResizedCrop',
+              size: 224,
+              scale: [
+                0.4,
+                1
+              ],
+              interpolation: 'bicubic'
+            },
+            {
+              type: 'RandomFlip',
+              prob: 0.5
+            },
+            {
+              type: 'RandomApply',
+              transforms: [
+                {
+                  type: 'ColorJitter',
+                  brightness: 0.4,
+                  contrast: 0.4,
+                  saturation: 0.2,
+                  hue: 0.1
+                }
+              ],
+              prob: 0.8
+            },
+            {
+              type: 'RandomGrayscale',
+              prob: 0.2
+            },
+            {
+              type: 'RandomGaussianBlur',
+              sigmaMin: 0.1,
+              sigmaMax: 2.0,
+              prob: 1.0
+            }
+          ],
+          [
+            {
+              type: 'RandomResizedCrop',
+              size: 96,
+              scale: [
+                0.05,
+                0.4
+              ],
+              interpolation: 'bicubic'
+            },
+            {
+              type: 'RandomFlip',
+              prob: 0.5
+            },
+            {
+              type: 'RandomApply',
+              transforms: [
+                {
+                  type: 'ColorJitter',
+                  brightness: 0.4,
+                  contrast: 0.4,
+                  saturation: 0.2,
+                  hue: 0.1
+                }
+              ],
+              prob: 0.8
+            },
+            {
+              type: 'RandomGrayscale',
+              prob: 0.2
+            },
+            {
+              type: 'RandomGaussianBlur',
+              sigmaMin: 0.1,
+              sigmaMax: 2.0,
+              prob: 0.5
+            }
+          ]
+        ]
+      }
+    }
+  }
+};

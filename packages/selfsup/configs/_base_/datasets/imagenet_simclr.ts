@@ -1,0 +1,57 @@
+/**
+ * ImageNet-1k with the simclr augmentation of MMSelfSup's configs/selfsup/_base_/datasets (RGB,
+ * ImageNet statistics applied by the algorithm). `data/imagenet/train` is an ImageFolder.
+ */
+export default {
+  trainDataloader: {
+    batchSize: 32,
+    numWorkers: 8,
+    dataset: {
+      type: 'ImageFolder',
+      root: 'data/imagenet/train',
+      pipeline: {
+        type: 'MultiView',
+        numViews: 2,
+        transforms: [
+          [
+            {
+              type: 'RandomResizedCrop',
+              size: 224,
+              scale: [
+                0.08,
+                1
+              ]
+            },
+            {
+              type: 'RandomFlip',
+              prob: 0.5
+            },
+            {
+              type: 'RandomApply',
+              transforms: [
+                {
+                  type: 'ColorJitter',
+                  brightness: 0.8,
+                  contrast: 0.8,
+                  saturation: 0.8,
+                  hue: 0.2
+                }
+              ],
+              prob: 0.8
+            },
+            {
+              type: 'RandomGrayscale',
+              prob: 0.2
+            },
+            {
+              type: 'RandomGaussianBlur',
+              sigmaMin: 0.1,
+              sigmaMax: 2.0,
+              prob: 0.5
+            }
+          ]
+        ]
+      }
+    }
+  }
+};

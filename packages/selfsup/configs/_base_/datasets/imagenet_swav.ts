@@ -1,0 +1,97 @@
+/**
+ * ImageNet-1k with the swav augmentation of MMSelfSup's configs/selfsup/_base_/datasets (RGB,
+ * ImageNet statistics applied by the algorithm). `data/imagenet/train` is an ImageFolder.
+ */
+export default {
+  trainDataloader: {
+    batchSize: 32,
+    numWorkers: 8,
+    dataset: {
+      type: 'ImageFolder',
+      root: 'data/imagenet/train',
+      pipeline: {
+        type: 'MultiView',
+        numViews: [
+          2,
+          6
+        ],
+        transforms: [
+          [
+            {
+              type: 'RandomResizedCrop',
+              size: 224,
+              scale: [
+                0.14,
+                1
+              ]
+            },
+            {
+              type: 'RandomApply',
+              transforms: [
+                {
+                  type: 'ColorJitter',
+                  brightness: 0.8,
+                  contrast: 0.8,
+                  saturation: 0.8,
+                  hue: 0.2
+                }
+              ],
+              prob: 0.8
+            },
+            {
+              type: 'RandomGrayscale',
+              prob: 0.2
+            },
+            {
+              type: 'RandomGaussianBlur',
+              sigmaMin: 0.1,
+              sigmaMax: 2.0,
+              prob: 0.5
+            },
+            {
+              type: 'RandomFlip',
+              prob: 0.5
+            }
+          ],
+          [
+            {
+              type: 'RandomResizedCrop',
+              size: 96,
+              scale: [
+                0.05,
+                0.14
+              ]
+            },
+            {
+              type: 'RandomApply',
+              transforms: [
+                {
+                  type: 'ColorJitter',
+                  brightness: 0.8,
+                  contrast: 0.8,
+                  saturation: 0.8,
+                  hue: 0.2
+                }
+              ],
+              prob: 0.8
+            },
+            {
+              type: 'RandomGrayscale',
+              prob: 0.2
+            },
+            {
+              type: 'RandomGaussianBlur',
+              sigmaMin: 0.1,
+              sigmaMax: 2.0,
+              prob: 0.5
+            },
+            {
+              type: 'RandomFlip',
+              prob: 0.5
+            }
+          ]
+        ]
+      }
+    }
+  }
+};

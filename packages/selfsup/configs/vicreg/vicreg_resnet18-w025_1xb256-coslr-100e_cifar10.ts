@@ -1,0 +1,99 @@
+/**
+ * vicreg on CIFAR-10, CPU-sized: ResNet-18 at ¼ width with the CIFAR stem (128 features), smaller
+ * projector/predictor, 32 px, batch 256 on one process, 100 epochs with warm-up + cosine. The
+ * quality benchmark (bench/quality.mjs) trains it for a fixed wall-clock budget.
+ */
+export default {
+  _base_: [
+    '../_base_/datasets/cifar10_byol.ts',
+    '../_base_/default_runtime.ts'
+  ],
+  model: {
+    type: 'VICReg',
+    neck: {
+      type: 'NonLinearNeck',
+      inChannels: 128,
+      hidChannels: 1024,
+      outChannels: 1024,
+      numLayers: 3,
+      withBias: true,
+      withLastBn: false,
+      withLastBias: true,
+      withAvgPool: true
+    },
+    head: {
+      type: 'VICRegHead'
+    },
+    dataPreprocessor: {
+      mean: [
+        125.307,
+        122.961,
+        113.8575
+      ],
+      std: [
+        51.5865,
+        50.847,
+        51.255
+      ]
+    },
+    backbone: {
+      type: 'ResNet',
+      depth: 18,
+      widthMultiplier: 0.25,
+      cifarStem: true,
+      zeroInitResidual: true
+    }
+  },
+  optimWrapper: {
+    optimizer: {
+      type: 'LARS',
+      lr: 0.3,
+      momentum: 0.9,
+      weightDecay: 1e-05
+    },
+    paramwiseCfg: {
+      customKeys: {
+        bn: {
+          decayMult: 0,
+          larsExclude: true
+        },
+        bias: {
+          decayMult: 0,
+          larsExclude: true
+        }
+      }
+    }
+  },
+  paramScheduler: [
+    {
+      type: 'LinearLR',
+      startFactor: 0.0001,
+      byEpoch: true,
+      begin: 0,
+      end: 5,
+      convertToIterBased: true
+    },
+    {
+      type: 'CosineAnnealingLR',
+      byEpoch: true,
+      begin: 5,
+      end: 100,
+      etaMin: 0,
+      convertToIterBased: true
+    }
+  ],
+  trainCfg: {
+    type: 'EpochBasedTrainLoop',
+    maxEpochs: 100
+  },
+  defaultHooks: {
+    logger: {
+      interval: 20
+    },
+    checkpoint: {
+      interval: 5,
+      maxKeepCkpts: 2,
+      saveBest: 'knn_top1'
+    }
+  }
+};

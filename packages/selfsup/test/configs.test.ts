@@ -1,0 +1,78 @@
+/**
+ * Every bundled config loads, validates, and builds its algorithm and augmentation; every
+ * CPU-sized config also trains one step on random images through its own pipeline (so the
+ * views the pipeline makes are the views the algorithm expects).
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import * as torch from '@selfsup/torch';
+import { bundledConfigs, CONFIG_DIR } from '../src/cli/list.js';
+import { prepareConfig } from '../src/engine/config/prepare.js';
+import { buildOptimWrapper } from '../src/engine/optim-builder.js';
+import { buildViews } from '../src/data/register.js';
+import { imageToTensor } from '../src/data/transforms/functional.js';
+import { makeImage } from '../src/data/image.js';
+import { ALGORITHMS, type Algorithm } from '../src/models/algorithms/base.js';
+import '../src/parts.js';
+
+const configs = bundledConfigs();
+
+test('the bundled configs cover every algorithm with a CPU-sized CIFAR-10 and an ImageNet recipe', () => {
+  for (const algo of ['simclr', 'mocov2', 'mocov3', 'byol', 'simsiam', 'barlowtwins', 'swav', 'densecl', 'vicreg', 'dino']) {
+    assert.ok(
+      configs.some((c) => c.startsWith(`${algo}/`) && c.endsWith('_cifar10.ts')),
+      `${algo} CIFAR-10`,
+    );
+    assert.ok(
+      configs.some((c) => (c.startsWith(`${algo}/`) && c.endsWith('_in1k.ts')) || c.includes('_in1k-')),
+      `${algo} ImageNet`,
+    );
+  }
+});
+
+for (const rel of configs) {
+  test(`config ${rel}`, () => {
+    const cfg = prepareConfig(join(CONFIG_DIR, rel));
+    const views = buildViews(cfg.trainDataloader.dataset.pipeline, 'pipeline');
+    const cpuSized = !rel.includes('resnet50');
+    if (!cpuSized) {
+      // Building a ResNet-50 recipe checks every part's options; training it is for machines with time.
+      torch.tidy(() => {
+        const model = ALGORITHMS.build<Algorithm>(cfg.model, 'model');
+        assert.ok(model.backbone.numFeatures === 2048);
+        model.dispose();
+      });
+      return;
+    }
+    torch.manualSeed(0);
+    const model = ALGORITHMS.build<Algorithm>(cfg.model, 'model');
+    const ow = buildOptimWrapper(cfg.optimWrapper, model);
+    const channels = rel.includes('fashion-mnist') ? 1 : 3;
+    const size = rel.includes('fashion-mnist') ? 28 : 32;
+    const loss = torch.tidy(() => {
+      const g = new torch.Generator().manualSeed(1);
+      const imgs = Array.from({ length: 4 }, () =>
+        imageToTensor(
+          makeImage(
+            torch
+              .randint(0, 256, [size * size * channels], { generator: g })
+              .to({ dtype: 'uint8' })
+              .toTypedArray() as Uint8Array,
+            size,
+            size,
+            channels,
+          ),
+        ),
+      );
+      const batch = { views: views.applyBatch(imgs, 0, 0, [0, 1, 2, 3]), idx: torch.arange(4) };
+      assert.equal(batch.views.length, views.totalViews);
+      model.train();
+      const out = model.loss(batch, { epoch: 0, iter: 0, maxEpochs: 1, maxIters: 10 });
+      ow.updateParams(out.loss);
+      return out.loss.item();
+    });
+    assert.ok(Number.isFinite(loss), `${rel}: loss ${loss}`);
+    model.dispose();
+  });
+}
