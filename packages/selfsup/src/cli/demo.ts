@@ -21,12 +21,12 @@ import { DATASETS, type TypedConfig } from '../registry.js';
 import { EXIT, numberFlag, parseCommand, printJson } from './args.js';
 import { CONFIG_DIR } from './list.js';
 
-export const DEMO_CONFIG = 'simclr/simclr_resnet18-w025_1xb256-coslr-4e_fashion-mnist.ts';
+export const DEMO_CONFIG = 'simclr/simclr_resnet18-w025_1xb256-coslr-1e_fashion-mnist.ts';
 
 export const DEMO_USAGE = `usage: selfsup demo [--data FOLDER] [--minutes M] [--work-dir DIR] [--json] [--quiet]
 
 Pre-trains a small SimCLR on Fashion-MNIST (or your images with --data) for at most --minutes
-(default 4), then compares kNN and linear-probe accuracy of the learned backbone with the same
+(default 3.5), then compares kNN and linear-probe accuracy of the learned backbone with the same
 backbone randomly initialised and with raw pixels. Writes the checkpoint and report.html.
 
   --data FOLDER     your images: class sub-folders (labelled; evaluated on a held-out 20 %) or a
@@ -53,7 +53,7 @@ export async function demo(argv: string[]): Promise<number> {
     return EXIT.OK;
   }
   const t0 = performance.now();
-  const minutes = numberFlag(values.minutes, '--minutes', { min: 0.05 }) ?? 4;
+  const minutes = numberFlag(values.minutes, '--minutes', { min: 0.05 }) ?? 3.5;
   const evalSamples = numberFlag(values['eval-samples'], '--eval-samples', { integer: true, min: 10 }) ?? 10000;
   const workDir = resolve(values['work-dir'] ?? 'work_dirs/demo');
   const say = (m: string) => {
