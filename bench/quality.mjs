@@ -3,7 +3,7 @@
 // CIFAR stem) on CIFAR-10 for the same wall-clock budget, then kNN (k=200, T=0.1, as lightly
 // reports) and a linear probe are measured on a held-out class-balanced validation split, next
 // to the same backbone randomly initialised and raw pixels; runtime and peak RSS per method.
-//   node bench/quality.mjs --root DIR [--minutes 10] [--methods simclr,mocov2,byol,simsiam,barlowtwins,swav,dino]
+//   node bench/quality.mjs --root DIR [--minutes 10] [--methods simclr,mocov2,byol,simsiam,barlowtwins,swav,dino] [--cache DIR]
 // DIR holds cifar10/train/<class>/*.jpg (../shared/data/cifar10-train.tar.gz extracted).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -18,7 +18,9 @@ const { values } = parseArgs({
     methods: { type: 'string', default: 'simclr,mocov2,byol,simsiam,barlowtwins,swav,dino' },
     'work-dir': { type: 'string', default: 'work_dirs/quality' },
     child: { type: 'string' },
+    cache: { type: 'string', default: 'work_dirs/quality/cache' },
     baselines: { type: 'boolean', default: true },
+    'no-baselines': { type: 'boolean', default: false },
   },
 });
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -33,11 +35,28 @@ function configOf(method) {
   return join(dir, f);
 }
 
-const split = (part) => ({
-  type: 'ImageFolder',
-  root: join(values.root, 'cifar10', 'train'),
-  valSplit: { fraction: 0.1, part, seed: 0, stratified: true },
+// A class-balanced hold-out: 500 images of every class (seeded) for validation, the rest to train on.
+const { DATASETS } = selfsup;
+const { ImageFolder } = await import('../packages/selfsup/dist/src/data/datasets/image-folder.js');
+const { Subset } = await import('../packages/selfsup/dist/src/data/datasets/subset.js');
+const { permutation } = await import('../packages/selfsup/dist/src/data/loader/samplers.js');
+// Decoded once into a uint8 cache (--cache DIR), so that every method and evaluation reads the
+// same pixels without decoding 50,000 JPEGs again.
+const { CachedDataset } = await import('../packages/selfsup/dist/src/data/datasets/cache.js');
+const source = values.root ? ImageFolder.openSync(join(values.root, 'cifar10', 'train')) : null;
+const cached = source ? await CachedDataset.open(source, values.cache) : null;
+DATASETS.register('CIFAR10HeldOut', (cfg) => {
+  const ds = cached;
+  const byClass = new Map();
+  for (const i of permutation(ds.length, 0)) {
+    const c = ds.labels[i];
+    byClass.set(c, [...(byClass.get(c) ?? []), i]);
+  }
+  const val = new Set([...byClass.values()].flatMap((idx) => idx.slice(0, 500)));
+  const keep = [...Array(ds.length).keys()].filter((i) => (cfg.part === 'val') === val.has(i));
+  return new Subset(ds, keep);
 });
+const split = (part) => ({ type: 'CIFAR10HeldOut', root: join(values.root, 'cifar10', 'train'), part });
 
 /** kNN + linear probe of the named encoders on the held-out split. */
 async function evaluate(encoders) {
@@ -48,6 +67,7 @@ async function evaluate(encoders) {
   return frozenBenchmark(encoders, loader(split('train')), loader(split('val')), {
     knn: { k: [200], temperature: 0.1 },
     linear: { epochs: 100, batchSize: 256, lr: 0.1, norm: 'batchnorm' },
+    onStage: (m) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${m}`),
   });
 }
 
@@ -66,8 +86,8 @@ if (values.child) {
     const r = await evaluate({ random: modelEncoder(model), pixels: pixels(model.normalization) });
     Object.assign(out, { results: r });
   } else {
-    const cfg = prepareConfig(configOf(method), [`trainDataloader.dataset.root=${join(values.root, 'cifar10', 'train')}`]);
-    cfg.trainDataloader.dataset = { ...cfg.trainDataloader.dataset, ...split('train') };
+    const cfg = prepareConfig(configOf(method));
+    cfg.trainDataloader.dataset = { ...split('train'), pipeline: cfg.trainDataloader.dataset.pipeline };
     cfg.knnMonitor = null;
     cfg.customHooks = [...(cfg.customHooks ?? []), { type: 'TimeBudgetHook', seconds: Number(values.minutes) * 60 }];
     const runner = new Runner(cfg, { workDir: join(values['work-dir'], method), quiet: true });
@@ -87,15 +107,16 @@ if (values.child) {
 
 if (!values.root) throw new Error('--root DIR is required (CIFAR-10 extracted: DIR/cifar10/train/<class>/*.jpg)');
 const rows = [];
-const methods = [...values.methods.split(','), ...(values.baselines ? ['baselines'] : [])];
+const methods = [...values.methods.split(','), ...(values['no-baselines'] ? [] : ['baselines'])];
 for (const m of methods) {
   const t0 = Date.now();
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2), '--child', m], {
     encoding: 'utf8',
     maxBuffer: 1 << 26,
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   if (r.status !== 0) {
-    console.error(`${m}: failed\n${r.stderr.slice(-2000)}`);
+    console.error(`${m}: failed (exit ${r.status})`);
     continue;
   }
   const res = JSON.parse(r.stdout.trim().split('\n').pop());

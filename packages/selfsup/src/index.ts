@@ -1,18 +1,20 @@
 /** selfsup: self-supervised learning for images, on libtorch. */
-export * from './data/datasets/idx.js';
+export * from './registry.js';
 export * from './models/backbones/index.js';
-export { BACKBONES, Registry, type TypedConfig, type Builder } from './registry.js';
+export * from './models/necks/index.js';
+export * from './models/heads/index.js';
+export * from './models/losses/index.js';
+export * from './models/algorithms/index.js';
+export * as evaluation from './evaluation/index.js';
 export { ConfigError } from './engine/config/schema.js';
-export { replace, mergeConfig } from './engine/config/merge.js';
-export type { Config } from './engine/config/config.js';
+export { replace, mergeConfig, type ConfigObject, type ConfigValue } from './engine/config/merge.js';
+export { type Config, validateConfig } from './engine/config/config.js';
 export { loadConfig } from './engine/config/load.js';
+export { applyCfgOptions } from './engine/config/options.js';
+export { prepareConfig } from './engine/config/prepare.js';
 export { Hook, HOOKS, PRIORITY, type RunnerView, type IterOutputs } from './engine/hooks/hook.js';
 export { Runner, NonFiniteLossError, type RunnerOptions, type TrainResult } from './engine/runner.js';
-export {
-  Algorithm,
-  ALGORITHMS,
-  type AlgorithmInput,
-  type LossOutput,
-  type TrainProgress,
-} from './models/algorithms/base.js';
-export { NECKS, HEADS, LOSSES, DATASETS, TRANSFORMS } from './registry.js';
+export { buildOptimWrapper } from './engine/optim-builder.js';
+export { complexity, type Complexity } from './analysis/complexity.js';
+export * from './data/datasets/idx.js';
+import './parts.js';

@@ -225,6 +225,9 @@ export class Runner implements RunnerView {
           } finally {
             batch.dispose();
           }
+          // Let signals (Ctrl-C) and timers run: with in-memory data the loader's promises are already
+          // resolved, and microtasks alone never hand control back to the event loop.
+          await new Promise<void>((resolve) => setImmediate(resolve));
           tData = performance.now();
           if (this.stopReason || this.iter >= this.maxIters) break;
         }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as torch from '@selfsup/torch';
 import { loadCheckpoint } from '../../src/engine/checkpoint.js';
 import { testConfig } from '../engine/parts.js';
+import { CONFIG_DIR } from '../../src/cli/list.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/selfsup.js', import.meta.url));
 const PARTS = fileURLToPath(new URL('../engine/parts.js', import.meta.url));
@@ -148,4 +149,74 @@ test('2 processes × batch B (Gloo, --nproc-per-node 2) = 1 process × batch 2B 
     torch.tidy(() => (state.state_dict as Record<string, torch.Tensor>)['backbone.fc.weight'].sub(w('one')).abs().max().item()) >
       1e-4,
   );
+});
+
+test('Ctrl-C (SIGINT) stops after the current iteration with a resumable checkpoint; resume finishes the run', async () => {
+  const dir = tmp();
+  const base = testConfig({ epochs: 200, n: 64 });
+  const cfg = configFile(dir, {
+    ...base,
+    optimWrapper: { optimizer: { type: 'SGD', lr: 0.001 } },
+    defaultHooks: { logger: { interval: 1 }, checkpoint: { interval: 1000 } },
+  });
+  const work = join(dir, 'w');
+  const child = spawn(process.execPath, [BIN, 'train', cfg, '--import', PARTS, '--work-dir', work], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  let sent = false;
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const code = await new Promise<number | null>((done) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      // Interrupt once a few iterations have been logged.
+      if (!sent && (out.match(/Epoch\(train\)/g) ?? []).length >= 3) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.on('exit', (c) => done(c));
+  });
+  assert.equal(code, 1, err);
+  const m = /interrupted \(SIGINT\); saved (\S+iter_(\d+)\.pth)/.exec(out);
+  assert.ok(m, out);
+  assert.ok(existsSync(m[1]));
+  const r = selfsup([
+    'train',
+    cfg,
+    '--import',
+    PARTS,
+    '--work-dir',
+    work,
+    '--resume',
+    '--quiet',
+    '--json',
+    '--cfg-options',
+    'trainCfg.maxEpochs=1',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  // Resumed at the interrupted iteration and finished epoch 1 (16 iterations of 4).
+  assert.equal(JSON.parse(r.stdout.trim().split('\n').pop() as string).iters, 16);
+  assert.ok(Number(m[2]) >= 3 && Number(m[2]) < 16);
+});
+
+test('selfsup list and flops: --json outputs', () => {
+  let r = selfsup(['list', 'algorithms', 'configs', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const l = JSON.parse(r.stdout.trim().split('\n').pop() as string);
+  for (const a of ['SimCLR', 'MoCo', 'MoCoV3', 'BYOL', 'SimSiam', 'BarlowTwins', 'SwAV', 'DenseCL', 'VICReg', 'DINO'])
+    assert.ok(l.algorithms.includes(a), a);
+  assert.ok(l.configs.includes('simclr/simclr_resnet50_16xb256-coslr-200e_in1k.ts'));
+  r = selfsup(['list', 'nonsense']);
+  assert.equal(r.code, 2);
+  const cfg = join(CONFIG_DIR, 'simclr/simclr_resnet50_16xb256-coslr-200e_in1k.ts');
+  r = selfsup(['flops', cfg, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const f = JSON.parse(r.stdout.trim().split('\n').pop() as string);
+  // ResNet-50 without its classifier: 23.5 M parameters, 4.09 GMACs at 224² (fvcore's count).
+  assert.equal(f.params, 23508032);
+  assert.ok(Math.abs(f.flops / 1e9 - 4.09) < 0.01, String(f.flops));
 });

@@ -27,8 +27,6 @@ const dataloader = z.strictObject({
   /** Images decoded at once (MMEngine's `num_workers` plays this role). */
   numWorkers: nonNegInt().optional(),
   onCorrupt: z.enum(['error', 'skip']).optional(),
-  /** Decode once into a uint8 cache next to the work dir (small datasets). */
-  cache: bool().optional(),
 });
 
 export const configSchema = z.strictObject({

@@ -1,0 +1,9 @@
+/** Every necks; importing this registers them in the registry. */
+export * from './densecl-neck.js';
+export * from './dino-neck.js';
+export * from './linear-neck.js';
+export * from './mocov2-neck.js';
+export * from './neck.js';
+export * from './nonlinear-neck.js';
+export * from './norm.js';
+export * from './swav-neck.js';
