@@ -15,8 +15,7 @@ import { CrossCorrelationLoss } from '../losses/cross-correlation.js';
 import type { Neck } from '../necks/neck.js';
 import '../necks/nonlinear-neck.js';
 import { ALGORITHMS, Algorithm, type AlgorithmInput, type LossOutput } from './base.js';
-import { dataPreprocessorSchema } from './moco.js';
-import { type AlgorithmConfigBase, buildAs, buildBackboneNeck, needViews } from './parts.js';
+import { buildAs, buildBackboneNeck, dataPreprocessorSchema, needViews, type AlgorithmConfigBase } from './parts.js';
 
 export interface BarlowTwinsConfig extends AlgorithmConfigBase {
   /** A `LatentCrossCorrelationHead` (`{ type: 'LatentCrossCorrelationHead', inChannels: 8192 }`). */

@@ -19,8 +19,8 @@ import { LatentPredictHead } from '../heads/latent-predict-head.js';
 import type { Neck } from '../necks/neck.js';
 import '../necks/nonlinear-neck.js';
 import { ALGORITHMS, Algorithm, type AlgorithmInput, type LossOutput, type TrainProgress } from './base.js';
-import { dataPreprocessorSchema, Encoder, MomentumEncoder } from './moco.js';
-import { type AlgorithmConfigBase, buildAs, buildBackboneNeck, needViews } from './parts.js';
+import { Encoder, MomentumEncoder } from './momentum-encoder.js';
+import { buildAs, buildBackboneNeck, dataPreprocessorSchema, needViews, type AlgorithmConfigBase } from './parts.js';
 
 export interface BYOLConfig extends AlgorithmConfigBase {
   /** A `LatentPredictHead` with the predictor (`{ type: 'LatentPredictHead', predictor: {…} }`). */

@@ -13,22 +13,15 @@
 import * as torch from '@selfsup/torch';
 import { F, type Tensor } from '@selfsup/torch';
 import { ConfigError, posInt, prob, typed, z } from '../../engine/config/schema.js';
-import { BACKBONES, configOptions, type TypedConfig } from '../../registry.js';
+import { BACKBONES, configOptions, type TypedConfig, HEADS } from '../../registry.js';
 import type { Backbone } from '../backbones/base.js';
-import type { ContrastiveHead } from '../heads/contrastive-head.js';
+import { ContrastiveHead } from '../heads/contrastive-head.js';
 import { DenseCLNeck } from '../necks/densecl-neck.js';
 import { buildNeck } from '../necks/neck.js';
 import { ALGORITHMS, Algorithm, type AlgorithmInput, type DataPreprocessorOptions, type LossOutput } from './base.js';
-import {
-  batchShuffle,
-  batchUnshuffle,
-  buildContrastiveHead,
-  dataPreprocessorSchema,
-  Encoder,
-  enqueue,
-  MomentumEncoder,
-  randomQueue,
-} from './moco.js';
+import { batchShuffle, batchUnshuffle, enqueue, randomQueue } from './queue.js';
+import { buildAs, dataPreprocessorSchema } from './parts.js';
+import { Encoder, MomentumEncoder } from './momentum-encoder.js';
 
 export interface DenseCLOptions {
   backbone: TypedConfig;
@@ -131,7 +124,7 @@ export class DenseCL extends Algorithm {
     this.queue2Ptr = this.registerBuffer('queue2_ptr', torch.zeros([1], { dtype: 'int64' }));
     this.backbone = this.registerModule('backbone', BACKBONES.build(opts.backbone, `${path}.backbone`));
     this.neck = this.registerModule('neck', buildDenseNeck(opts.neck, `${path}.neck`));
-    this.head = this.registerModule('head', buildContrastiveHead(opts.head, `${path}.head`, 'DenseCL'));
+    this.head = this.registerModule('head', buildAs(HEADS, opts.head, `${path}.head`, ContrastiveHead, 'DenseCL'));
     this.keyBackbone = BACKBONES.build(opts.backbone, `${path}.backbone`);
     this.keyNeck = buildDenseNeck(opts.neck, `${path}.neck`);
     this.encoderK = this.registerModule(

@@ -20,9 +20,9 @@ import { DINOLoss } from '../losses/dino.js';
 import type { Neck } from '../necks/neck.js';
 import '../necks/dino-neck.js';
 import { ALGORITHMS, Algorithm, type AlgorithmInput, type LossOutput, type TrainProgress } from './base.js';
+import { Encoder, MomentumEncoder } from './momentum-encoder.js';
 import { multiCropFeatures, resolutionGroups } from './multi-crop.js';
-import { dataPreprocessorSchema, Encoder, MomentumEncoder } from './moco.js';
-import { type AlgorithmConfigBase, buildAs, buildBackboneNeck, needViews } from './parts.js';
+import { buildAs, buildBackboneNeck, dataPreprocessorSchema, needViews, type AlgorithmConfigBase } from './parts.js';
 
 export interface DINOConfig extends AlgorithmConfigBase {
   /** A `DINOHead` (`{ type: 'DINOHead', outChannels: 65536, … }`). */

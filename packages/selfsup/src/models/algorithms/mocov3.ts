@@ -24,7 +24,8 @@ import {
   type LossOutput,
   type TrainProgress,
 } from './base.js';
-import { dataPreprocessorSchema, Encoder, MomentumEncoder } from './moco.js';
+import { dataPreprocessorSchema } from './parts.js';
+import { Encoder, MomentumEncoder } from './momentum-encoder.js';
 
 export interface MoCoV3Options {
   backbone: TypedConfig;

@@ -3,7 +3,7 @@
  * name the config path), checked to be of the class the algorithm needs.
  */
 import type { nn } from '@selfsup/torch';
-import { ConfigError } from '../../engine/config/schema.js';
+import { ConfigError, num, z } from '../../engine/config/schema.js';
 import { BACKBONES, type Registry, type TypedConfig } from '../../registry.js';
 import type { Backbone } from '../backbones/base.js';
 import { buildNeck, type Neck } from '../necks/neck.js';
@@ -18,7 +18,7 @@ export interface AlgorithmConfigBase {
 
 /** Builds `cfg` with `registry` and checks the result is a `cls` (else a ConfigError at `path.type`). */
 export function buildAs<T>(
-  registry: Registry<nn.Module>,
+  registry: Registry<nn.AnyModule>,
   cfg: TypedConfig,
   path: string,
   cls: abstract new (...args: never[]) => T,
@@ -41,3 +41,7 @@ export function buildBackboneNeck(cfg: AlgorithmConfigBase, path: string): { bac
 export function needViews(views: unknown[], n: number, who: string): void {
   if (views.length < n) throw new RangeError(`${who}: expected at least ${n} views per sample, got ${views.length}`);
 }
+
+/** `dataPreprocessor` options of an algorithm config. */
+export const dataPreprocessorSchema = () =>
+  z.strictObject({ mean: z.array(num()).optional(), std: z.array(num()).optional() }).optional();

@@ -12,13 +12,13 @@
 import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
 import { typed, z } from '../../engine/config/schema.js';
-import { BACKBONES, configOptions, type TypedConfig } from '../../registry.js';
+import { BACKBONES, configOptions, type TypedConfig, HEADS } from '../../registry.js';
 import type { Backbone } from '../backbones/base.js';
-import type { ContrastiveHead } from '../heads/contrastive-head.js';
+import { ContrastiveHead } from '../heads/contrastive-head.js';
 import { ntxentLoss } from '../losses/ntxent.js';
 import { buildNeck, type Neck } from '../necks/neck.js';
 import { ALGORITHMS, Algorithm, type AlgorithmInput, type DataPreprocessorOptions, type LossOutput } from './base.js';
-import { buildContrastiveHead, dataPreprocessorSchema } from './moco.js';
+import { buildAs, dataPreprocessorSchema } from './parts.js';
 
 export interface SimCLROptions {
   backbone: TypedConfig;
@@ -45,7 +45,7 @@ export class SimCLR extends Algorithm {
     super(opts.dataPreprocessor);
     this.backbone = this.registerModule('backbone', BACKBONES.build(opts.backbone, `${path}.backbone`));
     this.neck = this.registerModule('neck', buildNeck(opts.neck, `${path}.neck`));
-    this.head = this.registerModule('head', buildContrastiveHead(opts.head, `${path}.head`, 'SimCLR'));
+    this.head = this.registerModule('head', buildAs(HEADS, opts.head, `${path}.head`, ContrastiveHead, 'SimCLR'));
   }
 
   /** NT-Xent of views 0 and 1, negatives gathered from every process. */

@@ -17,8 +17,7 @@ import { LatentPredictHead } from '../heads/latent-predict-head.js';
 import type { Neck } from '../necks/neck.js';
 import '../necks/nonlinear-neck.js';
 import { ALGORITHMS, Algorithm, type AlgorithmInput, type LossOutput } from './base.js';
-import { dataPreprocessorSchema } from './moco.js';
-import { type AlgorithmConfigBase, buildAs, buildBackboneNeck, needViews } from './parts.js';
+import { buildAs, buildBackboneNeck, dataPreprocessorSchema, needViews, type AlgorithmConfigBase } from './parts.js';
 
 export interface SimSiamConfig extends AlgorithmConfigBase {
   /** A `LatentPredictHead` with the predictor. */

@@ -19,8 +19,7 @@ import type { Neck } from '../necks/neck.js';
 import '../necks/swav-neck.js';
 import { ALGORITHMS, Algorithm, type AlgorithmInput, type LossOutput, type TrainProgress } from './base.js';
 import { multiCropFeatures } from './multi-crop.js';
-import { dataPreprocessorSchema } from './moco.js';
-import { type AlgorithmConfigBase, buildAs, buildBackboneNeck } from './parts.js';
+import { buildAs, buildBackboneNeck, dataPreprocessorSchema, type AlgorithmConfigBase } from './parts.js';
 
 export interface SwAVConfig extends AlgorithmConfigBase {
   /** A `SwAVHead` holding the `SwAVLoss` config. */

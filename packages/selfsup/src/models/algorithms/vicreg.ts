@@ -16,8 +16,7 @@ import { VICRegHead } from '../heads/vicreg-head.js';
 import type { Neck } from '../necks/neck.js';
 import '../necks/nonlinear-neck.js';
 import { ALGORITHMS, Algorithm, type AlgorithmInput, type LossOutput } from './base.js';
-import { dataPreprocessorSchema } from './moco.js';
-import { type AlgorithmConfigBase, buildAs, buildBackboneNeck, needViews } from './parts.js';
+import { buildAs, buildBackboneNeck, dataPreprocessorSchema, needViews, type AlgorithmConfigBase } from './parts.js';
 
 export interface VICRegConfig extends AlgorithmConfigBase {
   /** The head. Default `{ type: 'VICRegHead' }` (VICRegLoss 25/25/1). */

@@ -3,7 +3,7 @@
  * whose value is their global index 3r … 3r+2.
  */
 import * as torch from '@selfsup/torch';
-import { batchShuffle, batchUnshuffle, enqueue } from '../../../src/models/algorithms/moco.js';
+import { batchShuffle, batchUnshuffle, enqueue } from '../../../src/models/algorithms/queue.js';
 
 torch.distributed.initProcessGroup();
 const rank = torch.distributed.getRank();

@@ -62,7 +62,7 @@ test('SimCLR config errors name the path', () => {
         },
         'model',
       ),
-    /model\.head\.type: SimCLR needs a ContrastiveHead, got 'MoCoV3Head'/,
+    /model\.head\.type: SimCLR needs a ContrastiveHead \(or a subclass\), got 'MoCoV3Head'/,
   );
   assert.throws(() => ALGORITHMS.build({ ...cfg, backbone: { type: 'ResNett', depth: 18 } }, 'model'), /model\.backbone\.type/);
 });
