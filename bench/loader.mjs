@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 // The SimCLR two-view pipeline: selfsup's DataLoader vs torchvision + PIL with torch's DataLoader,
 // on the same images and cores, side by side; images/s and the ratio (selfsup / torchvision).
-//   node bench/loader.mjs --root DIR [--size 32] [--n 5000] [--workers 2] [--batch 256] [--runs 3] [--cache DIR]
+//   node bench/loader.mjs --root DIR [--size 32] [--n 5000] [--workers 2] [--batch 256] [--runs 3]
+//                         [--cache DIR] [--threads 1]
 // DIR is an ImageFolder, e.g. CIFAR-10 extracted from ../shared/data/cifar10-train.tar.gz.
+// Both sides run one untimed warm-up epoch (worker start-up, JIT, page cache), then `--runs` timed
+// epochs with the same workers: what a training run sees after its first batches.
+// --workers N: selfsup decodes and augments in N worker threads (0: on the main thread),
+// torchvision in N worker processes. --threads: libtorch intra-op threads of selfsup's main thread.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,40 +23,61 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '256' },
     runs: { type: 'string', default: '3' },
     cache: { type: 'string' },
+    threads: { type: 'string', default: '1' },
   },
 });
 if (!values.root) throw new Error('--root DIR is required (an ImageFolder, e.g. extracted CIFAR-10)');
 const torch = await import('../packages/torch/dist/src/index.js');
-const { ImageFolder } = await import('../packages/selfsup/dist/src/data/datasets/image-folder.js');
 const { DataLoader } = await import('../packages/selfsup/dist/src/data/loader/loader.js');
-const { MultiView, simclrPipeline } = await import('../packages/selfsup/dist/src/data/transforms/pipelines.js');
+const { buildViews } = await import('../packages/selfsup/dist/src/data/register.js');
+const { openDataset } = await import('../packages/selfsup/dist/src/data/open.js');
 const { RandomSampler } = await import('../packages/selfsup/dist/src/data/loader/samplers.js');
-const { takeSamples } = await import('../packages/selfsup/dist/src/data/datasets/subset.js');
-const { CachedDataset } = await import('../packages/selfsup/dist/src/data/datasets/cache.js');
 
 const n = Number(values.n);
 const size = Number(values.size);
 const batch = Number(values.batch);
 const workers = Number(values.workers);
-torch.setNumThreads(workers);
-const ds = await ImageFolder.open(values.root);
+const runs = Number(values.runs);
+torch.setNumThreads(Number(values.threads));
+
+// MMSelfSup's SimCLR view (configs/selfsup/_base_/datasets/imagenet_simclr.py) at `size`.
+const view = [
+  { type: 'RandomResizedCrop', size, scale: [0.08, 1] },
+  { type: 'RandomFlip', prob: 0.5 },
+  {
+    type: 'RandomApply',
+    transforms: [{ type: 'ColorJitter', brightness: 0.8, contrast: 0.8, saturation: 0.8, hue: 0.2 }],
+    prob: 0.8,
+  },
+  { type: 'RandomGrayscale', prob: 0.2 },
+  { type: 'RandomGaussianBlur', sigmaMin: 0.1, sigmaMax: 2, prob: 0.5 },
+];
+const views = { type: 'MultiView', numViews: [2], transforms: [view] };
 // --cache DIR: selfsup decodes once into a uint8 cache (built before timing), torchvision decodes every epoch.
-const subset = values.cache ? takeSamples(await CachedDataset.open(ds, values.cache), n) : takeSamples(ds, n);
+const spec = { path: values.root, numSamples: n, cacheDir: values.cache };
+const ds = await openDataset(spec);
 
 async function ours() {
-  const loader = new DataLoader(subset, {
+  const loader = new DataLoader(ds, {
     batchSize: batch,
     dropLast: true,
     sampler: new RandomSampler(n, 0),
-    views: new MultiView([simclrPipeline(size)], 2),
+    prefetch: Math.max(2, 2 * workers),
+    ...(workers > 0 ? { workers: { count: workers, dataset: spec, views } } : { views: buildViews(views) }),
   });
-  const t = performance.now();
-  let seen = 0;
-  for await (const b of loader) {
-    seen += b.views[0].shape[0];
-    b.dispose();
+  const rates = [];
+  for (let epoch = 0; epoch <= runs; epoch++) {
+    loader.setEpoch(epoch);
+    const t = performance.now();
+    let seen = 0;
+    for await (const b of loader) {
+      seen += b.views[0].shape[0];
+      b.dispose();
+    }
+    if (epoch > 0) rates.push(seen / ((performance.now() - t) / 1000));
   }
-  return seen / ((performance.now() - t) / 1000);
+  await loader.close();
+  return rates;
 }
 
 function theirs() {
@@ -65,6 +91,7 @@ function theirs() {
       String(n),
       String(workers),
       String(batch),
+      String(runs),
     ],
     { encoding: 'utf8' },
   );
@@ -72,14 +99,19 @@ function theirs() {
   return JSON.parse(r.stdout.trim().split('\n').pop()).images_per_s;
 }
 
-const a = [];
-const b = [];
-for (let i = 0; i < Number(values.runs); i++) {
-  a.push(await ours());
-  b.push(theirs());
-}
+// Alternate the two sides so slow phases of a shared machine hit both.
+const a = await ours();
+const b = theirs();
+const a2 = await ours();
+const b2 = theirs();
+const oursAll = [...a, ...a2];
+const theirsAll = [...b, ...b2];
 console.log(
-  `SimCLR 2-view pipeline, ${size} px, ${n} images, batch ${batch}, ${workers} workers/threads, medians of ${values.runs} runs${values.cache ? ', selfsup from its decoded cache' : ''}`,
+  `SimCLR 2-view pipeline, ${size} px, ${n} images, batch ${batch}, ${workers} workers, medians of ${oursAll.length} epochs each${values.cache ? ', selfsup from its decoded cache' : ''}`,
 );
 console.log('selfsup img/s'.padStart(14), 'torchvision img/s'.padStart(18), 'ratio'.padStart(7));
-console.log(median(a).toFixed(0).padStart(14), median(b).toFixed(0).padStart(18), (median(a) / median(b)).toFixed(2).padStart(7));
+console.log(
+  median(oursAll).toFixed(0).padStart(14),
+  median(theirsAll).toFixed(0).padStart(18),
+  (median(oursAll) / median(theirsAll)).toFixed(2).padStart(7),
+);

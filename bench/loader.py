@@ -1,10 +1,13 @@
-"""torchvision side of bench/loader.mjs: the SimCLR two-view pipeline with PIL + DataLoader."""
+"""torchvision side of bench/loader.mjs: the SimCLR two-view pipeline with PIL + DataLoader.
+
+One untimed warm-up epoch with persistent workers, then `runs` timed epochs; prints the images/s
+of each timed epoch."""
 import json, sys, time
 import torch
 from torch.utils.data import DataLoader, Subset
 from torchvision import datasets, transforms as T
 
-root, size, n, workers, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+root, size, n, workers, batch, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 torch.set_num_threads(1)
 view = T.Compose([
     T.RandomResizedCrop(size, scale=(0.08, 1.0)), T.RandomHorizontalFlip(),
@@ -14,7 +17,11 @@ view = T.Compose([
 class TwoViews:
     def __call__(self, img): return [view(img), view(img)]
 ds = Subset(datasets.ImageFolder(root, transform=TwoViews()), range(n))
-loader = DataLoader(ds, batch_size=batch, shuffle=True, num_workers=workers, drop_last=True, persistent_workers=False)
-t = time.perf_counter(); seen = 0
-for views, _ in loader: seen += views[0].shape[0]
-print(json.dumps({'images_per_s': seen / (time.perf_counter() - t)}))
+loader = DataLoader(ds, batch_size=batch, shuffle=True, num_workers=workers, drop_last=True,
+                    persistent_workers=workers > 0)
+rates = []
+for epoch in range(runs + 1):
+    t = time.perf_counter(); seen = 0
+    for views, _ in loader: seen += views[0].shape[0]
+    if epoch > 0: rates.append(seen / (time.perf_counter() - t))
+print(json.dumps({'images_per_s': rates}))

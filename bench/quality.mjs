@@ -3,7 +3,7 @@
 // CIFAR stem) on CIFAR-10 for the same wall-clock budget, then kNN (k=200, T=0.1, as lightly
 // reports) and a linear probe are measured on a held-out class-balanced validation split, next
 // to the same backbone randomly initialised and raw pixels; runtime and peak RSS per method.
-//   node bench/quality.mjs --root DIR [--minutes 10] [--methods simclr,mocov2,byol,simsiam,barlowtwins,swav,dino] [--cache DIR]
+//   node bench/quality.mjs --root DIR [--minutes 10] [--methods simclr,mocov2,byol,simsiam,barlowtwins,swav,dino] [--cache DIR] [--eval-per-class 1000]
 // DIR holds cifar10/train/<class>/*.jpg (../shared/data/cifar10-train.tar.gz extracted).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     'work-dir': { type: 'string', default: 'work_dirs/quality' },
     child: { type: 'string' },
     cache: { type: 'string', default: 'work_dirs/quality/cache' },
+    'eval-per-class': { type: 'string', default: '1000' },
     baselines: { type: 'boolean', default: true },
     'no-baselines': { type: 'boolean', default: false },
   },
@@ -52,9 +53,23 @@ DATASETS.register('CIFAR10HeldOut', (cfg) => {
     const c = ds.labels[i];
     byClass.set(c, [...(byClass.get(c) ?? []), i]);
   }
-  const val = new Set([...byClass.values()].flatMap((idx) => idx.slice(0, 500)));
-  const keep = [...Array(ds.length).keys()].filter((i) => (cfg.part === 'val') === val.has(i));
-  return new Subset(ds, keep);
+  const groups = [...byClass.values()];
+  if (cfg.part === 'val')
+    return new Subset(
+      ds,
+      groups.flatMap((idx) => idx.slice(0, 500)).sort((a, b) => a - b),
+    );
+  // The kNN/linear-probe training set: `--eval-per-class` images of every class outside the hold-out.
+  if (cfg.part === 'eval')
+    return new Subset(
+      ds,
+      groups.flatMap((idx) => idx.slice(500, 500 + Number(values['eval-per-class']))).sort((a, b) => a - b),
+    );
+  const val = new Set(groups.flatMap((idx) => idx.slice(0, 500)));
+  return new Subset(
+    ds,
+    [...Array(ds.length).keys()].filter((i) => !val.has(i)),
+  );
 });
 const split = (part) => ({ type: 'CIFAR10HeldOut', root: join(values.root, 'cifar10', 'train'), part });
 
@@ -64,7 +79,7 @@ async function evaluate(encoders) {
   const { DataLoader } = await import('../packages/selfsup/dist/src/data/loader/loader.js');
   const { frozenBenchmark } = await import('../packages/selfsup/dist/src/evaluation/benchmark.js');
   const loader = (cfg) => new DataLoader(buildDataset(cfg, 'bench').dataset, { batchSize: 512, shuffle: false });
-  return frozenBenchmark(encoders, loader(split('train')), loader(split('val')), {
+  return frozenBenchmark(encoders, loader(split('eval')), loader(split('val')), {
     knn: { k: [200], temperature: 0.1 },
     linear: { epochs: 100, batchSize: 256, lr: 0.1, norm: 'batchnorm' },
     onStage: (m) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${m}`),

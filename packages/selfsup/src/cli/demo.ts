@@ -91,6 +91,9 @@ export async function demo(argv: string[]): Promise<number> {
   writeFileSync(join(workDir, 'config.json'), `${JSON.stringify({ ...cfg, workDir }, null, 2)}\n`);
 
   let evaluation: Record<string, Record<string, FrozenResult>> | null = null;
+  // k = 200 neighbours (lightly's protocol), or every training image of a smaller set.
+  let knnK = 200;
+  let testCount = 0;
   const tEval = performance.now();
   if (evalData) {
     const build = (c: TypedConfig, path: string) => {
@@ -98,7 +101,9 @@ export async function demo(argv: string[]): Promise<number> {
       return new DataLoader(dataset, { batchSize: 256, shuffle: false, views });
     };
     const train = build(evalData.train, 'demo.eval.train');
+    knnK = Math.min(200, train.dataset.length);
     const test = build(evalData.test, 'demo.eval.test');
+    testCount = test.dataset.length;
     torch.manualSeed(cfg.randomness?.seed ?? 0);
     const random = ALGORITHMS.build<Algorithm>(cfg.model, 'model');
     const encoders = {
@@ -107,7 +112,7 @@ export async function demo(argv: string[]): Promise<number> {
       pixels: pixels(runner.model.normalization),
     };
     const r = await frozenBenchmark(encoders, train, test, {
-      knn: { k: [200], temperature: 0.1 },
+      knn: { k: [knnK], temperature: 0.1 },
       linear: { epochs: 50, batchSize: 256, lr: 0.1, norm: 'batchnorm', weightDecay: 0 },
       onStage: (m) => say(`evaluation: ${m}`),
     });
@@ -115,15 +120,15 @@ export async function demo(argv: string[]): Promise<number> {
   }
   const seconds = (performance.now() - t0) / 1000;
   const report = await writeRunReport(runner, trained, {
-    evaluation: evaluation ? tableOf(evaluation.results) : undefined,
+    evaluation: evaluation ? tableOf(evaluation.results, knnK) : undefined,
     timings: { evaluation: (performance.now() - tEval) / 1000, total: seconds },
   });
 
   if (evaluation) {
     const r = evaluation.results;
     const row = (name: string, label: string) =>
-      `  ${label.padEnd(22)} ${pct(r[name].knn?.[200]?.top1)}   ${pct(r[name].linear?.top1)}`;
-    say(`\n${datasetName}: top-1 accuracy on ${evalSamples} test images (kNN k=200, T=0.1; linear probe 50 epochs)`);
+      `  ${label.padEnd(22)} ${pct(r[name].knn?.[knnK]?.top1)}   ${pct(r[name].linear?.top1)}`;
+    say(`\n${datasetName}: top-1 accuracy on ${testCount} held-out images (kNN k=${knnK}, T=0.1; linear probe 50 epochs)`);
     say(`  ${''.padEnd(22)}    kNN     linear`);
     say(row('ssl', `${cfg.model.type} backbone`));
     say(row('random', 'random init backbone'));
@@ -143,7 +148,7 @@ export async function demo(argv: string[]): Promise<number> {
       dataset: datasetName,
       algorithm: cfg.model.type,
       seconds,
-      knn: r ? { ssl: r.ssl.knn?.[200]?.top1, random: r.random.knn?.[200]?.top1, pixels: r.pixels.knn?.[200]?.top1 } : null,
+      knn: r ? { ssl: r.ssl.knn?.[knnK]?.top1, random: r.random.knn?.[knnK]?.top1, pixels: r.pixels.knn?.[knnK]?.top1 } : null,
       linear: r ? { ssl: r.ssl.linear?.top1, random: r.random.linear?.top1, pixels: r.pixels.linear?.top1 } : null,
     });
   }
@@ -153,10 +158,10 @@ export async function demo(argv: string[]): Promise<number> {
 const pct = (v: number | undefined) => (v === undefined ? '    -  ' : `${v.toFixed(2).padStart(6)}%`);
 
 /** The report's evaluation tables: kNN and linear top-1/top-5 per encoder. */
-function tableOf(r: Record<string, FrozenResult>): Record<string, unknown> {
+function tableOf(r: Record<string, FrozenResult>, k: number): Record<string, unknown> {
   const pick = (f: (x: FrozenResult) => { top1: number; top5: number } | undefined) =>
     Object.fromEntries(Object.entries(r).map(([k, v]) => [k, f(v) ? { top1: f(v)?.top1, top5: f(v)?.top5 } : {}]));
-  return { 'kNN (k=200, T=0.1)': pick((x) => x.knn?.[200]), 'linear probe': pick((x) => x.linear) };
+  return { [`kNN (k=${k}, T=0.1)`]: pick((x) => x.knn?.[k]), 'linear probe': pick((x) => x.linear) };
 }
 
 /** Points the config at the user's folder: RGB, `size` px, ImageNet statistics; a held-out 20 % when labelled. */

@@ -1,12 +1,13 @@
 /**
- * CIFAR-10 / CIFAR-100 in the official binary format, from the `.tar.gz` archive or its extracted
- * folder. Records are a label byte (CIFAR-100: coarse then fine) and 3,072 bytes of planar
- * R, G, B 32×32 planes; they become `(32, 32, 3)` images.
+ * CIFAR-10 / CIFAR-100 (Krizhevsky 2009) in the official binary or python format, from the
+ * `.tar.gz` archive or its extracted folder. Binary records are a label byte (CIFAR-100: coarse then
+ * fine) and 3,072 bytes of planar R, G, B 32×32 planes; python batches hold the same planes as
+ * numpy rows. They become `(32, 32, 3)` images.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArrayDataset } from './array-dataset.js';
-import { readTar } from './archive.js';
+import { readTarSync } from './archive.js';
 import { loadDatasetPickle, numpyUint8 } from './numpy-pickle.js';
 
 export type CifarVariant = 'cifar10' | 'cifar100';
@@ -26,7 +27,7 @@ const PIXELS = 32 * 32;
 
 function parseRecords(
   name: string,
-  chunks: Buffer[],
+  chunks: Uint8Array[],
   labelBytes: number,
   numClasses: number,
 ): { images: Uint8Array; labels: Int32Array } {
@@ -77,32 +78,64 @@ const PY_FILES: Record<
   },
 };
 
-/** Whether `source` (folder or archive) holds the python version rather than the binary one. */
-async function isPythonFormat(variant: CifarVariant, source: string): Promise<boolean> {
-  if (statSync(source).isDirectory()) {
-    return existsSync(join(source, PY_FILES[variant].dir)) || existsSync(join(source, PY_FILES[variant].train[0]));
+/** Reads the named files from a folder (or its format sub-folder); null when one is missing. */
+function readDir(dir: string, names: string[]): Map<string, Uint8Array> | null {
+  const files = new Map<string, Uint8Array>();
+  for (const n of names) {
+    const p = join(dir, n);
+    if (!existsSync(p)) return null;
+    files.set(n, readFileSync(p));
   }
-  return /python/.test(source) || !/binary|bin/.test(source);
+  return files;
 }
 
-/** The python version (`cifar-10-python.tar.gz` / `cifar-100-python.tar.gz`, or its folder). */
-async function cifarPython(variant: CifarVariant, split: 'train' | 'test', source: string): Promise<ArrayDataset> {
-  const f = PY_FILES[variant];
-  const wanted = [...f[split], f.meta];
-  const files = new Map<string, Uint8Array>();
+/**
+ * The files of `split` in whichever version `source` holds: a folder (the extracted archive or its
+ * parent) or the archive itself, read once.
+ */
+function sourceFiles(
+  variant: CifarVariant,
+  split: 'train' | 'test',
+  source: string,
+): { python: boolean; files: Map<string, Uint8Array> } {
+  if (!existsSync(source)) throw new Error(`${variant}: ${source} does not exist`);
+  const py = [...PY_FILES[variant][split], PY_FILES[variant].meta];
+  const bin = [...FILES[variant][split], FILES[variant].names];
   if (statSync(source).isDirectory()) {
-    const dir = existsSync(join(source, f.dir)) ? join(source, f.dir) : source;
-    for (const w of wanted) {
-      const p = join(dir, w);
-      if (!existsSync(p)) throw new Error(`${variant}: ${p} is missing`);
-      files.set(w, readFileSync(p));
+    for (const [python, dir, names] of [
+      [false, FILES[variant].dir, bin],
+      [true, PY_FILES[variant].dir, py],
+    ] as const) {
+      const files = readDir(join(source, dir), names) ?? readDir(source, names);
+      if (files) return { python, files };
     }
-  } else {
-    const members = await readTar(source, (n) => wanted.some((w) => n.endsWith(`/${w}`)));
-    for (const [n, b] of members) files.set(n.slice(n.lastIndexOf('/') + 1), b);
-    const missing = wanted.filter((w) => !files.has(w));
-    if (missing.length) throw new Error(`${variant}: ${source} lacks ${missing.join(', ')}`);
+    throw new Error(
+      `${variant}: ${source} holds neither the binary (${FILES[variant].dir}/${bin[0]}, …) nor the python version (${PY_FILES[variant].dir}/${py[0]}, …)`,
+    );
   }
+  const wanted = new Set([...py, ...bin]);
+  const files = new Map<string, Uint8Array>();
+  for (const [n, b] of readTarSync(source, (n) => wanted.has(n.slice(n.lastIndexOf('/') + 1))))
+    files.set(n.slice(n.lastIndexOf('/') + 1), b);
+  for (const [python, names] of [
+    [false, bin],
+    [true, py],
+  ] as const) {
+    if (names.every((n) => files.has(n))) return { python, files };
+  }
+  throw new Error(
+    `${variant}: ${source} is not a CIFAR archive with the ${split} split (lacks ${bin.filter((n) => !files.has(n)).join(', ')} of the binary and ${py.filter((n) => !files.has(n)).join(', ')} of the python version)`,
+  );
+}
+
+/** The python version: pickled dicts of numpy arrays. */
+function cifarPython(
+  variant: CifarVariant,
+  split: 'train' | 'test',
+  source: string,
+  files: Map<string, Uint8Array>,
+): ArrayDataset {
+  const f = PY_FILES[variant];
   const meta = loadDatasetPickle(files.get(f.meta) as Uint8Array, `${source}:${f.meta}`);
   const classes = meta[f.names] as string[];
   if (!Array.isArray(classes)) throw new Error(`${variant}: ${f.meta} has no ${f.names}`);
@@ -146,38 +179,22 @@ async function cifarPython(variant: CifarVariant, split: 'train' | 'test', sourc
  * its files (or their parent).
  */
 export async function cifar(variant: CifarVariant, split: 'train' | 'test', source: string): Promise<ArrayDataset> {
-  if (!existsSync(source)) throw new Error(`${variant}: ${source} does not exist`);
-  const binDir = existsSync(join(source, FILES[variant].dir)) || existsSync(join(source, FILES[variant][split][0]));
-  if (
-    statSync(source).isDirectory() ? !binDir && (await isPythonFormat(variant, source)) : await isPythonFormat(variant, source)
-  ) {
-    return cifarPython(variant, split, source);
-  }
+  return cifarSync(variant, split, source);
+}
+
+/** `cifar` without a promise, for config builders (the registry builds synchronously). */
+export function cifarSync(variant: CifarVariant, split: 'train' | 'test', source: string): ArrayDataset {
+  const { python, files } = sourceFiles(variant, split, source);
+  if (python) return cifarPython(variant, split, source, files);
   const f = FILES[variant];
-  const wanted = [...f[split], f.names];
-  const files = new Map<string, Buffer>();
-  if (!existsSync(source)) throw new Error(`${variant}: ${source} does not exist`);
-  if (statSync(source).isDirectory()) {
-    const dir = existsSync(join(source, f.dir)) ? join(source, f.dir) : source;
-    for (const w of wanted) {
-      const p = join(dir, w);
-      if (!existsSync(p)) throw new Error(`${variant}: ${p} is missing (expected the binary version's files)`);
-      files.set(w, readFileSync(p));
-    }
-  } else {
-    const members = await readTar(source, (n) => wanted.some((w) => n.endsWith(`/${w}`) || n === w));
-    for (const [n, b] of members) files.set(n.slice(n.lastIndexOf('/') + 1), b);
-    const missing = wanted.filter((w) => !files.has(w));
-    if (missing.length) throw new Error(`${variant}: ${source} lacks ${missing.join(', ')} (is it the binary version?)`);
-  }
-  const classes = (files.get(f.names) as Buffer)
+  const classes = Buffer.from(files.get(f.names) as Uint8Array)
     .toString('utf8')
     .split(/\r?\n/)
     .map((s) => s.trim())
     .filter(Boolean);
   const { images, labels } = parseRecords(
     `${variant}:${split}`,
-    f[split].map((w) => files.get(w) as Buffer),
+    f[split].map((w) => files.get(w) as Uint8Array),
     f.labelBytes,
     classes.length,
   );

@@ -2,7 +2,7 @@
  * MMSelfSup's list format: an annotation file with one `relative/path [label]` per line, paths
  * relative to `dataPrefix`. Lines without a label make an unlabeled dataset.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { FileDataset } from './file-dataset.js';
 
@@ -19,9 +19,14 @@ export class ImageList extends FileDataset {
   }
 
   static async open(annFile: string, o: { dataPrefix?: string; channels?: 1 | 3 } = {}): Promise<ImageList> {
+    return ImageList.openSync(annFile, o);
+  }
+
+  /** `open` without a promise, for config builders (the registry builds synchronously). */
+  static openSync(annFile: string, o: { dataPrefix?: string; channels?: 1 | 3 } = {}): ImageList {
     let text: string;
     try {
-      text = await readFile(annFile, 'utf8');
+      text = readFileSync(annFile, 'utf8');
     } catch (e) {
       throw new Error(`ImageList: cannot read ${annFile} (${(e as Error).message})`);
     }

@@ -12,6 +12,8 @@ import { DecodeError } from '../decode.js';
 import type { Sample } from '../image.js';
 import { imageToTensor } from '../transforms/functional.js';
 import type { MultiView } from '../transforms/pipelines.js';
+import { WorkerError, WorkerPool } from './pool.js';
+import type { ChunkResult, DatasetSource, Packed } from './protocol.js';
 import { RandomSampler, type Sampler, SequentialSampler } from './samplers.js';
 
 export interface Batch {
@@ -21,6 +23,11 @@ export interface Batch {
   labels: Tensor | null;
   /** `(N)` int64 dataset indices of the samples. */
   idx: Tensor;
+  /**
+   * `(N, H', W')` bool patch masks (1 = masked), one per view-pipeline application that ends in a
+   * mask generator (BEiT, SimMIM: one); absent when the views make none.
+   */
+  masks?: Tensor[];
   /** Frees the batch's tensors. */
   dispose(): void;
 }
@@ -51,7 +58,26 @@ export interface LoaderOptions {
   decodeConcurrency?: number;
   /** `error` (default) stops on the first undecodable image; `skip` drops it (warned, counted). */
   onCorrupt?: 'error' | 'skip';
+  /**
+   * Decode and augment in worker threads (each with its own libtorch and one intra-op thread)
+   * instead of on this thread. Workers rebuild the dataset and views from config; the batches are
+   * the same as without workers, whatever their number.
+   */
+  workers?: WorkerOptions;
 }
+
+export interface WorkerOptions {
+  count: number;
+  /** The loader's dataset as a DATASETS config or an `openDataset` spec (its length is checked). */
+  dataset: DatasetSource;
+  /** The views as `buildViews` takes them; replaces the `views` option. */
+  views: unknown;
+  /** Modules each worker imports first (parts registered outside selfsup). */
+  imports?: string[];
+}
+
+/** A batch on its way: decoded samples (made into tensors on this thread) or a worker's finished chunks. */
+type Prepared = { kind: 'samples'; samples: (Sample | null)[] } | { kind: 'chunks'; chunks: ChunkResult[] };
 
 export class DataLoader implements AsyncIterable<Batch> {
   readonly sampler: Sampler;
@@ -67,6 +93,32 @@ export class DataLoader implements AsyncIterable<Batch> {
     this.sampler =
       o.sampler ??
       ((o.shuffle ?? false) ? new RandomSampler(dataset.length, o.seed ?? 0) : new SequentialSampler(dataset.length));
+    if (o.workers) {
+      if (!Number.isInteger(o.workers.count) || o.workers.count < 1)
+        throw new RangeError(`DataLoader: workers.count must be a positive integer, got ${o.workers.count}`);
+      if (o.views) throw new TypeError('DataLoader: with workers, give the views as workers.views (config), not views');
+    }
+  }
+
+  private pool: Promise<WorkerPool> | null = null;
+
+  private workerPool(w: WorkerOptions): Promise<WorkerPool> {
+    this.pool ??= WorkerPool.start(
+      w.count,
+      { dataset: w.dataset, views: w.views, imports: w.imports ?? [], onCorrupt: this.o.onCorrupt ?? 'error' },
+      this.dataset.length,
+    );
+    this.pool.catch(() => {
+      this.pool = null;
+    });
+    return this.pool;
+  }
+
+  /** Stops the worker threads, if any (they do not keep the process alive while idle). */
+  async close(): Promise<void> {
+    const p = this.pool;
+    this.pool = null;
+    if (p) await (await p.catch(() => null))?.close();
   }
 
   /** Sets the epoch that seeds shuffling and augmentation (call before each epoch). */
@@ -109,16 +161,17 @@ export class DataLoader implements AsyncIterable<Batch> {
   private collate(samples: Sample[], epoch: number): Batch {
     const seed = this.o.seed ?? 0;
     return torch.tidy(() => {
-      const imgs = samples.map((s) => imageToTensor(s.img));
       let views: Tensor[];
+      let masks: Tensor[] = [];
       if (this.o.views) {
-        views = this.o.views.applyBatch(
-          imgs,
+        ({ views, masks } = this.o.views.applyImagesWithMasks(
+          samples.map((s) => s.img),
           seed,
           epoch,
           samples.map((s) => s.idx),
-        );
+        ));
       } else {
+        const imgs = samples.map((s) => imageToTensor(s.img));
         const sizes = new Set(imgs.map((t) => t.shape.join('×')));
         if (sizes.size > 1)
           throw new Error(
@@ -137,15 +190,75 @@ export class DataLoader implements AsyncIterable<Batch> {
         samples.map((s) => s.idx),
         { dtype: 'int64' },
       );
-      const keepers = torch.keep({ views, labels, idx });
-      return {
-        ...keepers,
+      const keepers = torch.keep({ views, labels, idx, masks });
+      const batch: Batch = {
+        views: keepers.views,
+        labels: keepers.labels,
+        idx: keepers.idx,
         dispose() {
           for (const v of keepers.views) v.dispose();
           keepers.labels?.dispose();
           keepers.idx.dispose();
+          for (const m of keepers.masks) m.dispose();
         },
       };
+      if (keepers.masks.length > 0) batch.masks = keepers.masks;
+      return batch;
+    });
+  }
+
+  /** A batch from workers' chunks: each view's chunks joined in order. */
+  private join(chunks: ChunkResult[]): Batch | null {
+    const full = chunks.filter((c) => c.views.length > 0);
+    for (const c of chunks) {
+      for (const sk of c.skipped) {
+        this.current.skipped.push(sk);
+        console.warn(`selfsup: skipping undecodable image: ${sk.error}`);
+      }
+    }
+    if (full.length === 0) return null;
+    return torch.tidy(() => {
+      const cat = (parts: Packed[], bool: boolean) => {
+        const ts = parts.map((p) => torch.tensor(p.data, { shape: p.shape }));
+        const t = ts.length === 1 ? ts[0] : torch.cat(ts);
+        return bool ? t.to('bool') : t;
+      };
+      const views = full[0].views.map((_, v) =>
+        cat(
+          full.map((c) => c.views[v]),
+          false,
+        ),
+      );
+      const masks = full[0].masks.map((_, m) =>
+        cat(
+          full.map((c) => c.masks[m]),
+          true,
+        ),
+      );
+      const labels = full.every((c) => c.labels !== null)
+        ? torch.tensor(
+            full.flatMap((c) => c.labels as number[]),
+            { dtype: 'int64' },
+          )
+        : null;
+      const idx = torch.tensor(
+        full.flatMap((c) => c.idx),
+        { dtype: 'int64' },
+      );
+      const keepers = torch.keep({ views, labels, idx, masks });
+      const batch: Batch = {
+        views: keepers.views,
+        labels: keepers.labels,
+        idx: keepers.idx,
+        dispose() {
+          for (const v of keepers.views) v.dispose();
+          keepers.labels?.dispose();
+          keepers.idx.dispose();
+          for (const m of keepers.masks) m.dispose();
+        },
+      };
+      if (keepers.masks.length > 0) batch.masks = keepers.masks;
+      return batch;
     });
   }
 
@@ -162,11 +275,23 @@ export class DataLoader implements AsyncIterable<Batch> {
     this.current = { epoch, batches: 0, images: 0, imagesPerSec: 0, dataWaitMs: 0, skipped: [] };
     const t0 = performance.now();
     const depth = Math.max(1, this.o.prefetch ?? 2);
-    const pending: Promise<(Sample | null)[]>[] = [];
+    const w = this.o.workers;
+    const pool = w ? await this.workerPool(w) : null;
+    const seed = this.o.seed ?? 0;
+    const pending: Promise<Prepared>[] = [];
     let launched = 0;
     const launch = () => {
       while (launched < groups.length && pending.length < depth) {
-        const p = this.decodeAll(groups[launched++]);
+        const g = groups[launched++];
+        const p: Promise<Prepared> = pool
+          ? pool.run(g, seed, epoch).then(
+              (chunks) => ({ kind: 'chunks', chunks }),
+              (e: unknown) => {
+                // An undecodable image reads as it does without workers.
+                throw e instanceof WorkerError ? new Error(e.message) : e;
+              },
+            )
+          : this.decodeAll(g).then((samples) => ({ kind: 'samples', samples }));
         // A prefetched batch may fail before it is awaited: mark it handled now; awaiting it
         // later still throws to the consumer, in batch order.
         p.catch(() => undefined);
@@ -177,14 +302,18 @@ export class DataLoader implements AsyncIterable<Batch> {
     try {
       while (pending.length > 0) {
         const w0 = performance.now();
-        const samples = await (pending.shift() as Promise<(Sample | null)[]>);
+        const ready = await (pending.shift() as Promise<Prepared>);
         launch();
         this.current.dataWaitMs += performance.now() - w0;
-        const ok = samples.filter((s): s is Sample => s !== null);
-        if (ok.length === 0) continue;
-        const batch = this.collate(ok, epoch);
+        let batch: Batch | null;
+        if (ready.kind === 'chunks') batch = this.join(ready.chunks);
+        else {
+          const ok = ready.samples.filter((s): s is Sample => s !== null);
+          batch = ok.length === 0 ? null : this.collate(ok, epoch);
+        }
+        if (!batch) continue;
         this.current.batches++;
-        this.current.images += ok.length;
+        this.current.images += batch.views[0].shape[0];
         this.current.imagesPerSec = this.current.images / ((performance.now() - t0) / 1000);
         yield batch;
       }

@@ -184,7 +184,8 @@ export function adjustSaturation(img: Tensor, factor: Factor): Tensor {
   return torch.tidy(() => blend(img, rgbToGrayscale(img), factor));
 }
 
-function rgbToHsv(img: Tensor): Tensor {
+/** torchvision's `_rgb2hsv`, as its three planes `[h, s, v]` (no stacking: they are used apart). */
+function rgbToHsv(img: Tensor): [Tensor, Tensor, Tensor] {
   const [r, g, b] = img.unbind(-3);
   const maxc = img.amax(-3);
   const minc = img.amin(-3);
@@ -203,24 +204,22 @@ function rgbToHsv(img: Tensor): Tensor {
   const hg = isG.to(img.dtype).mul(rc.sub(bc).add(2));
   const hb = isB.to(img.dtype).mul(gc.sub(rc).add(4));
   const h = torch.ops.aten.fmod.Scalar(hr.add(hg).add(hb).div(6).add(1), 1);
-  return torch.stack([h, s, maxc], -3);
+  return [h, s, maxc];
 }
 
-function hsvToRgb(img: Tensor): Tensor {
-  const [h, s, v] = img.unbind(-3);
+/** torchvision's `_hsv2rgb` from the three planes. */
+function hsvToRgb(h: Tensor, s: Tensor, v: Tensor): Tensor {
   const i0 = h.mul(6).floor();
   const f = h.mul(6).sub(i0);
   const i = i0.to('int32').remainder(6);
   const p = v.mul(s.rsub(1)).clamp({ min: 0, max: 1 });
   const q = v.mul(s.mul(f).rsub(1)).clamp({ min: 0, max: 1 });
   const t = v.mul(s.mul(f.rsub(1)).rsub(1)).clamp({ min: 0, max: 1 });
-  const sectors = torch.arange(6).view(-1, 1, 1);
-  const mask = i.unsqueeze(-3).eq(sectors).to(img.dtype);
-  const a1 = torch.stack([v, q, p, p, t, v], -3);
-  const a2 = torch.stack([t, v, v, q, p, p], -3);
-  const a3 = torch.stack([p, p, t, v, v, q], -3);
-  const a4 = torch.stack([a1, a2, a3], -4);
-  return torch.einsum('...ijk, ...xijk -> ...xjk', mask, a4);
+  // torchvision sums a one-hot sector mask times the candidates (einsum); picking the sector's
+  // candidate is the same number (x·1 + 0 + … is exact) at a fraction of the cost.
+  const sector = i.to('int64').unsqueeze(-3);
+  const pick = (cands: Tensor[]) => torch.stack(cands, -3).gather(-3, sector);
+  return torch.cat([pick([v, q, p, p, t, v]), pick([t, v, v, q, p, p]), pick([p, p, t, v, v, q])], -3);
 }
 
 /** Shifts hue by `factor` of a full turn (in [−0.5, 0.5]) through HSV. */
@@ -232,12 +231,10 @@ export function adjustHue(img: Tensor, factor: Factor): Tensor {
   return torch.tidy(() => {
     const isInt = !img.isFloatingPoint();
     const x = isInt ? img.float().div(255) : img;
-    const hsv = rgbToHsv(x);
-    const [h, s, v] = hsv.unbind(-3);
+    const [h, s, v] = rgbToHsv(x);
     const shift =
       typeof factor === 'number' ? h.add({ float: factor }) : h.add(torch.tensor(factor, { dtype: h.dtype }).view(-1, 1, 1));
-    const shifted = torch.stack([torch.ops.aten.remainder.Scalar(shift, 1), s, v], -3);
-    const rgb = hsvToRgb(shifted);
+    const rgb = hsvToRgb(torch.ops.aten.remainder.Scalar(shift, 1), s, v);
     return isInt ? rgb.mul(255).to(img.dtype) : rgb;
   });
 }
@@ -275,7 +272,8 @@ function blurWith(img: Tensor, kernelSize: [number, number], sigmas: [number, nu
     if (isInt) x = x.float();
     const kernel2d = ([sx, sy]: [number, number]) => {
       const kx = gaussianKernel1d(kernelSize[0], sx).to(x.dtype);
-      const ky = gaussianKernel1d(kernelSize[1], sy).to(x.dtype);
+      // Isotropic (the random blur's case): the same 1-D kernel, computed once.
+      const ky = kernelSize[1] === kernelSize[0] && sy === sx ? kx : gaussianKernel1d(kernelSize[1], sy).to(x.dtype);
       return ky.view(-1, 1).mm(kx.view(1, -1));
     };
     const [n, c, h, w] = x.shape;
@@ -313,4 +311,59 @@ export function normalize(img: Tensor, mean: number[], std: number[]): Tensor {
     const shape = [mean.length, 1, 1];
     return img.sub(torch.tensor(mean, { dtype: img.dtype }).view(shape)).div(torch.tensor(std, { dtype: img.dtype }).view(shape));
   });
+}
+
+export type PaddingMode = 'constant' | 'edge' | 'reflect' | 'symmetric';
+
+/**
+ * torchvision's `pad`: `padding` is one width for all sides, `[leftRight, topBottom]` or
+ * `[left, top, right, bottom]`. `edge` repeats the border pixel, `reflect` mirrors without it,
+ * `symmetric` mirrors with it; `fill` is the constant value. Non-constant modes run in float32 and
+ * cast back (as torchvision does), which is exact for uint8.
+ */
+export function pad(img: Tensor, padding: number | number[], o: { fill?: number; paddingMode?: PaddingMode } = {}): Tensor {
+  const [left, top, right, bottom] = padSides(padding);
+  const mode = o.paddingMode ?? 'constant';
+  const H = img.shape[img.dim() - 2];
+  const W = img.shape[img.dim() - 1];
+  if (mode === 'reflect' && (Math.max(left, right) >= W || Math.max(top, bottom) >= H))
+    throw new RangeError(`pad: reflect padding (${[left, top, right, bottom]}) must be smaller than the image ${H}×${W}`);
+  if (mode === 'symmetric' && (Math.max(left, right) > W || Math.max(top, bottom) > H))
+    throw new RangeError(`pad: symmetric padding (${[left, top, right, bottom]}) must not exceed the image ${H}×${W}`);
+  return torch.tidy(() => {
+    if (mode === 'symmetric') {
+      // Mirrored index lists, border pixel included: left [p−1 … 0], right [W−1 … W−p].
+      const idx = (n: number, a: number, b: number) => [
+        ...Array.from({ length: a }, (_, i) => a - 1 - i),
+        ...Array.from({ length: n }, (_, i) => i),
+        ...Array.from({ length: b }, (_, i) => n - 1 - i),
+      ];
+      return img
+        .indexSelect(-1, torch.tensor(idx(W, left, right), { dtype: 'int64' }))
+        .indexSelect(-2, torch.tensor(idx(H, top, bottom), { dtype: 'int64' }));
+    }
+    const batched = img.dim() === 4;
+    let x = batched ? img : img.unsqueeze(0);
+    const p = [left, right, top, bottom];
+    if (mode === 'constant') x = F.pad(x, p, { value: o.fill ?? 0 });
+    else {
+      const cast = img.dtype !== 'float32' && img.dtype !== 'float64';
+      x = F.pad(cast ? x.float() : x, p, { mode: mode === 'edge' ? 'replicate' : 'reflect' });
+      if (cast) x = x.to(img.dtype);
+    }
+    return batched ? x : x.squeeze(0);
+  });
+}
+
+/** `[left, top, right, bottom]` from torchvision's 1-, 2- or 4-number padding. */
+export function padSides(padding: number | number[]): [number, number, number, number] {
+  const p = typeof padding === 'number' ? [padding] : padding;
+  let sides: [number, number, number, number];
+  if (p.length === 1) sides = [p[0], p[0], p[0], p[0]];
+  else if (p.length === 2) sides = [p[0], p[1], p[0], p[1]];
+  else if (p.length === 4) sides = [p[0], p[1], p[2], p[3]];
+  else throw new RangeError(`pad: padding must have 1, 2 or 4 numbers, got ${p.length}`);
+  for (const s of sides)
+    if (!Number.isInteger(s) || s < 0) throw new RangeError(`pad: padding must be non-negative integers, got ${p}`);
+  return sides;
 }

@@ -1,12 +1,9 @@
 /**
- * Multi-view pipelines and MMSelfSup's ready-made augmentation recipes (configs/selfsup/_base_/
- * datasets), as lists of transforms on `(C, H, W)` uint8 tensors.
+ * MMSelfSup's ready-made augmentation recipes (configs/selfsup/_base_/datasets) as lists of
+ * pipeline steps on `(C, H, W)` uint8 tensors, for `MultiView` (re-exported here).
  */
-import * as torch from '@selfsup/torch';
-import type { Tensor } from '@selfsup/torch';
 import {
   ColorJitter,
-  Compose,
   RandomApply,
   RandomFlip,
   RandomGaussianBlur,
@@ -15,71 +12,12 @@ import {
   RandomSolarize,
   type Transform,
 } from './random.js';
-import { Rng } from './rng.js';
+import { BEiTMaskGenerator, SimMIMMaskGenerator } from './masks.js';
+import { MultiView } from './multi-view.js';
+import type { PipelineStep } from './steps.js';
+import { RandomResizedCropAndInterpolationWithTwoPic } from './two-pic.js';
 
-/**
- * Applies pipeline i `numViews[i]` times to the same image (MMSelfSup's MultiView): SimCLR's 2 × one
- * pipeline, BYOL's 1 + 1 asymmetric views, SwAV's 2 × 224 + 6 × 96. View k draws from its own stream.
- */
-export class MultiView {
-  readonly pipelines: Compose[];
-  readonly numViews: number[];
-
-  constructor(pipelines: Transform[][], numViews: number | number[]) {
-    this.pipelines = pipelines.map((p) => new Compose(p));
-    this.numViews = typeof numViews === 'number' ? [numViews] : numViews;
-    if (this.numViews.length !== this.pipelines.length) {
-      throw new RangeError(`MultiView: ${this.pipelines.length} pipelines but ${this.numViews.length} view counts`);
-    }
-  }
-
-  get totalViews(): number {
-    return this.numViews.reduce((a, b) => a + b, 0);
-  }
-
-  /** The views of one sample; `(seed, epoch, idx)` fix every random choice. */
-  apply(img: Tensor, seed: number, epoch: number, idx: number): Tensor[] {
-    const out: Tensor[] = [];
-    let view = 0;
-    this.pipelines.forEach((p, i) => {
-      for (let k = 0; k < this.numViews[i]; k++) out.push(p.apply(img, Rng.forSample(seed, epoch, idx, view++)));
-    });
-    return out;
-  }
-
-  /**
-   * The views of a batch of samples, one `(N, C, H, W)` tensor per view, equal to stacking `apply`'s
-   * views. Each pipeline runs per image up to its last size-changing step (the crop), then the rest
-   * (flip, jitter, greyscale, blur, solarize) runs once on the stacked batch with per-image
-   * parameters: far fewer libtorch calls per image.
-   */
-  applyBatch(imgs: Tensor[], seed: number, epoch: number, idxs: number[]): Tensor[] {
-    const out: Tensor[] = [];
-    let view = 0;
-    this.pipelines.forEach((p, i) => {
-      let split = p.transforms.length;
-      while (split > 0 && p.transforms[split - 1].applyBatch !== undefined) split--;
-      const head = new Compose(p.transforms.slice(0, split));
-      const tail = new Compose(p.transforms.slice(split));
-      for (let k = 0; k < this.numViews[i]; k++, view++) {
-        const v = view;
-        out.push(
-          torch.tidy(() => {
-            const rngs = idxs.map((idx) => Rng.forSample(seed, epoch, idx, v));
-            const heads = imgs.map((img, j) => head.apply(img, rngs[j]));
-            const sizes = new Set(heads.map((h) => h.shape.join('×')));
-            if (sizes.size > 1)
-              throw new Error(
-                `MultiView: view ${v} has images of different sizes (${[...sizes].join(', ')}): add a crop or resize`,
-              );
-            return tail.applyBatch(torch.stack(heads), rngs);
-          }),
-        );
-      }
-    });
-    return out;
-  }
-}
+export { type BatchViews, MultiView, maskBatch, type SampleViews } from './multi-view.js';
 
 /** SimCLR (Chen et al. 2020): RRC, flip, colour jitter 0.8 (p 0.8), greyscale 0.2, blur 0.5. */
 export function simclrPipeline(size = 224): Transform[] {
@@ -131,4 +69,34 @@ export function swavMultiView(size = 224, small = 96): MultiView {
 /** MAE (He et al. 2021): RRC (0.2, 1) bicubic and a flip. */
 export function maePipeline(size = 224): Transform[] {
   return [new RandomResizedCrop(size, { scale: [0.2, 1], interpolation: 'bicubic' }), new RandomFlip(0.5)];
+}
+
+/** SimMIM (Xie et al. 2022): RRC 192 at scale (0.67, 1), flip, then a 32-px block mask over 4-px patches (ratio 0.6). */
+export function simmimPipeline(size = 192): PipelineStep[] {
+  return [
+    new RandomResizedCrop(size, { scale: [0.67, 1], ratio: [3 / 4, 4 / 3] }),
+    new RandomFlip(0.5),
+    new SimMIMMaskGenerator({ inputSize: size, maskPatchSize: 32, modelPatchSize: 4, maskRatio: 0.6 }),
+  ];
+}
+
+/**
+ * BEiT v2 (Peng et al. 2022): colour jitter 0.4/0.4/0.4, flip, one crop at scale (0.2, 1) resized
+ * bicubically to `size` twice (image and tokenizer target), and a block-wise mask of 75 of the
+ * (size/16)² patches (at least 16 per block). Views: `[image, target]`, one mask.
+ */
+export function beitV2Pipeline(size = 224): PipelineStep[] {
+  const grid = size / 16;
+  if (!Number.isInteger(grid)) throw new RangeError(`beitV2Pipeline: size ${size} is not a multiple of the 16-px patch`);
+  return [
+    new ColorJitter({ brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0 }),
+    new RandomFlip(0.5),
+    new RandomResizedCropAndInterpolationWithTwoPic(size, {
+      secondSize: size,
+      scale: [0.2, 1],
+      interpolation: 'bicubic',
+      secondInterpolation: 'bicubic',
+    }),
+    new BEiTMaskGenerator(grid, Math.min(75, Math.round((75 / 196) * grid * grid)), { minNumPatches: 16, maxNumPatches: 75 }),
+  ];
 }

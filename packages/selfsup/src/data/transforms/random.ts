@@ -117,6 +117,33 @@ export class RandomResizedCrop implements Transform {
       antialias: this.o.antialias ?? true,
     });
   }
+
+  /**
+   * The crop of a float `(1, C, H, W)` image resized, before uint8 rounding: the float values
+   * `apply` computes for the same image and stream. Batches round once for all images (`toUint8`).
+   */
+  applyFloat(img: Tensor, rng: Rng): Tensor {
+    const [H, W] = dims(img);
+    const [i, j, h, w] = this.getParams(H, W, rng);
+    const mode = this.o.interpolation ?? 'bilinear';
+    return torch.tidy(() =>
+      torch.F.interpolate(
+        // Contiguous as T.crop leaves it, so the kernel walks the same memory layout.
+        img.narrow(-2, i, h).narrow(-1, j, w).contiguous(),
+        mode === 'nearest'
+          ? { size: this.size, mode }
+          : { size: this.size, mode, alignCorners: false, antialias: this.o.antialias ?? true },
+      ),
+    );
+  }
+
+  /** Float resize results → uint8 exactly as `apply` converts them (bicubic clamped, then rounded). */
+  toUint8(x: Tensor): Tensor {
+    return torch.tidy(() => {
+      const y = (this.o.interpolation ?? 'bilinear') === 'bicubic' ? x.clamp({ min: 0, max: 255 }) : x;
+      return y.round().to('uint8');
+    });
+  }
 }
 
 /** Flips with probability `prob` (mmcv's RandomFlip; horizontal by default). */
@@ -178,55 +205,32 @@ export class ColorJitter implements Transform {
     return ColorJitter.applyParams(img, this.getParams(rng));
   }
 
-  /** Samples are grouped by their op order; each group runs every op once with per-sample factors. */
+  /**
+   * Step k of every sample's random order runs as at most four batched ops: the samples whose k-th
+   * op is brightness get it together (per-sample factors), then those whose k-th op is contrast, and
+   * so on. Each sample sees its ops in its own order, as `apply` does.
+   */
   applyBatch(batch: Tensor, rngs: Rng[]): Tensor {
     const params = rngs.map((r) => this.getParams(r));
-    const groups = new Map<string, number[]>();
-    params.forEach((p, i) => {
-      const key = p.order.join('');
-      groups.set(key, [...(groups.get(key) ?? []), i]);
-    });
-    let out = batch;
-    for (const rows of groups.values()) {
-      const next = onRows(out, rows, (x) =>
-        ColorJitter.applyParamsBatch(
-          x,
-          rows.map((i) => params[i]),
-        ),
-      );
-      if (out !== batch && next !== out) out.dispose();
-      out = next;
-    }
-    return out === batch ? batch.clone() : out;
-  }
-
-  /** `applyParams` for a batch whose samples share one op order (factors may differ). */
-  static applyParamsBatch(x: Tensor, ps: JitterParams[]): Tensor {
+    const factor = (p: JitterParams, op: number) => [p.brightness, p.contrast, p.saturation, p.hue][op];
+    const ops = [T.adjustBrightness, T.adjustContrast, T.adjustSaturation, T.adjustHue];
     return torch.tidy(() => {
-      let cur = x;
-      for (const k of ps[0].order) {
-        if (k === 0 && ps[0].brightness !== null)
-          cur = T.adjustBrightness(
-            cur,
-            ps.map((p) => p.brightness as number),
-          );
-        else if (k === 1 && ps[0].contrast !== null)
-          cur = T.adjustContrast(
-            cur,
-            ps.map((p) => p.contrast as number),
-          );
-        else if (k === 2 && ps[0].saturation !== null)
-          cur = T.adjustSaturation(
-            cur,
-            ps.map((p) => p.saturation as number),
-          );
-        else if (k === 3 && ps[0].hue !== null)
-          cur = T.adjustHue(
-            cur,
-            ps.map((p) => p.hue as number),
-          );
+      const out = batch.clone();
+      for (let step = 0; step < 4; step++) {
+        for (let op = 0; op < 4; op++) {
+          const rows = params.flatMap((p, i) => (p.order[step] === op && factor(p, op) !== null ? [i] : []));
+          if (rows.length === 0) continue;
+          const fs = rows.map((i) => factor(params[i], op) as number);
+          torch.tidy(() => {
+            if (rows.length === params.length) out.copy_(ops[op](out, fs));
+            else {
+              const idx = torch.tensor(rows, { dtype: 'int64' });
+              out.indexPut_([idx], ops[op](out.indexSelect(0, idx), fs));
+            }
+          });
+        }
       }
-      return cur === x ? x.clone() : cur;
+      return out;
     });
   }
 }
@@ -338,13 +342,36 @@ export class RandomSolarize implements Transform {
   }
 }
 
+/**
+ * torchvision's Resize: `[h, w]` exactly, or one number for the shorter edge (the longer one
+ * scaled to keep the aspect ratio, truncated, and capped at `maxSize`). Antialiased by default.
+ */
 export class Resize implements Transform {
   constructor(
-    readonly size: [number, number],
-    readonly o: { interpolation?: T.Interpolation; antialias?: boolean } = {},
+    readonly size: Size,
+    readonly o: { interpolation?: T.Interpolation; antialias?: boolean; maxSize?: number } = {},
   ) {}
+
+  /** The output `[h, w]` for an input of `height × width`. */
+  outputSize(height: number, width: number): [number, number] {
+    if (typeof this.size !== 'number') return this.size;
+    const [short, long] = width <= height ? [width, height] : [height, width];
+    let newShort = this.size;
+    let newLong = Math.trunc((this.size * long) / short);
+    const max = this.o.maxSize;
+    if (max !== undefined) {
+      if (max <= this.size) throw new RangeError(`Resize: maxSize ${max} must exceed size ${this.size}`);
+      if (newLong > max) [newShort, newLong] = [Math.trunc((max * newShort) / newLong), max];
+    }
+    return width <= height ? [newLong, newShort] : [newShort, newLong];
+  }
+
   apply(img: Tensor): Tensor {
-    return T.resize(img, this.size, { antialias: true, ...this.o });
+    const [H, W] = dims(img);
+    return T.resize(img, this.outputSize(H, W), {
+      interpolation: this.o.interpolation,
+      antialias: this.o.antialias ?? true,
+    });
   }
 }
 

@@ -56,7 +56,8 @@ export class KnnMonitorHook extends Hook {
     const train = await extractFeatures(encode, this.loaders.train);
     const val = await extractFeatures(encode, this.loaders.val);
     try {
-      const k = this.o.k ?? 200;
+      // A small labelled set has fewer neighbours than the configured k: use them all.
+      const k = Math.min(this.o.k ?? 200, train.features.shape[0]);
       const r = knnClassify(train, val, { k: [k], temperature: this.o.temperature ?? 0.1 });
       if (opts.embed) {
         const labels = Array.from(val.labels.toTypedArray() as ArrayLike<number | bigint>, Number);

@@ -184,3 +184,40 @@ test('batched views equal per-image views: the batch path changes the cost, not 
     }
   });
 });
+
+test('the loader’s image path (one float copy per batch, crops rounded together) gives the per-image views', () => {
+  torch.tidy(() => {
+    const g = new torch.Generator().manualSeed(9);
+    // Mixed sizes: images of one size are grouped, the others go alone.
+    const shapes: [number, number, 1 | 3][] = [
+      [28, 30, 3],
+      [28, 30, 3],
+      [41, 19, 3],
+      [28, 30, 3],
+      [33, 33, 3],
+    ];
+    const images = shapes.map(([h, w, c]) => {
+      const t = torch.randint(0, 256, [h, w, c], { generator: g, dtype: 'uint8' });
+      return { data: t.toBytes(), height: h, width: w, channels: c };
+    });
+    const idxs = images.map((_, i) => 30 + i);
+    const bicubic = [new RandomResizedCrop(20, { interpolation: 'bicubic' }), new RandomFlip()];
+    for (const mv of [
+      new MultiView([simclrPipeline(20)], 2),
+      new MultiView(byolPipelines(16), [1, 1]),
+      new MultiView([bicubic], 3),
+    ]) {
+      const fast = mv.applyImagesWithMasks(images, 3, 1, idxs);
+      const single = images.map((img, j) => mv.apply(T.imageToTensor(img), 3, 1, idxs[j]));
+      fast.views.forEach((b, v) => {
+        assert.equal(b.dtype, 'uint8');
+        assert.equal(maxAbsDiff(b, torch.stack(single.map((views) => views[v]))), 0, `view ${v}`);
+      });
+    }
+    const grey = { ...images[0], data: images[0].data.subarray(0, 28 * 30), channels: 1 as const };
+    assert.throws(
+      () => new MultiView([simclrPipeline(20)], 1).applyImagesWithMasks([images[0], grey], 0, 0, [0, 1]),
+      /view 0 has images of different sizes \(3×20×20, 1×20×20\)/,
+    );
+  });
+});

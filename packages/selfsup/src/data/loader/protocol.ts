@@ -1,0 +1,52 @@
+/**
+ * Messages between the DataLoader and its worker threads. Workers rebuild the dataset and the views
+ * from plain config data (the same configs a run is built from), so nothing but data crosses.
+ */
+import type { TypedConfig } from '../../registry.js';
+import type { OpenSpec } from '../open.js';
+
+/** A dataset as workers rebuild it: a DATASETS config (`{ type: 'ImageFolder', root }`) or an `openDataset` spec. */
+export type DatasetSource = TypedConfig | OpenSpec | string;
+
+export interface WorkerSetup {
+  dataset: DatasetSource;
+  /** The views as `buildViews` takes them (`{ type: 'MultiView', numViews, transforms }` or a list). */
+  views: unknown;
+  /** Modules to import first, for parts registered outside selfsup. */
+  imports: string[];
+  onCorrupt: 'error' | 'skip';
+}
+
+export interface InitMessage extends WorkerSetup {
+  type: 'init';
+}
+
+export interface BatchRequest {
+  type: 'batch';
+  id: number;
+  indices: number[];
+  seed: number;
+  epoch: number;
+}
+
+/** A tensor's bytes and shape (bool masks travel as bytes). */
+export interface Packed {
+  data: Uint8Array;
+  shape: number[];
+}
+
+export interface ChunkResult {
+  type: 'result';
+  id: number;
+  /** One per view; absent views mean no sample of the chunk could be decoded. */
+  views: Packed[];
+  masks: Packed[];
+  labels: number[] | null;
+  idx: number[];
+  skipped: { idx: number; error: string }[];
+}
+
+export type WorkerReply =
+  | { type: 'ready'; length: number }
+  | ChunkResult
+  | { type: 'error'; id: number | null; message: string; decode: boolean };

@@ -1,0 +1,95 @@
+/**
+ * A DataLoader worker thread: rebuilds the dataset and views from config, then decodes and augments
+ * the chunks of batches it is sent, one at a time, with its own libtorch handles and one intra-op
+ * thread (the cores are shared out between workers, not within one). Results go back as bytes.
+ */
+import { parentPort } from 'node:worker_threads';
+import * as torch from '@selfsup/torch';
+import { DATASETS, type TypedConfig } from '../../registry.js';
+import type { Dataset } from '../datasets/base.js';
+import { DecodeError } from '../decode.js';
+import type { Sample } from '../image.js';
+import { openDataset } from '../open.js';
+import { buildViews } from '../register.js';
+import type { MultiView } from '../transforms/pipelines.js';
+import type { BatchRequest, ChunkResult, InitMessage, Packed, WorkerReply } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('selfsup: loader/worker.js runs as a worker thread');
+
+torch.setNumThreads(1);
+let dataset: Dataset | null = null;
+let views: MultiView | null = null;
+let onCorrupt: 'error' | 'skip' = 'error';
+let queue: Promise<void> = Promise.resolve();
+
+const post = (m: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+async function init(m: InitMessage): Promise<void> {
+  for (const mod of m.imports) await import(mod);
+  const src = m.dataset;
+  dataset =
+    typeof src === 'object' && 'type' in src
+      ? DATASETS.build<Dataset>(src as TypedConfig, 'workers.dataset')
+      : await openDataset(src);
+  views = buildViews(m.views, 'workers.views');
+  onCorrupt = m.onCorrupt;
+  post({ type: 'ready', length: dataset.length });
+}
+
+function pack(t: torch.Tensor): Packed {
+  return { data: (t.dtype === 'bool' ? t.to('uint8') : t).contiguous().toBytes(), shape: t.shape };
+}
+
+async function batch(m: BatchRequest): Promise<void> {
+  const ds = dataset as Dataset;
+  const samples: Sample[] = [];
+  const skipped: ChunkResult['skipped'] = [];
+  for (const i of m.indices) {
+    try {
+      samples.push(await ds.get(i));
+    } catch (e) {
+      if (onCorrupt === 'skip' && e instanceof DecodeError) skipped.push({ idx: i, error: e.message });
+      else throw e;
+    }
+  }
+  const out: ChunkResult = {
+    type: 'result',
+    id: m.id,
+    views: [],
+    masks: [],
+    labels: samples.every((s) => s.label !== undefined) ? samples.map((s) => s.label as number) : null,
+    idx: samples.map((s) => s.idx),
+    skipped,
+  };
+  if (samples.length > 0) {
+    torch.tidy(() => {
+      const r = (views as MultiView).applyImagesWithMasks(
+        samples.map((s) => s.img),
+        m.seed,
+        m.epoch,
+        samples.map((s) => s.idx),
+      );
+      out.views = r.views.map(pack);
+      out.masks = r.masks.map(pack);
+    });
+  }
+  post(
+    out,
+    [...out.views, ...out.masks].map((p) => p.data.buffer as ArrayBuffer),
+  );
+}
+
+port.on('message', (m: InitMessage | BatchRequest) => {
+  // One job at a time, in arrival order: chunks come back in the order they were sent.
+  queue = queue
+    .then(() => (m.type === 'init' ? init(m) : batch(m)))
+    .catch((e: unknown) =>
+      post({
+        type: 'error',
+        id: m.type === 'batch' ? m.id : null,
+        message: (e as Error).message ?? String(e),
+        decode: e instanceof DecodeError,
+      }),
+    );
+});

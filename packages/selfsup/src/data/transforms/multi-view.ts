@@ -1,0 +1,281 @@
+/**
+ * MMSelfSup's MultiView: several augmented views of each image, one pipeline per group of views,
+ * on `(C, H, W)` uint8 tensors or decoded images, one sample at a time or a batch at once (the
+ * batched paths give the same pixels with far fewer libtorch calls). Views are `(N, C, H, W)`.
+ */
+import * as torch from '@selfsup/torch';
+import type { Tensor } from '@selfsup/torch';
+import type { Image } from '../image.js';
+import { imageToTensor } from './functional.js';
+import type { PatchMask } from './masks.js';
+import { Compose, RandomResizedCrop, type Transform } from './random.js';
+import { calibrate, resizedCropInto } from './resample.js';
+import { Rng } from './rng.js';
+import {
+  isMaskGenerator,
+  isMultiOutput,
+  isTransform,
+  type MaskGenerator,
+  type MultiOutputTransform,
+  type PipelineStep,
+} from './steps.js';
+
+/** One pipeline split into what runs per image, what runs batched, and its last steps. */
+interface Stage {
+  /** Every image transform, in order. */
+  transforms: Compose;
+  /** Per image: up to the last transform without a batched form (the crop). */
+  head: Compose;
+  /** Batched with per-image parameters: the rest. */
+  tail: Compose;
+  multi: MultiOutputTransform | null;
+  mask: MaskGenerator | null;
+}
+
+function parseStage(steps: PipelineStep[], i: number): Stage {
+  const transforms: Transform[] = [];
+  let multi: MultiOutputTransform | null = null;
+  let mask: MaskGenerator | null = null;
+  steps.forEach((s, k) => {
+    if (mask) throw new RangeError(`MultiView: pipeline ${i} step ${k} comes after the mask generator, which must be last`);
+    if (isMaskGenerator(s)) mask = s;
+    else if (multi)
+      throw new RangeError(
+        `MultiView: pipeline ${i} step ${k} comes after a multi-output step, which must be the last image step`,
+      );
+    else if (isMultiOutput(s)) multi = s;
+    else if (isTransform(s)) transforms.push(s);
+    else throw new TypeError(`MultiView: pipeline ${i} step ${k} is not a transform, multi-output step or mask generator`);
+  });
+  let split = transforms.length;
+  while (split > 0 && transforms[split - 1].applyBatch !== undefined) split--;
+  return {
+    transforms: new Compose(transforms),
+    head: new Compose(transforms.slice(0, split)),
+    tail: new Compose(transforms.slice(split)),
+    multi,
+    mask,
+  };
+}
+
+/** One sample's views and the masks of the pipelines that end in a mask generator. */
+export interface SampleViews {
+  views: Tensor[];
+  masks: PatchMask[];
+}
+
+/** A batch's views, one `(N, C, H, W)` tensor each, and masks, one `(N, H', W')` bool tensor each. */
+export interface BatchViews {
+  views: Tensor[];
+  masks: Tensor[];
+}
+
+function stackSame(xs: Tensor[], what: string): Tensor {
+  const sizes = new Set(xs.map((h) => h.shape.join('×')));
+  if (sizes.size > 1)
+    throw new Error(`MultiView: ${what} has images of different sizes (${[...sizes].join(', ')}): add a crop or resize`);
+  return torch.stack(xs);
+}
+
+/**
+ * Applies pipeline i `numViews[i]` times to the same image (MMSelfSup's MultiView): SimCLR's 2 × one
+ * pipeline, BYOL's 1 + 1 asymmetric views, SwAV's 2 × 224 + 6 × 96. Each application draws from its
+ * own stream. A pipeline may end in a multi-output step (each output is a view: BEiT's two sizes,
+ * RelativeLoc's patches) and then a mask generator (one mask per application, drawn after the
+ * image steps from the same stream).
+ */
+export class MultiView {
+  /** Each pipeline's image transforms. */
+  readonly pipelines: Compose[];
+  readonly numViews: number[];
+  private readonly stages: Stage[];
+
+  constructor(pipelines: PipelineStep[][], numViews: number | number[]) {
+    this.stages = pipelines.map(parseStage);
+    this.pipelines = this.stages.map((s) => s.transforms);
+    this.numViews = typeof numViews === 'number' ? [numViews] : numViews;
+    if (this.numViews.length !== this.pipelines.length) {
+      throw new RangeError(`MultiView: ${this.pipelines.length} pipelines but ${this.numViews.length} view counts`);
+    }
+  }
+
+  /** Views per sample (a multi-output step counts its outputs). */
+  get totalViews(): number {
+    return this.stages.reduce((a, s, i) => a + this.numViews[i] * (s.multi?.outputs ?? 1), 0);
+  }
+
+  /** Masks per sample. */
+  get totalMasks(): number {
+    return this.stages.reduce((a, s, i) => a + (s.mask ? this.numViews[i] : 0), 0);
+  }
+
+  /** The views of one sample; `(seed, epoch, idx)` fix every random choice. */
+  apply(img: Tensor, seed: number, epoch: number, idx: number): Tensor[] {
+    return this.applyWithMasks(img, seed, epoch, idx).views;
+  }
+
+  /** The views and masks of one sample. */
+  applyWithMasks(img: Tensor, seed: number, epoch: number, idx: number): SampleViews {
+    const views: Tensor[] = [];
+    const masks: PatchMask[] = [];
+    let view = 0;
+    this.stages.forEach((s, i) => {
+      for (let k = 0; k < this.numViews[i]; k++) {
+        const rng = Rng.forSample(seed, epoch, idx, view++);
+        const x = s.transforms.apply(img, rng);
+        if (s.multi) {
+          const m = s.multi;
+          views.push(...torch.tidy(() => m.applyMulti(x, rng)));
+          x.dispose();
+        } else views.push(x);
+        if (s.mask) masks.push(s.mask.generate(rng));
+      }
+    });
+    return { views, masks };
+  }
+
+  /** The views of a batch of samples, one `(N, C, H, W)` tensor per view (see `applyBatchWithMasks`). */
+  applyBatch(imgs: Tensor[], seed: number, epoch: number, idxs: number[]): Tensor[] {
+    const { views, masks } = this.applyBatchWithMasks(imgs, seed, epoch, idxs);
+    for (const m of masks) m.dispose();
+    return views;
+  }
+
+  /**
+   * The views and masks of a batch, equal to stacking `applyWithMasks`'s. Each pipeline runs per
+   * image up to its last step without a batched form (the crop), then the rest (flip, jitter,
+   * greyscale, blur, solarize) runs once on the stacked batch with per-image parameters: far fewer
+   * libtorch calls per image. Images that still differ in size there go on one by one.
+   */
+  applyBatchWithMasks(imgs: Tensor[], seed: number, epoch: number, idxs: number[]): BatchViews {
+    return this.run(seed, epoch, idxs, (s, rngs) => imgs.map((img, j) => s.head.apply(img, rngs[j])));
+  }
+
+  /**
+   * `applyBatchWithMasks` for decoded `(H, W, C)` images, what the loader holds. A pipeline whose
+   * only per-image step is a RandomResizedCrop (the usual case) crops and resizes without a
+   * libtorch call per image: in JS with libtorch's own antialiasing kernel arithmetic where
+   * `calibrate` found it reproducible (bilinear here), else from one float copy of the batch with
+   * all crops rounded at once. Either way the pixels equal the per-image path's.
+   */
+  applyImagesWithMasks(images: Image[], seed: number, epoch: number, idxs: number[]): BatchViews {
+    const cropOf = (s: Stage) => {
+      const t = s.head.transforms.length === 1 ? s.head.transforms[0] : null;
+      return t instanceof RandomResizedCrop ? t : null;
+    };
+    const jsSums = (crop: RandomResizedCrop) => {
+      const mode = crop.o.interpolation ?? 'bilinear';
+      if (mode === 'nearest' || !(crop.o.antialias ?? true)) return null;
+      const found = new Set(images.map((i) => i.channels)).size === 1 ? calibrate(mode) : null;
+      return found ? { mode, sums: found } : null;
+    };
+    return torch.tidy(() => {
+      // Made once, before the per-view scopes, and shared by every view.
+      const needFloat = this.stages.some((s) => {
+        const c = cropOf(s);
+        return c !== null && jsSums(c) === null;
+      });
+      const f32 = needFloat ? floatImages(images) : [];
+      const u8 = this.stages.some((s) => cropOf(s) === null) ? images.map(imageToTensor) : [];
+      const out = this.run(seed, epoch, idxs, (s, rngs) => {
+        const crop = cropOf(s);
+        if (!crop) return u8.map((img, j) => s.head.apply(img, rngs[j]));
+        const sums = jsSums(crop);
+        if (sums) {
+          const [oh, ow] = crop.size;
+          const c = images[0].channels;
+          const buf = new Uint8Array(images.length * c * oh * ow);
+          images.forEach((img, j) => {
+            const box = crop.getParams(img.height, img.width, rngs[j]);
+            resizedCropInto(img, box, oh, ow, sums.mode, sums.sums, buf, j * c * oh * ow);
+          });
+          return torch.tensor(buf, { shape: [images.length, c, oh, ow] });
+        }
+        const crops = f32.map((f, j) => crop.applyFloat(f, rngs[j]));
+        // Grey and colour images mixed: rounded one by one, then refused as differing sizes.
+        if (new Set(crops.map((x) => x.shape[1])).size > 1) return crops.map((x) => crop.toUint8(x).squeeze(0));
+        return crop.toUint8(torch.cat(crops));
+      });
+      return torch.keep(out);
+    });
+  }
+
+  /**
+   * Every view of a batch: `heads` gives a stage's per-image results (or them already stacked),
+   * then the batched tail, the multi-output step and the masks follow.
+   */
+  private run(seed: number, epoch: number, idxs: number[], heads: (s: Stage, rngs: Rng[]) => Tensor[] | Tensor): BatchViews {
+    const views: Tensor[] = [];
+    const masks: Tensor[] = [];
+    let view = 0;
+    this.stages.forEach((s, i) => {
+      for (let k = 0; k < this.numViews[i]; k++, view++) {
+        const v = view;
+        const out = torch.tidy(() => {
+          const rngs = idxs.map((idx) => Rng.forSample(seed, epoch, idx, v));
+          const h = heads(s, rngs);
+          const same = !Array.isArray(h) || new Set(h.map((x) => x.shape.join('×'))).size <= 1;
+          const batch = same ? s.tail.applyBatch(Array.isArray(h) ? torch.stack(h) : h, rngs) : null;
+          const each = batch ? null : (h as Tensor[]).map((x, j) => s.tail.apply(x, rngs[j]));
+          let vs: Tensor[];
+          if (!s.multi) vs = [batch ?? stackSame(each as Tensor[], `view ${v}`)];
+          else if (batch && s.multi.applyMultiBatch) vs = s.multi.applyMultiBatch(batch, rngs);
+          else {
+            const m = s.multi;
+            const per = (batch ? batch.unbind(0) : (each as Tensor[])).map((x, j) => m.applyMulti(x, rngs[j]));
+            vs = Array.from({ length: m.outputs }, (_, o) =>
+              stackSame(
+                per.map((p) => p[o]),
+                `view ${v} output ${o}`,
+              ),
+            );
+          }
+          const ms = s.mask ? [maskBatch(rngs.map((r) => (s.mask as MaskGenerator).generate(r)))] : [];
+          return { vs, ms };
+        });
+        views.push(...out.vs);
+        masks.push(...out.ms);
+      }
+    });
+    return { views, masks };
+  }
+}
+
+/**
+ * `(1, C, H, W)` float32 copies of `(H, W, C)` images: images of one size go to libtorch as one
+ * block (one copy, one permute, one conversion) and are then sliced.
+ */
+function floatImages(images: Image[]): Tensor[] {
+  const groups = new Map<string, number[]>();
+  images.forEach((img, j) => {
+    const key = `${img.height}×${img.width}×${img.channels}`;
+    groups.set(key, [...(groups.get(key) ?? []), j]);
+  });
+  const out: Tensor[] = new Array(images.length);
+  for (const members of groups.values()) {
+    const { height, width, channels } = images[members[0]];
+    const size = height * width * channels;
+    const block = new Uint8Array(members.length * size);
+    for (const [k, j] of members.entries()) block.set(images[j].data, k * size);
+    const f = torch
+      .tensor(block, { shape: [members.length, height, width, channels] })
+      .permute(0, 3, 1, 2)
+      .float()
+      .contiguous();
+    members.forEach((j, k) => {
+      out[j] = f.narrow(0, k, 1);
+    });
+  }
+  return out;
+}
+
+/** Same-size patch masks → one `(N, H', W')` bool tensor. */
+export function maskBatch(ms: PatchMask[]): Tensor {
+  const { height, width } = ms[0];
+  const data = new Uint8Array(ms.length * height * width);
+  ms.forEach((m, i) => {
+    if (m.height !== height || m.width !== width) throw new Error('maskBatch: masks of different sizes');
+    data.set(m.data, i * height * width);
+  });
+  return torch.tidy(() => torch.tensor(data, { shape: [ms.length, height, width] }).to('bool'));
+}

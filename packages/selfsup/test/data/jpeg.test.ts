@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { decodeImage } from '../../src/data/decode.js';
+import { decodeBaselineJpeg } from '../../src/data/jpeg.js';
+import { py } from '../helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'selfsup-jpeg-'));
+
+interface Case {
+  path: string;
+  kind: string;
+  /** PIL's decoded pixels, `(H, W, C)` flattened, and shape. */
+  pixels: number[];
+  shape: number[];
+}
+
+test('small baseline JPEGs decode to exactly the pixels of PIL (libjpeg-turbo); other kinds are left to sharp', async () => {
+  const cases = py<Case[]>(
+    `import numpy as np, os
+from PIL import Image
+rng = np.random.RandomState(0); out = []
+def save(img, kind, **kw):
+    p = os.path.join(D['dir'], '%d.jpg' % len(out)); img.save(p, **kw)
+    a = np.array(Image.open(p).convert('L' if kind == 'grey' else 'RGB'))
+    out.append({'path': p, 'kind': kind, 'pixels': a.reshape(-1).tolist(), 'shape': list(a.shape)})
+for w, h in [(32, 32), (33, 17), (2, 3), (17, 9), (1, 1)]:
+    yy, xx = np.mgrid[0:h, 0:w]
+    base = np.stack([(xx * 7 + yy * 3) % 256, (xx * 2 + yy * 11) % 256, (xx * yy) % 256], -1)
+    img = Image.fromarray(np.clip(base + rng.normal(0, 30, base.shape), 0, 255).astype(np.uint8))
+    for sub, name in [(0, '444'), (1, '422'), (2, '420')]:
+        for q in [30, 90]: save(img, name, quality=q, subsampling=sub)
+    save(img.convert('L'), 'grey', quality=80)
+    save(img, 'restart', quality=80, restart_marker_blocks=1)
+    save(img, 'progressive', quality=80, progressive=True)
+    exif = Image.Exif(); exif[0x0112] = 6
+    save(img, 'exif', quality=80, exif=exif.tobytes())
+    save(img.convert('CMYK'), 'cmyk', quality=80)
+OUT = out`,
+    { dir },
+  );
+  const counts: Record<string, number> = {};
+  for (const c of cases) {
+    const bytes = readFileSync(c.path);
+    const img = decodeBaselineJpeg(bytes, c.kind === 'grey' ? 1 : 3, 1 << 20);
+    if (['progressive', 'exif', 'cmyk'].includes(c.kind)) {
+      assert.equal(img, null, `${c.kind} is left to sharp`);
+      continue;
+    }
+    assert.ok(img, `${c.kind} ${c.shape} decoded`);
+    assert.deepEqual([img.height, img.width], c.shape.slice(0, 2), c.path);
+    assert.deepEqual(Array.from(img.data), c.pixels, `${c.kind} ${c.shape}: PIL's pixels`);
+    counts[c.kind] = (counts[c.kind] ?? 0) + 1;
+  }
+  assert.deepEqual(counts, { '444': 10, '422': 10, '420': 10, grey: 5, restart: 5 });
+  // Through decodeImage: the same pixels whichever decoder runs (EXIF-rotated ones through sharp).
+  const first = cases[0];
+  assert.deepEqual(Array.from((await decodeImage(first.path)).data), first.pixels);
+  const exif = cases.find((c) => c.kind === 'exif' && c.shape[0] === 17) as Case;
+  const turned = await decodeImage(exif.path);
+  assert.deepEqual([turned.height, turned.width], [33, 17], 'orientation 6 turns 33×17 upright to 17 wide');
+  // Too many pixels, truncated and damaged data: not decoded here.
+  const bytes = readFileSync(first.path);
+  assert.equal(decodeBaselineJpeg(bytes, 3, 32 * 32 - 1), null);
+  assert.equal(decodeBaselineJpeg(bytes.subarray(0, bytes.length >> 1), 3, 1 << 20), null);
+  assert.equal(decodeBaselineJpeg(Uint8Array.from([0xff, 0xd8, 0xff, 0xc0, 0, 2]), 3, 1 << 20), null);
+  assert.equal(decodeBaselineJpeg(Uint8Array.from([0x89, 0x50, 0x4e, 0x47]), 3, 1 << 20), null);
+});

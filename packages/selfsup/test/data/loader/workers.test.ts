@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import * as torch from '@selfsup/torch';
+import sharp from 'sharp';
+import type { Dataset } from '../../../src/data/datasets/base.js';
+import { DataLoader } from '../../../src/data/loader/loader.js';
+import { buildViews } from '../../../src/data/register.js';
+import { DATASETS } from '../../../src/registry.js';
+
+const root = mkdtempSync(join(tmpdir(), 'selfsup-workers-'));
+
+async function fixture(): Promise<void> {
+  for (let i = 0; i < 14; i++) {
+    const dir = join(root, 'data', `c${i % 3}`);
+    mkdirSync(dir, { recursive: true });
+    const px = Buffer.from(Array.from({ length: 24 * 20 * 3 }, (_, k) => (k * (i + 3) + 17 * i) % 256));
+    await sharp(px, { raw: { width: 20, height: 24, channels: 3 } })
+      .png()
+      .toFile(join(dir, `${i}.png`));
+  }
+}
+
+/** Every batch of two epochs as plain numbers: indices, labels, views and masks. */
+async function epochs(loader: DataLoader): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (const e of [0, 1]) {
+    loader.setEpoch(e);
+    for await (const b of loader) {
+      out.push({
+        idx: b.idx.toList(),
+        labels: b.labels?.toList(),
+        views: b.views.map((v) => [v.shape, Array.from(v.toBytes())]),
+        masks: b.masks?.map((m) => [m.shape, Array.from(m.to('uint8').toBytes())]),
+      });
+      b.dispose();
+    }
+  }
+  await loader.close();
+  return out;
+}
+
+test('workers: the same batches as without them, for 1 or 3 workers; views and masks; errors and skips', async () => {
+  await fixture();
+  const dsCfg = { type: 'ImageFolder', root: join(root, 'data') };
+  const ds = DATASETS.build<Dataset>(dsCfg);
+  const views = {
+    type: 'MultiView',
+    numViews: [2, 1],
+    transforms: [
+      [
+        { type: 'RandomResizedCrop', size: 16 },
+        { type: 'RandomFlip' },
+        {
+          type: 'RandomApply',
+          transforms: [{ type: 'ColorJitter', brightness: 0.4, contrast: 0.4, saturation: 0.2, hue: 0.1 }],
+          prob: 0.8,
+        },
+        { type: 'RandomGaussianBlur', sigmaMin: 0.1, sigmaMax: 2 },
+      ],
+      [
+        { type: 'RandomResizedCrop', size: 32, interpolation: 'bicubic' },
+        { type: 'SimMIMMaskGenerator', inputSize: 32, maskPatchSize: 16, modelPatchSize: 4, maskRatio: 0.5 },
+      ],
+    ],
+  };
+  const common = { batchSize: 5, shuffle: true, seed: 7 };
+  const inThread = await epochs(new DataLoader(ds, { ...common, views: buildViews(views) }));
+  assert.equal(inThread.length, 6);
+  for (const count of [1, 3]) {
+    const withWorkers = await epochs(new DataLoader(ds, { ...common, prefetch: 3, workers: { count, dataset: dsCfg, views } }));
+    assert.deepEqual(withWorkers, inThread, `${count} worker(s)`);
+  }
+  assert.equal(torch.getNumThreads() > 0, true);
+
+  // An undecodable file: named in the error by default, skipped and counted with onCorrupt 'skip'.
+  writeFileSync(join(root, 'data', 'c1', 'zz-broken.png'), Buffer.from('not a png'));
+  const broken = DATASETS.build<Dataset>(dsCfg);
+  const failing = new DataLoader(broken, { batchSize: 15, workers: { count: 2, dataset: dsCfg, views } });
+  await assert.rejects(async () => {
+    for await (const b of failing) b.dispose();
+  }, /zz-broken\.png: cannot decode image/);
+  await failing.close();
+  const skipping = new DataLoader(broken, { batchSize: 15, onCorrupt: 'skip', workers: { count: 2, dataset: dsCfg, views } });
+  const warn = console.warn;
+  console.warn = () => undefined;
+  try {
+    for await (const b of skipping) {
+      assert.equal(b.views[0].shape[0], 14);
+      b.dispose();
+    }
+  } finally {
+    console.warn = warn;
+  }
+  assert.equal(skipping.stats.skipped.length, 1);
+  await skipping.close();
+  // The workers must see the loader's dataset.
+  const other = new DataLoader(ds, { batchSize: 4, workers: { count: 1, dataset: { ...dsCfg, numSamples: 3 }, views } });
+  await assert.rejects(async () => {
+    for await (const b of other) b.dispose();
+  }, /workers' dataset has 3 samples but the loader's 14/);
+  assert.throws(
+    () => new DataLoader(ds, { batchSize: 4, views: buildViews(views), workers: { count: 1, dataset: dsCfg, views } }),
+    /give the views as workers\.views/,
+  );
+});
