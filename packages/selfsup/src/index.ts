@@ -17,4 +17,5 @@ export { Runner, NonFiniteLossError, type RunnerOptions, type TrainResult } from
 export { buildOptimWrapper } from './engine/optim-builder.js';
 export { complexity, type Complexity } from './analysis/complexity.js';
 export * from './data/datasets/idx.js';
+export * as data from './data/index.js';
 import './parts.js';

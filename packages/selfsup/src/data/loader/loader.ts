@@ -1,9 +1,10 @@
 /**
  * The data loader: batches of augmented views from any dataset, in an order fixed by the sampler
  * (seeded by seed + epoch) and augmentations fixed by (seed, epoch, sample index, view), so the
- * same seed gives the same batches whatever the prefetch depth or decode concurrency. Decoding
- * runs on libuv's thread pool (sharp) and the next batches are decoded while the current one
- * trains. Views come out as `(N, C, H, W)` uint8 tensors, one per view.
+ * same seed gives the same batches whatever the prefetch depth, decode concurrency or number of
+ * workers. The next batches are prepared while the current one trains: decoded on this thread and
+ * libuv's pool, or decoded and augmented in worker threads (`workers`). Views come out as
+ * `(N, C, H, W)` uint8 tensors, one per view, with any patch masks beside them.
  */
 import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
@@ -82,6 +83,7 @@ type Prepared = { kind: 'samples'; samples: (Sample | null)[] } | { kind: 'chunk
 export class DataLoader implements AsyncIterable<Batch> {
   readonly sampler: Sampler;
   private epoch = 0;
+  private pool: Promise<WorkerPool> | null = null;
   private current: LoaderStats = { epoch: 0, batches: 0, images: 0, imagesPerSec: 0, dataWaitMs: 0, skipped: [] };
 
   constructor(
@@ -100,18 +102,19 @@ export class DataLoader implements AsyncIterable<Batch> {
     }
   }
 
-  private pool: Promise<WorkerPool> | null = null;
-
   private workerPool(w: WorkerOptions): Promise<WorkerPool> {
-    this.pool ??= WorkerPool.start(
+    if (this.pool) return this.pool;
+    const p = WorkerPool.start(
       w.count,
       { dataset: w.dataset, views: w.views, imports: w.imports ?? [], onCorrupt: this.o.onCorrupt ?? 'error' },
       this.dataset.length,
     );
-    this.pool.catch(() => {
-      this.pool = null;
+    this.pool = p;
+    // A pool that failed to start is tried again on the next epoch.
+    p.catch(() => {
+      if (this.pool === p) this.pool = null;
     });
-    return this.pool;
+    return p;
   }
 
   /** Stops the worker threads, if any (they do not keep the process alive while idle). */

@@ -17,9 +17,19 @@ export interface Planes {
   w: number;
 }
 
-const GREY_R = fround(0.2989);
-const GREY_G = fround(0.587);
-const GREY_B = fround(0.114);
+/** `x · c` in float32 for every byte value x (the products libtorch forms), into `out`. */
+function byteTimes(c: number, out = new Float32Array(256)): Float32Array {
+  for (let x = 0; x < 256; x++) out[x] = fround(x * c);
+  return out;
+}
+const GREY_R = byteTimes(fround(0.2989));
+const GREY_G = byteTimes(fround(0.587));
+const GREY_B = byteTimes(fround(0.114));
+const UNIT = Float32Array.from({ length: 256 }, (_, x) => fround(x / 255));
+// Scratch tables, refilled per call (one image at a time on a thread).
+const OWN = new Float32Array(256);
+const MIX = new Float32Array(256);
+const LUT = new Uint8Array(256);
 
 /** float32 → uint8 as `.to(uint8)` after a clamp to [0, 255]: truncation. */
 const toByte = (v: number) => Math.trunc(Math.min(Math.max(v, 0), 255));
@@ -46,10 +56,7 @@ function grey(p: Planes): Uint8Array {
   const n = h * w;
   const g = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    const r = data[offset + i];
-    const gg = data[offset + n + i];
-    const b = data[offset + 2 * n + i];
-    g[i] = Math.trunc(fround(fround(fround(r * GREY_R) + fround(gg * GREY_G)) + fround(b * GREY_B)));
+    g[i] = Math.trunc(fround(fround(GREY_R[data[offset + i]] + GREY_G[data[offset + n + i]]) + GREY_B[data[offset + 2 * n + i]]));
   }
   return g;
 }
@@ -62,22 +69,20 @@ export function greyscaleBytes(p: Planes): void {
   for (let k = 0; k < 3; k++) p.data.set(g, p.offset + k * n);
 }
 
-/** `blend(img, other, ratio)`: img·r + other·(1 − r), clamped, truncated; `other(i)` per pixel index. */
-function blend(p: Planes, ratio: number, other: (i: number) => number, perChannel: boolean): void {
+/**
+ * `blend(img, other, ratio)` with a constant `other` (0 for brightness, the grey mean for
+ * contrast): img·r + other·(1 − r), clamped, truncated — a function of the byte alone, so a table.
+ */
+function blendConstant(p: Planes, ratio: number, other: number): void {
+  const o = fround(other * fround(1 - ratio));
   const r = fround(ratio);
-  const inv = fround(1 - ratio);
-  const n = p.h * p.w;
-  for (let k = 0; k < p.c; k++) {
-    const base = p.offset + k * n;
-    for (let i = 0; i < n; i++) {
-      const o = fround(other(perChannel ? k * n + i : i) * inv);
-      p.data[base + i] = toByte(fround(fround(p.data[base + i] * r) + o));
-    }
-  }
+  for (let x = 0; x < 256; x++) LUT[x] = toByte(fround(fround(x * r) + o));
+  const end = p.offset + p.c * p.h * p.w;
+  for (let i = p.offset; i < end; i++) p.data[i] = LUT[p.data[i]];
 }
 
 export function brightnessBytes(p: Planes, factor: number): void {
-  blend(p, factor, () => 0, false);
+  blendConstant(p, factor, 0);
 }
 
 export function contrastBytes(p: Planes, factor: number): void {
@@ -87,14 +92,20 @@ export function contrastBytes(p: Planes, factor: number): void {
     const g = grey(p);
     for (let i = 0; i < n; i++) sum += g[i];
   } else for (let i = 0; i < n; i++) sum += p.data[p.offset + i];
-  const mean = fround(sum / n);
-  blend(p, factor, () => mean, false);
+  blendConstant(p, factor, fround(sum / n));
 }
 
+/** `blend(img, grey(img), ratio)`. */
 export function saturationBytes(p: Planes, factor: number): void {
   if (p.c !== 3) return;
   const g = grey(p);
-  blend(p, factor, (i) => g[i], false);
+  const own = byteTimes(fround(factor), OWN);
+  const mix = byteTimes(fround(1 - factor), MIX);
+  const n = p.h * p.w;
+  for (let k = 0; k < 3; k++) {
+    const base = p.offset + k * n;
+    for (let i = 0; i < n; i++) p.data[base + i] = toByte(fround(own[p.data[base + i]] + mix[g[i]]));
+  }
 }
 
 /** `adjustHue`: RGB → HSV, hue shifted by `factor` of a turn, back, ×255 truncated — torchvision's ops in order. */
@@ -104,45 +115,64 @@ export function hueBytes(p: Planes, factor: number): void {
   const n = H * W;
   const F = fround(factor);
   for (let i = 0; i < n; i++) {
-    const r = fround(data[offset + i] / 255);
-    const g = fround(data[offset + n + i] / 255);
-    const b = fround(data[offset + 2 * n + i] / 255);
+    const r = UNIT[data[offset + i]];
+    const g = UNIT[data[offset + n + i]];
+    const b = UNIT[data[offset + 2 * n + i]];
     const maxc = Math.max(r, g, b);
     const minc = Math.min(r, g, b);
     const eqc = maxc === minc;
     const cr = fround(maxc - minc);
-    const s = fround(cr / (eqc ? 1 : maxc));
+    const s = eqc ? cr : fround(cr / maxc);
     const crDiv = eqc ? 1 : cr;
     const rc = fround(fround(maxc - r) / crDiv);
     const gc = fround(fround(maxc - g) / crDiv);
     const bc = fround(fround(maxc - b) / crDiv);
-    const hr = maxc === r ? fround(bc - gc) : 0;
-    const hg = maxc === g && maxc !== r ? fround(fround(rc - bc) + 2) : 0;
-    const hb = maxc !== g && maxc !== r ? fround(fround(gc - rc) + 4) : 0;
+    // Exactly one of the three terms is non-zero; the others add ±0.
+    let hsum: number;
+    if (maxc === r) hsum = fround(bc - gc);
+    else if (maxc === g) hsum = fround(fround(rc - bc) + 2);
+    else hsum = fround(fround(gc - rc) + 4);
     // fmod(x, 1) of a positive x is x − ⌊x⌋, exact.
-    const h0 = fround(fround(fround(fround(hr + hg) + hb) / 6) + 1);
-    const h = h0 - Math.trunc(h0);
-    const shifted = fround(h + F);
+    const h0 = fround(fround(hsum / 6) + 1);
+    const shifted = fround(h0 - Math.trunc(h0) + F);
     // remainder(x, 1): fmod, then + 1 (rounded) when negative.
     let hh = shifted - Math.trunc(shifted);
     if (hh < 0) hh = fround(hh + 1);
     const h6 = fround(hh * 6);
     const i0 = Math.floor(h6);
     const f = fround(h6 - i0);
-    const sector = ((i0 % 6) + 6) % 6;
     const v = maxc;
     const pp = Math.min(Math.max(fround(v * fround(1 - s)), 0), 1);
     const q = Math.min(Math.max(fround(v * fround(1 - fround(s * f))), 0), 1);
     const t = Math.min(Math.max(fround(v * fround(1 - fround(s * fround(1 - f)))), 0), 1);
-    let R: number;
-    let G: number;
-    let B: number;
-    if (sector === 0) [R, G, B] = [v, t, pp];
-    else if (sector === 1) [R, G, B] = [q, v, pp];
-    else if (sector === 2) [R, G, B] = [pp, v, t];
-    else if (sector === 3) [R, G, B] = [pp, q, v];
-    else if (sector === 4) [R, G, B] = [t, pp, v];
-    else [R, G, B] = [v, pp, q];
+    let R = v;
+    let G = t;
+    let B = pp;
+    switch (((i0 % 6) + 6) % 6) {
+      case 1:
+        R = q;
+        G = v;
+        break;
+      case 2:
+        R = pp;
+        G = v;
+        B = t;
+        break;
+      case 3:
+        R = pp;
+        G = q;
+        B = v;
+        break;
+      case 4:
+        R = t;
+        G = pp;
+        B = v;
+        break;
+      case 5:
+        G = pp;
+        B = q;
+        break;
+    }
     data[offset + i] = Math.trunc(fround(R * 255));
     data[offset + n + i] = Math.trunc(fround(G * 255));
     data[offset + 2 * n + i] = Math.trunc(fround(B * 255));

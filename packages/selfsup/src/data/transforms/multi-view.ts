@@ -28,6 +28,10 @@ interface Stage {
   head: Compose;
   /** Batched with per-image parameters: the rest. */
   tail: Compose;
+  /** The tail's leading steps with a JS form (flip, jitter, greyscale, …), run per image in JS on the loader's path… */
+  bytesTail: Transform[];
+  /** …and what follows them, batched. */
+  afterBytes: Compose;
   multi: MultiOutputTransform | null;
   mask: MaskGenerator | null;
 }
@@ -49,14 +53,21 @@ function parseStage(steps: PipelineStep[], i: number): Stage {
   });
   let split = transforms.length;
   while (split > 0 && transforms[split - 1].applyBatch !== undefined) split--;
+  let bytes = split;
+  while (bytes < transforms.length && transforms[bytes].applyBytes !== undefined) bytes++;
   return {
     transforms: new Compose(transforms),
     head: new Compose(transforms.slice(0, split)),
     tail: new Compose(transforms.slice(split)),
+    bytesTail: transforms.slice(split, bytes),
+    afterBytes: new Compose(transforms.slice(bytes)),
     multi,
     mask,
   };
 }
+
+/** A stage's per-image results, stacked results, or stacked results that already went through `bytesTail`. */
+type Heads = Tensor[] | Tensor | { batch: Tensor };
 
 /** One sample's views and the masks of the pipelines that end in a mask generator. */
 export interface SampleViews {
@@ -184,12 +195,19 @@ export class MultiView {
         if (sums) {
           const [oh, ow] = crop.size;
           const c = images[0].channels;
-          const buf = new Uint8Array(images.length * c * oh * ow);
+          const size = c * oh * ow;
+          const buf = new Uint8Array(images.length * size);
+          // The tail's leading per-pixel steps run here too, image by image, in JS.
+          const jsTail = c === 3 ? s.bytesTail : [];
+
           images.forEach((img, j) => {
             const box = crop.getParams(img.height, img.width, rngs[j]);
-            resizedCropInto(img, box, oh, ow, sums.mode, sums.sums, buf, j * c * oh * ow);
+            resizedCropInto(img, box, oh, ow, sums.mode, sums.sums, buf, j * size);
+            const planes = { data: buf, offset: j * size, c, h: oh, w: ow };
+            for (const t of jsTail) t.applyBytes?.(planes, rngs[j]);
           });
-          return torch.tensor(buf, { shape: [images.length, c, oh, ow] });
+          const batch = torch.tensor(buf, { shape: [images.length, c, oh, ow] });
+          return jsTail.length ? { batch } : batch;
         }
         const crops = f32.map((f, j) => crop.applyFloat(f, rngs[j]));
         // Grey and colour images mixed: rounded one by one, then refused as differing sizes.
@@ -204,7 +222,7 @@ export class MultiView {
    * Every view of a batch: `heads` gives a stage's per-image results (or them already stacked),
    * then the batched tail, the multi-output step and the masks follow.
    */
-  private run(seed: number, epoch: number, idxs: number[], heads: (s: Stage, rngs: Rng[]) => Tensor[] | Tensor): BatchViews {
+  private run(seed: number, epoch: number, idxs: number[], heads: (s: Stage, rngs: Rng[]) => Heads): BatchViews {
     const views: Tensor[] = [];
     const masks: Tensor[] = [];
     let view = 0;
@@ -213,9 +231,12 @@ export class MultiView {
         const v = view;
         const out = torch.tidy(() => {
           const rngs = idxs.map((idx) => Rng.forSample(seed, epoch, idx, v));
-          const h = heads(s, rngs);
+          const got = heads(s, rngs);
+          const h = got instanceof torch.Tensor || Array.isArray(got) ? got : got.batch;
+          // A head that also ran the tail's JS steps leaves only what follows them.
+          const tail = got instanceof torch.Tensor || Array.isArray(got) ? s.tail : s.afterBytes;
           const same = !Array.isArray(h) || new Set(h.map((x) => x.shape.join('×'))).size <= 1;
-          const batch = same ? s.tail.applyBatch(Array.isArray(h) ? torch.stack(h) : h, rngs) : null;
+          const batch = same ? tail.applyBatch(Array.isArray(h) ? torch.stack(h) : h, rngs) : null;
           const each = batch ? null : (h as Tensor[]).map((x, j) => s.tail.apply(x, rngs[j]));
           let vs: Tensor[];
           if (!s.multi) vs = [batch ?? stackSame(each as Tensor[], `view ${v}`)];

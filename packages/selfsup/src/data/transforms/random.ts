@@ -5,6 +5,16 @@
  */
 import type { Tensor } from '@selfsup/torch';
 import * as torch from '@selfsup/torch';
+import {
+  brightnessBytes,
+  contrastBytes,
+  flipBytes,
+  greyscaleBytes,
+  hueBytes,
+  type Planes,
+  saturationBytes,
+  solarizeBytes,
+} from './bytes.js';
 import * as T from './functional.js';
 import type { Rng } from './rng.js';
 
@@ -17,6 +27,11 @@ export interface Transform {
    * each image's size differently (crops before their resize).
    */
   applyBatch?(batch: Tensor, rngs: Rng[]): Tensor;
+  /**
+   * One 3-channel uint8 image in JS memory, changed in place, drawing from `rng` and computing
+   * exactly what `apply` computes (bytes.ts). Present for the cheap per-pixel transforms.
+   */
+  applyBytes?(img: Planes, rng: Rng): void;
 }
 
 /** Runs `fn` on the rows `which` of `batch` and writes the results back (other rows unchanged). */
@@ -160,6 +175,9 @@ export class RandomFlip implements Transform {
     const which = rngs.map((r, i) => (r.random() < this.prob ? i : -1)).filter((i) => i >= 0);
     return onRows(batch, which, (rows) => (this.direction === 'horizontal' ? T.hflip(rows) : T.vflip(rows)));
   }
+  applyBytes(img: Planes, rng: Rng): void {
+    if (rng.random() < this.prob) flipBytes(img, this.direction);
+  }
 }
 
 export interface JitterParams {
@@ -205,6 +223,16 @@ export class ColorJitter implements Transform {
     return ColorJitter.applyParams(img, this.getParams(rng));
   }
 
+  applyBytes(img: Planes, rng: Rng): void {
+    const p = this.getParams(rng);
+    for (const k of p.order) {
+      if (k === 0 && p.brightness !== null) brightnessBytes(img, p.brightness);
+      else if (k === 1 && p.contrast !== null) contrastBytes(img, p.contrast);
+      else if (k === 2 && p.saturation !== null) saturationBytes(img, p.saturation);
+      else if (k === 3 && p.hue !== null) hueBytes(img, p.hue);
+    }
+  }
+
   /**
    * Step k of every sample's random order runs as at most four batched ops: the samples whose k-th
    * op is brightness get it together (per-sample factors), then those whose k-th op is contrast, and
@@ -247,6 +275,13 @@ export class RandomApply implements Transform {
   apply(img: Tensor, rng: Rng): Tensor {
     return rng.random() < this.prob ? this.inner.apply(img, rng) : img;
   }
+  get applyBytes(): ((img: Planes, rng: Rng) => void) | undefined {
+    const steps = this.inner.transforms;
+    if (!steps.every((t) => t.applyBytes)) return undefined;
+    return (img, rng) => {
+      if (rng.random() < this.prob) for (const t of steps) t.applyBytes?.(img, rng);
+    };
+  }
   get applyBatch(): ((batch: Tensor, rngs: Rng[]) => Tensor) | undefined {
     if (!this.inner.batchable) return undefined;
     return (batch, rngs) => {
@@ -276,6 +311,12 @@ export class RandomGrayscale implements Transform {
     return (batch, rngs) => {
       const which = rngs.map((r, i) => (r.random() < this.prob ? i : -1)).filter((i) => i >= 0);
       return onRows(batch, which, (rows) => T.rgbToGrayscale(rows, 3));
+    };
+  }
+  get applyBytes(): ((img: Planes, rng: Rng) => void) | undefined {
+    if (!this.keepChannels) return undefined;
+    return (img, rng) => {
+      if (rng.random() < this.prob) greyscaleBytes(img);
     };
   }
 }
@@ -339,6 +380,9 @@ export class RandomSolarize implements Transform {
   applyBatch(batch: Tensor, rngs: Rng[]): Tensor {
     const which = rngs.map((r, i) => (r.random() < this.prob ? i : -1)).filter((i) => i >= 0);
     return onRows(batch, which, (rows) => T.solarize(rows, this.threshold));
+  }
+  applyBytes(img: Planes, rng: Rng): void {
+    if (rng.random() < this.prob) solarizeBytes(img, this.threshold);
   }
 }
 

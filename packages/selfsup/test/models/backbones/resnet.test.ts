@@ -101,7 +101,10 @@ test('CIFAR stem, width multiplier, out indices and the registry', () => {
     );
     assert.deepEqual(net.stageChannels, [16, 32, 64, 128]);
     assert.equal((net as ResNet).conv1?.kernelSize[0], 3);
-    assert.throws(() => BACKBONES.build({ type: 'ResNett', depth: 18 }), /unknown backbones type 'ResNett'; did you mean 'ResNet'/);
+    assert.throws(
+      () => BACKBONES.build({ type: 'ResNett', depth: 18 }),
+      /unknown backbones type 'ResNett'; did you mean 'ResNet'/,
+    );
     const r50 = new ResNet({ depth: 50, outIndices: [-1] });
     assert.equal(r50.numFeatures, 2048);
     assert.equal(r50.numParameters(), 23508032, 'torchvision resnet50 without fc: 25557032 − 2049000');
