@@ -6,7 +6,9 @@
 export default {
   _base_: [
     '../_base_/datasets/cifar10_byol.ts',
-    '../_base_/default_runtime.ts'
+    '../_base_/models/resnet18-w025_cifar10.ts',
+    '../_base_/default_runtime.ts',
+    '../_base_/schedules/cifar10_coslr-100e.ts'
   ],
   model: {
     type: 'BYOL',
@@ -34,25 +36,6 @@ export default {
         withLastBn: false,
         withAvgPool: false
       }
-    },
-    dataPreprocessor: {
-      mean: [
-        125.307,
-        122.961,
-        113.8575
-      ],
-      std: [
-        51.5865,
-        50.847,
-        51.255
-      ]
-    },
-    backbone: {
-      type: 'ResNet',
-      depth: 18,
-      widthMultiplier: 0.25,
-      cifarStem: true,
-      zeroInitResidual: true
     }
   },
   optimWrapper: {
@@ -73,38 +56,6 @@ export default {
           larsExclude: true
         }
       }
-    }
-  },
-  paramScheduler: [
-    {
-      type: 'LinearLR',
-      startFactor: 0.0001,
-      byEpoch: true,
-      begin: 0,
-      end: 5,
-      convertToIterBased: true
-    },
-    {
-      type: 'CosineAnnealingLR',
-      byEpoch: true,
-      begin: 5,
-      end: 100,
-      etaMin: 0,
-      convertToIterBased: true
-    }
-  ],
-  trainCfg: {
-    type: 'EpochBasedTrainLoop',
-    maxEpochs: 100
-  },
-  defaultHooks: {
-    logger: {
-      interval: 20
-    },
-    checkpoint: {
-      interval: 5,
-      maxKeepCkpts: 2,
-      saveBest: 'knn_top1'
     }
   }
 };

@@ -6,7 +6,9 @@
 export default {
   _base_: [
     '../_base_/datasets/cifar10_dino.ts',
-    '../_base_/default_runtime.ts'
+    '../_base_/models/resnet18-w025_cifar10.ts',
+    '../_base_/default_runtime.ts',
+    '../_base_/schedules/cifar10_coslr-100e.ts'
   ],
   model: {
     type: 'DINO',
@@ -27,25 +29,6 @@ export default {
       warmupTeacherTemp: 0.04,
       teacherTemp: 0.04,
       warmupTeacherTempEpochs: 0
-    },
-    dataPreprocessor: {
-      mean: [
-        125.307,
-        122.961,
-        113.8575
-      ],
-      std: [
-        51.5865,
-        50.847,
-        51.255
-      ]
-    },
-    backbone: {
-      type: 'ResNet',
-      depth: 18,
-      widthMultiplier: 0.25,
-      cifarStem: true,
-      zeroInitResidual: true
     }
   },
   optimWrapper: {
@@ -53,38 +36,6 @@ export default {
       type: 'AdamW',
       lr: 0.0005,
       weightDecay: 0.04
-    }
-  },
-  paramScheduler: [
-    {
-      type: 'LinearLR',
-      startFactor: 0.0001,
-      byEpoch: true,
-      begin: 0,
-      end: 5,
-      convertToIterBased: true
-    },
-    {
-      type: 'CosineAnnealingLR',
-      byEpoch: true,
-      begin: 5,
-      end: 100,
-      etaMin: 0,
-      convertToIterBased: true
-    }
-  ],
-  trainCfg: {
-    type: 'EpochBasedTrainLoop',
-    maxEpochs: 100
-  },
-  defaultHooks: {
-    logger: {
-      interval: 20
-    },
-    checkpoint: {
-      interval: 5,
-      maxKeepCkpts: 2,
-      saveBest: 'knn_top1'
     }
   }
 };

@@ -1,9 +1,10 @@
 /**
  * CIFAR-10 (32 px) with the swav augmentation, without Gaussian blur (it erases 32 px detail;
  * solo-learn and lightly drop it on CIFAR). `data/cifar10` as `selfsup data prepare cifar10` writes it; online
- * kNN on a class-balanced 5,000-image train subset against the test split.
+ * kNN from cifar10_knn.ts.
  */
 export default {
+  _base_: './cifar10_knn.ts',
   trainDataloader: {
     batchSize: 256,
     numWorkers: 2,
@@ -83,21 +84,5 @@ export default {
         ]
       }
     }
-  },
-  knnMonitor: {
-    interval: 5,
-    train: {
-      type: 'CIFAR10',
-      root: 'data/cifar10',
-      split: 'train',
-      samplesPerClass: 500
-    },
-    val: {
-      type: 'CIFAR10',
-      root: 'data/cifar10',
-      split: 'test'
-    },
-    k: 200,
-    temperature: 0.1
   }
 };
