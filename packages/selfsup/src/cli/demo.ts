@@ -13,7 +13,8 @@ import type { Config } from '../engine/config/config.js';
 import { writeRunReport } from '../engine/run-report.js';
 import { Runner } from '../engine/runner.js';
 import { frozenBenchmark, type FrozenResult } from '../evaluation/benchmark.js';
-import { modelEncoder, pixels } from '../evaluation/source.js';
+import { modelEncoder } from '../evaluation/source.js';
+import { pixelEncoder } from '../evaluation/features.js';
 import { buildDataset } from '../engine/build-data.js';
 import { ALGORITHMS, type Algorithm } from '../models/algorithms/base.js';
 import { DataLoader } from '../data/loader/loader.js';
@@ -109,7 +110,7 @@ export async function demo(argv: string[]): Promise<number> {
     const encoders = {
       ssl: modelEncoder(runner.model),
       random: modelEncoder(random),
-      pixels: pixels(runner.model.normalization),
+      pixels: pixelEncoder(runner.model.normalization),
     };
     const r = await frozenBenchmark(encoders, train, test, {
       knn: { k: [knnK], temperature: 0.1 },

@@ -5,9 +5,9 @@
  */
 import { frozenBenchmark } from '../evaluation/benchmark.js';
 import { fineTune } from '../evaluation/fine-tune.js';
-import { evalLoader, loadModel, modelEncoder, pixels } from '../evaluation/source.js';
+import { evalLoader, loadModel, modelEncoder } from '../evaluation/source.js';
 import { importUserModules } from '../engine/import.js';
-import type { Encoder } from '../evaluation/features.js';
+import { type Encoder, pixelEncoder } from '../evaluation/features.js';
 import { EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
 
 export const EVAL_USAGE = `usage: selfsup eval <knn|linear|finetune> [model] --train-data PATH [data options] [options]
@@ -125,7 +125,7 @@ export async function evaluate(argv: string[]): Promise<number> {
     const encoders: Record<string, Encoder> = { ssl: modelEncoder(main.model, stage) };
     if (values.baselines) {
       encoders.random = modelEncoder(loadModel({ ...src, random: true }).model, stage);
-      encoders.pixels = pixels(main.model.normalization);
+      encoders.pixels = pixelEncoder(main.model.normalization);
     }
     const ks = values.k ? values.k.split(',').map((k) => numberFlag(k, '--k', { integer: true, min: 1 }) as number) : undefined;
     const opt = values.optimizer as string | undefined;

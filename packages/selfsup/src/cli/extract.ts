@@ -1,7 +1,7 @@
 /** `selfsup extract`: a backbone's pooled features and the labels of a dataset, to safetensors or `.npy`. */
 import { extractFeatures } from '../evaluation/features.js';
 import { saveFeatures } from '../evaluation/save-features.js';
-import { evalLoader, loadModel, modelEncoder, pixels } from '../evaluation/source.js';
+import { encoderFor, evalLoader } from '../evaluation/source.js';
 import { importUserModules } from '../engine/import.js';
 import { EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
 
@@ -46,18 +46,15 @@ export async function extract(argv: string[]): Promise<number> {
     limit: numberFlag(values.limit, '--limit', { integer: true, min: 1 }),
     labelled: false,
   });
-  const encoder = values.pixels
-    ? pixels({ mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] })
-    : modelEncoder(
-        loadModel({
-          checkpoint: values.checkpoint,
-          config: values.config,
-          weights: values.weights,
-          random: values.random,
-          cfgOptions,
-        }).model,
-        numberFlag(values.stage, '--stage', { integer: true }),
-      );
+  const encoder = encoderFor({
+    pixels: values.pixels,
+    checkpoint: values.checkpoint,
+    config: values.config,
+    weights: values.weights,
+    random: values.random,
+    cfgOptions,
+    stage: numberFlag(values.stage, '--stage', { integer: true }),
+  });
   const f = await extractFeatures(encoder, loader, {
     onProgress: ({ done, total }) => {
       if (!values.json && process.stderr.isTTY) process.stderr.write(`\rextracting ${done}/${total}`);

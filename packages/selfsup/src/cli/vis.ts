@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { embed2d } from '../evaluation/embed.js';
 import { extractFeatures } from '../evaluation/features.js';
-import { evalLoader, loadModel, modelEncoder, pixels } from '../evaluation/source.js';
+import { encoderFor, evalLoader } from '../evaluation/source.js';
 import { importUserModules } from '../engine/import.js';
 import { scatterChart, svgToPng } from '../visualization/charts.js';
 import { EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
@@ -53,18 +53,15 @@ export async function vis(argv: string[]): Promise<number> {
     split: values.split ?? 'test',
     size: numberFlag(values.size, '--size', { integer: true, min: 1 }),
   });
-  const encoder = values.pixels
-    ? pixels({ mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] })
-    : modelEncoder(
-        loadModel({
-          checkpoint: values.checkpoint,
-          config: values.config,
-          weights: values.weights,
-          random: values.random,
-          cfgOptions,
-        }).model,
-        numberFlag(values.stage, '--stage', { integer: true }),
-      );
+  const encoder = encoderFor({
+    pixels: values.pixels,
+    checkpoint: values.checkpoint,
+    config: values.config,
+    weights: values.weights,
+    random: values.random,
+    cfgOptions,
+    stage: numberFlag(values.stage, '--stage', { integer: true }),
+  });
   const f = await extractFeatures(encoder, loader);
   try {
     const labels = Array.from(f.labels.toTypedArray() as ArrayLike<number | bigint>, Number);

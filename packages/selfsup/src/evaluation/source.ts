@@ -22,7 +22,6 @@ import { ALGORITHMS, type Algorithm } from '../models/algorithms/base.js';
 import { loadBackboneWeights } from '../models/backbones/load.js';
 import '../parts.js';
 import { backboneEncoder, type Encoder, pixelEncoder } from './features.js';
-import type { ImageNormalization } from './preprocess.js';
 
 export interface ModelSource {
   /** A `selfsup train` checkpoint, or its work dir (uses `latest`). */
@@ -80,9 +79,13 @@ export function modelEncoder(model: Algorithm, stage?: number): Encoder {
   return backboneEncoder(model.backbone, { ...model.normalization, stage });
 }
 
-/** The raw-pixel baseline with the given statistics. */
-export function pixels(norm: ImageNormalization): Encoder {
-  return pixelEncoder(norm);
+/**
+ * The encoder a command's flags name: raw pixels (scaled to [-1, 1]) with `pixels`, else the
+ * backbone of `loadModel(src)` at output `stage`.
+ */
+export function encoderFor(src: ModelSource & { pixels?: boolean; stage?: number }): Encoder {
+  if (src.pixels) return pixelEncoder({ mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] });
+  return modelEncoder(loadModel(src).model, src.stage);
 }
 
 export interface DataSource {
