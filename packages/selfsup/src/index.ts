@@ -14,6 +14,14 @@ export { applyCfgOptions } from './engine/config/options.js';
 export { prepareConfig } from './engine/config/prepare.js';
 export { Hook, HOOKS, PRIORITY, type RunnerView, type IterOutputs } from './engine/hooks/hook.js';
 export { Runner, NonFiniteLossError, type RunnerOptions, type TrainResult } from './engine/runner.js';
+export {
+  fitSchedule,
+  fitToSeconds,
+  measureIterSeconds,
+  scheduleIters,
+  type FittedSchedule,
+  type SpeedMeasurement,
+} from './engine/fit-schedule.js';
 export { buildOptimWrapper } from './engine/optim-builder.js';
 export { complexity, type Complexity } from './analysis/complexity.js';
 export * from './data/datasets/idx.js';

@@ -8,6 +8,7 @@ import * as torch from '@selfsup/torch';
 import { prepareConfig } from '../engine/config/prepare.js';
 import { importUserModules } from '../engine/import.js';
 import { distributedEnv, launch } from '../engine/launch.js';
+import { fitToSeconds } from '../engine/fit-schedule.js';
 import { writeRunReport } from '../engine/run-report.js';
 import { Runner } from '../engine/runner.js';
 import { EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
@@ -23,6 +24,8 @@ options:
   --seed N                  randomness.seed
   --deterministic           deterministic algorithms
   --max-minutes M           stop after M minutes of training (a resumable checkpoint is saved)
+  --fit-minutes M           fit the whole schedule (warm-up, decay, intervals) into M minutes: times
+                            10 iterations first, then trains that many iterations as fit (one process)
   --import FILE             load a module that registers custom parts (repeatable)
   --nproc-per-node N        processes on this machine (distributed, Gloo)
   --nnodes N --node-rank R --master-addr HOST --master-port PORT
@@ -37,6 +40,7 @@ const OPTIONS = {
   seed: { type: 'string' },
   deterministic: { type: 'boolean' },
   'max-minutes': { type: 'string' },
+  'fit-minutes': { type: 'string' },
   import: { type: 'string', multiple: true },
   'nproc-per-node': { type: 'string' },
   nnodes: { type: 'string' },
@@ -59,6 +63,8 @@ export async function train(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('train needs exactly one config file');
   const nproc = numberFlag(values['nproc-per-node'], '--nproc-per-node', { integer: true, min: 1 }) ?? 1;
   const nnodes = numberFlag(values.nnodes, '--nnodes', { integer: true, min: 1 }) ?? 1;
+  if (values['fit-minutes'] !== undefined && (nproc * nnodes > 1 || distributedEnv()))
+    throw new UsageError('--fit-minutes runs on one process (each process would time itself differently)');
   if (nproc * nnodes > 1 && !distributedEnv()) {
     const keep: string[] = [];
     for (let i = 0; i < argv.length; i++) {
@@ -84,8 +90,23 @@ export async function train(argv: string[]): Promise<number> {
   const extra = [...cfgOptions];
   if (values.seed !== undefined) extra.push(`randomness.seed=${numberFlag(values.seed, '--seed', { integer: true, min: 0 })}`);
   if (values.deterministic) extra.push('randomness.deterministic=true');
-  const cfg = prepareConfig(file, extra);
-  const maxMinutes = numberFlag(values['max-minutes'], '--max-minutes', { min: 0 });
+  let cfg = prepareConfig(file, extra);
+  const fitMinutes = numberFlag(values['fit-minutes'], '--fit-minutes', { min: 0 });
+  let maxMinutes = numberFlag(values['max-minutes'], '--max-minutes', { min: 0 });
+  if (fitMinutes !== undefined) {
+    if (values.resume !== undefined)
+      throw new UsageError('--fit-minutes cannot be combined with --resume: resume from the fitted run with its config.json');
+    if (!values.quiet) console.log(`selfsup train: timing 10 iterations to fit the schedule into ${fitMinutes} min`);
+    const fit = await fitToSeconds(cfg, fitMinutes * 60);
+    cfg = fit.cfg;
+    if (!values.quiet)
+      console.log(
+        `selfsup train: ${fit.secondsPerIter.toFixed(3)} s per iteration → ${fit.maxIters} iterations ` +
+          `(${(fit.maxIters / fit.itersPerEpoch).toFixed(2)} epochs); the fitted config is saved as config.json`,
+      );
+    // The fit is an estimate; the time limit still holds if the machine slows down.
+    maxMinutes ??= fitMinutes;
+  }
   if (maxMinutes !== undefined)
     cfg.customHooks = [...(cfg.customHooks ?? []), { type: 'TimeBudgetHook', seconds: maxMinutes * 60 }];
   const name = basename(file, extname(file)) === 'config' ? basename(resolve(file, '..')) : basename(file, extname(file));

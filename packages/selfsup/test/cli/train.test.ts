@@ -220,3 +220,28 @@ test('selfsup list and flops: --json outputs', () => {
   assert.equal(f.params, 23508032);
   assert.ok(Math.abs(f.flops / 1e9 - 4.09) < 0.01, String(f.flops));
 });
+
+test('selfsup train --fit-minutes: the schedule is fitted, trained to its end and saved as config.json; one process only', () => {
+  const dir = tmp();
+  const base = testConfig({ epochs: 100 });
+  const cfg = configFile(dir, { ...base, optimWrapper: { optimizer: { type: 'SGD', lr: 0.002 } } });
+  const w = join(dir, 'w');
+  const r = selfsup(['train', cfg, '--import', PARTS, '--work-dir', w, '--fit-minutes', '0.005', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const m = /([\d.]+) s per iteration → (\d+) iterations/.exec(r.stdout);
+  assert.ok(m, r.stdout);
+  const iters = Number(m[2]);
+  const res = JSON.parse(r.stdout.trim().split('\n').pop() as string);
+  // The run ends with its schedule (or, on a machine that slowed down, by the time limit).
+  if (res.stopped === undefined) assert.equal(res.iters, iters);
+  else assert.match(res.stopped, /time budget of 0.3 s spent/);
+  const saved = JSON.parse(readFileSync(join(w, 'config.json'), 'utf8'));
+  assert.deepEqual(saved.trainCfg, { type: 'IterBasedTrainLoop', maxIters: iters });
+  assert.equal(saved.paramScheduler[1].end, iters);
+  let e = selfsup(['train', cfg, '--import', PARTS, '--fit-minutes', '1', '--nproc-per-node', '2']);
+  assert.equal(e.code, 2);
+  assert.match(e.stderr, /--fit-minutes runs on one process/);
+  e = selfsup(['train', cfg, '--import', PARTS, '--fit-minutes', '1', '--resume']);
+  assert.equal(e.code, 2);
+  assert.match(e.stderr, /cannot be combined with --resume/);
+});

@@ -1,0 +1,153 @@
+/**
+ * Fitting a whole training schedule into a wall-clock budget: the warm-up, the cosine decay, the
+ * checkpoint and kNN-monitor intervals are scaled so that the recipe that was written for, say,
+ * 100 epochs runs to its end in M minutes, instead of being cut off inside its warm-up (which is
+ * what a plain time limit does to a 100-epoch recipe). The number of iterations is measured, not
+ * guessed: a few iterations of the real config are timed first (`measureIterSeconds`), then
+ * `fitSchedule` rewrites the config to an iteration-based loop of that many iterations. The
+ * rewritten config is an ordinary config, so a fitted run is reproducible from its `config.json`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from './config/config.js';
+import { Hook } from './hooks/hook.js';
+import { Runner } from './runner.js';
+
+type SchedulerEntry = Record<string, unknown>;
+
+/** Scheduler options that are lengths or step positions (scaled with begin/end). */
+const PERIOD_KEYS = ['tMax', 'totalIters', 'stepSize', 'milestones'] as const;
+
+/** The schedule's length in iterations (`trainCfg`). */
+export function scheduleIters(cfg: Config, itersPerEpoch: number): number {
+  const t = cfg.trainCfg;
+  return t.type === 'IterBasedTrainLoop' ? (t.maxIters as number) : (t.maxEpochs as number) * itersPerEpoch;
+}
+
+/**
+ * `cfg` with its schedule stretched or compressed to `maxIters` iterations: every
+ * `paramScheduler` entry becomes iteration-based with begin/end/periods scaled by
+ * maxIters / (the schedule's length in iterations), epoch-based entries first converted at
+ * `itersPerEpoch` (so an entry stepped per epoch becomes one stepped per iteration at the same
+ * positions); `trainCfg` becomes an `IterBasedTrainLoop`; checkpoint and kNN-monitor intervals
+ * are scaled the same way. lr at fitted iteration i equals the original's at i / scale.
+ * Counts inside algorithms (DINO's teacher-temperature warm-up epochs, SwAV's frozen-prototype
+ * iterations) are left as they are.
+ */
+export function fitSchedule(cfg: Config, maxIters: number, itersPerEpoch: number): Config {
+  if (!Number.isInteger(maxIters) || maxIters < 1)
+    throw new RangeError(`fitSchedule: maxIters must be a positive integer, got ${maxIters}`);
+  if (!Number.isInteger(itersPerEpoch) || itersPerEpoch < 1)
+    throw new RangeError(`fitSchedule: itersPerEpoch must be a positive integer, got ${itersPerEpoch}`);
+  const scale = maxIters / scheduleIters(cfg, itersPerEpoch);
+  const epochBasedLoop = cfg.trainCfg.type !== 'IterBasedTrainLoop';
+
+  const paramScheduler = (cfg.paramScheduler ?? []).map((raw, i) => {
+    const { convertToIterBased: _, ...e } = raw as SchedulerEntry;
+    const perEpoch = e.byEpoch !== false;
+    const toIters = (v: number) => (perEpoch ? v * itersPerEpoch : v) * scale;
+    const out: SchedulerEntry = { ...e, byEpoch: false };
+    const begin = Math.round(toIters(Number(e.begin ?? 0)));
+    out.begin = begin;
+    // An open end (MMEngine's INF) stays open. A window keeps at least 2 steps (when it had them):
+    // LinearLR ramps over end − begin − 1 steps (MMEngine's rule), so 1 would freeze its start factor.
+    if (e.end !== undefined && Number(e.end) < 1e9) {
+      const span = (perEpoch ? itersPerEpoch : 1) * (Number(e.end) - Number(e.begin ?? 0));
+      out.end = Math.max(begin + Math.min(2, span), Math.round(toIters(Number(e.end))));
+    }
+    for (const k of PERIOD_KEYS) {
+      const v = e[k];
+      if (typeof v === 'number') out[k] = Math.max(1, Math.round(toIters(v)));
+      else if (Array.isArray(v)) out[k] = v.map((m) => Math.round(toIters(Number(m))));
+      else if (v !== undefined)
+        throw new TypeError(`paramScheduler.${i}.${k}: expected a number or a list, got ${JSON.stringify(v)}`);
+    }
+    return out as typeof raw;
+  });
+
+  const out: Config = { ...cfg, paramScheduler, trainCfg: { type: 'IterBasedTrainLoop', maxIters } };
+  const ck = cfg.defaultHooks?.checkpoint;
+  if (ck?.interval !== undefined && ck.interval !== -1) {
+    const perEpoch = ck.byEpoch ?? epochBasedLoop;
+    const every = Math.max(1, Math.round((perEpoch ? ck.interval * itersPerEpoch : ck.interval) * scale));
+    out.defaultHooks = { ...cfg.defaultHooks, checkpoint: { ...ck, interval: every, byEpoch: false } };
+  }
+  if (cfg.knnMonitor?.interval !== undefined)
+    out.knnMonitor = { ...cfg.knnMonitor, interval: Math.max(1, Math.round(cfg.knnMonitor.interval * scale)) };
+  return out;
+}
+
+/** Records when each iteration ended. */
+class IterClock extends Hook {
+  readonly ends: number[] = [];
+  override afterTrainIter(): void {
+    this.ends.push(performance.now());
+  }
+}
+
+export interface SpeedMeasurement {
+  /** Median seconds per iteration, data wait included, after the first (warm-up) iterations. */
+  secondsPerIter: number;
+  itersPerEpoch: number;
+}
+
+/**
+ * Times `iters` iterations of `cfg` as it would train (same data, augmentation and model) in a
+ * throwaway work dir, with no checkpoints or kNN monitor, and returns the median seconds per
+ * iteration after the first `warmup`. Nothing of it is kept: the real run re-seeds and rebuilds.
+ */
+export async function measureIterSeconds(cfg: Config, opts: { iters?: number; warmup?: number } = {}): Promise<SpeedMeasurement> {
+  const warmup = opts.warmup ?? 3;
+  const iters = opts.iters ?? 10;
+  if (iters <= warmup + 1) throw new RangeError(`measureIterSeconds: iters (${iters}) must exceed warmup + 1 (${warmup + 1})`);
+  const dir = mkdtempSync(join(tmpdir(), 'selfsup-speed-'));
+  try {
+    const probe: Config = {
+      ...cfg,
+      trainCfg: { type: 'IterBasedTrainLoop', maxIters: iters },
+      knnMonitor: null,
+      customHooks: (cfg.customHooks ?? []).filter((h) => h.type !== 'TimeBudgetHook'),
+      defaultHooks: { ...cfg.defaultHooks, checkpoint: { interval: -1, saveLast: false, saveBest: null } },
+      loadFrom: null,
+    };
+    const runner = new Runner(probe, { workDir: dir, quiet: true });
+    const clock = new IterClock();
+    runner.hooks.push(clock);
+    await runner.train();
+    await runner.loader.close();
+    const gaps = clock.ends
+      .slice(warmup)
+      .map((t, i, a) => (i === 0 ? Number.NaN : t - a[i - 1]))
+      .slice(1);
+    gaps.sort((a, b) => a - b);
+    const mid = gaps.length >> 1;
+    const ms = gaps.length % 2 ? gaps[mid] : (gaps[mid - 1] + gaps[mid]) / 2;
+    return { secondsPerIter: ms / 1000, itersPerEpoch: runner.itersPerEpoch };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface FittedSchedule {
+  cfg: Config;
+  maxIters: number;
+  secondsPerIter: number;
+  itersPerEpoch: number;
+}
+
+/**
+ * Measures the speed of `cfg` and fits its schedule into `seconds` of training (with `margin`,
+ * default 3 %, left for per-epoch hooks and noise). The caller keeps a TimeBudgetHook as the
+ * hard stop in case the machine slows down.
+ */
+export async function fitToSeconds(
+  cfg: Config,
+  seconds: number,
+  opts: { margin?: number; iters?: number } = {},
+): Promise<FittedSchedule> {
+  if (!(seconds > 0)) throw new RangeError(`fitToSeconds: seconds must be positive, got ${seconds}`);
+  const { secondsPerIter, itersPerEpoch } = await measureIterSeconds(cfg, { iters: opts.iters });
+  const maxIters = Math.max(1, Math.floor((seconds * (1 - (opts.margin ?? 0.03))) / secondsPerIter));
+  return { cfg: fitSchedule(cfg, maxIters, itersPerEpoch), maxIters, secondsPerIter, itersPerEpoch };
+}

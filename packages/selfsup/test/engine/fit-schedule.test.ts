@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { nn, optim } from '@selfsup/torch';
+import type { Config } from '../../src/engine/config/config.js';
+import { validateConfig } from '../../src/engine/config/config.js';
+import { fitSchedule, fitToSeconds } from '../../src/engine/fit-schedule.js';
+import { Runner } from '../../src/engine/runner.js';
+import { testConfig } from './parts.js';
+
+/** lr after each of `steps` iterations (and epochs every `epochLength`) of the config's schedule. */
+function lrTrace(cfg: Config, steps: number, epochLength: number): number[] {
+  const p = new nn.Linear(1, 1);
+  const opt = new optim.SGD(p.parameters(), { lr: 1 });
+  const s = optim.buildParamSchedulers(opt, (cfg.paramScheduler ?? []) as unknown as optim.SchedulerConfig[], { epochLength });
+  const out = [opt.paramGroups[0].lr as number];
+  for (let i = 1; i <= steps; i++) {
+    s.stepIter();
+    if (i % epochLength === 0) s.stepEpoch();
+    out.push(opt.paramGroups[0].lr as number);
+  }
+  return out;
+}
+
+function cfgWith(paramScheduler: object[], trainCfg: Config['trainCfg'], extra: object = {}): Config {
+  return validateConfig({
+    model: { type: 'X' },
+    trainDataloader: { batchSize: 2, dataset: { type: 'X' } },
+    optimWrapper: { optimizer: { type: 'SGD', lr: 1 } },
+    paramScheduler,
+    trainCfg,
+    ...extra,
+  } as never);
+}
+
+test('fitSchedule: a 100-epoch warm-up + cosine recipe fitted to a tenth: after the warm-up, lr(i) equals the original lr(10 i)', () => {
+  const L = 10;
+  const cfg = cfgWith(
+    [
+      { type: 'LinearLR', startFactor: 1e-4, byEpoch: true, begin: 0, end: 5, convertToIterBased: true },
+      { type: 'CosineAnnealingLR', byEpoch: true, begin: 5, end: 100, etaMin: 0.01, convertToIterBased: true },
+    ],
+    { type: 'EpochBasedTrainLoop', maxEpochs: 100 },
+    {
+      defaultHooks: { checkpoint: { interval: 5 } },
+      knnMonitor: { interval: 10, train: { type: 'X' }, val: { type: 'X' } },
+    },
+  );
+  const fitted = fitSchedule(cfg, 100, L);
+  assert.deepEqual(fitted.trainCfg, { type: 'IterBasedTrainLoop', maxIters: 100 });
+  assert.deepEqual(
+    fitted.paramScheduler?.map((e) => [e.type, e.byEpoch, e.begin, e.end, 'convertToIterBased' in e]),
+    [
+      ['LinearLR', false, 0, 5, false],
+      ['CosineAnnealingLR', false, 5, 100, false],
+    ],
+  );
+  // 5 epochs × 10 iterations × 0.1 = every 5 iterations; kNN every 10 × 0.1 → every epoch.
+  assert.deepEqual(fitted.defaultHooks?.checkpoint, { interval: 5, byEpoch: false });
+  assert.equal(fitted.knnMonitor?.interval, 1);
+  const orig = lrTrace(cfg, 1000, L);
+  const fit = lrTrace(fitted, 100, L);
+  for (let i = 5; i < 100; i++) assert.ok(Math.abs(fit[i] - orig[10 * i]) < 1e-9, `iteration ${i}: ${fit[i]} vs ${orig[10 * i]}`);
+  // The warm-up (whose LinearLR spans end − begin − 1 steps, MMEngine's rule, so it does not scale
+  // exactly) rises from the same start to the same peak.
+  assert.equal(fit[0], orig[0]);
+  for (let i = 1; i <= 4; i++) assert.ok(fit[i] > fit[i - 1]);
+  assert.ok(Math.abs(fit[4] - 1) < 1e-12);
+  // The cosine's last step (t = T − 1 of T = 95) ends near etaMin; a plain time limit at iteration
+  // 100 would have stopped the original with its lr still above 90 % of the peak, never annealed.
+  assert.ok(Math.abs(fit[100] - (0.01 + (0.99 * (1 + Math.cos((Math.PI * 94) / 95))) / 2)) < 1e-9);
+  assert.ok(orig[100] > 0.9);
+  // The input config is not modified.
+  assert.equal(cfg.trainCfg.maxEpochs, 100);
+});
+
+test('fitSchedule: epoch-stepped and iteration-based entries are scaled to iteration positions', () => {
+  const L = 10;
+  const cfg = cfgWith(
+    [
+      { type: 'LinearLR', startFactor: 0.5, byEpoch: false, begin: 0, end: 3 },
+      { type: 'MultiStepLR', byEpoch: true, milestones: [2, 3], gamma: 0.5 },
+    ],
+    { type: 'EpochBasedTrainLoop', maxEpochs: 4 },
+  );
+  const fitted = fitSchedule(cfg, 100, L); // 40 → 100 iterations: × 2.5
+  const [lin, ms] = fitted.paramScheduler as Record<string, unknown>[];
+  assert.deepEqual([lin.begin, lin.end], [0, Math.round(3 * 2.5)]);
+  assert.deepEqual([ms.byEpoch, ms.begin, ms.milestones], [false, 0, [50, 75]]);
+  const orig = lrTrace(cfg, 40, L);
+  const fit = lrTrace(fitted, 100, L);
+  // The per-epoch milestones (after epochs 2 and 3) fall at fitted iterations 50 and 75.
+  assert.equal(fit[49], orig[19]);
+  assert.equal(fit[50], orig[20]);
+  assert.equal(fit[75], orig[30]);
+  assert.equal(fit[100], 0.25);
+  assert.throws(() => fitSchedule(cfg, 0, L), /maxIters must be a positive integer/);
+  assert.throws(() => fitSchedule(cfg, 10, 0.5), /itersPerEpoch must be a positive integer/);
+});
+
+test('fitToSeconds: times the real config, then a runner trains exactly the fitted iterations to the end of the schedule', async () => {
+  // 4 iterations per epoch, 200 in all; a small lr, as the fitted run may be long.
+  const base = testConfig({ epochs: 50 });
+  const cfg = validateConfig({ ...base, optimWrapper: { optimizer: { type: 'SGD', lr: 0.002 } } } as never);
+  const fit = await fitToSeconds(cfg, 0.3);
+  assert.equal(fit.itersPerEpoch, 4);
+  assert.ok(fit.secondsPerIter > 0 && fit.secondsPerIter < 0.3, `${fit.secondsPerIter}`);
+  assert.equal(fit.maxIters, Math.max(1, Math.floor((0.3 * 0.97) / fit.secondsPerIter)));
+  assert.deepEqual(fit.cfg.trainCfg, { type: 'IterBasedTrainLoop', maxIters: fit.maxIters });
+  const runner = new Runner(fit.cfg, { workDir: mkdtempSync(join(tmpdir(), 'selfsup-fit-')), quiet: true });
+  const res = await runner.train();
+  assert.equal(res.iters, fit.maxIters);
+  assert.equal(res.stopped, undefined);
+  // Cosine to etaMin 0 over the fitted length M: after the last iteration the lr is the cosine's
+  // value at step M − 1 (the warm-up has long ended).
+  const M = fit.maxIters;
+  const expected = (0.002 * (1 + Math.cos((Math.PI * (M - 1)) / M))) / 2;
+  const lr = runner.optimWrapper.optimizer.paramGroups[0].lr as number;
+  assert.ok(Math.abs(lr - expected) < 1e-12, `${lr} vs ${expected}`);
+});
