@@ -3,9 +3,15 @@
  * (MMSelfSup's tools/analysis_tools/browse_dataset.py), to check a pipeline by eye.
  */
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { augmentationGrid } from '../data/browse.js';
+import type { Dataset } from '../data/datasets/base.js';
 import { openDataset } from '../data/open.js';
+import { buildViews } from '../data/register.js';
+import { buildDataset } from '../engine/build-data.js';
+import { prepareConfig } from '../engine/config/prepare.js';
+import { ConfigError } from '../engine/config/schema.js';
+import { importUserModules } from '../engine/import.js';
+import { EXIT, numberFlag, parseCommand, UsageError } from './args.js';
 import {
   beitV2Pipeline,
   byolPipelines,
@@ -28,15 +34,19 @@ export const RECIPES: Record<string, (size: number) => MultiView> = {
   beitv2: (s) => new MultiView([beitV2Pipeline(s)], 1),
 };
 
-const USAGE = `usage: selfsup browse-dataset --data <path> [options]
+const USAGE = `usage: selfsup browse-dataset [<config>] [--data <path>] [options]
 
-Writes a PNG grid: each row one image, then its augmented views.
+Writes a PNG grid: each row one image, then its augmented views. With a config, its
+trainDataloader dataset and pipeline (--data replaces the dataset, keeping the pipeline); without
+one, --data with a ready-made --pipeline.
 
 options:
   --data <path>       dataset: image folder, image list, .tar(.gz) of images, CIFAR, MNIST, STL-10
   --split <name>      split where the dataset has them (default train)
-  --pipeline <name>   ${Object.keys(RECIPES).join(' | ')} (default simclr)
-  --size <px>         crop size of the views (default 224)
+  --pipeline <name>   ${Object.keys(RECIPES).join(' | ')} (default simclr; without a config)
+  --size <px>         crop size of the views (default 224; without a config)
+  --cfg-options K=V   override config values (trainDataloader.dataset.pipeline.numViews=4)
+  --import FILE       load a module that registers custom parts (repeatable)
   --n <k>             rows (default 8)
   --seed <s>          picks the images and their augmentations (default 0)
   --scale <f>         enlargement of the views in the grid (default: up to ~128 px cells)
@@ -44,80 +54,87 @@ options:
   -h, --help          this help
 `;
 
-class UsageError extends Error {}
+const OPTIONS = {
+  data: { type: 'string' },
+  split: { type: 'string' },
+  pipeline: { type: 'string' },
+  size: { type: 'string' },
+  import: { type: 'string', multiple: true },
+  n: { type: 'string' },
+  seed: { type: 'string' },
+  scale: { type: 'string' },
+  out: { type: 'string', default: 'browse-dataset.png' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
-function positiveInt(name: string, v: string | undefined, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer, got '${v}'`);
-  return n;
+/** The dataset and views to show: a config's (optionally on --data), or --data with a recipe. */
+async function source(
+  config: string | undefined,
+  values: { data?: string; split?: string; pipeline?: string; size?: string; import?: string[] },
+  cfgOptions: string[],
+): Promise<{ views: MultiView; dataset: () => Promise<Dataset> }> {
+  const fromData = () => openDataset({ path: values.data as string, split: values.split });
+  if (config === undefined) {
+    if (values.data === undefined) throw new UsageError('--data <path> or a config is required');
+    if (cfgOptions.length > 0) throw new UsageError('--cfg-options needs a config');
+    const size = numberFlag(values.size, '--size', { integer: true, min: 1 }) ?? 224;
+    const name = values.pipeline ?? 'simclr';
+    const recipe = RECIPES[name];
+    if (!recipe) throw new UsageError(`unknown --pipeline '${name}' (expected ${Object.keys(RECIPES).join(', ')})`);
+    try {
+      return { views: recipe(size), dataset: fromData };
+    } catch (e) {
+      throw new UsageError(`--pipeline ${name} at --size ${size}: ${(e as Error).message}`);
+    }
+  }
+  if (values.pipeline !== undefined || values.size !== undefined)
+    throw new UsageError('--pipeline and --size are for --data without a config (the config has its pipeline)');
+  await importUserModules(values.import ?? []);
+  const cfg = prepareConfig(config, cfgOptions);
+  const dsCfg = cfg.trainDataloader.dataset;
+  if (dsCfg.pipeline === undefined) throw new UsageError(`${config}: trainDataloader.dataset has no pipeline to show`);
+  const views = buildViews(dsCfg.pipeline, 'trainDataloader.dataset.pipeline');
+  return {
+    views,
+    dataset: async () => (values.data !== undefined ? fromData() : buildDataset(dsCfg, 'trainDataloader.dataset').dataset),
+  };
 }
 
 /** Runs the command; returns the exit code (0 ok, 1 failure, 2 usage error). */
 export async function browseDataset(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        data: { type: 'string' },
-        split: { type: 'string' },
-        pipeline: { type: 'string', default: 'simclr' },
-        size: { type: 'string' },
-        n: { type: 'string' },
-        seed: { type: 'string' },
-        scale: { type: 'string' },
-        out: { type: 'string', default: 'browse-dataset.png' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    console.error(`selfsup browse-dataset: ${(e as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  let size: number;
+  let views: MultiView;
+  let dataset: () => Promise<Dataset>;
   let n: number;
   let seed: number;
   let scale: number | undefined;
-  let views: MultiView;
+  let out: string;
   try {
-    if (typeof values.data !== 'string') throw new UsageError('--data <path> is required');
-    size = positiveInt('size', values.size as string | undefined, 224);
-    n = positiveInt('n', values.n as string | undefined, 8);
-    seed = values.seed === undefined ? 0 : Number(values.seed);
-    if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a non-negative integer, got '${values.seed}'`);
-    if (values.scale !== undefined) {
-      scale = Number(values.scale);
-      if (!(scale > 0)) throw new UsageError(`--scale must be a positive number, got '${values.scale}'`);
+    const { values, positionals, cfgOptions } = parseCommand(argv, OPTIONS, { positionals: true });
+    if (values.help) {
+      console.log(USAGE);
+      return EXIT.OK;
     }
-    const recipe = RECIPES[values.pipeline as string];
-    if (!recipe) throw new UsageError(`unknown --pipeline '${values.pipeline}' (expected ${Object.keys(RECIPES).join(', ')})`);
-    try {
-      views = recipe(size);
-    } catch (e) {
-      throw new UsageError(`--pipeline ${values.pipeline} at --size ${size}: ${(e as Error).message}`);
-    }
+    if (positionals.length > 1) throw new UsageError(`one config at most, got ${positionals.join(' ')}`);
+    n = numberFlag(values.n, '--n', { integer: true, min: 1 }) ?? 8;
+    seed = numberFlag(values.seed, '--seed', { integer: true, min: 0 }) ?? 0;
+    scale = numberFlag(values.scale, '--scale', { min: Number.MIN_VALUE });
+    out = values.out as string;
+    ({ views, dataset } = await source(positionals[0], values, cfgOptions));
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    console.error(`selfsup browse-dataset: ${e.message}\n\n${USAGE}`);
-    return 2;
+    if (!(e instanceof UsageError || e instanceof ConfigError)) throw e;
+    console.error(`selfsup browse-dataset: ${e.message}${e instanceof UsageError ? `\n\n${USAGE}` : ''}`);
+    return EXIT.USAGE;
   }
   try {
-    const ds = await openDataset({ path: values.data as string, split: values.split as string | undefined });
+    const ds = await dataset();
     const png = await augmentationGrid(ds, views, { n, seed, scale });
-    const out = values.out as string;
     writeFileSync(out, png);
     console.log(
       `selfsup browse-dataset: wrote ${out} (${Math.min(n, ds.length)} rows × ${1 + views.totalViews} columns, ${ds.describe()})`,
     );
-    return 0;
+    return EXIT.OK;
   } catch (e) {
     console.error(`selfsup browse-dataset: ${(e as Error).message}`);
-    return 1;
+    return EXIT.FAILURE;
   }
 }

@@ -25,7 +25,7 @@ options:
   --deterministic           deterministic algorithms
   --max-minutes M           stop after M minutes of training (a resumable checkpoint is saved)
   --fit-minutes M           fit the whole schedule (warm-up, decay, intervals) into M minutes: times
-                            10 iterations first, then trains that many iterations as fit (one process)
+                            16 iterations first, then trains that many iterations as fit (one process)
   --import FILE             load a module that registers custom parts (repeatable)
   --nproc-per-node N        processes on this machine (distributed, Gloo)
   --nnodes N --node-rank R --master-addr HOST --master-port PORT
@@ -96,7 +96,7 @@ export async function train(argv: string[]): Promise<number> {
   if (fitMinutes !== undefined) {
     if (values.resume !== undefined)
       throw new UsageError('--fit-minutes cannot be combined with --resume: resume from the fitted run with its config.json');
-    if (!values.quiet) console.log(`selfsup train: timing 10 iterations to fit the schedule into ${fitMinutes} min`);
+    if (!values.quiet) console.log(`selfsup train: timing 16 iterations to fit the schedule into ${fitMinutes} min`);
     const fit = await fitToSeconds(cfg, fitMinutes * 60);
     cfg = fit.cfg;
     if (!values.quiet)

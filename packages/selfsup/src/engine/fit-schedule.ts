@@ -98,8 +98,8 @@ export interface SpeedMeasurement {
  * iteration after the first `warmup`. Nothing of it is kept: the real run re-seeds and rebuilds.
  */
 export async function measureIterSeconds(cfg: Config, opts: { iters?: number; warmup?: number } = {}): Promise<SpeedMeasurement> {
-  const warmup = opts.warmup ?? 3;
-  const iters = opts.iters ?? 10;
+  const warmup = opts.warmup ?? 4;
+  const iters = opts.iters ?? 16;
   if (iters <= warmup + 1) throw new RangeError(`measureIterSeconds: iters (${iters}) must exceed warmup + 1 (${warmup + 1})`);
   const dir = mkdtempSync(join(tmpdir(), 'selfsup-speed-'));
   try {
