@@ -38,6 +38,7 @@ import { MultiView } from './transforms/pipelines.js';
 import {
   CenterCrop,
   ColorJitter,
+  type ColorJitterOptions,
   RandomApply,
   RandomCrop,
   RandomFlip,
@@ -238,13 +239,17 @@ transform<{ prob?: number; direction?: 'horizontal' | 'vertical' }>(
   'flip with probability prob',
 );
 
-transform<{ brightness?: number; contrast?: number; saturation?: number; hue?: number }>(
+const factorRange = z.tuple([nonNegNum(), nonNegNum()], { error: 'expected a non-negative number or [min, max]' });
+const hueError = 'expected a number in [0, 0.5] or [min, max] within [-0.5, 0.5]';
+const hueValue = (lo: number) => z.number({ error: hueError }).min(lo, hueError).max(0.5, hueError);
+const hueRange = z.tuple([hueValue(-0.5), hueValue(-0.5)], { error: hueError });
+transform<ColorJitterOptions>(
   'ColorJitter',
   {
-    brightness: nonNegNum().optional(),
-    contrast: nonNegNum().optional(),
-    saturation: nonNegNum().optional(),
-    hue: z.number({ error: 'expected a number in [0, 0.5]' }).min(0).max(0.5, 'expected a number in [0, 0.5]').optional(),
+    brightness: z.union([nonNegNum(), factorRange]).optional(),
+    contrast: z.union([nonNegNum(), factorRange]).optional(),
+    saturation: z.union([nonNegNum(), factorRange]).optional(),
+    hue: z.union([hueValue(0), hueRange], { error: hueError }).optional(),
   },
   (o) => new ColorJitter(o),
   "torchvision's ColorJitter: brightness, contrast, saturation, hue in a random order",

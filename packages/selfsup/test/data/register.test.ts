@@ -47,7 +47,7 @@ test('bad pipeline configs are reported with their exact path', () => {
   assert.match(p([{ type: 'BEiTMaskGen', inputSize: 14 }]), /did you mean 'BEiTMaskGenerator'/);
   assert.equal(
     p([{ type: 'RandomApply', transforms: [{ type: 'ColorJitter', brightness: 0.4, hue: 0.7 }], prob: 0.8 }]),
-    'train.pipeline.0.transforms.0.hue: expected a number in [0, 0.5], got 0.7',
+    'train.pipeline.0.transforms.0.hue: expected a number in [0, 0.5] or [min, max] within [-0.5, 0.5], got 0.7',
   );
   assert.equal(
     p([{ type: 'RandomGaussianBlur', sigmaMin: 2, sigmaMax: 0.1 }]),

@@ -188,19 +188,62 @@ export interface JitterParams {
   hue: number | null;
 }
 
-/** torchvision's ColorJitter: factors ~ U[max(0, 1−x), 1+x] (hue ~ U[−h, h]) in a random order. */
+/** A jitter amount: x for [center − x, center + x] (clipped at 0 for factors), or an explicit [min, max]. */
+export type JitterAmount = number | readonly [number, number];
+
+export interface ColorJitterOptions {
+  brightness?: JitterAmount;
+  contrast?: JitterAmount;
+  saturation?: JitterAmount;
+  hue?: JitterAmount;
+}
+
+/**
+ * torchvision's `_check_input`: the range a jitter amount stands for, or null for "off" (a range
+ * that is only the identity value).
+ */
+function jitterRange(name: string, v: JitterAmount | undefined, hue: boolean): [number, number] | null {
+  if (v === undefined) return null;
+  const center = hue ? 0 : 1;
+  const bound: [number, number] = hue ? [-0.5, 0.5] : [0, Number.POSITIVE_INFINITY];
+  let r: [number, number];
+  if (typeof v === 'number') {
+    if (!(v >= 0)) throw new RangeError(`ColorJitter: ${name} must be a non-negative number, got ${v}`);
+    r = [center - v, center + v];
+    if (!hue) r[0] = Math.max(r[0], 0);
+  } else {
+    if (v.length !== 2 || !v.every(Number.isFinite))
+      throw new RangeError(`ColorJitter: ${name} range must be [min, max], got ${JSON.stringify(v)}`);
+    r = [v[0], v[1]];
+  }
+  if (!(bound[0] <= r[0] && r[0] <= r[1] && r[1] <= bound[1]))
+    throw new RangeError(
+      `ColorJitter: ${name} values should be within [${bound[0]}, ${bound[1]}] and min ≤ max, got [${r[0]}, ${r[1]}]`,
+    );
+  return r[0] === center && r[1] === center ? null : r;
+}
+
+/**
+ * torchvision's ColorJitter: brightness, contrast and saturation factors ~ U[max(0, 1−x), 1+x]
+ * and hue ~ U[−h, h] (or U[min, max] for a `[min, max]` range), applied in a random order.
+ */
 export class ColorJitter implements Transform {
-  constructor(readonly o: { brightness?: number; contrast?: number; saturation?: number; hue?: number } = {}) {
-    if ((o.hue ?? 0) > 0.5 || (o.hue ?? 0) < 0) throw new RangeError(`ColorJitter: hue must be in [0, 0.5], got ${o.hue}`);
+  /** The brightness, contrast, saturation and hue ranges (null: off), as torchvision stores them. */
+  readonly ranges: ([number, number] | null)[];
+
+  constructor(readonly o: ColorJitterOptions = {}) {
+    this.ranges = [
+      jitterRange('brightness', o.brightness, false),
+      jitterRange('contrast', o.contrast, false),
+      jitterRange('saturation', o.saturation, false),
+      jitterRange('hue', o.hue, true),
+    ];
   }
 
   getParams(rng: Rng): JitterParams {
     const order = rng.permutation(4);
-    const f = (x: number | undefined) => (x ? rng.uniform(Math.max(0, 1 - x), 1 + x) : null);
-    const brightness = f(this.o.brightness);
-    const contrast = f(this.o.contrast);
-    const saturation = f(this.o.saturation);
-    const hue = this.o.hue ? rng.uniform(-this.o.hue, this.o.hue) : null;
+    // Drawn in torchvision's order: brightness, contrast, saturation, hue.
+    const [brightness, contrast, saturation, hue] = this.ranges.map((r) => (r ? rng.uniform(r[0], r[1]) : null));
     return { order, brightness, contrast, saturation, hue };
   }
 

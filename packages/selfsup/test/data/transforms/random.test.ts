@@ -92,6 +92,35 @@ OUT = img`,
   });
 });
 
+test('ColorJitter ranges: numbers and [min, max] pairs give the ranges torchvision derives; bad ranges are errors', () => {
+  const cases = [
+    { brightness: 0.4, contrast: [0.5, 0.7], saturation: 0, hue: [-0.1, 0.05] },
+    { brightness: 1.5, contrast: [1, 1], saturation: [0, 2], hue: 0.5 },
+  ] as const;
+  for (const o of cases) {
+    const ref = py<(number[] | null)[]>(
+      `import torchvision.transforms as T
+cj = T.ColorJitter(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in D.items()})
+OUT = [None if r is None else [float(x) for x in r] for r in (cj.brightness, cj.contrast, cj.saturation, cj.hue)]`,
+      o,
+    );
+    assert.deepEqual(new ColorJitter(o).ranges, ref);
+  }
+  // A number x draws exactly as the range [max(0, 1 − x), 1 + x] does.
+  const a = new ColorJitter({ brightness: 0.4, hue: 0.1 }).getParams(new Rng(3));
+  const b = new ColorJitter({ brightness: [0.6, 1.4], hue: [-0.1, 0.1] }).getParams(new Rng(3));
+  assert.deepEqual(a, b);
+  const p = new ColorJitter({ brightness: [0.5, 0.7], contrast: [1, 1] }).getParams(new Rng(4));
+  assert.ok((p.brightness as number) >= 0.5 && (p.brightness as number) <= 0.7);
+  assert.equal(p.contrast, null);
+  assert.throws(
+    () => new ColorJitter({ brightness: [0.8, 0.5] }),
+    /brightness values should be within \[0, Infinity\] and min ≤ max/,
+  );
+  assert.throws(() => new ColorJitter({ hue: [-0.6, 0] }), /hue values should be within \[-0.5, 0.5\]/);
+  assert.throws(() => new ColorJitter({ saturation: -1 }), /saturation must be a non-negative number/);
+});
+
 test('probabilities: flip, greyscale and blur happen at their rates; blur uses a ±3σ kernel', () => {
   torch.tidy(() => {
     const img = image();
