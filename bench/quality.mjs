@@ -106,6 +106,9 @@ if (values.child) {
     const recipe = prepareConfig(configOf(method));
     recipe.trainDataloader.dataset = { ...split('train'), pipeline: recipe.trainDataloader.dataset.pipeline };
     recipe.knnMonitor = null;
+    // The held-out split is registered in this script only, so loader worker threads (which
+    // rebuild datasets from config) cannot build it: data loads on the training thread.
+    recipe.trainDataloader.numWorkers = 0;
     // The 100-epoch recipe fitted into the budget (warm-up and cosine decay scaled to the number of
     // iterations the method manages here, timed first), with the time limit as the hard stop.
     const seconds = Number(values.minutes) * 60;

@@ -115,7 +115,6 @@ export async function measureIterSeconds(cfg: Config, opts: { iters?: number; wa
     const clock = new IterClock();
     runner.hooks.push(clock);
     await runner.train();
-    await runner.loader.close();
     const gaps = clock.ends
       .slice(warmup)
       .map((t, i, a) => (i === 0 ? Number.NaN : t - a[i - 1]))

@@ -16,8 +16,13 @@ function registerTsHooks(): void {
   registered = true;
 }
 
-/** Imports each file (relative to the current directory); a missing or failing file names itself. */
-export async function importUserModules(files: string[]): Promise<void> {
+const imported: string[] = [];
+
+/**
+ * Imports each file (relative to the current directory); a missing or failing file names itself.
+ * The files are remembered (`importedModules`) so that loader worker threads load them too.
+ */
+export async function importUserModules(files: readonly string[]): Promise<void> {
   if (files.length === 0) return;
   registerTsHooks();
   for (const f of files) {
@@ -28,5 +33,11 @@ export async function importUserModules(files: string[]): Promise<void> {
     } catch (e) {
       throw new Error(`--import ${f}: ${(e as Error).message}`, { cause: e });
     }
+    if (!imported.includes(path)) imported.push(path);
   }
+}
+
+/** The absolute paths of the modules `importUserModules` has loaded in this thread, in order. */
+export function importedModules(): readonly string[] {
+  return imported;
 }

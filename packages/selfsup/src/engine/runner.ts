@@ -13,7 +13,9 @@ import { type Module, nn, optim, type StateDict, type StateValue } from '@selfsu
 import { DistributedSampler, RandomSampler, type Sampler, SequentialSampler } from '../data/loader/samplers.js';
 import { type Batch, DataLoader } from '../data/loader/loader.js';
 import '../parts.js';
+import type { TypedConfig } from '../registry.js';
 import { buildDataset } from './build-data.js';
+import { importedModules } from './import.js';
 import {
   ALGORITHMS,
   type Algorithm,
@@ -103,6 +105,11 @@ export class Runner implements RunnerView {
     // Data.
     const dl = cfg.trainDataloader;
     const { dataset, views } = buildDataset(dl.dataset, 'trainDataloader.dataset');
+    // numWorkers > 0: decoding and augmentation in that many worker threads, which rebuild the
+    // dataset and pipeline from the config (custom parts through the --import modules); the
+    // batches are the same as on this thread.
+    const { pipeline, ...datasetCfg } = dl.dataset;
+    const numWorkers = pipeline === undefined ? 0 : (dl.numWorkers ?? 0);
     const shuffle = dl.shuffle ?? true;
     const sampler: Sampler =
       this.worldSize > 1
@@ -114,11 +121,12 @@ export class Runner implements RunnerView {
       batchSize: dl.batchSize,
       dropLast: dl.dropLast ?? true,
       seed: this.seed,
-      views,
       sampler,
       prefetch: dl.prefetch,
-      decodeConcurrency: dl.numWorkers && dl.numWorkers > 0 ? dl.numWorkers * 4 : undefined,
       onCorrupt: dl.onCorrupt,
+      ...(numWorkers > 0
+        ? { workers: { count: numWorkers, dataset: datasetCfg as TypedConfig, views: pipeline, imports: importedModules() } }
+        : { views }),
     });
     this.itersPerEpoch = this.loader.length;
     if (this.itersPerEpoch === 0)
@@ -240,6 +248,7 @@ export class Runner implements RunnerView {
       await this.callHooks('afterRun');
     } finally {
       process.off('SIGINT', onSigint);
+      await this.loader.close();
     }
     return {
       epochs: this.epoch,

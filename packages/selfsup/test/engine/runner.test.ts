@@ -7,7 +7,10 @@ import * as torch from '@selfsup/torch';
 import { latestCheckpoint, loadCheckpoint } from '../../src/engine/checkpoint.js';
 import { validateConfig } from '../../src/engine/config/config.js';
 import type { ConfigObject } from '../../src/engine/config/merge.js';
+import { fileURLToPath } from 'node:url';
+import { importUserModules } from '../../src/engine/import.js';
 import { NonFiniteLossError, Runner } from '../../src/engine/runner.js';
+import { DATASETS } from '../../src/registry.js';
 import { calls, losses, testConfig } from './parts.js';
 import '../../src/parts.js';
 
@@ -122,4 +125,36 @@ test('NaN guard: stops with a clear error, nothing stepped, the last good checkp
   const w = (state.state_dict as Record<string, torch.Tensor>)['backbone.fc.weight'];
   assert.ok(torch.tidy(() => w.isfinite().all().item()));
   assert.equal((state.meta as Record<string, unknown>).iter, 4);
+});
+
+test('numWorkers: worker threads (loading the --import modules) train on the same batches as the training thread', async () => {
+  const withPipeline = (numWorkers: number, type = 'TestArray') => {
+    const cfg = testConfig({ epochs: 1 });
+    return {
+      ...cfg,
+      trainDataloader: {
+        ...cfg.trainDataloader,
+        numWorkers,
+        dataset: {
+          ...cfg.trainDataloader.dataset,
+          type,
+          pipeline: [{ type: 'RandomResizedCrop', size: 8 }, { type: 'RandomFlip' }],
+        },
+      },
+    };
+  };
+  // The test parts reach the workers as a user's --import module does.
+  await importUserModules([fileURLToPath(new URL('./parts.js', import.meta.url))]);
+  const inThread = await run(withPipeline(0), tmp());
+  const threaded = await run(withPipeline(2), tmp());
+  assert.equal(inThread.runner.loader.o.workers, undefined);
+  assert.equal(threaded.runner.loader.o.workers?.count, 2);
+  assert.equal(threaded.losses.length, 4);
+  assert.deepEqual(threaded.losses, inThread.losses);
+  // A dataset registered only in this thread cannot be rebuilt by workers: a clear error, no hang.
+  DATASETS.registerIfAbsent('ThisThreadOnly', () => DATASETS.build({ type: 'TestArray', n: 16, size: 8 }, 'x'));
+  await assert.rejects(
+    run(withPipeline(1, 'ThisThreadOnly'), tmp()),
+    /a loader worker could not start: .*ThisThreadOnly.*trainDataloader\.numWorkers=0/,
+  );
 });

@@ -73,8 +73,8 @@ export interface WorkerOptions {
   dataset: DatasetSource;
   /** The views as `buildViews` takes them; replaces the `views` option. */
   views: unknown;
-  /** Modules each worker imports first (parts registered outside selfsup). */
-  imports?: string[];
+  /** Module files each worker imports first, as `--import` does (parts registered outside selfsup). */
+  imports?: readonly string[];
 }
 
 /** A batch on its way: decoded samples (made into tensors on this thread) or a worker's finished chunks. */

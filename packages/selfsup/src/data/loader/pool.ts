@@ -57,7 +57,13 @@ class Thread {
           worker.unref();
           resolve(m.length);
         } else if (m.type === 'error' && m.id === null)
-          reject(new Error(`selfsup: a loader worker could not start: ${m.message}`));
+          reject(
+            new Error(
+              `selfsup: a loader worker could not start: ${m.message} (workers rebuild the dataset and pipeline ` +
+                'from config: parts registered outside selfsup reach them through modules loaded with --import; ' +
+                'or load on the training thread with trainDataloader.numWorkers=0)',
+            ),
+          );
         else return;
         worker.off('message', onMessage);
       };

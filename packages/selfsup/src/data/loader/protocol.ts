@@ -12,8 +12,8 @@ export interface WorkerSetup {
   dataset: DatasetSource;
   /** The views as `buildViews` takes them (`{ type: 'MultiView', numViews, transforms }` or a list). */
   views: unknown;
-  /** Modules to import first, for parts registered outside selfsup. */
-  imports: string[];
+  /** Module files to import first (as `--import` does), for parts registered outside selfsup. */
+  imports: readonly string[];
   onCorrupt: 'error' | 'skip';
 }
 

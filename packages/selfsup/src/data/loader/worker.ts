@@ -5,6 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import * as torch from '@selfsup/torch';
+import { importUserModules } from '../../engine/import.js';
 import { DATASETS, type TypedConfig } from '../../registry.js';
 import type { Dataset } from '../datasets/base.js';
 import { DecodeError } from '../decode.js';
@@ -26,7 +27,7 @@ let queue: Promise<void> = Promise.resolve();
 const post = (m: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
 async function init(m: InitMessage): Promise<void> {
-  for (const mod of m.imports) await import(mod);
+  await importUserModules(m.imports);
   const src = m.dataset;
   dataset =
     typeof src === 'object' && 'type' in src

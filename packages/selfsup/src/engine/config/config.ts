@@ -24,7 +24,7 @@ const dataloader = z.strictObject({
   dropLast: bool().optional(),
   /** Batches decoded ahead of training. */
   prefetch: posInt().optional(),
-  /** Images decoded at once (MMEngine's `num_workers` plays this role). */
+  /** Worker threads that decode and augment (MMEngine's `num_workers`); 0: on the training thread. */
   numWorkers: nonNegInt().optional(),
   onCorrupt: z.enum(['error', 'skip']).optional(),
 });
