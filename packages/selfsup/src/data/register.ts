@@ -73,7 +73,7 @@ const range = (what: (() => z.ZodType<number>) | undefined = posNum) =>
   z
     .tuple([what(), what()], { error: 'expected a range [min, max]' })
     .refine(([a, b]) => a <= b, 'expected a range [min, max] with min ≤ max');
-const interpolation = () => z.enum(['nearest', 'bilinear', 'bicubic']);
+const interpolation = () => z.enum(['nearest', 'bilinear', 'bicubic', 'lanczos']);
 const channels = () => z.union([z.literal(1), z.literal(3)], { error: 'expected 1 or 3 channels' });
 const fraction = () =>
   z.number({ error: 'expected a fraction in (0, 1)' }).refine((v) => v > 0 && v < 1, 'expected a fraction in (0, 1)');
@@ -375,7 +375,7 @@ step<{
     secondSize: size().optional(),
     scale: range().optional(),
     ratio: range().optional(),
-    interpolation: z.enum(['nearest', 'bilinear', 'bicubic', 'random']).optional(),
+    interpolation: z.enum(['nearest', 'bilinear', 'bicubic', 'lanczos', 'random']).optional(),
     secondInterpolation: interpolation().optional(),
     antialias: bool().optional(),
   },

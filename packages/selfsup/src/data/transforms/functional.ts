@@ -7,6 +7,7 @@
 import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
 import type { Image } from '../image.js';
+import { pilResizedCropInto } from './pil-resample.js';
 
 const { F } = torch;
 
@@ -74,7 +75,28 @@ export function centerCrop(img: Tensor, h: number, w: number): Tensor {
   return crop(img, roundHalfEven((H - h) / 2), roundHalfEven((W - w) / 2), h, w);
 }
 
-export type Interpolation = 'nearest' | 'bilinear' | 'bicubic';
+/**
+ * Resampling filters: libtorch's three, and `lanczos`, which only torchvision's PIL path has
+ * (Pillow's algorithm on uint8 images, always antialiased; see pil-resample.ts).
+ */
+export type Interpolation = 'nearest' | 'bilinear' | 'bicubic' | 'lanczos';
+
+/** Pillow's Lanczos resize of uint8 `(C, H, W)` or `(N, C, H, W)` images. */
+function lanczosResize(img: Tensor, size: [number, number]): Tensor {
+  if (img.dtype !== 'uint8') throw new TypeError(`resize: lanczos works on uint8 images (Pillow's algorithm), got ${img.dtype}`);
+  const batched = img.dim() === 4;
+  const [C, H, W] = img.shape.slice(-3);
+  if (C !== 1 && C !== 3) throw new RangeError(`resize: lanczos needs 1 or 3 channels, got ${C}`);
+  const N = batched ? img.shape[0] : 1;
+  const [h, w] = size;
+  const hwc = torch.tidy(() => (batched ? img : img.unsqueeze(0)).permute(0, 2, 3, 1).contiguous().toBytes());
+  const out = new Uint8Array(N * C * h * w);
+  for (let n = 0; n < N; n++) {
+    const image = { data: hwc.subarray(n * H * W * C, (n + 1) * H * W * C), height: H, width: W, channels: C as 1 | 3 };
+    pilResizedCropInto(image, [0, 0, H, W], h, w, 'lanczos', out, n * C * h * w);
+  }
+  return torch.tensor(out, { shape: batched ? [N, C, h, w] : [C, h, w] });
+}
 
 /** Resizes to `[h, w]`; uint8 is computed in float and rounded back, as torchvision does. */
 export function resize(
@@ -83,6 +105,7 @@ export function resize(
   o: { interpolation?: Interpolation; antialias?: boolean } = {},
 ): Tensor {
   const mode = o.interpolation ?? 'bilinear';
+  if (mode === 'lanczos') return lanczosResize(img, size);
   return torch.tidy(() => {
     const batched = img.dim() === 4;
     const isInt = !img.isFloatingPoint();

@@ -9,7 +9,11 @@ import type { Image } from '../image.js';
 import { imageToTensor } from './functional.js';
 import type { PatchMask } from './masks.js';
 import { Compose, RandomResizedCrop, type Transform } from './random.js';
+import { pilResizedCropInto } from './pil-resample.js';
 import { calibrate, resizedCropInto } from './resample.js';
+
+/** Crops `box` of an image and resizes it to `oh × ow` into `buf` at `at` as `(C, oh, ow)` bytes. */
+type CropInto = (img: Image, box: [number, number, number, number], oh: number, ow: number, buf: Uint8Array, at: number) => void;
 import { Rng } from './rng.js';
 import {
   isMaskGenerator,
@@ -170,29 +174,34 @@ export class MultiView {
    * all crops rounded at once. Either way the pixels equal the per-image path's.
    */
   applyImagesWithMasks(images: Image[], seed: number, epoch: number, idxs: number[]): BatchViews {
+    const oneChannelCount = new Set(images.map((i) => i.channels)).size === 1;
     const cropOf = (s: Stage) => {
       const t = s.head.transforms.length === 1 ? s.head.transforms[0] : null;
-      return t instanceof RandomResizedCrop ? t : null;
+      if (!(t instanceof RandomResizedCrop)) return null;
+      // Lanczos has no float path: mixed grey and colour images go one by one.
+      return t.o.interpolation === 'lanczos' && !oneChannelCount ? null : t;
     };
-    const jsSums = (crop: RandomResizedCrop) => {
+    /** The crop in JS, when it can be: Pillow's Lanczos, or libtorch's antialiased kernels where reproducible. */
+    const jsResize = (crop: RandomResizedCrop): CropInto | null => {
       const mode = crop.o.interpolation ?? 'bilinear';
+      if (mode === 'lanczos') return (img, box, oh, ow, buf, at) => pilResizedCropInto(img, box, oh, ow, 'lanczos', buf, at);
       if (mode === 'nearest' || !(crop.o.antialias ?? true)) return null;
-      const found = new Set(images.map((i) => i.channels)).size === 1 ? calibrate(mode) : null;
-      return found ? { mode, sums: found } : null;
+      const sums = oneChannelCount ? calibrate(mode) : null;
+      return sums ? (img, box, oh, ow, buf, at) => resizedCropInto(img, box, oh, ow, mode, sums, buf, at) : null;
     };
     return torch.tidy(() => {
       // Made once, before the per-view scopes, and shared by every view.
       const needFloat = this.stages.some((s) => {
         const c = cropOf(s);
-        return c !== null && jsSums(c) === null;
+        return c !== null && jsResize(c) === null;
       });
       const f32 = needFloat ? floatImages(images) : [];
       const u8 = this.stages.some((s) => cropOf(s) === null) ? images.map(imageToTensor) : [];
       const out = this.run(seed, epoch, idxs, (s, rngs) => {
         const crop = cropOf(s);
         if (!crop) return u8.map((img, j) => s.head.apply(img, rngs[j]));
-        const sums = jsSums(crop);
-        if (sums) {
+        const js = jsResize(crop);
+        if (js) {
           const [oh, ow] = crop.size;
           const c = images[0].channels;
           const size = c * oh * ow;
@@ -202,7 +211,7 @@ export class MultiView {
 
           images.forEach((img, j) => {
             const box = crop.getParams(img.height, img.width, rngs[j]);
-            resizedCropInto(img, box, oh, ow, sums.mode, sums.sums, buf, j * size);
+            js(img, box, oh, ow, buf, j * size);
             const planes = { data: buf, offset: j * size, c, h: oh, w: ow };
             for (const t of jsTail) t.applyBytes?.(planes, rngs[j]);
           });

@@ -141,6 +141,7 @@ export class RandomResizedCrop implements Transform {
     const [H, W] = dims(img);
     const [i, j, h, w] = this.getParams(H, W, rng);
     const mode = this.o.interpolation ?? 'bilinear';
+    if (mode === 'lanczos') throw new TypeError("RandomResizedCrop: lanczos has no float path (it is Pillow's uint8 algorithm)");
     return torch.tidy(() =>
       torch.F.interpolate(
         // Contiguous as T.crop leaves it, so the kernel walks the same memory layout.
