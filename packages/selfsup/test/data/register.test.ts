@@ -37,7 +37,7 @@ test('bad pipeline configs are reported with their exact path', () => {
   );
   assert.equal(
     p([{ type: 'RandomResizedCrop', size: 32, interpolation: 'cubic' }]),
-    'train.pipeline.0.interpolation: expected one of "nearest", "bilinear", "bicubic", got "cubic"',
+    'train.pipeline.0.interpolation: expected one of "nearest", "bilinear", "bicubic", "lanczos", got "cubic"',
   );
   assert.equal(p([{ type: 'RandomFlip', prob: 1.5 }]), 'train.pipeline.0.prob: expected a probability in [0, 1], got 1.5');
   assert.match(

@@ -84,7 +84,7 @@ function fixedTaps(inSize: number, outSize: number, filter: PilFilter): FixedTap
 /** A fixed-point sum back to a byte: floor-shift (C's `>>` on a signed int), then clip. */
 function clip8(sum: number): number {
   const v = Math.floor(sum / ONE);
-  return v < 0 ? 0 : v > 255 ? 255 : v;
+  return Math.min(Math.max(v, 0), 255);
 }
 
 /**

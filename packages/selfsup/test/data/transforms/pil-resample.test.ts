@@ -60,7 +60,7 @@ pil = Image.fromarray(np.array(D['img'], dtype=np.uint8).transpose(1, 2, 0))
 OUT = [np.asarray(TF.resized_crop(pil, *b, [24, 24], InterpolationMode.LANCZOS)).transpose(2, 0, 1).tolist() for b in D['boxes']]`,
     { img: img.toList(), boxes },
   );
-  boxes.forEach((_, s) => assert.equal(maxAbsDiff(crop.apply(img, new Rng(s)), ref[s]), 0, `seed ${s}`));
+  for (let s = 0; s < boxes.length; s++) assert.equal(maxAbsDiff(crop.apply(img, new Rng(s)), ref[s]), 0, `seed ${s}`);
   // The loader's path (decoded (H, W, C) bytes, crops written in JS) gives the same views.
   const views = new MultiView([[crop]], 2);
   const hwc = { data: img.permute(1, 2, 0).contiguous().toBytes(), height: 48, width: 64, channels: 3 as const };
