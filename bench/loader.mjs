@@ -2,7 +2,7 @@
 // The SimCLR two-view pipeline: selfsup's DataLoader vs torchvision + PIL with torch's DataLoader,
 // on the same images and cores, side by side; images/s and the ratio (selfsup / torchvision).
 //   node bench/loader.mjs --root DIR [--size 32] [--n 5000] [--workers 2] [--batch 256] [--runs 3]
-//                         [--cache DIR] [--threads 1]
+//                         [--cache DIR] [--threads 1] [--backend tensor|pillow]
 // DIR is an ImageFolder, e.g. CIFAR-10 extracted from ../shared/data/cifar10-train.tar.gz.
 // Both sides run one untimed warm-up epoch (worker start-up, JIT, page cache), then `--runs` timed
 // epochs with the same workers: what a training run sees after its first batches.
@@ -24,6 +24,9 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     cache: { type: 'string' },
     threads: { type: 'string', default: '1' },
+    // RandomResizedCrop's backend: 'tensor' (torchvision's tensor result) or 'pillow' (its PIL
+    // result, what the torchvision side here computes).
+    backend: { type: 'string', default: 'tensor' },
   },
 });
 if (!values.root) throw new Error('--root DIR is required (an ImageFolder, e.g. extracted CIFAR-10)');
@@ -42,7 +45,7 @@ torch.setNumThreads(Number(values.threads));
 
 // MMSelfSup's SimCLR view (configs/selfsup/_base_/datasets/imagenet_simclr.py) at `size`.
 const view = [
-  { type: 'RandomResizedCrop', size, scale: [0.08, 1] },
+  { type: 'RandomResizedCrop', size, scale: [0.08, 1], backend: values.backend },
   { type: 'RandomFlip', prob: 0.5 },
   {
     type: 'RandomApply',
@@ -107,7 +110,7 @@ const b2 = theirs();
 const oursAll = [...a, ...a2];
 const theirsAll = [...b, ...b2];
 console.log(
-  `SimCLR 2-view pipeline, ${size} px, ${n} images, batch ${batch}, ${workers} workers, medians of ${oursAll.length} epochs each${values.cache ? ', selfsup from its decoded cache' : ''}`,
+  `SimCLR 2-view pipeline, ${size} px, ${n} images, batch ${batch}, ${workers} workers, medians of ${oursAll.length} epochs each${values.cache ? ', selfsup from its decoded cache' : ''}${values.backend === 'pillow' ? ", selfsup's crop with backend 'pillow'" : ''}`,
 );
 console.log('selfsup img/s'.padStart(14), 'torchvision img/s'.padStart(18), 'ratio'.padStart(7));
 console.log(

@@ -31,7 +31,7 @@ import { FASHION_MNIST_ROOT, fashionMnist, mnist } from './datasets/mnist.js';
 import { STL10 } from './datasets/stl10.js';
 import { classBalancedSubset, randomSplit, takeSamples } from './datasets/subset.js';
 import { Normalize, Pad, ToTensor } from './transforms/basic.js';
-import type { Interpolation, PaddingMode } from './transforms/functional.js';
+import type { Interpolation, PaddingMode, ResizeBackend } from './transforms/functional.js';
 import { RandomPatchWithLabels, RotationWithLabels } from './transforms/labels.js';
 import { BEiTMaskGenerator, SimMIMMaskGenerator } from './transforms/masks.js';
 import { MultiView } from './transforms/pipelines.js';
@@ -218,6 +218,7 @@ transform<{
   interpolation?: Interpolation;
   antialias?: boolean;
   maxAttempts?: number;
+  backend?: ResizeBackend;
 }>(
   'RandomResizedCrop',
   {
@@ -227,9 +228,10 @@ transform<{
     interpolation: interpolation().optional(),
     antialias: bool().optional(),
     maxAttempts: posInt().optional(),
+    backend: z.enum(['tensor', 'pillow']).optional(),
   },
   (o) => new RandomResizedCrop(o.size, o),
-  'Inception crop: area ~ U(scale), log-aspect ~ U(log ratio), resized to size',
+  "Inception crop: area ~ U(scale), log-aspect ~ U(log ratio), resized to size (backend 'pillow': torchvision's PIL result)",
 );
 
 transform<{ prob?: number; direction?: 'horizontal' | 'vertical' }>(

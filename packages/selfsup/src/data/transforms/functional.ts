@@ -7,7 +7,7 @@
 import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
 import type { Image } from '../image.js';
-import { pilResizedCropInto } from './pil-resample.js';
+import { type PilFilter, pilResizedCropInto } from './pil-resample.js';
 
 const { F } = torch;
 
@@ -81,31 +81,47 @@ export function centerCrop(img: Tensor, h: number, w: number): Tensor {
  */
 export type Interpolation = 'nearest' | 'bilinear' | 'bicubic' | 'lanczos';
 
-/** Pillow's Lanczos resize of uint8 `(C, H, W)` or `(N, C, H, W)` images. */
-function lanczosResize(img: Tensor, size: [number, number]): Tensor {
-  if (img.dtype !== 'uint8') throw new TypeError(`resize: lanczos works on uint8 images (Pillow's algorithm), got ${img.dtype}`);
+/**
+ * Where a resize runs: `tensor` (libtorch, as torchvision on tensors) or `pillow` (Pillow's
+ * fixed-point algorithm on uint8 images, as torchvision on PIL images; MMSelfSup's `backend`).
+ */
+export type ResizeBackend = 'tensor' | 'pillow';
+
+/** Pillow's resize of uint8 `(C, H, W)` or `(N, C, H, W)` images. */
+function pilResize(img: Tensor, size: [number, number], filter: PilFilter): Tensor {
+  if (img.dtype !== 'uint8')
+    throw new TypeError(`resize: ${filter} with Pillow's algorithm works on uint8 images, got ${img.dtype}`);
   const batched = img.dim() === 4;
   const [C, H, W] = img.shape.slice(-3);
-  if (C !== 1 && C !== 3) throw new RangeError(`resize: lanczos needs 1 or 3 channels, got ${C}`);
+  if (C !== 1 && C !== 3) throw new RangeError(`resize: Pillow's ${filter} needs 1 or 3 channels, got ${C}`);
   const N = batched ? img.shape[0] : 1;
   const [h, w] = size;
   const hwc = torch.tidy(() => (batched ? img : img.unsqueeze(0)).permute(0, 2, 3, 1).contiguous().toBytes());
   const out = new Uint8Array(N * C * h * w);
   for (let n = 0; n < N; n++) {
     const image = { data: hwc.subarray(n * H * W * C, (n + 1) * H * W * C), height: H, width: W, channels: C as 1 | 3 };
-    pilResizedCropInto(image, [0, 0, H, W], h, w, 'lanczos', out, n * C * h * w);
+    pilResizedCropInto(image, [0, 0, H, W], h, w, filter, out, n * C * h * w);
   }
   return torch.tensor(out, { shape: batched ? [N, C, h, w] : [C, h, w] });
+}
+
+/** The Pillow filter a resize uses, or null when it runs in libtorch. */
+export function pilFilterOf(mode: Interpolation, backend: ResizeBackend = 'tensor'): PilFilter | null {
+  if (mode === 'lanczos') return 'lanczos';
+  if (backend === 'tensor') return null;
+  if (mode === 'nearest') throw new RangeError("resize: backend 'pillow' offers bilinear, bicubic and lanczos, not nearest");
+  return mode;
 }
 
 /** Resizes to `[h, w]`; uint8 is computed in float and rounded back, as torchvision does. */
 export function resize(
   img: Tensor,
   size: [number, number],
-  o: { interpolation?: Interpolation; antialias?: boolean } = {},
+  o: { interpolation?: Interpolation; antialias?: boolean; backend?: ResizeBackend } = {},
 ): Tensor {
   const mode = o.interpolation ?? 'bilinear';
-  if (mode === 'lanczos') return lanczosResize(img, size);
+  const pil = pilFilterOf(mode, o.backend);
+  if (pil || mode === 'lanczos') return pilResize(img, size, pil ?? 'lanczos');
   return torch.tidy(() => {
     const batched = img.dim() === 4;
     const isInt = !img.isFloatingPoint();
@@ -129,7 +145,7 @@ export function resizedCrop(
   h: number,
   w: number,
   size: [number, number],
-  o: { interpolation?: Interpolation; antialias?: boolean } = {},
+  o: { interpolation?: Interpolation; antialias?: boolean; backend?: ResizeBackend } = {},
 ): Tensor {
   return torch.tidy(() => resize(crop(img, top, left, h, w), size, o));
 }

@@ -6,7 +6,7 @@
 import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
 import type { Image } from '../image.js';
-import { imageToTensor } from './functional.js';
+import { imageToTensor, pilFilterOf } from './functional.js';
 import type { PatchMask } from './masks.js';
 import { Compose, RandomResizedCrop, type Transform } from './random.js';
 import { pilResizedCropInto } from './pil-resample.js';
@@ -178,14 +178,15 @@ export class MultiView {
     const cropOf = (s: Stage) => {
       const t = s.head.transforms.length === 1 ? s.head.transforms[0] : null;
       if (!(t instanceof RandomResizedCrop)) return null;
-      // Lanczos has no float path: mixed grey and colour images go one by one.
-      return t.o.interpolation === 'lanczos' && !oneChannelCount ? null : t;
+      // Pillow's resampling has no float path: mixed grey and colour images go one by one.
+      return pilFilterOf(t.o.interpolation ?? 'bilinear', t.o.backend) && !oneChannelCount ? null : t;
     };
-    /** The crop in JS, when it can be: Pillow's Lanczos, or libtorch's antialiased kernels where reproducible. */
+    /** The crop in JS, when it can be: Pillow's algorithm, or libtorch's antialiased kernels where reproducible. */
     const jsResize = (crop: RandomResizedCrop): CropInto | null => {
       const mode = crop.o.interpolation ?? 'bilinear';
-      if (mode === 'lanczos') return (img, box, oh, ow, buf, at) => pilResizedCropInto(img, box, oh, ow, 'lanczos', buf, at);
-      if (mode === 'nearest' || !(crop.o.antialias ?? true)) return null;
+      const pil = pilFilterOf(mode, crop.o.backend);
+      if (pil) return (img, box, oh, ow, buf, at) => pilResizedCropInto(img, box, oh, ow, pil, buf, at);
+      if (mode === 'nearest' || mode === 'lanczos' || !(crop.o.antialias ?? true)) return null;
       const sums = oneChannelCount ? calibrate(mode) : null;
       return sums ? (img, box, oh, ow, buf, at) => resizedCropInto(img, box, oh, ow, mode, sums, buf, at) : null;
     };

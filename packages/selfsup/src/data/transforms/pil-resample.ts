@@ -1,16 +1,18 @@
 /**
- * Pillow's resampling of 8-bit images, reproduced in JS for the filter libtorch lacks: Lanczos
- * (a = 3), which torchvision applies through PIL and MMSelfSup names `interpolation: 'lanczos'`
- * (BEiT v1's DALL-E tokenizer view). Pillow computes each axis's weights in double precision,
- * normalises them to sum 1, turns them into integers with 22 fractional bits, and resizes in two
- * passes (width, then height) with an 8-bit image in between, each output rounded and clipped to
- * [0, 255]; a pass whose size does not change is skipped. Doing the same here gives Pillow's bytes
- * (checked against `PIL.Image.resize` through torchvision in the tests).
+ * Pillow's resampling of 8-bit images, reproduced in JS: Lanczos (a = 3), the filter libtorch
+ * lacks (MMSelfSup's `interpolation: 'lanczos'`, BEiT v1's DALL-E tokenizer view), and Pillow's
+ * bilinear and bicubic, what torchvision's PIL path computes (`backend: 'pillow'`). Pillow
+ * computes each axis's weights in double precision, normalises them to sum 1, turns them into
+ * integers with 22 fractional bits, and resizes in two passes (width, then height) with an 8-bit
+ * image in between, each output rounded and clipped to [0, 255]; a pass whose size does not change
+ * is skipped. Doing the same here gives Pillow's bytes (checked against `PIL.Image.resize` through
+ * torchvision in the tests), in integer arithmetic, which is much cheaper in JS than emulating
+ * libtorch's float32 kernels.
  */
 import type { Image } from '../image.js';
 
 /** The filters implemented here (Pillow's names). */
-export type PilFilter = 'lanczos';
+export type PilFilter = 'bilinear' | 'bicubic' | 'lanczos';
 
 /** Fractional bits of Pillow's fixed-point weights (32 − 8 − 2: room for 8-bit values and overshoot). */
 const BITS = 22;
@@ -23,13 +25,25 @@ function sinc(x: number): number {
   return Math.sin(px) / px;
 }
 
-/** Lanczos-3: sinc(x)·sinc(x/3) on [−3, 3). */
-function lanczos(x: number): number {
-  return x >= -3 && x < 3 ? sinc(x) * sinc(x / 3) : 0;
-}
-
+/** Pillow's filters and their supports; bicubic is Keys' cubic with a = −0.5. */
 const FILTERS: Record<PilFilter, { fn: (x: number) => number; support: number }> = {
-  lanczos: { fn: lanczos, support: 3 },
+  bilinear: {
+    fn: (x) => {
+      const a = Math.abs(x);
+      return a < 1 ? 1 - a : 0;
+    },
+    support: 1,
+  },
+  bicubic: {
+    fn: (x) => {
+      const a = Math.abs(x);
+      if (a < 1) return (1.5 * a - 2.5) * a * a + 1;
+      if (a < 2) return (((a - 5) * a + 8) * a - 4) * -0.5;
+      return 0;
+    },
+    support: 2,
+  },
+  lanczos: { fn: (x) => (x >= -3 && x < 3 ? sinc(x) * sinc(x / 3) : 0), support: 3 },
 };
 
 /** Per output index: first source index, tap count, and `stride` integer weights each. */
@@ -57,12 +71,12 @@ function fixedTaps(inSize: number, outSize: number, filter: PilFilter): FixedTap
   const count = new Int32Array(outSize);
   const weights = new Int32Array(outSize * stride);
   const w = new Float64Array(stride);
+  const inv = 1 / stretch;
   for (let o = 0; o < outSize; o++) {
     const center = (o + 0.5) * scale;
     // C's (int) cast truncates toward zero before the clamp, as Pillow does.
     const lo = Math.max(Math.trunc(center - support + 0.5), 0);
     const hi = Math.min(Math.trunc(center + support + 0.5), inSize);
-    const inv = 1 / stretch;
     let total = 0;
     for (let k = 0; k < hi - lo; k++) {
       w[k] = fn((k + lo - center + 0.5) * inv);
@@ -81,10 +95,13 @@ function fixedTaps(inSize: number, outSize: number, filter: PilFilter): FixedTap
   return t;
 }
 
-/** A fixed-point sum back to a byte: floor-shift (C's `>>` on a signed int), then clip. */
+/**
+ * A fixed-point sum back to a byte: an arithmetic shift (C's `>>` on a signed int; the sums stay
+ * within int32 as in Pillow), then clipped.
+ */
 function clip8(sum: number): number {
-  const v = Math.floor(sum / ONE);
-  return Math.min(Math.max(v, 0), 255);
+  const v = sum >> BITS;
+  return v < 0 ? 0 : Math.min(v, 255);
 }
 
 /**
@@ -114,45 +131,68 @@ export function pilResizedCropInto(
   const y0 = ty ? ty.first[0] : 0;
   const y1 = ty ? ty.first[outH - 1] + ty.count[outH - 1] : h;
   const rows = y1 - y0;
-  // The width pass's 8-bit result, (C, rows, outW).
-  const wide = new Uint8Array(C * rows * outW);
+  const rowLen = outW * C;
+  // The width pass's 8-bit result, interleaved (rows, outW, C) like the source.
+  let wide: Uint8Array;
+  let wideAt: number;
+  let wideStride: number;
   if (w === outW) {
-    for (let c = 0; c < C; c++)
-      for (let y = 0; y < rows; y++) {
-        const s = (top + y0 + y) * stride + left * C + c;
-        const d = (c * rows + y) * outW;
-        for (let x = 0; x < outW; x++) wide[d + x] = src[s + x * C];
-      }
+    wide = src;
+    wideAt = (top + y0) * stride + left * C;
+    wideStride = stride;
   } else {
     const tx = fixedTaps(w, outW, filter);
-    for (let c = 0; c < C; c++)
-      for (let y = 0; y < rows; y++) {
-        const row = (top + y0 + y) * stride + left * C + c;
-        const d = (c * rows + y) * outW;
-        for (let x = 0; x < outW; x++) {
-          const at = row + tx.first[x] * C;
-          const kw = x * tx.stride;
-          let sum = HALF;
-          for (let k = 0; k < tx.count[x]; k++) sum += src[at + k * C] * tx.weights[kw + k];
-          wide[d + x] = clip8(sum);
+    wide = new Uint8Array(rows * rowLen);
+    wideAt = 0;
+    wideStride = rowLen;
+    for (let y = 0; y < rows; y++) {
+      const row = (top + y0 + y) * stride + left * C;
+      const d = y * rowLen;
+      for (let x = 0; x < outW; x++) {
+        const at = row + tx.first[x] * C;
+        const kw = x * tx.stride;
+        const n = tx.count[x];
+        if (C === 3) {
+          let s0 = HALF;
+          let s1 = HALF;
+          let s2 = HALF;
+          for (let k = 0; k < n; k++) {
+            const wt = tx.weights[kw + k];
+            const p = at + k * 3;
+            s0 += src[p] * wt;
+            s1 += src[p + 1] * wt;
+            s2 += src[p + 2] * wt;
+          }
+          wide[d + x * 3] = clip8(s0);
+          wide[d + x * 3 + 1] = clip8(s1);
+          wide[d + x * 3 + 2] = clip8(s2);
+        } else {
+          let s0 = HALF;
+          for (let k = 0; k < n; k++) s0 += src[at + k] * tx.weights[kw + k];
+          wide[d + x] = clip8(s0);
         }
       }
+    }
   }
-  for (let c = 0; c < C; c++) {
-    const plane = c * rows * outW;
-    const dst = offset + c * outH * outW;
-    if (!ty) {
-      out.set(wide.subarray(plane, plane + outH * outW), dst);
-      continue;
+  const plane = outH * outW;
+  if (!ty) {
+    for (let y = 0; y < outH; y++)
+      for (let x = 0; x < outW; x++)
+        for (let c = 0; c < C; c++) out[offset + c * plane + y * outW + x] = wide[wideAt + y * wideStride + x * C + c];
+    return;
+  }
+  // The height pass sums whole rows at a time: sequential reads, one accumulator per value.
+  const acc = new Float64Array(rowLen);
+  for (let y = 0; y < outH; y++) {
+    acc.fill(HALF);
+    const kw = y * ty.stride;
+    const from = wideAt + (ty.first[y] - y0) * wideStride;
+    for (let k = 0; k < ty.count[y]; k++) {
+      const wt = ty.weights[kw + k];
+      const r = from + k * wideStride;
+      for (let i = 0; i < rowLen; i++) acc[i] += wide[r + i] * wt;
     }
-    for (let y = 0; y < outH; y++) {
-      const from = plane + (ty.first[y] - y0) * outW;
-      const kw = y * ty.stride;
-      for (let x = 0; x < outW; x++) {
-        let sum = HALF;
-        for (let k = 0; k < ty.count[y]; k++) sum += wide[from + k * outW + x] * ty.weights[kw + k];
-        out[dst + y * outW + x] = clip8(sum);
-      }
-    }
+    const d = offset + y * outW;
+    for (let x = 0; x < outW; x++) for (let c = 0; c < C; c++) out[d + c * plane + x] = clip8(acc[x * C + c]);
   }
 }

@@ -97,8 +97,11 @@ export class RandomResizedCrop implements Transform {
       interpolation?: T.Interpolation;
       antialias?: boolean;
       maxAttempts?: number;
+      /** `tensor` (default: torchvision on tensors) or `pillow` (torchvision on PIL images). */
+      backend?: T.ResizeBackend;
     } = {},
   ) {
+    T.pilFilterOf(o.interpolation ?? 'bilinear', o.backend);
     this.size = hw(size);
     this.scale = o.scale ?? [0.08, 1];
     this.ratio = o.ratio ?? [3 / 4, 4 / 3];
@@ -130,6 +133,7 @@ export class RandomResizedCrop implements Transform {
     return T.resizedCrop(img, i, j, h, w, this.size, {
       interpolation: this.o.interpolation ?? 'bilinear',
       antialias: this.o.antialias ?? true,
+      backend: this.o.backend,
     });
   }
 
@@ -141,7 +145,8 @@ export class RandomResizedCrop implements Transform {
     const [H, W] = dims(img);
     const [i, j, h, w] = this.getParams(H, W, rng);
     const mode = this.o.interpolation ?? 'bilinear';
-    if (mode === 'lanczos') throw new TypeError("RandomResizedCrop: lanczos has no float path (it is Pillow's uint8 algorithm)");
+    if (T.pilFilterOf(mode, this.o.backend) || mode === 'lanczos')
+      throw new TypeError("RandomResizedCrop: Pillow's resampling (lanczos, backend 'pillow') has no float path");
     return torch.tidy(() =>
       torch.F.interpolate(
         // Contiguous as T.crop leaves it, so the kernel walks the same memory layout.
