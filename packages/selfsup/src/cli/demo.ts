@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import * as torch from '@selfsup/torch';
 import { prepareConfig } from '../engine/config/prepare.js';
 import type { Config } from '../engine/config/config.js';
+import { fitToSeconds, scheduleIters } from '../engine/fit-schedule.js';
 import { writeRunReport } from '../engine/run-report.js';
 import { Runner } from '../engine/runner.js';
 import { frozenBenchmark, type FrozenResult } from '../evaluation/benchmark.js';
@@ -61,7 +62,7 @@ export async function demo(argv: string[]): Promise<number> {
     if (!values.quiet) console.log(m);
   };
 
-  const cfg = prepareConfig(values.config ?? join(CONFIG_DIR, DEMO_CONFIG), cfgOptions);
+  let cfg = prepareConfig(values.config ?? join(CONFIG_DIR, DEMO_CONFIG), cfgOptions);
   cfg.expName = 'demo';
   cfg.customHooks = [...(cfg.customHooks ?? []), { type: 'TimeBudgetHook', seconds: minutes * 60 }];
   let datasetName = 'Fashion-MNIST';
@@ -79,6 +80,17 @@ export async function demo(argv: string[]): Promise<number> {
   say(
     `selfsup demo: ${cfg.model.type} on ${datasetName} for at most ${minutes} min on ${torch.getNumThreads()} CPU threads (libtorch ${torch.version})`,
   );
+  // On a machine too slow for the recipe in the budget, the schedule is compressed to fit (so the
+  // lr still warms up and anneals) instead of being cut off; a fast machine keeps the recipe.
+  const fit = await fitToSeconds(cfg, minutes * 60);
+  if (fit.maxIters < scheduleIters(cfg, fit.itersPerEpoch)) {
+    const prepared = cfg;
+    cfg = fit.cfg;
+    say(
+      `schedule fitted to the budget: ${fit.maxIters} iterations at ${fit.secondsPerIter.toFixed(2)} s each ` +
+        `(the recipe has ${scheduleIters(prepared, fit.itersPerEpoch)})`,
+    );
+  }
   const runner = new Runner(cfg, { workDir, quiet: values.quiet });
   const trained = await runner.train();
   say(
