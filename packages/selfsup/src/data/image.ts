@@ -23,3 +23,12 @@ export function makeImage(data: Uint8Array, width: number, height: number, chann
   }
   return { data, width, height, channels };
 }
+
+/** Checks that a crop box `[top, left, h, w]` lies inside `img` and that the output size is valid; `op` names the caller. */
+export function checkCropBox(img: Image, box: [number, number, number, number], outH: number, outW: number, op: string): void {
+  const [top, left, h, w] = box;
+  if (top < 0 || left < 0 || h < 1 || w < 1 || top + h > img.height || left + w > img.width)
+    throw new RangeError(`${op}: box ${box} outside the ${img.height}×${img.width} image`);
+  if (!Number.isInteger(outH) || !Number.isInteger(outW) || outH < 1 || outW < 1)
+    throw new RangeError(`${op}: output size ${outH}×${outW} must be positive integers`);
+}

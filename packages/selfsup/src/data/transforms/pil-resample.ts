@@ -9,7 +9,7 @@
  * torchvision in the tests), in integer arithmetic, which is much cheaper in JS than emulating
  * libtorch's float32 kernels.
  */
-import type { Image } from '../image.js';
+import { checkCropBox, type Image } from '../image.js';
 
 /** The filters implemented here (Pillow's names). */
 export type PilFilter = 'bilinear' | 'bicubic' | 'lanczos';
@@ -118,12 +118,9 @@ export function pilResizedCropInto(
   out: Uint8Array,
   offset: number,
 ): void {
+  checkCropBox(img, box, outH, outW, 'pilResizedCropInto');
   const [top, left, h, w] = box;
   const C = img.channels;
-  if (top < 0 || left < 0 || h < 1 || w < 1 || top + h > img.height || left + w > img.width)
-    throw new RangeError(`pilResizedCropInto: box ${box} outside the ${img.height}×${img.width} image`);
-  if (!Number.isInteger(outH) || !Number.isInteger(outW) || outH < 1 || outW < 1)
-    throw new RangeError(`pilResizedCropInto: output size ${outH}×${outW} must be positive integers`);
   const src = img.data;
   const stride = img.width * C;
   const ty = h === outH ? null : fixedTaps(h, outH, filter);

@@ -11,7 +11,7 @@
  * callers keep to libtorch.
  */
 import * as torch from '@selfsup/torch';
-import type { Image } from '../image.js';
+import { checkCropBox, type Image } from '../image.js';
 
 const fround = Math.fround;
 
@@ -101,10 +101,9 @@ export function resizedCropInto(
   out: Uint8Array,
   offset: number,
 ): void {
+  checkCropBox(img, box, outH, outW, 'resizedCropInto');
   const [top, left, h, w] = box;
   const C = img.channels;
-  if (top < 0 || left < 0 || h < 1 || w < 1 || top + h > img.height || left + w > img.width)
-    throw new RangeError(`resizedCropInto: box ${box} outside the ${img.height}×${img.width} image`);
   const src = img.data;
   const rowStride = img.width * C;
   // libtorch skips an axis whose size does not change; its weights would be the identity anyway.
