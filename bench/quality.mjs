@@ -93,14 +93,15 @@ if (values.child) {
   const torch = await import('../packages/torch/dist/src/index.js');
   const { Runner } = selfsup;
   const { prepareConfig } = await import('../packages/selfsup/dist/src/engine/config/prepare.js');
-  const { modelEncoder, pixels } = await import('../packages/selfsup/dist/src/evaluation/source.js');
+  const { modelEncoder } = await import('../packages/selfsup/dist/src/evaluation/source.js');
+  const { pixelEncoder } = await import('../packages/selfsup/dist/src/evaluation/features.js');
   const method = values.child;
   const out = { method, threads: torch.getNumThreads() };
   if (method === 'baselines') {
     const cfg = prepareConfig(configOf('simclr'));
     torch.manualSeed(0);
     const model = selfsup.ALGORITHMS.build(cfg.model, 'model');
-    const r = await evaluate({ random: modelEncoder(model), pixels: pixels(model.normalization) });
+    const r = await evaluate({ random: modelEncoder(model), pixels: pixelEncoder(model.normalization) });
     Object.assign(out, { results: r });
   } else {
     const recipe = prepareConfig(configOf(method));
