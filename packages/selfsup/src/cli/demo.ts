@@ -82,6 +82,7 @@ export async function demo(argv: string[]): Promise<number> {
   );
   // On a machine too slow for the recipe in the budget, the schedule is compressed to fit (so the
   // lr still warms up and anneals) instead of being cut off; a fast machine keeps the recipe.
+  say('timing 16 iterations to check that the recipe fits the budget…');
   const fit = await fitToSeconds(cfg, minutes * 60);
   if (fit.maxIters < scheduleIters(cfg, fit.itersPerEpoch)) {
     const prepared = cfg;
