@@ -24,8 +24,9 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     cache: { type: 'string' },
     threads: { type: 'string', default: '1' },
-    // RandomResizedCrop's backend: 'tensor' (torchvision's tensor result) or 'pillow' (its PIL
-    // result, what the torchvision side here computes).
+    // The transforms' backend: 'tensor' (torchvision's results on tensors) or 'pillow' (every step
+    // with Pillow's arithmetic: torchvision's results on PIL images, and PIL's GaussianBlur as
+    // MMSelfSup blurs; the torchvision side then blurs with PIL too).
     backend: { type: 'string', default: 'tensor' },
   },
 });
@@ -44,16 +45,17 @@ const runs = Number(values.runs);
 torch.setNumThreads(Number(values.threads));
 
 // MMSelfSup's SimCLR view (configs/selfsup/_base_/datasets/imagenet_simclr.py) at `size`.
+const pillow = values.backend === 'pillow' ? { backend: 'pillow' } : {};
 const view = [
   { type: 'RandomResizedCrop', size, scale: [0.08, 1], backend: values.backend },
   { type: 'RandomFlip', prob: 0.5 },
   {
     type: 'RandomApply',
-    transforms: [{ type: 'ColorJitter', brightness: 0.8, contrast: 0.8, saturation: 0.8, hue: 0.2 }],
+    transforms: [{ type: 'ColorJitter', brightness: 0.8, contrast: 0.8, saturation: 0.8, hue: 0.2, ...pillow }],
     prob: 0.8,
   },
-  { type: 'RandomGrayscale', prob: 0.2 },
-  { type: 'RandomGaussianBlur', sigmaMin: 0.1, sigmaMax: 2, prob: 0.5 },
+  { type: 'RandomGrayscale', prob: 0.2, ...pillow },
+  { type: 'RandomGaussianBlur', sigmaMin: 0.1, sigmaMax: 2, prob: 0.5, ...pillow },
 ];
 const views = { type: 'MultiView', numViews: [2], transforms: [view] };
 // --cache DIR: selfsup decodes once into a uint8 cache (built before timing), torchvision decodes every epoch.
@@ -95,6 +97,7 @@ function theirs() {
       String(workers),
       String(batch),
       String(runs),
+      values.backend,
     ],
     { encoding: 'utf8' },
   );
@@ -110,7 +113,7 @@ const b2 = theirs();
 const oursAll = [...a, ...a2];
 const theirsAll = [...b, ...b2];
 console.log(
-  `SimCLR 2-view pipeline, ${size} px, ${n} images, batch ${batch}, ${workers} workers, medians of ${oursAll.length} epochs each${values.cache ? ', selfsup from its decoded cache' : ''}${values.backend === 'pillow' ? ", selfsup's crop with backend 'pillow'" : ''}`,
+  `SimCLR 2-view pipeline, ${size} px, ${n} images, batch ${batch}, ${workers} workers, medians of ${oursAll.length} epochs each${values.cache ? ', selfsup from its decoded cache' : ''}${values.backend === 'pillow' ? ", backend 'pillow' (PIL's GaussianBlur on both sides)" : ''}`,
 );
 console.log('selfsup img/s'.padStart(14), 'torchvision img/s'.padStart(18), 'ratio'.padStart(7));
 console.log(

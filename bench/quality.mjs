@@ -6,6 +6,7 @@
 // Each recipe's schedule is fitted into the budget (`fitToSeconds`: warm-up and cosine decay end
 // with the budget) rather than cut off by it.
 //   node bench/quality.mjs --root DIR [--minutes 10] [--methods simclr,mocov2,byol,simsiam,barlowtwins,swav,dino] [--cache DIR] [--eval-per-class 1000]
+//     [--cfg-options key=value …] [--hard-stop 1.25]
 // DIR holds cifar10/train/<class>/*.jpg (../shared/data/cifar10-train.tar.gz extracted).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -23,6 +24,10 @@ const { values } = parseArgs({
     cache: { type: 'string', default: 'work_dirs/quality/cache' },
     'eval-per-class': { type: 'string', default: '1000' },
     baselines: { type: 'boolean', default: true },
+    // Applied to every method's recipe before fitting, e.g. trainDataloader.batchSize=128.
+    'cfg-options': { type: 'string', multiple: true, default: [] },
+    // The hard stop, as a multiple of the budget: a run the machine slows down still anneals.
+    'hard-stop': { type: 'string', default: '1.25' },
     'no-baselines': { type: 'boolean', default: false },
   },
 });
@@ -38,41 +43,14 @@ function configOf(method) {
   return join(dir, f);
 }
 
-// A class-balanced hold-out: 500 images of every class (seeded) for validation, the rest to train on.
-const { DATASETS } = selfsup;
-const { ImageFolder } = await import('../packages/selfsup/dist/src/data/datasets/image-folder.js');
-const { Subset } = await import('../packages/selfsup/dist/src/data/datasets/subset.js');
-const { permutation } = await import('../packages/selfsup/dist/src/data/loader/samplers.js');
-// Decoded once into a uint8 cache (--cache DIR), so that every method and evaluation reads the
-// same pixels without decoding 50,000 JPEGs again.
-const { CachedDataset } = await import('../packages/selfsup/dist/src/data/datasets/cache.js');
-const source = values.root ? ImageFolder.openSync(join(values.root, 'cifar10', 'train')) : null;
-const cached = source ? await CachedDataset.open(source, values.cache) : null;
-DATASETS.register('CIFAR10HeldOut', (cfg) => {
-  const ds = cached;
-  const byClass = new Map();
-  for (const i of permutation(ds.length, 0)) {
-    const c = ds.labels[i];
-    byClass.set(c, [...(byClass.get(c) ?? []), i]);
-  }
-  const groups = [...byClass.values()];
-  if (cfg.part === 'val')
-    return new Subset(
-      ds,
-      groups.flatMap((idx) => idx.slice(0, 500)).sort((a, b) => a - b),
-    );
-  // The kNN/linear-probe training set: `--eval-per-class` images of every class outside the hold-out.
-  if (cfg.part === 'eval')
-    return new Subset(
-      ds,
-      groups.flatMap((idx) => idx.slice(500, 500 + Number(values['eval-per-class']))).sort((a, b) => a - b),
-    );
-  const val = new Set(groups.flatMap((idx) => idx.slice(0, 500)));
-  return new Subset(
-    ds,
-    [...Array(ds.length).keys()].filter((i) => !val.has(i)),
-  );
-});
+// The hold-out split as a dataset type, from a module of its own so that loader worker threads load it too.
+process.env.QUALITY_ROOT ??= values.root ?? '';
+process.env.QUALITY_CACHE ??= values.cache;
+process.env.QUALITY_EVAL_PER_CLASS ??= values['eval-per-class'];
+if (values.root) {
+  const { importUserModules } = await import('../packages/selfsup/dist/src/engine/import.js');
+  await importUserModules([join(here, 'quality-data.mjs')]);
+}
 const split = (part) => ({ type: 'CIFAR10HeldOut', root: join(values.root, 'cifar10', 'train'), part });
 
 /** kNN + linear probe of the named encoders on the held-out split. */
@@ -104,18 +82,16 @@ if (values.child) {
     const r = await evaluate({ random: modelEncoder(model), pixels: pixelEncoder(model.normalization) });
     Object.assign(out, { results: r });
   } else {
-    const recipe = prepareConfig(configOf(method));
+    const { applyCfgOptions } = await import('../packages/selfsup/dist/src/engine/config/options.js');
+    const recipe = applyCfgOptions(prepareConfig(configOf(method)), values['cfg-options']);
     recipe.trainDataloader.dataset = { ...split('train'), pipeline: recipe.trainDataloader.dataset.pipeline };
     recipe.knnMonitor = null;
-    // The held-out split is registered in this script only, so loader worker threads (which
-    // rebuild datasets from config) cannot build it: data loads on the training thread.
-    recipe.trainDataloader.numWorkers = 0;
     // The 100-epoch recipe fitted into the budget (warm-up and cosine decay scaled to the number of
     // iterations the method manages here, timed first), with the time limit as the hard stop.
     const seconds = Number(values.minutes) * 60;
     const fit = await selfsup.fitToSeconds(recipe, seconds);
     const cfg = fit.cfg;
-    cfg.customHooks = [...(cfg.customHooks ?? []), { type: 'TimeBudgetHook', seconds }];
+    cfg.customHooks = [...(cfg.customHooks ?? []), { type: 'TimeBudgetHook', seconds: seconds * Number(values['hard-stop']) }];
     console.error(
       `${method}: ${fit.secondsPerIter.toFixed(3)} s/iter → ${fit.maxIters} iterations (${(fit.maxIters / fit.itersPerEpoch).toFixed(2)} epochs)`,
     );

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# One idempotent setup for selfsup: system packages, npm packages, the native addon, the build.
+# One idempotent setup for selfsup: system packages, npm packages, the native addons, the build.
 # Used by both Quick start commands and by CI. Safe to run again: it skips what is done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libtorch-dev libopenblas0-pthread libgloo-dev python3-torch python3-torchvision python3-protobuf dataset-fashion-mnist chromium g++ make python3)
+APT_PACKAGES=(libtorch-dev libjpeg62-turbo-dev libopenblas0-pthread libgloo-dev python3-torch python3-torchvision python3-protobuf dataset-fashion-mnist chromium g++ make python3)
 
 have_libtorch() {
   if [[ -n "${LIBTORCH:-}" ]]; then [[ -f "$LIBTORCH/include/ATen/ATen.h" ]]; else [[ -f /usr/include/ATen/ATen.h ]]; fi
@@ -57,6 +57,12 @@ addon=packages/torch/build/Release/selfsup_torch.node
 if [[ ! -f $addon || -n $(find packages/torch/native packages/torch/binding.gyp -newer "$addon" 2>/dev/null) ]]; then
   echo "selfsup setup: building the native addon (about a minute)"
   (cd packages/torch && npx node-gyp rebuild --nodedir="$npm_config_nodedir" -j 2 --loglevel=warn)
+fi
+
+pixels=packages/selfsup/build/Release/selfsup_pixels.node
+if [[ ! -f $pixels || -n $(find packages/selfsup/native packages/selfsup/binding.gyp -newer "$pixels" 2>/dev/null) ]]; then
+  echo "selfsup setup: building the pixel kernels (JPEG decoding, Pillow's resampling, colour and blur)"
+  (cd packages/selfsup && npx node-gyp rebuild --nodedir="$npm_config_nodedir" -j 2 --loglevel=warn)
 fi
 
 npm run build --silent

@@ -1,6 +1,7 @@
 /**
- * Image decoding with sharp (libvips): JPEG, PNG, WebP, TIFF, GIF, AVIF (small baseline JPEGs in JS,
- * with the same pixels: see jpeg.ts). EXIF orientation is
+ * Image decoding with sharp (libvips): JPEG, PNG, WebP, TIFF, GIF, AVIF (plain JPEGs straight with
+ * libjpeg-turbo in the pixel addon, the library libvips and PIL decode them with: the same pixels
+ * without a libvips pipeline's ~1 ms per call). EXIF orientation is
  * applied; grayscale, alpha, CMYK, palette and 16-bit inputs become 8-bit RGB (alpha dropped, as
  * PIL's `convert('RGB')`), or 1-channel when asked. Corrupt, truncated, empty and non-image files
  * raise a `DecodeError` naming the file; decoding has a time limit so a hostile file cannot hang.
@@ -8,14 +9,7 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { type Image, makeImage } from './image.js';
-import { decodeBaselineJpeg } from './jpeg.js';
-
-/**
- * Baseline JPEGs up to this many pixels are decoded in JS (pixel-identical to libjpeg-turbo): a
- * libvips pipeline costs ~0.5 ms to start, the JS decoder ~0.1 ms for a 32×32 image and breaks even
- * around 200×200.
- */
-const JS_JPEG_MAX_PIXELS = 128 * 128;
+import { pixelKernels } from './pixels-native.js';
 
 export class DecodeError extends Error {
   constructor(
@@ -53,8 +47,8 @@ export async function decodeImage(
   }
   if (bytes.length === 0) throw new DecodeError(name, 'empty file');
   const channels = opts.channels ?? 3;
-  const small = decodeBaselineJpeg(bytes, channels, JS_JPEG_MAX_PIXELS);
-  if (small) return small;
+  const jpeg = pixelKernels().decodeJpeg(bytes, channels);
+  if (jpeg) return makeImage(jpeg.data, jpeg.width, jpeg.height, channels);
   try {
     let p = sharp(bytes, { failOn: 'error', limitInputPixels: 1 << 28, sequentialRead: true })
       .timeout({ seconds: opts.timeoutSeconds ?? 30 })

@@ -31,7 +31,7 @@ import { FASHION_MNIST_ROOT, fashionMnist, mnist } from './datasets/mnist.js';
 import { STL10 } from './datasets/stl10.js';
 import { classBalancedSubset, randomSplit, takeSamples } from './datasets/subset.js';
 import { Normalize, Pad, ToTensor } from './transforms/basic.js';
-import type { Interpolation, PaddingMode, ResizeBackend } from './transforms/functional.js';
+import type { Interpolation, PaddingMode, ImageBackend } from './transforms/functional.js';
 import { RandomPatchWithLabels, RotationWithLabels } from './transforms/labels.js';
 import { BEiTMaskGenerator, SimMIMMaskGenerator } from './transforms/masks.js';
 import { MultiView } from './transforms/pipelines.js';
@@ -210,6 +210,7 @@ function transform<O>(name: string, shape: z.ZodRawShape, make: (o: O, path: str
 }
 
 type Size = number | [number, number];
+const backend = () => z.enum(['tensor', 'pillow']);
 
 transform<{
   size: Size;
@@ -218,7 +219,7 @@ transform<{
   interpolation?: Interpolation;
   antialias?: boolean;
   maxAttempts?: number;
-  backend?: ResizeBackend;
+  backend?: ImageBackend;
 }>(
   'RandomResizedCrop',
   {
@@ -228,7 +229,7 @@ transform<{
     interpolation: interpolation().optional(),
     antialias: bool().optional(),
     maxAttempts: posInt().optional(),
-    backend: z.enum(['tensor', 'pillow']).optional(),
+    backend: backend().optional(),
   },
   (o) => new RandomResizedCrop(o.size, o),
   "Inception crop: area ~ U(scale), log-aspect ~ U(log ratio), resized to size (backend 'pillow': torchvision's PIL result)",
@@ -252,9 +253,10 @@ transform<ColorJitterOptions>(
     contrast: z.union([nonNegNum(), factorRange]).optional(),
     saturation: z.union([nonNegNum(), factorRange]).optional(),
     hue: z.union([hueValue(0), hueRange], { error: hueError }).optional(),
+    backend: backend().optional(),
   },
   (o) => new ColorJitter(o),
-  "torchvision's ColorJitter: brightness, contrast, saturation, hue in a random order",
+  "torchvision's ColorJitter: brightness, contrast, saturation, hue in a random order (backend 'pillow': its PIL result)",
 );
 
 transform<{ transforms: TypedConfig[]; prob?: number }>(
@@ -268,14 +270,14 @@ transform<{ transforms: TypedConfig[]; prob?: number }>(
   'applies the listed transforms with probability prob',
 );
 
-transform<{ prob?: number; keepChannels?: boolean }>(
+transform<{ prob?: number; keepChannels?: boolean; backend?: ImageBackend }>(
   'RandomGrayscale',
-  { prob: prob().optional(), keepChannels: bool().optional() },
-  (o) => new RandomGrayscale(o.prob ?? 0.1, o.keepChannels ?? true),
-  'greyscale with probability prob (3 channels kept by default)',
+  { prob: prob().optional(), keepChannels: bool().optional(), backend: backend().optional() },
+  (o) => new RandomGrayscale(o.prob ?? 0.1, o.keepChannels ?? true, o.backend ?? 'tensor'),
+  "greyscale with probability prob (3 channels kept by default; backend 'pillow': PIL's convert('L'))",
 );
 
-transform<{ sigmaMin: number; sigmaMax: number; prob?: number; kernelSize?: number }>(
+transform<{ sigmaMin: number; sigmaMax: number; prob?: number; kernelSize?: number; backend?: ImageBackend }>(
   'RandomGaussianBlur',
   {
     sigmaMin: posNum(),
@@ -284,12 +286,15 @@ transform<{ sigmaMin: number; sigmaMax: number; prob?: number; kernelSize?: numb
     kernelSize: posInt()
       .refine((k) => k % 2 === 1, 'expected an odd kernel size')
       .optional(),
+    backend: backend().optional(),
   },
   (o, path) => {
     if (o.sigmaMin > o.sigmaMax) throw new ConfigError(`${path}.sigmaMax`, `must be ≥ sigmaMin (${o.sigmaMin})`);
+    if (o.backend === 'pillow' && o.kernelSize !== undefined)
+      throw new ConfigError(`${path}.kernelSize`, "backend 'pillow' (PIL's GaussianBlur) has no kernel size");
     return new RandomGaussianBlur(o);
   },
-  'Gaussian blur with σ ~ U[sigmaMin, sigmaMax] (SimCLR)',
+  "Gaussian blur with σ ~ U[sigmaMin, sigmaMax] (SimCLR; backend 'pillow': PIL's GaussianBlur(radius=σ), MMSelfSup's)",
 );
 
 transform<{ threshold?: number; prob?: number }>(

@@ -1,6 +1,7 @@
 /**
  * ImageNet-1k with the byol augmentation of MMSelfSup's configs/selfsup/_base_/datasets (RGB,
- * ImageNet statistics applied by the algorithm). `data/imagenet/train` is an ImageFolder.
+ * ImageNet statistics applied by the algorithm), every step with Pillow's arithmetic (`backend:
+ * 'pillow'`, as MMSelfSup's PIL-based pipelines compute). `data/imagenet/train` is an ImageFolder.
  */
 export default {
   trainDataloader: {
@@ -19,6 +20,7 @@ export default {
           [
             {
               type: 'RandomResizedCrop',
+              backend: 'pillow',
               size: 224,
               scale: [
                 0.08,
@@ -35,6 +37,7 @@ export default {
               transforms: [
                 {
                   type: 'ColorJitter',
+                  backend: 'pillow',
                   brightness: 0.4,
                   contrast: 0.4,
                   saturation: 0.2,
@@ -45,10 +48,12 @@ export default {
             },
             {
               type: 'RandomGrayscale',
+              backend: 'pillow',
               prob: 0.2
             },
             {
               type: 'RandomGaussianBlur',
+              backend: 'pillow',
               sigmaMin: 0.1,
               sigmaMax: 2.0,
               prob: 1.0
@@ -62,6 +67,7 @@ export default {
           [
             {
               type: 'RandomResizedCrop',
+              backend: 'pillow',
               size: 224,
               scale: [
                 0.08,
@@ -78,6 +84,7 @@ export default {
               transforms: [
                 {
                   type: 'ColorJitter',
+                  backend: 'pillow',
                   brightness: 0.4,
                   contrast: 0.4,
                   saturation: 0.2,
@@ -88,10 +95,12 @@ export default {
             },
             {
               type: 'RandomGrayscale',
+              backend: 'pillow',
               prob: 0.2
             },
             {
               type: 'RandomGaussianBlur',
+              backend: 'pillow',
               sigmaMin: 0.1,
               sigmaMax: 2.0,
               prob: 0.1

@@ -82,10 +82,10 @@ export function centerCrop(img: Tensor, h: number, w: number): Tensor {
 export type Interpolation = 'nearest' | 'bilinear' | 'bicubic' | 'lanczos';
 
 /**
- * Where a resize runs: `tensor` (libtorch, as torchvision on tensors) or `pillow` (Pillow's
- * fixed-point algorithm on uint8 images, as torchvision on PIL images; MMSelfSup's `backend`).
+ * Whose arithmetic a transform reproduces: `tensor` (libtorch, as torchvision on tensors) or
+ * `pillow` (Pillow's, on uint8 images, as torchvision on PIL images; MMSelfSup's `backend`).
  */
-export type ResizeBackend = 'tensor' | 'pillow';
+export type ImageBackend = 'tensor' | 'pillow';
 
 /** Pillow's resize of uint8 `(C, H, W)` or `(N, C, H, W)` images. */
 function pilResize(img: Tensor, size: [number, number], filter: PilFilter): Tensor {
@@ -106,7 +106,7 @@ function pilResize(img: Tensor, size: [number, number], filter: PilFilter): Tens
 }
 
 /** The Pillow filter a resize uses, or null when it runs in libtorch. */
-export function pilFilterOf(mode: Interpolation, backend: ResizeBackend = 'tensor'): PilFilter | null {
+export function pilFilterOf(mode: Interpolation, backend: ImageBackend = 'tensor'): PilFilter | null {
   if (mode === 'lanczos') return 'lanczos';
   if (backend === 'tensor') return null;
   if (mode === 'nearest') throw new RangeError("resize: backend 'pillow' offers bilinear, bicubic and lanczos, not nearest");
@@ -117,7 +117,7 @@ export function pilFilterOf(mode: Interpolation, backend: ResizeBackend = 'tenso
 export function resize(
   img: Tensor,
   size: [number, number],
-  o: { interpolation?: Interpolation; antialias?: boolean; backend?: ResizeBackend } = {},
+  o: { interpolation?: Interpolation; antialias?: boolean; backend?: ImageBackend } = {},
 ): Tensor {
   const mode = o.interpolation ?? 'bilinear';
   const pil = pilFilterOf(mode, o.backend);
@@ -145,7 +145,7 @@ export function resizedCrop(
   h: number,
   w: number,
   size: [number, number],
-  o: { interpolation?: Interpolation; antialias?: boolean; backend?: ResizeBackend } = {},
+  o: { interpolation?: Interpolation; antialias?: boolean; backend?: ImageBackend } = {},
 ): Tensor {
   return torch.tidy(() => resize(crop(img, top, left, h, w), size, o));
 }

@@ -5,11 +5,12 @@
  * computes each axis's weights in double precision, normalises them to sum 1, turns them into
  * integers with 22 fractional bits, and resizes in two passes (width, then height) with an 8-bit
  * image in between, each output rounded and clipped to [0, 255]; a pass whose size does not change
- * is skipped. Doing the same here gives Pillow's bytes (checked against `PIL.Image.resize` through
- * torchvision in the tests), in integer arithmetic, which is much cheaper in JS than emulating
- * libtorch's float32 kernels.
+ * is skipped. The weights are computed here, the passes run in the pixel addon (pixels.cc); the
+ * result is Pillow's bytes (checked against `PIL.Image.resize` through torchvision in the tests),
+ * in integer arithmetic, much cheaper than emulating libtorch's float32 kernels.
  */
 import { checkCropBox, type Image } from '../image.js';
+import { type FixedTaps, pixelKernels } from '../pixels-native.js';
 
 /** The filters implemented here (Pillow's names). */
 export type PilFilter = 'bilinear' | 'bicubic' | 'lanczos';
@@ -17,7 +18,6 @@ export type PilFilter = 'bilinear' | 'bicubic' | 'lanczos';
 /** Fractional bits of Pillow's fixed-point weights (32 − 8 − 2: room for 8-bit values and overshoot). */
 const BITS = 22;
 const ONE = 2 ** BITS;
-const HALF = 2 ** (BITS - 1);
 
 function sinc(x: number): number {
   if (x === 0) return 1;
@@ -45,14 +45,6 @@ const FILTERS: Record<PilFilter, { fn: (x: number) => number; support: number }>
   },
   lanczos: { fn: (x) => (x >= -3 && x < 3 ? sinc(x) * sinc(x / 3) : 0), support: 3 },
 };
-
-/** Per output index: first source index, tap count, and `stride` integer weights each. */
-interface FixedTaps {
-  first: Int32Array;
-  count: Int32Array;
-  weights: Int32Array;
-  stride: number;
-}
 
 const cache = new Map<string, FixedTaps>();
 
@@ -96,15 +88,6 @@ function fixedTaps(inSize: number, outSize: number, filter: PilFilter): FixedTap
 }
 
 /**
- * A fixed-point sum back to a byte: an arithmetic shift (C's `>>` on a signed int; the sums stay
- * within int32 as in Pillow), then clipped.
- */
-function clip8(sum: number): number {
-  const v = sum >> BITS;
-  return v < 0 ? 0 : Math.min(v, 255);
-}
-
-/**
  * Crops `[top, left, h, w]` of an `(H, W, C)` image and resizes the crop to `outH × outW` as
  * Pillow's `img.crop(box).resize((outW, outH), filter)` does, writing `(C, outH, outW)` bytes into
  * `out` at `offset`.
@@ -120,76 +103,20 @@ export function pilResizedCropInto(
 ): void {
   checkCropBox(img, box, outH, outW, 'pilResizedCropInto');
   const [top, left, h, w] = box;
-  const C = img.channels;
-  const src = img.data;
-  const stride = img.width * C;
-  const ty = h === outH ? null : fixedTaps(h, outH, filter);
-  // Only the rows the height pass reads go through the width pass (Pillow's row window).
-  const y0 = ty ? ty.first[0] : 0;
-  const y1 = ty ? ty.first[outH - 1] + ty.count[outH - 1] : h;
-  const rows = y1 - y0;
-  const rowLen = outW * C;
-  // The width pass's 8-bit result, interleaved (rows, outW, C) like the source.
-  let wide: Uint8Array;
-  let wideAt: number;
-  let wideStride: number;
-  if (w === outW) {
-    wide = src;
-    wideAt = (top + y0) * stride + left * C;
-    wideStride = stride;
-  } else {
-    const tx = fixedTaps(w, outW, filter);
-    wide = new Uint8Array(rows * rowLen);
-    wideAt = 0;
-    wideStride = rowLen;
-    for (let y = 0; y < rows; y++) {
-      const row = (top + y0 + y) * stride + left * C;
-      const d = y * rowLen;
-      for (let x = 0; x < outW; x++) {
-        const at = row + tx.first[x] * C;
-        const kw = x * tx.stride;
-        const n = tx.count[x];
-        if (C === 3) {
-          let s0 = HALF;
-          let s1 = HALF;
-          let s2 = HALF;
-          for (let k = 0; k < n; k++) {
-            const wt = tx.weights[kw + k];
-            const p = at + k * 3;
-            s0 += src[p] * wt;
-            s1 += src[p + 1] * wt;
-            s2 += src[p + 2] * wt;
-          }
-          wide[d + x * 3] = clip8(s0);
-          wide[d + x * 3 + 1] = clip8(s1);
-          wide[d + x * 3 + 2] = clip8(s2);
-        } else {
-          let s0 = HALF;
-          for (let k = 0; k < n; k++) s0 += src[at + k] * tx.weights[kw + k];
-          wide[d + x] = clip8(s0);
-        }
-      }
-    }
-  }
-  const plane = outH * outW;
-  if (!ty) {
-    for (let y = 0; y < outH; y++)
-      for (let x = 0; x < outW; x++)
-        for (let c = 0; c < C; c++) out[offset + c * plane + y * outW + x] = wide[wideAt + y * wideStride + x * C + c];
-    return;
-  }
-  // The height pass sums whole rows at a time: sequential reads, one accumulator per value.
-  const acc = new Float64Array(rowLen);
-  for (let y = 0; y < outH; y++) {
-    acc.fill(HALF);
-    const kw = y * ty.stride;
-    const from = wideAt + (ty.first[y] - y0) * wideStride;
-    for (let k = 0; k < ty.count[y]; k++) {
-      const wt = ty.weights[kw + k];
-      const r = from + k * wideStride;
-      for (let i = 0; i < rowLen; i++) acc[i] += wide[r + i] * wt;
-    }
-    const d = offset + y * outW;
-    for (let x = 0; x < outW; x++) for (let c = 0; c < C; c++) out[d + c * plane + x] = clip8(acc[x * C + c]);
-  }
+  pixelKernels().resizedCropInto(
+    img.data,
+    img.height,
+    img.width,
+    img.channels,
+    top,
+    left,
+    h,
+    w,
+    outH,
+    outW,
+    w === outW ? null : fixedTaps(w, outW, filter),
+    h === outH ? null : fixedTaps(h, outH, filter),
+    out,
+    offset,
+  );
 }

@@ -16,6 +16,8 @@ import {
   solarizeBytes,
 } from './bytes.js';
 import * as T from './functional.js';
+import { pilGaussianBlurBytes } from './pil-blur.js';
+import { pilBrightnessBytes, pilContrastBytes, pilGreyscaleBytes, pilHueBytes, pilSaturationBytes } from './pil-color.js';
 import type { Rng } from './rng.js';
 
 export interface Transform {
@@ -44,6 +46,21 @@ function onRows(batch: Tensor, which: number[], fn: (rows: Tensor) => Tensor): T
     out.indexPut_([idx], fn(batch.indexSelect(0, idx)));
     return out;
   });
+}
+
+/**
+ * A JS per-image op on uint8 tensors, `(C, H, W)` or each image `i` of `(N, C, H, W)`: how the
+ * `pillow` backends (Pillow's arithmetic on bytes) run on the tensor paths.
+ */
+function onBytes(x: Tensor, what: string, fn: (p: Planes, i: number) => void): Tensor {
+  if (x.dtype !== 'uint8' || (x.dim() !== 3 && x.dim() !== 4))
+    throw new TypeError(
+      `${what} with backend 'pillow' needs uint8 (C, H, W) images (PIL's L/RGB), got ${x.dtype} ${JSON.stringify(x.shape)}`,
+    );
+  const [n, c, h, w] = x.dim() === 4 ? x.shape : [1, ...x.shape];
+  const data = x.contiguous().toTypedArray() as Uint8Array;
+  for (let i = 0; i < n; i++) fn({ data, offset: i * c * h * w, c, h, w }, i);
+  return torch.tensor(data, { shape: x.shape });
 }
 
 type Size = number | [number, number];
@@ -98,7 +115,7 @@ export class RandomResizedCrop implements Transform {
       antialias?: boolean;
       maxAttempts?: number;
       /** `tensor` (default: torchvision on tensors) or `pillow` (torchvision on PIL images). */
-      backend?: T.ResizeBackend;
+      backend?: T.ImageBackend;
     } = {},
   ) {
     T.pilFilterOf(o.interpolation ?? 'bilinear', o.backend);
@@ -202,6 +219,8 @@ export interface ColorJitterOptions {
   contrast?: JitterAmount;
   saturation?: JitterAmount;
   hue?: JitterAmount;
+  /** `pillow`: torchvision's result on PIL images (ImageEnhance, PIL's HSV), on uint8 images. */
+  backend?: T.ImageBackend;
 }
 
 /**
@@ -254,7 +273,8 @@ export class ColorJitter implements Transform {
   }
 
   /** Applies given parameters (the deterministic half, testable against torchvision). */
-  static applyParams(img: Tensor, p: JitterParams): Tensor {
+  static applyParams(img: Tensor, p: JitterParams, backend: T.ImageBackend = 'tensor'): Tensor {
+    if (backend === 'pillow') return onBytes(img, 'ColorJitter', (planes) => ColorJitter.applyParamsBytes(planes, p, backend));
     let cur = img;
     for (const k of p.order) {
       let next = cur;
@@ -268,18 +288,25 @@ export class ColorJitter implements Transform {
     return cur;
   }
 
+  /** `applyParams` on one uint8 image in JS memory, in place, with the backend's arithmetic. */
+  static applyParamsBytes(img: Planes, p: JitterParams, backend: T.ImageBackend = 'tensor'): void {
+    const ops =
+      backend === 'pillow'
+        ? [pilBrightnessBytes, pilContrastBytes, pilSaturationBytes, pilHueBytes]
+        : [brightnessBytes, contrastBytes, saturationBytes, hueBytes];
+    const factors = [p.brightness, p.contrast, p.saturation, p.hue];
+    for (const k of p.order) {
+      const f = factors[k];
+      if (f !== null) ops[k](img, f);
+    }
+  }
+
   apply(img: Tensor, rng: Rng): Tensor {
-    return ColorJitter.applyParams(img, this.getParams(rng));
+    return ColorJitter.applyParams(img, this.getParams(rng), this.o.backend);
   }
 
   applyBytes(img: Planes, rng: Rng): void {
-    const p = this.getParams(rng);
-    for (const k of p.order) {
-      if (k === 0 && p.brightness !== null) brightnessBytes(img, p.brightness);
-      else if (k === 1 && p.contrast !== null) contrastBytes(img, p.contrast);
-      else if (k === 2 && p.saturation !== null) saturationBytes(img, p.saturation);
-      else if (k === 3 && p.hue !== null) hueBytes(img, p.hue);
-    }
+    ColorJitter.applyParamsBytes(img, this.getParams(rng), this.o.backend);
   }
 
   /**
@@ -289,6 +316,8 @@ export class ColorJitter implements Transform {
    */
   applyBatch(batch: Tensor, rngs: Rng[]): Tensor {
     const params = rngs.map((r) => this.getParams(r));
+    if (this.o.backend === 'pillow')
+      return onBytes(batch, 'ColorJitter', (p, i) => ColorJitter.applyParamsBytes(p, params[i], 'pillow'));
     const factor = (p: JitterParams, op: number) => [p.brightness, p.contrast, p.saturation, p.hue][op];
     const ops = [T.adjustBrightness, T.adjustContrast, T.adjustSaturation, T.adjustHue];
     return torch.tidy(() => {
@@ -350,22 +379,36 @@ export class RandomGrayscale implements Transform {
   constructor(
     readonly prob = 0.1,
     readonly keepChannels = true,
+    /** `pillow`: PIL's `convert('L')` (luma rounded) instead of torchvision's tensor luma (truncated). */
+    readonly backend: T.ImageBackend = 'tensor',
   ) {}
   apply(img: Tensor, rng: Rng): Tensor {
     if (rng.random() >= this.prob) return img;
+    if (this.backend === 'pillow')
+      return torch.tidy(() => {
+        const grey = onBytes(img, 'RandomGrayscale', pilGreyscaleBytes);
+        return this.keepChannels ? grey : grey.narrow(grey.dim() - 3, 0, 1).contiguous();
+      });
     return T.rgbToGrayscale(img, this.keepChannels ? 3 : 1);
   }
   get applyBatch(): ((batch: Tensor, rngs: Rng[]) => Tensor) | undefined {
     if (!this.keepChannels) return undefined;
     return (batch, rngs) => {
       const which = rngs.map((r, i) => (r.random() < this.prob ? i : -1)).filter((i) => i >= 0);
+      if (this.backend === 'pillow') {
+        const chosen = new Set(which);
+        return onBytes(batch, 'RandomGrayscale', (p, i) => {
+          if (chosen.has(i)) pilGreyscaleBytes(p);
+        });
+      }
       return onRows(batch, which, (rows) => T.rgbToGrayscale(rows, 3));
     };
   }
   get applyBytes(): ((img: Planes, rng: Rng) => void) | undefined {
     if (!this.keepChannels) return undefined;
+    const grey = this.backend === 'pillow' ? pilGreyscaleBytes : greyscaleBytes;
     return (img, rng) => {
-      if (rng.random() < this.prob) greyscaleBytes(img);
+      if (rng.random() < this.prob) grey(img);
     };
   }
 }
@@ -375,7 +418,16 @@ export class RandomGrayscale implements Transform {
  * spans ±3σ (size 2⌈3σ⌉+1) unless `kernelSize` is given.
  */
 export class RandomGaussianBlur implements Transform {
-  constructor(readonly o: { sigmaMin: number; sigmaMax: number; prob?: number; kernelSize?: number }) {}
+  constructor(
+    readonly o: {
+      sigmaMin: number;
+      sigmaMax: number;
+      prob?: number;
+      kernelSize?: number;
+      /** `pillow`: PIL's `ImageFilter.GaussianBlur(radius=σ)`, MMSelfSup's own blur (no kernel size). */
+      backend?: T.ImageBackend;
+    },
+  ) {}
   /** `null` (no blur) or the σ and kernel size drawn for one image of size H × W. */
   private draw(rng: Rng, H: number, W: number): { sigma: number; k: number } | null {
     if (rng.random() >= (this.o.prob ?? 0.5)) return null;
@@ -390,13 +442,28 @@ export class RandomGaussianBlur implements Transform {
   apply(img: Tensor, rng: Rng): Tensor {
     const [H, W] = dims(img);
     const d = this.draw(rng, H, W);
-    return d ? T.gaussianBlur(img, [d.k, d.k], [d.sigma, d.sigma]) : img;
+    if (!d) return img;
+    if (this.o.backend === 'pillow') return onBytes(img, 'RandomGaussianBlur', (p) => pilGaussianBlurBytes(p, d.sigma));
+    return T.gaussianBlur(img, [d.k, d.k], [d.sigma, d.sigma]);
+  }
+
+  get applyBytes(): ((img: Planes, rng: Rng) => void) | undefined {
+    if (this.o.backend !== 'pillow') return undefined;
+    return (img, rng) => {
+      const d = this.draw(rng, img.h, img.w);
+      if (d) pilGaussianBlurBytes(img, d.sigma);
+    };
   }
 
   /** Samples are grouped by kernel size; each group is one grouped convolution with per-sample kernels. */
   applyBatch(batch: Tensor, rngs: Rng[]): Tensor {
     const [H, W] = dims(batch);
     const draws = rngs.map((r) => this.draw(r, H, W));
+    if (this.o.backend === 'pillow')
+      return onBytes(batch, 'RandomGaussianBlur', (p, i) => {
+        const d = draws[i];
+        if (d) pilGaussianBlurBytes(p, d.sigma);
+      });
     const bySize = new Map<number, number[]>();
     draws.forEach((d, i) => {
       if (d) bySize.set(d.k, [...(bySize.get(d.k) ?? []), i]);

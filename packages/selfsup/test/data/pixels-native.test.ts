@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { decodeImage } from '../../src/data/decode.js';
-import { decodeBaselineJpeg } from '../../src/data/jpeg.js';
+import { pixelKernels } from '../../src/data/pixels-native.js';
 import { py } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'selfsup-jpeg-'));
@@ -17,7 +17,7 @@ interface Case {
   shape: number[];
 }
 
-test('small baseline JPEGs decode to exactly the pixels of PIL (libjpeg-turbo); other kinds are left to sharp', async () => {
+test('plain JPEGs (baseline, progressive, restarts, every subsampling, grey) decode natively to exactly the pixels of PIL; EXIF, CMYK and damaged ones are left to sharp', async () => {
   const cases = py<Case[]>(
     `import numpy as np, os
 from PIL import Image
@@ -26,7 +26,7 @@ def save(img, kind, **kw):
     p = os.path.join(D['dir'], '%d.jpg' % len(out)); img.save(p, **kw)
     a = np.array(Image.open(p).convert('L' if kind == 'grey' else 'RGB'))
     out.append({'path': p, 'kind': kind, 'pixels': a.reshape(-1).tolist(), 'shape': list(a.shape)})
-for w, h in [(32, 32), (33, 17), (2, 3), (17, 9), (1, 1)]:
+for w, h in [(32, 32), (33, 17), (2, 3), (17, 9), (1, 1), (231, 224)]:
     yy, xx = np.mgrid[0:h, 0:w]
     base = np.stack([(xx * 7 + yy * 3) % 256, (xx * 2 + yy * 11) % 256, (xx * yy) % 256], -1)
     img = Image.fromarray(np.clip(base + rng.normal(0, 30, base.shape), 0, 255).astype(np.uint8))
@@ -41,11 +41,12 @@ for w, h in [(32, 32), (33, 17), (2, 3), (17, 9), (1, 1)]:
 OUT = out`,
     { dir },
   );
+  const { decodeJpeg } = pixelKernels();
   const counts: Record<string, number> = {};
   for (const c of cases) {
     const bytes = readFileSync(c.path);
-    const img = decodeBaselineJpeg(bytes, c.kind === 'grey' ? 1 : 3, 1 << 20);
-    if (['progressive', 'exif', 'cmyk'].includes(c.kind)) {
+    const img = decodeJpeg(bytes, c.kind === 'grey' ? 1 : 3);
+    if (['exif', 'cmyk'].includes(c.kind)) {
       assert.equal(img, null, `${c.kind} is left to sharp`);
       continue;
     }
@@ -54,17 +55,20 @@ OUT = out`,
     assert.deepEqual(Array.from(img.data), c.pixels, `${c.kind} ${c.shape}: PIL's pixels`);
     counts[c.kind] = (counts[c.kind] ?? 0) + 1;
   }
-  assert.deepEqual(counts, { '444': 10, '422': 10, '420': 10, grey: 5, restart: 5 });
+  assert.deepEqual(counts, { '444': 12, '422': 12, '420': 12, grey: 6, restart: 6, progressive: 6 });
+  // Colour JPEGs asked for one channel go to sharp (its luminance is not libjpeg's Y).
+  assert.equal(decodeJpeg(readFileSync(cases[0].path), 1), null);
   // Through decodeImage: the same pixels whichever decoder runs (EXIF-rotated ones through sharp).
-  const first = cases[0];
-  assert.deepEqual(Array.from((await decodeImage(first.path)).data), first.pixels);
+  const big = cases.find((c) => c.kind === '420' && c.shape[0] === 224) as Case;
+  assert.deepEqual(Array.from((await decodeImage(big.path)).data), big.pixels);
   const exif = cases.find((c) => c.kind === 'exif' && c.shape[0] === 17) as Case;
   const turned = await decodeImage(exif.path);
   assert.deepEqual([turned.height, turned.width], [33, 17], 'orientation 6 turns 33×17 upright to 17 wide');
-  // Too many pixels, truncated and damaged data: not decoded here.
-  const bytes = readFileSync(first.path);
-  assert.equal(decodeBaselineJpeg(bytes, 3, 32 * 32 - 1), null);
-  assert.equal(decodeBaselineJpeg(bytes.subarray(0, bytes.length >> 1), 3, 1 << 20), null);
-  assert.equal(decodeBaselineJpeg(Uint8Array.from([0xff, 0xd8, 0xff, 0xc0, 0, 2]), 3, 1 << 20), null);
-  assert.equal(decodeBaselineJpeg(Uint8Array.from([0x89, 0x50, 0x4e, 0x47]), 3, 1 << 20), null);
+  // Truncated and damaged data, and other formats: not decoded here; decodeImage names the file.
+  const bytes = readFileSync(big.path);
+  assert.equal(decodeJpeg(bytes.subarray(0, bytes.length >> 1), 3), null);
+  assert.equal(decodeJpeg(Uint8Array.from([0xff, 0xd8, 0xff, 0xc0, 0, 2]), 3), null);
+  assert.equal(decodeJpeg(Uint8Array.from([0x89, 0x50, 0x4e, 0x47]), 3), null);
+  await assert.rejects(decodeImage(bytes.subarray(0, bytes.length >> 1), {}, 'cut.jpg'), /cut\.jpg: cannot decode image/);
+  assert.throws(() => decodeJpeg(bytes, 2 as 3), /channels must be 1 or 3/);
 });

@@ -1,0 +1,14 @@
+{
+  "targets": [
+    {
+      "target_name": "selfsup_pixels",
+      "sources": ["native/pixels.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-O2", "-ffp-contract=off"],
+      "libraries": ["-ljpeg"]
+    }
+  ]
+}
