@@ -414,8 +414,9 @@ export class RandomGrayscale implements Transform {
 }
 
 /**
- * Gaussian blur with σ ~ U[σmin, σmax] and probability `prob` (SimCLR's augmentation). The kernel
- * spans ±3σ (size 2⌈3σ⌉+1) unless `kernelSize` is given.
+ * Gaussian blur with σ ~ U[σmin, σmax] and probability `prob` (SimCLR's augmentation). On the
+ * tensor backend the kernel spans ±3σ (size 2⌈3σ⌉+1) unless `kernelSize` is given; the pillow
+ * backend is PIL's `GaussianBlur(radius=σ)` (three extended box passes per axis), as MMSelfSup.
  */
 export class RandomGaussianBlur implements Transform {
   constructor(
