@@ -163,7 +163,8 @@ Napi::Value ResizedCropInto(const Napi::CallbackInfo& info) {
   }
   const int rows = y1 - y0;
   const size_t rowLen = static_cast<size_t>(outW) * C;
-  std::vector<u8> wideBuf;
+  // Scratch reused across calls: one image at a time per thread (the loader's workers are threads).
+  thread_local std::vector<u8> wideBuf;
   const u8* wide;
   size_t wideStride;
   if (!hasX) {
@@ -207,7 +208,8 @@ Napi::Value ResizedCropInto(const Napi::CallbackInfo& info) {
         for (int c = 0; c < C; c++) dst[c * plane + static_cast<size_t>(y) * outW + x] = wide[y * wideStride + x * C + c];
     return info.Env().Undefined();
   }
-  std::vector<int32_t> acc(rowLen);
+  thread_local std::vector<int32_t> acc;
+  acc.resize(rowLen);
   for (int y = 0; y < outH; y++) {
     std::fill(acc.begin(), acc.end(), 1 << (kBits - 1));
     const int32_t* k = ty.weights + static_cast<size_t>(y) * ty.stride;
@@ -442,7 +444,8 @@ Napi::Value PilBoxBlur(const Napi::CallbackInfo& info) {
   const size_t plane = static_cast<size_t>(h) * w;
   if (c < 1 || h < 1 || w < 1 || r < 0 || lengthOf(info[0]) < offset + plane * c)
     throw Napi::RangeError::New(info.Env(), "pilBoxBlur: sizes out of range");
-  std::vector<u8> transposed(plane), scratch;
+  thread_local std::vector<u8> transposed, scratch;
+  transposed.resize(plane);
   for (int k = 0; k < c; k++) {
     u8* base = data + offset + k * plane;
     blurLinesTransposed(base, transposed.data(), h, w, r, ww, fw, scratch);

@@ -1,5 +1,5 @@
 /**
- * Pillow's `ImageFilter.GaussianBlur(radius)` on 8-bit images, reproduced byte for byte in JS: what
+ * Pillow's `ImageFilter.GaussianBlur(radius)` on 8-bit images, reproduced byte for byte: what
  * MMSelfSup's `RandomGaussianBlur` computes through PIL. Pillow approximates a Gaussian of standard
  * deviation σ = radius by three passes of an "extended" box filter per axis (Gwosdek et al., "Theoretical
  * Foundations of Gaussian Convolution by Extended Box Filtering", SSVM 2011): a box of integer radius

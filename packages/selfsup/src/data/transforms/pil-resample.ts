@@ -1,5 +1,5 @@
 /**
- * Pillow's resampling of 8-bit images, reproduced in JS: Lanczos (a = 3), the filter libtorch
+ * Pillow's resampling of 8-bit images, reproduced byte for byte: Lanczos (a = 3), the filter libtorch
  * lacks (MMSelfSup's `interpolation: 'lanczos'`, BEiT v1's DALL-E tokenizer view), and Pillow's
  * bilinear and bicubic, what torchvision's PIL path computes (`backend: 'pillow'`). Pillow
  * computes each axis's weights in double precision, normalises them to sum 1, turns them into

@@ -396,6 +396,7 @@ export class RandomGrayscale implements Transform {
     return (batch, rngs) => {
       const which = rngs.map((r, i) => (r.random() < this.prob ? i : -1)).filter((i) => i >= 0);
       if (this.backend === 'pillow') {
+        if (which.length === 0) return batch;
         const chosen = new Set(which);
         return onBytes(batch, 'RandomGrayscale', (p, i) => {
           if (chosen.has(i)) pilGreyscaleBytes(p);
@@ -461,10 +462,12 @@ export class RandomGaussianBlur implements Transform {
     const [H, W] = dims(batch);
     const draws = rngs.map((r) => this.draw(r, H, W));
     if (this.o.backend === 'pillow')
-      return onBytes(batch, 'RandomGaussianBlur', (p, i) => {
-        const d = draws[i];
-        if (d) pilGaussianBlurBytes(p, d.sigma);
-      });
+      return draws.every((d) => d === null)
+        ? batch
+        : onBytes(batch, 'RandomGaussianBlur', (p, i) => {
+            const d = draws[i];
+            if (d) pilGaussianBlurBytes(p, d.sigma);
+          });
     const bySize = new Map<number, number[]>();
     draws.forEach((d, i) => {
       if (d) bySize.set(d.k, [...(bySize.get(d.k) ?? []), i]);
