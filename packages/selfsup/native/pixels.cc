@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include <jpeglib.h>
@@ -20,6 +21,14 @@
 namespace {
 
 using u8 = uint8_t;
+
+// Hot loops get an AVX2 clone next to the baseline x86-64 one, picked at load time (GCC's
+// target_clones); other targets compile the portable code once.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SIMD_CLONES
+#endif
 
 u8* bytesOf(const Napi::Value& v, const char* what) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
@@ -138,6 +147,11 @@ Taps tapsOf(const Napi::Value& v) {
           intsOf(o.Get("weights"), "taps.weights"), o.Get("stride").As<Napi::Number>().Int32Value()};
 }
 
+// acc[j] += row[j] · weight: the vertical pass's inner loop, vectorised by GCC.
+SIMD_CLONES void accumulateRow(const u8* __restrict row, int32_t weight, int32_t* __restrict acc, size_t n) {
+  for (size_t j = 0; j < n; j++) acc[j] += row[j] * weight;
+}
+
 // resizedCropInto(src, height, width, channels, top, left, h, w, outH, outW, tx|null, ty|null, out, offset):
 // Pillow's two passes (width, then height, an 8-bit image between them) over the crop of an
 // (H, W, C) image, written as (C, outH, outW) bytes into `out` at `offset`. A null taps argument
@@ -217,7 +231,7 @@ Napi::Value ResizedCropInto(const Napi::CallbackInfo& info) {
     for (int i = 0; i < ty.count[y]; i++) {
       const u8* r = from + i * wideStride;
       const int32_t wt = k[i];
-      for (size_t j = 0; j < rowLen; j++) acc[j] += r[j] * wt;
+      accumulateRow(r, wt, acc.data(), rowLen);
     }
     for (int x = 0; x < outW; x++)
       for (int c = 0; c < C; c++) dst[c * plane + static_cast<size_t>(y) * outW + x] = clipFixed(acc[x * C + c]);
@@ -308,8 +322,9 @@ struct HueTables {
       for (int b = 1; b < 256; b++) div[a * 256 + b] = static_cast<float>(a) / static_cast<float>(b);
     for (int x = 0; x < 256; x++) {
       const double h6 = static_cast<float>(x) * 6.0 / 255.0;
-      sector[x] = static_cast<int>(h6);  // floor: h6 >= 0
-      frac[x] = static_cast<float>(h6 - static_cast<float>(sector[x]));
+      const int whole = static_cast<int>(h6);  // floor: h6 >= 0
+      frac[x] = static_cast<float>(h6 - static_cast<float>(whole));
+      sector[x] = whole % 6;  // H = 255 gives 6: sector 0
       fs[x] = static_cast<float>(static_cast<float>(x) / 255.0);
     }
   }
@@ -320,56 +335,146 @@ const HueTables& hueTables() {
   return t;
 }
 
-// torchvision's PIL adjust_hue: Convert.c's rgb2hsv, H + shift (mod 256), hsv2rgb.
-void hue(const Planes& p, double factor) {
+// One pixel of torchvision's PIL adjust_hue: Convert.c's rgb2hsv, H + shift (mod 256), hsv2rgb.
+// The reference for hueLanes, which computes the same in vector lanes.
+inline void huePixel(u8& R, u8& G, u8& B, int shift, const HueTables& T) {
+  const float* div = T.div.data();
+  const int r = R, g = G, b = B;
+  const int maxc = std::max(r, std::max(g, b)), minc = std::min(r, std::min(g, b));
+  if (maxc == minc) return;  // S = 0: grey is unchanged by any hue
+  const int cr = maxc - minc;
+  const float s = div[cr * 256 + maxc];
+  const float rc = div[(maxc - r) * 256 + cr];
+  const float gc = div[(maxc - g) * 256 + cr];
+  const float bc = div[(maxc - b) * 256 + cr];
+  float hh;
+  if (r == maxc)
+    hh = bc - gc;
+  else if (g == maxc)
+    hh = static_cast<float>(2.0 + rc - bc);
+  else
+    hh = static_cast<float>(4.0 + gc - rc);
+  // fmod(x, 1) of x in (0, 2): x − floor(x), exact.
+  const double t6 = hh / 6.0 + 1.0;
+  hh = static_cast<float>(t6 >= 1.0 ? t6 - 1.0 : t6);
+  const int uh = (std::clamp(static_cast<int>(hh * 255.0), 0, 255) + shift) & 255;
+  const int us = std::clamp(static_cast<int>(s * 255.0), 0, 255);
+  const int v = maxc;
+  int outR = v, outG = v, outB = v;
+  if (us != 0) {
+    const float f = T.frac[uh], fs = T.fs[us];
+    const u8 up = clip8(roundUp(static_cast<float>(v) * (1.0 - fs)));
+    const u8 uq = clip8(roundUp(static_cast<float>(v) * (1.0 - fs * f)));
+    const u8 ut = clip8(roundUp(static_cast<float>(v) * (1.0 - fs * (1.0 - f))));
+    switch (T.sector[uh]) {
+      case 0: outG = ut; outB = up; break;
+      case 1: outR = uq; outB = up; break;
+      case 2: outR = up; outB = ut; break;
+      case 3: outR = up; outG = uq; break;
+      case 4: outR = ut; outG = up; break;
+      default: outG = up; outB = uq;
+    }
+  }
+  R = static_cast<u8>(outR);
+  G = static_cast<u8>(outG);
+  B = static_cast<u8>(outB);
+}
+
+// Four lanes of each type: doubles fill one AVX2 register (two SSE registers in the baseline
+// clone). Every lane operation is the scalar one (IEEE division, no contraction), so the lanes
+// compute exactly what huePixel computes; masks are only ever used at their own lane width.
+constexpr int kLanes = 4;
+typedef int32_t i32x4 __attribute__((vector_size(16)));
+typedef float f32x4 __attribute__((vector_size(16)));
+typedef double f64x4 __attribute__((vector_size(32)));
+typedef u8 u8x4 __attribute__((vector_size(4)));
+
+[[gnu::always_inline]] inline i32x4 loadBytes(const u8* p) {
+  u8x4 b;
+  std::memcpy(&b, p, sizeof b);
+  return __builtin_convertvector(b, i32x4);
+}
+
+[[gnu::always_inline]] inline void storeBytes(u8* p, i32x4 v) {
+  const u8x4 b = __builtin_convertvector(v, u8x4);
+  std::memcpy(p, &b, sizeof b);
+}
+
+[[gnu::always_inline]] inline f64x4 toF64(i32x4 v) { return __builtin_convertvector(v, f64x4); }
+[[gnu::always_inline]] inline f64x4 toF64(f32x4 v) { return __builtin_convertvector(v, f64x4); }
+[[gnu::always_inline]] inline f32x4 toF32(i32x4 v) { return __builtin_convertvector(v, f32x4); }
+[[gnu::always_inline]] inline f32x4 toF32(f64x4 v) { return __builtin_convertvector(v, f32x4); }
+[[gnu::always_inline]] inline i32x4 truncI32(f64x4 v) { return __builtin_convertvector(v, i32x4); }
+[[gnu::always_inline]] inline i32x4 clampByte(i32x4 v) {
+  const i32x4 zero{}, top = zero + 255;
+  return v < zero ? zero : v > top ? top : v;
+}
+
+// clip8(roundUp(x)) of x ≥ 0 in lanes: C's round() half away from zero, then clipped to a byte.
+[[gnu::always_inline]] inline i32x4 roundClip(f64x4 x) {
+  const f64x4 zero{}, top = zero + 255.0;
+  const f64x4 big = x >= top ? top : x;  // rounds to 255 either way; keeps the int32 conversion in range
+  const f64x4 t = toF64(truncI32(big));
+  return truncI32(big - t >= zero + 0.5 ? t + 1.0 : t);
+}
+
+// huePixel on 4 consecutive pixels of the planes R, G, B. Of rgb2hsv's three quotients
+// (maxc − x) / cr, the max channel's is 0 and the min channel's 1, exactly: only the middle
+// channel's needs a division. hsv2rgb's per-H and per-S factors come from HueTables.
+[[gnu::always_inline]] inline void hueLanes(u8* R, u8* G, u8* B, int shift, const HueTables& T) {
+  const i32x4 r = loadBytes(R), g = loadBytes(G), b = loadBytes(B);
+  const i32x4 maxc = r > g ? (r > b ? r : b) : (g > b ? g : b);
+  const i32x4 minc = r < g ? (r < b ? r : b) : (g < b ? g : b);
+  const i32x4 one = i32x4{} + 1;
+  const i32x4 grey = maxc == minc;
+  // Grey lanes divide by 1 instead of 0; their results are discarded.
+  const f32x4 crf = toF32(grey ? one : maxc - minc);
+  const f32x4 s = crf / toF32(grey ? one : maxc);
+  const f32x4 q = toF32(maxc - (r + g + b - maxc - minc)) / crf;
+  const f32x4 zeroF{}, oneF = zeroF + 1.0f;
+  const f32x4 rc = r == maxc ? zeroF : r == minc ? oneF : q;
+  const f32x4 gc = g == maxc ? zeroF : g == minc ? oneF : q;
+  const f32x4 bc = b == maxc ? zeroF : b == minc ? oneF : q;
+  const f32x4 hr = bc - gc;
+  const f32x4 hg = toF32(2.0 + toF64(rc) - toF64(bc));
+  const f32x4 hb = toF32(4.0 + toF64(gc) - toF64(rc));
+  const f32x4 hh0 = r == maxc ? hr : (g == maxc ? hg : hb);
+  const f64x4 t6 = toF64(hh0) / 6.0 + 1.0;
+  const f32x4 hh = toF32(t6 >= f64x4{} + 1.0 ? t6 - 1.0 : t6);
+  const i32x4 uh = (clampByte(truncI32(toF64(hh) * 255.0)) + shift) & 255;
+  const i32x4 us = clampByte(truncI32(toF64(s) * 255.0));
+  const f32x4 f = {T.frac[uh[0]], T.frac[uh[1]], T.frac[uh[2]], T.frac[uh[3]]};
+  const f32x4 fs = {T.fs[us[0]], T.fs[us[1]], T.fs[us[2]], T.fs[us[3]]};
+  const i32x4 sector = {T.sector[uh[0]], T.sector[uh[1]], T.sector[uh[2]], T.sector[uh[3]]};
+  const f64x4 v = toF64(maxc);
+  const i32x4 p = roundClip(v * (1.0 - toF64(fs)));
+  const i32x4 qq = roundClip(v * (1.0 - toF64(fs * f)));
+  const i32x4 t = roundClip(v * (1.0 - toF64(fs) * (1.0 - toF64(f))));
+  const i32x4 keep = grey | (us == 0);
+  const i32x4 outR = (sector == 0) | (sector == 5) ? maxc : sector == 1 ? qq : sector == 4 ? t : p;
+  const i32x4 outG = (sector == 1) | (sector == 2) ? maxc : sector == 0 ? t : sector == 3 ? qq : p;
+  const i32x4 outB = (sector == 3) | (sector == 4) ? maxc : sector == 2 ? t : sector == 5 ? qq : p;
+  storeBytes(R, keep ? maxc : outR);
+  storeBytes(G, keep ? maxc : outG);
+  storeBytes(B, keep ? maxc : outB);
+}
+
+// torchvision's PIL adjust_hue on one (3, H, W) image: four pixels at a time, the rest one by one.
+SIMD_CLONES void hue(const Planes& p, double factor) {
   if (p.c != 3) return;
   const HueTables& T = hueTables();
-  const float* div = T.div.data();
   // numpy's uint8 of a negative float wraps (the float truncated to an integer first).
   const int shift = ((static_cast<int>(factor * 255) % 256) + 256) % 256;
   const size_t n = p.n();
   u8 *R = p.data, *G = p.data + n, *B = p.data + 2 * n;
-  for (size_t i = 0; i < n; i++) {
-    const int r = R[i], g = G[i], b = B[i];
-    const int maxc = std::max(r, std::max(g, b)), minc = std::min(r, std::min(g, b));
-    if (maxc == minc) continue;  // S = 0: grey is unchanged by any hue
-    const int cr = maxc - minc;
-    const float s = div[cr * 256 + maxc];
-    const float rc = div[(maxc - r) * 256 + cr];
-    const float gc = div[(maxc - g) * 256 + cr];
-    const float bc = div[(maxc - b) * 256 + cr];
-    float hh;
-    if (r == maxc)
-      hh = bc - gc;
-    else if (g == maxc)
-      hh = static_cast<float>(2.0 + rc - bc);
-    else
-      hh = static_cast<float>(4.0 + gc - rc);
-    // fmod(x, 1) of x in (0, 2): x − floor(x), exact.
-    const double t6 = hh / 6.0 + 1.0;
-    hh = static_cast<float>(t6 >= 1.0 ? t6 - 1.0 : t6);
-    const int uh = (std::clamp(static_cast<int>(hh * 255.0), 0, 255) + shift) & 255;
-    const int us = std::clamp(static_cast<int>(s * 255.0), 0, 255);
-    const int v = maxc;
-    int outR = v, outG = v, outB = v;
-    if (us != 0) {
-      const float f = T.frac[uh], fs = T.fs[us];
-      const u8 up = clip8(roundUp(static_cast<float>(v) * (1.0 - fs)));
-      const u8 uq = clip8(roundUp(static_cast<float>(v) * (1.0 - fs * f)));
-      const u8 ut = clip8(roundUp(static_cast<float>(v) * (1.0 - fs * (1.0 - f))));
-      switch (T.sector[uh] % 6) {
-        case 0: outG = ut; outB = up; break;
-        case 1: outR = uq; outB = up; break;
-        case 2: outR = up; outB = ut; break;
-        case 3: outR = up; outG = uq; break;
-        case 4: outR = ut; outG = up; break;
-        default: outG = up; outB = uq;
-      }
-    }
-    R[i] = static_cast<u8>(outR);
-    G[i] = static_cast<u8>(outG);
-    B[i] = static_cast<u8>(outB);
+  size_t i = 0;
+  // Two independent groups per iteration: their long division and conversion chains overlap.
+  for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
+    hueLanes(R + i, G + i, B + i, shift, T);
+    hueLanes(R + i + kLanes, G + i + kLanes, B + i + kLanes, shift, T);
   }
+  for (; i + kLanes <= n; i += kLanes) hueLanes(R + i, G + i, B + i, shift, T);
+  for (; i < n; i++) huePixel(R[i], G[i], B[i], shift, T);
 }
 
 // pilColor(op, data, offset, c, h, w, factor): op 0 brightness, 1 contrast, 2 saturation, 3 hue,
@@ -395,42 +500,42 @@ Napi::Value PilColor(const Napi::CallbackInfo& info) {
 
 // ------------------------------------------------------------------------------------ blur
 
-// One extended box pass over the n bytes at `line` (whose r + 1 neighbours each side hold the edge
-// pixels): out[x·stride] = (Σ_{|i−x|≤r} in[i]·ww + (in[x−r−1] + in[x+r+1])·fw + 2^23) >> 24, the
-// window sum sliding by one pixel, in Pillow's wrapping uint32 arithmetic.
-void boxPass(const u8* line, u8* out, size_t stride, int n, int r, uint32_t ww, uint32_t fw) {
-  uint32_t acc = 0;
-  for (int i = -r - 1; i < r; i++) acc += line[i];
-  for (int x = 0; x < n; x++) {
-    const uint32_t leave = line[x - r - 1];
-    acc += static_cast<uint32_t>(line[x + r]) - leave;
-    out[x * stride] = static_cast<u8>((acc * ww + (leave + line[x + r + 1]) * fw + (1u << 23)) >> 24);
+// Pillow blurs each row with three extended box passes, transposes, blurs the rows again and
+// transposes back. The same passes run here down the columns of a plane, all columns at once in
+// vector lanes: a row pass is a column pass on the transposed plane. Each pass maps `rows` rows of
+// `lanes` bytes to out[x] = (Σ_{|i−x|≤r} in[i]·ww + (in[x−r−1] + in[x+r+1])·fw + 2^23) >> 24, rows
+// past either edge reading the edge row, the window sum sliding by one row, in Pillow's wrapping
+// uint32 arithmetic.
+// A plain loop over the lanes: GCC vectorises it (u8 → u32 widening, eight lanes in AVX2).
+SIMD_CLONES void boxPassRows(const u8* __restrict in, u8* __restrict out, int rows, int lanes, int r, uint32_t ww,
+                             uint32_t fw, uint32_t* __restrict acc) {
+  auto row = [&](int i) { return in + static_cast<size_t>(std::clamp(i, 0, rows - 1)) * lanes; };
+  std::fill(acc, acc + lanes, 0u);
+  for (int i = -r - 1; i < r; i++) {
+    const u8* s = row(i);
+    for (int l = 0; l < lanes; l++) acc[l] += s[l];
+  }
+  for (int x = 0; x < rows; x++) {
+    const u8 *__restrict lo = row(x - r - 1), *__restrict hi = row(x + r), *__restrict hi2 = row(x + r + 1);
+    u8* __restrict o = out + static_cast<size_t>(x) * lanes;
+    for (int l = 0; l < lanes; l++) {
+      const uint32_t leave = lo[l];
+      const uint32_t a = acc[l] + (static_cast<uint32_t>(hi[l]) - leave);
+      acc[l] = a;
+      o[l] = static_cast<u8>((a * ww + (leave + hi2[l]) * fw + (1u << 23)) >> 24);
+    }
   }
 }
 
-void fillPad(u8* line, int n, int pad) {
-  std::fill(line - pad, line, line[0]);
-  std::fill(line + n, line + n + pad, line[n - 1]);
-}
-
-// Three passes over each of `rows` lines of n bytes at src (line i at src + i·n), the last one
-// written transposed: column i of an n × rows plane at dst (Pillow blurs rows, transposes, blurs
-// rows again and transposes back).
-void blurLinesTransposed(const u8* src, u8* dst, int rows, int n, int r, uint32_t ww, uint32_t fw, std::vector<u8>& scratch) {
-  const int pad = r + 1;
-  const size_t len = static_cast<size_t>(n) + 2 * pad;
-  scratch.resize(2 * len);
-  u8* a = scratch.data() + pad;
-  u8* b = scratch.data() + len + pad;
-  for (int i = 0; i < rows; i++) {
-    std::copy(src + static_cast<size_t>(i) * n, src + static_cast<size_t>(i + 1) * n, a);
-    fillPad(a, n, pad);
-    boxPass(a, b, 1, n, r, ww, fw);
-    fillPad(b, n, pad);
-    boxPass(b, a, 1, n, r, ww, fw);
-    fillPad(a, n, pad);
-    boxPass(a, dst + i, rows, n, r, ww, fw);
-  }
+// dst (w × h) = the transpose of src (h × w), in tiles that stay in cache.
+void transposePlane(const u8* __restrict src, u8* __restrict dst, int h, int w) {
+  constexpr int kTile = 16;
+  for (int by = 0; by < h; by += kTile)
+    for (int bx = 0; bx < w; bx += kTile) {
+      const int ey = std::min(by + kTile, h), ex = std::min(bx + kTile, w);
+      for (int y = by; y < ey; y++)
+        for (int x = bx; x < ex; x++) dst[static_cast<size_t>(x) * h + y] = src[static_cast<size_t>(y) * w + x];
+    }
 }
 
 // pilBoxBlur(data, offset, c, h, w, r, ww, fw): Pillow's GaussianBlur passes with the box radius
@@ -444,12 +549,22 @@ Napi::Value PilBoxBlur(const Napi::CallbackInfo& info) {
   const size_t plane = static_cast<size_t>(h) * w;
   if (c < 1 || h < 1 || w < 1 || r < 0 || lengthOf(info[0]) < offset + plane * c)
     throw Napi::RangeError::New(info.Env(), "pilBoxBlur: sizes out of range");
-  thread_local std::vector<u8> transposed, scratch;
-  transposed.resize(plane);
+  thread_local std::vector<u8> one, two;
+  thread_local std::vector<uint32_t> acc;
+  one.resize(plane);
+  two.resize(plane);
+  acc.resize(std::max(h, w));
+  u8 *s1 = one.data(), *s2 = two.data();
   for (int k = 0; k < c; k++) {
     u8* base = data + offset + k * plane;
-    blurLinesTransposed(base, transposed.data(), h, w, r, ww, fw, scratch);
-    blurLinesTransposed(transposed.data(), base, w, h, r, ww, fw, scratch);
+    transposePlane(base, s1, h, w);  // rows of the image are now columns
+    boxPassRows(s1, s2, w, h, r, ww, fw, acc.data());
+    boxPassRows(s2, s1, w, h, r, ww, fw, acc.data());
+    boxPassRows(s1, s2, w, h, r, ww, fw, acc.data());
+    transposePlane(s2, s1, w, h);
+    boxPassRows(s1, s2, h, w, r, ww, fw, acc.data());
+    boxPassRows(s2, s1, h, w, r, ww, fw, acc.data());
+    boxPassRows(s1, base, h, w, r, ww, fw, acc.data());
   }
   return info.Env().Undefined();
 }

@@ -4,6 +4,7 @@
  */
 import type { TypedConfig } from '../../registry.js';
 import type { OpenSpec } from '../open.js';
+import type { PackedView } from '../transforms/multi-view.js';
 
 /** A dataset as workers rebuild it: a DATASETS config (`{ type: 'ImageFolder', root }`) or an `openDataset` spec. */
 export type DatasetSource = TypedConfig | OpenSpec | string;
@@ -30,10 +31,7 @@ export interface BatchRequest {
 }
 
 /** A tensor's bytes and shape (bool masks travel as bytes). */
-export interface Packed {
-  data: Uint8Array;
-  shape: number[];
-}
+export type Packed = PackedView;
 
 export interface ChunkResult {
   type: 'result';

@@ -13,7 +13,7 @@ import type { Sample } from '../image.js';
 import { openDataset } from '../open.js';
 import { buildViews } from '../register.js';
 import type { MultiView } from '../transforms/pipelines.js';
-import type { BatchRequest, ChunkResult, InitMessage, Packed, WorkerReply } from './protocol.js';
+import type { BatchRequest, ChunkResult, InitMessage, WorkerReply } from './protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('selfsup: loader/worker.js runs as a worker thread');
@@ -38,10 +38,6 @@ async function init(m: InitMessage): Promise<void> {
   post({ type: 'ready', length: dataset.length });
 }
 
-function pack(t: torch.Tensor): Packed {
-  return { data: (t.dtype === 'bool' ? t.to('uint8') : t).contiguous().toBytes(), shape: t.shape };
-}
-
 async function batch(m: BatchRequest): Promise<void> {
   const ds = dataset as Dataset;
   const samples: Sample[] = [];
@@ -64,16 +60,14 @@ async function batch(m: BatchRequest): Promise<void> {
     skipped,
   };
   if (samples.length > 0) {
-    torch.tidy(() => {
-      const r = (views as MultiView).applyImagesWithMasks(
-        samples.map((s) => s.img),
-        m.seed,
-        m.epoch,
-        samples.map((s) => s.idx),
-      );
-      out.views = r.views.map(pack);
-      out.masks = r.masks.map(pack);
-    });
+    const r = (views as MultiView).applyImagesPacked(
+      samples.map((s) => s.img),
+      m.seed,
+      m.epoch,
+      samples.map((s) => s.idx),
+    );
+    out.views = r.views;
+    out.masks = r.masks;
   }
   post(
     out,

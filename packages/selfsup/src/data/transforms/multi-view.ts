@@ -79,6 +79,22 @@ export interface SampleViews {
   masks: PatchMask[];
 }
 
+/** A tensor's bytes and shape (bool masks as bytes). */
+export interface PackedView {
+  data: Uint8Array;
+  shape: number[];
+}
+
+/** `BatchViews` as bytes, what crosses between threads. */
+export interface PackedViews {
+  views: PackedView[];
+  masks: PackedView[];
+}
+
+function packTensor(t: Tensor): PackedView {
+  return { data: (t.dtype === 'bool' ? t.to('uint8') : t).contiguous().toBytes(), shape: t.shape };
+}
+
 /** A batch's views, one `(N, C, H, W)` tensor each, and masks, one `(N, H', W')` bool tensor each. */
 export interface BatchViews {
   views: Tensor[];
@@ -174,50 +190,18 @@ export class MultiView {
    * all crops rounded at once. Either way the pixels equal the per-image path's.
    */
   applyImagesWithMasks(images: Image[], seed: number, epoch: number, idxs: number[]): BatchViews {
-    const oneChannelCount = new Set(images.map((i) => i.channels)).size === 1;
-    const cropOf = (s: Stage) => {
-      const t = s.head.transforms.length === 1 ? s.head.transforms[0] : null;
-      if (!(t instanceof RandomResizedCrop)) return null;
-      // Pillow's resampling has no float path: mixed grey and colour images go one by one.
-      return pilFilterOf(t.o.interpolation ?? 'bilinear', t.o.backend) && !oneChannelCount ? null : t;
-    };
-    /** The crop in JS, when it can be: Pillow's algorithm, or libtorch's antialiased kernels where reproducible. */
-    const jsResize = (crop: RandomResizedCrop): CropInto | null => {
-      const mode = crop.o.interpolation ?? 'bilinear';
-      const pil = pilFilterOf(mode, crop.o.backend);
-      if (pil) return (img, box, oh, ow, buf, at) => pilResizedCropInto(img, box, oh, ow, pil, buf, at);
-      if (mode === 'nearest' || mode === 'lanczos' || !(crop.o.antialias ?? true)) return null;
-      const sums = oneChannelCount ? calibrate(mode) : null;
-      return sums ? (img, box, oh, ow, buf, at) => resizedCropInto(img, box, oh, ow, mode, sums, buf, at) : null;
-    };
     return torch.tidy(() => {
+      const plans = this.stages.map((s) => this.imagePlan(s, images));
       // Made once, before the per-view scopes, and shared by every view.
-      const needFloat = this.stages.some((s) => {
-        const c = cropOf(s);
-        return c !== null && jsResize(c) === null;
-      });
-      const f32 = needFloat ? floatImages(images) : [];
-      const u8 = this.stages.some((s) => cropOf(s) === null) ? images.map(imageToTensor) : [];
+      const f32 = plans.some((p) => p.crop !== null && p.js === null) ? floatImages(images) : [];
+      const u8 = plans.some((p) => p.crop === null) ? images.map(imageToTensor) : [];
       const out = this.run(seed, epoch, idxs, (s, rngs) => {
-        const crop = cropOf(s);
+        const { crop, js } = plans[this.stages.indexOf(s)];
         if (!crop) return u8.map((img, j) => s.head.apply(img, rngs[j]));
-        const js = jsResize(crop);
         if (js) {
-          const [oh, ow] = crop.size;
-          const c = images[0].channels;
-          const size = c * oh * ow;
-          const buf = new Uint8Array(images.length * size);
-          // The tail's leading per-pixel steps run here too, image by image, in JS.
-          const jsTail = c === 3 ? s.bytesTail : [];
-
-          images.forEach((img, j) => {
-            const box = crop.getParams(img.height, img.width, rngs[j]);
-            js(img, box, oh, ow, buf, j * size);
-            const planes = { data: buf, offset: j * size, c, h: oh, w: ow };
-            for (const t of jsTail) t.applyBytes?.(planes, rngs[j]);
-          });
-          const batch = torch.tensor(buf, { shape: [images.length, c, oh, ow] });
-          return jsTail.length ? { batch } : batch;
+          const { data, shape, ranTail } = this.bytesView(s, crop, js, images, rngs);
+          const batch = torch.tensor(data, { shape });
+          return ranTail ? { batch } : batch;
         }
         const crops = f32.map((f, j) => crop.applyFloat(f, rngs[j]));
         // Grey and colour images mixed: rounded one by one, then refused as differing sizes.
@@ -226,6 +210,88 @@ export class MultiView {
       });
       return torch.keep(out);
     });
+  }
+
+  /**
+   * `applyImagesWithMasks` as bytes and shapes, what the loader's worker threads send: when every
+   * view is computed wholly in JS memory (a Pillow or reproducible crop, then only per-pixel steps
+   * with a bytes form, no multi-output step or mask: SimCLR's, MoCo's, BYOL's pipelines), the views
+   * are those bytes, with no libtorch copy in between; otherwise the tensors' bytes.
+   */
+  applyImagesPacked(images: Image[], seed: number, epoch: number, idxs: number[]): PackedViews {
+    const plans = this.stages.map((s) => this.imagePlan(s, images));
+    const wholly = this.stages.every(
+      (s, i) =>
+        plans[i].js !== null &&
+        s.afterBytes.transforms.length === 0 &&
+        s.multi === null &&
+        s.mask === null &&
+        (images[0].channels === 3 || s.bytesTail.length === 0),
+    );
+    if (!wholly) {
+      return torch.tidy(() => {
+        const { views, masks } = this.applyImagesWithMasks(images, seed, epoch, idxs);
+        return { views: views.map(packTensor), masks: masks.map(packTensor) };
+      });
+    }
+    const views: PackedView[] = [];
+    let view = 0;
+    this.stages.forEach((s, i) => {
+      const { crop, js } = plans[i];
+      for (let k = 0; k < this.numViews[i]; k++, view++) {
+        const rngs = idxs.map((idx) => Rng.forSample(seed, epoch, idx, view));
+        const { data, shape } = this.bytesView(s, crop as RandomResizedCrop, js as CropInto, images, rngs);
+        views.push({ data, shape });
+      }
+    });
+    return { views, masks: [] };
+  }
+
+  /**
+   * How a stage's per-image step runs on decoded images: `crop` when it is a lone RandomResizedCrop
+   * (null: per image on tensors), and `js` when that crop runs in JS memory (Pillow's algorithm, or
+   * libtorch's antialiased kernels where `calibrate` found them reproducible; null: from a float copy
+   * of the batch, all crops rounded at once). Either way the pixels equal the per-image path's.
+   */
+  private imagePlan(s: Stage, images: Image[]): { crop: RandomResizedCrop | null; js: CropInto | null } {
+    const oneChannelCount = new Set(images.map((i) => i.channels)).size === 1;
+    const t = s.head.transforms.length === 1 ? s.head.transforms[0] : null;
+    if (!(t instanceof RandomResizedCrop)) return { crop: null, js: null };
+    const mode = t.o.interpolation ?? 'bilinear';
+    const pil = pilFilterOf(mode, t.o.backend);
+    // Pillow's resampling has no float path: mixed grey and colour images go one by one.
+    if (pil && !oneChannelCount) return { crop: null, js: null };
+    if (pil) return { crop: t, js: (img, box, oh, ow, buf, at) => pilResizedCropInto(img, box, oh, ow, pil, buf, at) };
+    if (mode === 'nearest' || mode === 'lanczos' || !(t.o.antialias ?? true)) return { crop: t, js: null };
+    const sums = oneChannelCount ? calibrate(mode) : null;
+    return { crop: t, js: sums ? (img, box, oh, ow, buf, at) => resizedCropInto(img, box, oh, ow, mode, sums, buf, at) : null };
+  }
+
+  /**
+   * One view of a batch in JS memory: each image cropped and resized into one `(N, C, oh, ow)` byte
+   * block, then, for 3-channel images, the tail's leading per-pixel steps image by image
+   * (`ranTail`).
+   */
+  private bytesView(
+    s: Stage,
+    crop: RandomResizedCrop,
+    js: CropInto,
+    images: Image[],
+    rngs: Rng[],
+  ): { data: Uint8Array; shape: number[]; ranTail: boolean } {
+    const [oh, ow] = crop.size;
+    const c = images[0].channels;
+    const size = c * oh * ow;
+    // Every byte is written below: no zero fill.
+    const data = new Uint8Array(Buffer.allocUnsafeSlow(images.length * size).buffer, 0, images.length * size);
+    const jsTail = c === 3 ? s.bytesTail : [];
+    images.forEach((img, j) => {
+      const box = crop.getParams(img.height, img.width, rngs[j]);
+      js(img, box, oh, ow, data, j * size);
+      const planes = { data, offset: j * size, c, h: oh, w: ow };
+      for (const t of jsTail) t.applyBytes?.(planes, rngs[j]);
+    });
+    return { data, shape: [images.length, c, oh, ow], ranTail: jsTail.length > 0 };
   }
 
   /**
@@ -246,7 +312,9 @@ export class MultiView {
           // A head that also ran the tail's JS steps leaves only what follows them.
           const tail = got instanceof torch.Tensor || Array.isArray(got) ? s.tail : s.afterBytes;
           const same = !Array.isArray(h) || new Set(h.map((x) => x.shape.join('×'))).size <= 1;
-          const batch = same ? tail.applyBatch(Array.isArray(h) ? torch.stack(h) : h, rngs) : null;
+          const stacked = same ? (Array.isArray(h) ? torch.stack(h) : h) : null;
+          // Every head result is a fresh tensor of this scope: an empty tail passes it on uncopied.
+          const batch = stacked && tail.transforms.length > 0 ? tail.applyBatch(stacked, rngs) : stacked;
           const each = batch ? null : (h as Tensor[]).map((x, j) => s.tail.apply(x, rngs[j]));
           let vs: Tensor[];
           if (!s.multi) vs = [batch ?? stackSame(each as Tensor[], `view ${v}`)];

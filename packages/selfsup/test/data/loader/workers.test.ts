@@ -74,6 +74,13 @@ test('workers: the same batches as without them, for 1 or 3 workers; views and m
     assert.deepEqual(withWorkers, inThread, `${count} worker(s)`);
   }
   assert.equal(torch.getNumThreads() > 0, true);
+  // Views computed wholly in JS memory (no mask): workers send them without a libtorch copy.
+  const plain = { type: 'MultiView', numViews: [2], transforms: [views.transforms[0]] };
+  assert.deepEqual(
+    await epochs(new DataLoader(ds, { ...common, workers: { count: 2, dataset: dsCfg, views: plain } })),
+    await epochs(new DataLoader(ds, { ...common, views: buildViews(plain) })),
+    'views without masks',
+  );
 
   // An undecodable file: named in the error by default, skipped and counted with onCorrupt 'skip'.
   writeFileSync(join(root, 'data', 'c1', 'zz-broken.png'), Buffer.from('not a png'));

@@ -92,4 +92,30 @@ test("MMSelfSup's SimCLR view with every backend 'pillow': the loader's bytes pa
   });
   // The two views of an image differ (independent draws), and the views are not the plain resize.
   assert.ok(maxAbsDiff(batched[0], batched[1]) > 0);
+  // What loader workers send: the same bytes, computed without libtorch (every step has a bytes
+  // form)…
+  const packed = views.applyImagesPacked(hwc, 7, 2, idxs);
+  assert.equal(packed.views.length, 2);
+  assert.equal(packed.masks.length, 0);
+  for (let v = 0; v < 2; v++) {
+    assert.deepEqual(packed.views[v].shape, [6, 3, 40, 40]);
+    assert.deepEqual(packed.views[v].data, fast.views[v].contiguous().toBytes(), `packed view ${v}`);
+  }
+  // …and, with a step that has none (a mask generator), the tensors' bytes.
+  const masked = buildViews(
+    {
+      type: 'MultiView',
+      numViews: [1],
+      transforms: [
+        [...view, { type: 'SimMIMMaskGenerator', inputSize: 40, maskPatchSize: 20, modelPatchSize: 4, maskRatio: 0.5 }],
+      ],
+    },
+    'pipeline',
+  );
+  const withMask = masked.applyImagesWithMasks(hwc, 7, 2, idxs);
+  const packedMask = masked.applyImagesPacked(hwc, 7, 2, idxs);
+  assert.deepEqual(packedMask.views[0].data, withMask.views[0].contiguous().toBytes());
+  assert.deepEqual(packedMask.views[0].data, packed.views[0].data, 'the mask is drawn after the image steps');
+  assert.deepEqual(packedMask.masks[0].shape, [6, 10, 10]);
+  assert.deepEqual(packedMask.masks[0].data, withMask.masks[0].to('uint8').contiguous().toBytes());
 });
