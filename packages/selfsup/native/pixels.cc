@@ -187,9 +187,10 @@ Napi::Value ResizedCropInto(const Napi::CallbackInfo& info) {
   } else {
     Taps tx = tapsOf(info[10]);
     wideBuf.resize(static_cast<size_t>(rows) * rowLen);
+    u8* wideData = wideBuf.data();
     for (int y = 0; y < rows; y++) {
       const u8* row = src + static_cast<size_t>(top + y0 + y) * stride + static_cast<size_t>(left) * C;
-      u8* d = wideBuf.data() + y * rowLen;
+      u8* d = wideData + y * rowLen;
       for (int x = 0; x < outW; x++) {
         const u8* at = row + static_cast<size_t>(tx.first[x]) * C;
         const int32_t* k = tx.weights + static_cast<size_t>(x) * tx.stride;
@@ -211,7 +212,7 @@ Napi::Value ResizedCropInto(const Napi::CallbackInfo& info) {
         }
       }
     }
-    wide = wideBuf.data();
+    wide = wideData;
     wideStride = rowLen;
   }
   const size_t plane = static_cast<size_t>(outH) * outW;
@@ -222,17 +223,15 @@ Napi::Value ResizedCropInto(const Napi::CallbackInfo& info) {
         for (int c = 0; c < C; c++) dst[c * plane + static_cast<size_t>(y) * outW + x] = wide[y * wideStride + x * C + c];
     return info.Env().Undefined();
   }
-  thread_local std::vector<int32_t> acc;
-  acc.resize(rowLen);
+  thread_local std::vector<int32_t> accBuf;
+  accBuf.resize(rowLen);
+  // A plain pointer: thread_local storage in a shared object costs a call on every access.
+  int32_t* acc = accBuf.data();
   for (int y = 0; y < outH; y++) {
-    std::fill(acc.begin(), acc.end(), 1 << (kBits - 1));
+    std::fill(acc, acc + rowLen, 1 << (kBits - 1));
     const int32_t* k = ty.weights + static_cast<size_t>(y) * ty.stride;
     const u8* from = wide + static_cast<size_t>(ty.first[y] - y0) * wideStride;
-    for (int i = 0; i < ty.count[y]; i++) {
-      const u8* r = from + i * wideStride;
-      const int32_t wt = k[i];
-      accumulateRow(r, wt, acc.data(), rowLen);
-    }
+    for (int i = 0; i < ty.count[y]; i++) accumulateRow(from + i * wideStride, k[i], acc, rowLen);
     for (int x = 0; x < outW; x++)
       for (int c = 0; c < C; c++) dst[c * plane + static_cast<size_t>(y) * outW + x] = clipFixed(acc[x * C + c]);
   }
@@ -257,15 +256,18 @@ struct Planes {
   size_t n() const { return static_cast<size_t>(h) * w; }
 };
 
-std::vector<u8> greyOf(const Planes& p) {
+// The image's L (luma) plane, in a per-thread scratch buffer valid until the next call.
+SIMD_CLONES void lumaInto(const u8* __restrict r, const u8* __restrict g, const u8* __restrict b, u8* __restrict out, size_t n) {
+  for (size_t i = 0; i < n; i++) out[i] = luma(r[i], g[i], b[i]);
+}
+
+const u8* greyOf(const Planes& p) {
   const size_t n = p.n();
-  std::vector<u8> g(n);
-  if (p.c == 1) {
-    std::copy(p.data, p.data + n, g.begin());
-    return g;
-  }
-  const u8 *r = p.data, *gr = p.data + n, *b = p.data + 2 * n;
-  for (size_t i = 0; i < n; i++) g[i] = luma(r[i], gr[i], b[i]);
+  if (p.c == 1) return p.data;
+  thread_local std::vector<u8> scratch;
+  scratch.resize(n);
+  u8* g = scratch.data();
+  lumaInto(p.data, p.data + n, p.data + 2 * n, g, n);
   return g;
 }
 
@@ -279,28 +281,30 @@ void blendConstant(const Planes& p, int constant, float alpha) {
 void brightness(const Planes& p, float alpha) { blendConstant(p, 0, alpha); }
 
 void contrast(const Planes& p, float alpha) {
-  std::vector<u8> g = greyOf(p);
+  const u8* g = greyOf(p);
+  const size_t n = p.n();
   uint64_t sum = 0;
-  for (u8 v : g) sum += v;
+  for (size_t i = 0; i < n; i++) sum += g[i];
   // ImageStat's mean (a double), rounded as ImageEnhance.Contrast does: int(mean + 0.5).
-  blendConstant(p, static_cast<int>(static_cast<double>(sum) / static_cast<double>(g.size()) + 0.5), alpha);
+  blendConstant(p, static_cast<int>(static_cast<double>(sum) / static_cast<double>(n) + 0.5), alpha);
+}
+
+SIMD_CLONES void blendPlane(const u8* __restrict grey, u8* __restrict d, size_t n, float alpha) {
+  for (size_t i = 0; i < n; i++) d[i] = blendByte(grey[i], d[i], alpha);
 }
 
 void saturation(const Planes& p, float alpha) {
   if (p.c != 3) return;
-  std::vector<u8> g = greyOf(p);
+  const u8* g = greyOf(p);
   const size_t n = p.n();
-  for (int k = 0; k < 3; k++) {
-    u8* d = p.data + k * n;
-    for (size_t i = 0; i < n; i++) d[i] = blendByte(g[i], d[i], alpha);
-  }
+  for (int k = 0; k < 3; k++) blendPlane(g, p.data + k * n, n, alpha);
 }
 
 void greyscale(const Planes& p) {
   if (p.c != 3) return;
-  std::vector<u8> g = greyOf(p);
+  const u8* g = greyOf(p);
   const size_t n = p.n();
-  for (int k = 0; k < 3; k++) std::copy(g.begin(), g.end(), p.data + k * n);
+  for (int k = 0; k < 3; k++) std::copy(g, g + n, p.data + k * n);  // g is scratch, not a plane
 }
 
 inline u8 clip8(double v) { return v <= 0 ? 0 : v >= 255 ? 255 : static_cast<u8>(v); }

@@ -130,27 +130,37 @@ Napi::Array toIntArray(Napi::Env env, c10::IntArrayRef r) {
   return a;
 }
 
-// fromBuffer(typedArrayOrArrayBuffer, dtype, shape, byteOffset?, byteLength?) -> handle: one copy.
+// The bytes of a TypedArray, ArrayBuffer or DataView.
+std::pair<const uint8_t*, size_t> bytesOf(Napi::Env env, const Napi::Value& v) {
+  if (v.IsTypedArray()) {
+    auto ta = v.As<Napi::TypedArray>();
+    return {static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset(), ta.ByteLength()};
+  }
+  if (v.IsArrayBuffer()) {
+    auto ab = v.As<Napi::ArrayBuffer>();
+    return {static_cast<const uint8_t*>(ab.Data()), ab.ByteLength()};
+  }
+  if (v.IsDataView()) {
+    auto dv = v.As<Napi::DataView>();
+    return {static_cast<const uint8_t*>(dv.ArrayBuffer().Data()) + dv.ByteOffset(), dv.ByteLength()};
+  }
+  throwType(env, "fromBuffer: expected a TypedArray or ArrayBuffer");
+  return {nullptr, 0};
+}
+
+// fromBuffer(bytes | bytes[], dtype, shape) -> a new tensor holding a copy of the bytes; a list of
+// parts is joined in order, with one copy (the loader's chunks from its worker threads).
 Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  uint8_t* data = nullptr;
-  size_t len = 0;
-  if (info[0].IsTypedArray()) {
-    auto ta = info[0].As<Napi::TypedArray>();
-    auto ab = ta.ArrayBuffer();
-    data = static_cast<uint8_t*>(ab.Data()) + ta.ByteOffset();
-    len = ta.ByteLength();
-  } else if (info[0].IsArrayBuffer()) {
-    auto ab = info[0].As<Napi::ArrayBuffer>();
-    data = static_cast<uint8_t*>(ab.Data());
-    len = ab.ByteLength();
-  } else if (info[0].IsDataView()) {
-    auto dv = info[0].As<Napi::DataView>();
-    data = static_cast<uint8_t*>(dv.ArrayBuffer().Data()) + dv.ByteOffset();
-    len = dv.ByteLength();
+  std::vector<std::pair<const uint8_t*, size_t>> parts;
+  if (info[0].IsArray()) {
+    auto list = info[0].As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); i++) parts.push_back(bytesOf(env, list.Get(i)));
   } else {
-    throwType(env, "fromBuffer: expected a TypedArray or ArrayBuffer");
+    parts.push_back(bytesOf(env, info[0]));
   }
+  size_t len = 0;
+  for (const auto& p : parts) len += p.second;
   auto dtype = static_cast<c10::ScalarType>(info[1].As<Napi::Number>().Int32Value());
   auto shape = intList(env, info[2], "fromBuffer shape");
   at::Tensor t;
@@ -161,7 +171,11 @@ Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
       throwType(env, "fromBuffer: shape [" + c10::Join(", ", shape) + "] of " + std::string(c10::toString(dtype)) +
                          " needs " + std::to_string(need) + " bytes, got " + std::to_string(len));
     }
-    if (need) std::memcpy(t.data_ptr(), data, need);
+    auto* at = static_cast<uint8_t*>(t.data_ptr());
+    for (const auto& p : parts) {
+      if (p.second) std::memcpy(at, p.first, p.second);
+      at += p.second;
+    }
   })
   return Napi::Number::New(env, newHandle(env, std::move(t)));
 }

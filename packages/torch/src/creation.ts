@@ -112,8 +112,15 @@ export function tensor(data: Nested | ArrayBufferView, opts: TensorOptions & { s
   return finish(t, opts);
 }
 
-/** A tensor over a copy of raw little-endian bytes (safetensors / .pth storages). */
-export function fromBytes(bytes: ArrayBufferView | ArrayBuffer, dtype: DType, shape: number[]): Tensor {
+/**
+ * A tensor over a copy of raw little-endian bytes (safetensors / .pth storages); a list of parts is
+ * joined in order with one copy (the DataLoader's chunks from its worker threads).
+ */
+export function fromBytes(
+  bytes: ArrayBufferView | ArrayBuffer | (ArrayBufferView | ArrayBuffer)[],
+  dtype: DType,
+  shape: number[],
+): Tensor {
   return wrap(native.fromBuffer(bytes, dtypeCode(dtype), shape));
 }
 

@@ -32,7 +32,8 @@ export interface Native {
   readonly mallocTuned: boolean;
   version(): string;
   config(): string;
-  fromBuffer(data: ArrayBufferView | ArrayBuffer, dtype: number, shape: number[]): Handle;
+  /** A new tensor over a copy of the bytes; a list of parts is joined in order (one copy). */
+  fromBuffer(data: ArrayBufferView | ArrayBuffer | (ArrayBufferView | ArrayBuffer)[], dtype: number, shape: number[]): Handle;
   toBuffer(h: Handle): ArrayBuffer;
   free(h: Handle): void;
   freeMany(hs: Handle[]): void;

@@ -290,3 +290,21 @@ test('tensor(nested, { shape }) reshapes the data, or refuses a shape that does 
   assert.throws(() => torch.tensor([1, 2, 3], { shape: [1, 3, 1, 2] }), /shape \[1,3,1,2\] holds 6 values but the data has 3/);
   t.dispose();
 });
+
+test('fromBytes joins a list of parts in order with the shape it is given, or names the byte count', () => {
+  const a = new Float32Array([1.5, -2]);
+  const b = new Uint8Array(new Float32Array([3, 4.25, 5]).buffer);
+  const t = torch.fromBytes([a, b.buffer, new Uint8Array(0)], 'float32', [5]);
+  assert.deepEqual(t.toList(), [1.5, -2, 3, 4.25, 5]);
+  // A part that is a view into a larger buffer contributes only its own bytes.
+  const big = new Uint8Array([9, 1, 2, 3, 9]);
+  const u = torch.fromBytes([big.subarray(1, 4), new Uint8Array([4])], 'uint8', [2, 2]);
+  assert.deepEqual(u.toList(), [
+    [1, 2],
+    [3, 4],
+  ]);
+  assert.throws(() => torch.fromBytes([a, a], 'float32', [5]), /shape \[5\] of Float needs 20 bytes, got 16/);
+  assert.throws(() => torch.fromBytes([a, 'x' as unknown as Uint8Array], 'float32', [3]), /expected a TypedArray or ArrayBuffer/);
+  t.dispose();
+  u.dispose();
+});

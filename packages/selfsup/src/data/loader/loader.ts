@@ -221,9 +221,19 @@ export class DataLoader implements AsyncIterable<Batch> {
     }
     if (full.length === 0) return null;
     return torch.tidy(() => {
+      // The chunks' bytes straight into one tensor: one copy.
       const cat = (parts: Packed[], bool: boolean) => {
-        const ts = parts.map((p) => torch.tensor(p.data, { shape: p.shape }));
-        const t = ts.length === 1 ? ts[0] : torch.cat(ts);
+        const sizes = new Set(parts.map((p) => p.shape.slice(1).join('×')));
+        if (sizes.size > 1)
+          throw new Error(
+            `DataLoader: images of different sizes (${[...sizes].join(', ')}) without a crop or resize in the pipeline`,
+          );
+        const rows = parts.reduce((a, p) => a + p.shape[0], 0);
+        const t = torch.fromBytes(
+          parts.map((p) => p.data),
+          'uint8',
+          [rows, ...parts[0].shape.slice(1)],
+        );
         return bool ? t.to('bool') : t;
       };
       const views = full[0].views.map((_, v) =>
