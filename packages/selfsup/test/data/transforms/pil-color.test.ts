@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import type { Planes } from '../../../src/data/transforms/bytes.js';
@@ -107,6 +110,50 @@ OUT = [np.asarray(F.adjust_hue(rgb, f)).transpose(2, 0, 1).reshape(-1).tolist() 
     const bad = [...p.data].findIndex((v, i) => v !== ref[k][i]);
     assert.equal(bad, -1, `hue ${f}: first difference at byte ${bad}`);
   });
+});
+
+test("Pillow's hue shift equals torchvision's PIL adjust_hue on every one of the 16,777,216 RGB colours", () => {
+  // The addon runs four pixels per step in vector lanes and the last n mod 4 one by one: every
+  // colour goes through the vector path here (4096 × 4096), the random test above covers both.
+  const side = 4096;
+  const n = side * side;
+  const dir = mkdtempSync(join(tmpdir(), 'selfsup-hue-'));
+  try {
+    const hues = [0.2591, -0.43];
+    const files = py<string[]>(
+      `import numpy as np
+from PIL import Image
+import torchvision.transforms.functional as F
+i = np.arange(1 << 24, dtype=np.uint32)
+rgb = np.stack([i >> 16, (i >> 8) & 255, i & 255], axis=-1).astype(np.uint8).reshape(4096, 4096, 3)
+OUT = []
+for k, f in enumerate(D['hues']):
+    path = D['dir'] + '/hue%d.raw' % k
+    np.ascontiguousarray(np.asarray(F.adjust_hue(Image.fromarray(rgb), f)).transpose(2, 0, 1)).tofile(path)
+    OUT.append(path)`,
+      { hues, dir },
+    );
+    hues.forEach((f, k) => {
+      const data = new Uint8Array(3 * n);
+      for (let i = 0; i < n; i++) {
+        data[i] = i >>> 16;
+        data[n + i] = (i >>> 8) & 255;
+        data[2 * n + i] = i & 255;
+      }
+      pilHueBytes({ data, offset: 0, c: 3, h: side, w: side }, f);
+      const ref = readFileSync(files[k]);
+      assert.equal(ref.length, 3 * n);
+      if (Buffer.compare(Buffer.from(data.buffer), ref) !== 0) {
+        const bad = data.findIndex((v, i) => v !== ref[i]);
+        const px = bad % n;
+        assert.fail(
+          `hue ${f}: colour (${px >>> 16}, ${(px >>> 8) & 255}, ${px & 255}) plane ${Math.floor(bad / n)}: ${data[bad]} vs PIL ${ref[bad]}`,
+        );
+      }
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("ColorJitter { backend: 'pillow' } equals torchvision's ColorJitter on PIL images for given parameters, per image and batched", () => {
