@@ -11,6 +11,7 @@
 #include <napi.h>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <csetjmp>
 #include <cstdint>
@@ -237,6 +238,181 @@ Napi::Value ResizedCropInto(const Napi::CallbackInfo& info) {
     for (int i = 0; i < ty.count[y]; i++) accumulateRow(from + i * wideStride, k[i], acc, rowLen);
     for (int x = 0; x < outW; x++)
       for (int c = 0; c < C; c++) dst[c * plane + static_cast<size_t>(y) * outW + x] = clipFixed(acc[x * C + c]);
+  }
+  return info.Env().Undefined();
+}
+
+// ------------------------------------------------------------------------------------ libtorch's antialiased resampling
+
+// The float32 passes of libtorch's `_upsample_{bilinear,bicubic}2d_aa` as resample.ts describes
+// them: its weights (computed there), and the summation `calibrate` found the running libtorch to
+// use — after the first product, groups of `chunk` separately rounded products, the remaining taps
+// fused (one rounding of acc + x·w) or not. A u8 × float32 or float32 × float32 product is exact in
+// double, so `float(double(acc) + double(x) · w)` is that single rounding, as the JS had it.
+
+struct FloatTaps {
+  const int32_t* min;
+  const int32_t* size;
+  const float* weights;
+  int taps;
+  int count;
+};
+
+struct Summation {
+  int chunk;  // INT32_MAX: no groups
+  bool fused;
+};
+
+FloatTaps floatTapsOf(const Napi::Value& v) {
+  Napi::Object o = v.As<Napi::Object>();
+  Napi::Value w = o.Get("weights");
+  if (!w.IsTypedArray() || w.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw Napi::TypeError::New(v.Env(), "taps.weights: expected a Float32Array");
+  Napi::Int32Array min = o.Get("min").As<Napi::Int32Array>();
+  return {intsOf(min, "taps.min"), intsOf(o.Get("size"), "taps.size"), w.As<Napi::Float32Array>().Data(),
+          o.Get("taps").As<Napi::Number>().Int32Value(), static_cast<int>(min.ElementLength())};
+}
+
+Summation summationOf(const Napi::Value& chunk, const Napi::Value& fused) {
+  const double c = chunk.As<Napi::Number>().DoubleValue();
+  return {c >= 2147483647.0 ? INT32_MAX : static_cast<int>(c), fused.As<Napi::Boolean>().Value()};
+}
+
+// The width pass of one row of bytes (samples `step` apart from `src`) into out[0 … count).
+void aaHorizontal(const u8* src, int step, const FloatTaps& t, Summation s, float* out) {
+  for (int x = 0; x < t.count; x++) {
+    const int n = t.size[x];
+    const float* w = t.weights + static_cast<size_t>(x) * t.taps;
+    const u8* at = src + static_cast<size_t>(t.min[x]) * step;
+    float acc = static_cast<float>(at[0]) * w[0];
+    const int grouped = n - 1 < s.chunk ? 1 : 1 + ((n - 1) / s.chunk) * s.chunk;
+    int j = 1;
+    for (; j < grouped; j++) acc = acc + static_cast<float>(at[j * step]) * w[j];
+    if (s.fused)
+      for (; j < n; j++) acc = static_cast<float>(static_cast<double>(acc) + static_cast<double>(at[j * step]) * w[j]);
+    else
+      for (; j < n; j++) acc = acc + static_cast<float>(at[j * step]) * w[j];
+    out[x] = acc;
+  }
+}
+
+SIMD_CLONES void scaleRow(const float* __restrict in, float w, float* __restrict out, int n) {
+  for (int x = 0; x < n; x++) out[x] = in[x] * w;
+}
+
+SIMD_CLONES void addProductRow(const float* __restrict in, float w, float* __restrict out, int n, bool fused) {
+  if (fused)
+    for (int x = 0; x < n; x++) out[x] = static_cast<float>(static_cast<double>(out[x]) + static_cast<double>(in[x]) * w);
+  else
+    for (int x = 0; x < n; x++) out[x] = out[x] + in[x] * w;
+}
+
+// The height pass over rows of `width` floats at src into out (count × width): each output row sums
+// its source rows in order, so every output sums its taps in libtorch's order.
+void aaVertical(const float* src, int width, const FloatTaps& t, Summation s, float* out) {
+  for (int y = 0; y < t.count; y++) {
+    const int n = t.size[y];
+    const float* w = t.weights + static_cast<size_t>(y) * t.taps;
+    const float* at = src + static_cast<size_t>(t.min[y]) * width;
+    float* o = out + static_cast<size_t>(y) * width;
+    scaleRow(at, w[0], o, width);
+    const int grouped = 1 + ((n - 1) / s.chunk) * s.chunk;
+    for (int j = 1; j < n; j++) addProductRow(at + static_cast<size_t>(j) * width, w[j], o, width, j >= grouped && s.fused);
+  }
+}
+
+// aaHorizontal(bytes, offset, step, taps, chunk, fused, out, outOffset) and
+// aaVertical(floats, offset, width, taps, chunk, fused, out): the passes alone, for `calibrate`.
+Napi::Value AaHorizontal(const Napi::CallbackInfo& info) {
+  const u8* src = bytesOf(info[0], "aaHorizontal src");
+  const size_t at = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
+  const int step = intArg(info, 2);
+  const FloatTaps t = floatTapsOf(info[3]);
+  const Summation s = summationOf(info[4], info[5]);
+  Napi::Float32Array out = info[6].As<Napi::Float32Array>();
+  const size_t o = static_cast<size_t>(info[7].As<Napi::Number>().Int64Value());
+  if (step < 1 || o + t.count > out.ElementLength() || s.chunk < 1)
+    throw Napi::RangeError::New(info.Env(), "aaHorizontal: sizes out of range");
+  for (int x = 0; x < t.count; x++)
+    if (at + static_cast<size_t>(t.min[x] + t.size[x] - 1) * step >= lengthOf(info[0]) || t.size[x] < 1 || t.size[x] > t.taps)
+      throw Napi::RangeError::New(info.Env(), "aaHorizontal: taps outside the row");
+  aaHorizontal(src + at, step, t, s, out.Data() + o);
+  return info.Env().Undefined();
+}
+
+Napi::Value AaVertical(const Napi::CallbackInfo& info) {
+  Napi::Float32Array src = info[0].As<Napi::Float32Array>();
+  const size_t base = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
+  const int width = intArg(info, 2);
+  const FloatTaps t = floatTapsOf(info[3]);
+  const Summation s = summationOf(info[4], info[5]);
+  Napi::Float32Array out = info[6].As<Napi::Float32Array>();
+  if (width < 1 || static_cast<size_t>(t.count) * width > out.ElementLength() || s.chunk < 1)
+    throw Napi::RangeError::New(info.Env(), "aaVertical: sizes out of range");
+  for (int y = 0; y < t.count; y++)
+    if (base + static_cast<size_t>(t.min[y] + t.size[y]) * width > src.ElementLength() || t.size[y] < 1 || t.size[y] > t.taps)
+      throw Napi::RangeError::New(info.Env(), "aaVertical: taps outside the plane");
+  aaVertical(src.Data() + base, width, t, s, out.Data());
+  return info.Env().Undefined();
+}
+
+// aaResizedCropInto(src, height, width, channels, top, left, h, w, outH, outW, tx|null, ty|null,
+// chunkX, fusedX, chunkY, fusedY, clampFirst, out, offset): the crop of an (H, W, C) image resized
+// as libtorch does, then torchvision's uint8 rounding (half to even, clamped; bicubic clamps the
+// float first), written as (C, outH, outW) bytes into `out` at `offset`. A null taps argument skips
+// that pass (libtorch skips an axis whose size does not change).
+Napi::Value AaResizedCropInto(const Napi::CallbackInfo& info) {
+  const u8* src = bytesOf(info[0], "aaResizedCropInto src");
+  const int H = intArg(info, 1), W = intArg(info, 2), C = intArg(info, 3);
+  const int top = intArg(info, 4), left = intArg(info, 5), h = intArg(info, 6), w = intArg(info, 7);
+  const int outH = intArg(info, 8), outW = intArg(info, 9);
+  const bool hasX = !info[10].IsNull(), hasY = !info[11].IsNull();
+  const Summation sx = summationOf(info[12], info[13]), sy = summationOf(info[14], info[15]);
+  const bool clampFirst = info[16].As<Napi::Boolean>().Value();
+  u8* out = bytesOf(info[17], "aaResizedCropInto out");
+  const size_t offset = static_cast<size_t>(info[18].As<Napi::Number>().Int64Value());
+  if (C < 1 || h < 1 || w < 1 || outH < 1 || outW < 1 || lengthOf(info[0]) < static_cast<size_t>(H) * W * C || top < 0 ||
+      left < 0 || top + h > H || left + w > W || (!hasX && w != outW) || (!hasY && h != outH) || sx.chunk < 1 ||
+      sy.chunk < 1 || lengthOf(info[17]) < offset + static_cast<size_t>(C) * outH * outW)
+    throw Napi::RangeError::New(info.Env(), "aaResizedCropInto: sizes out of range");
+  FloatTaps tx{}, ty{};
+  if (hasX) tx = floatTapsOf(info[10]);
+  if (hasY) ty = floatTapsOf(info[11]);
+  if ((hasX && tx.count != outW) || (hasY && ty.count != outH))
+    throw Napi::RangeError::New(info.Env(), "aaResizedCropInto: taps do not match the output size");
+  for (int x = 0; hasX && x < outW; x++)
+    if (tx.min[x] < 0 || tx.size[x] < 1 || tx.size[x] > tx.taps || tx.min[x] + tx.size[x] > w)
+      throw Napi::RangeError::New(info.Env(), "aaResizedCropInto: taps outside the crop");
+  for (int y = 0; hasY && y < outH; y++)
+    if (ty.min[y] < 0 || ty.size[y] < 1 || ty.size[y] > ty.taps || ty.min[y] + ty.size[y] > h)
+      throw Napi::RangeError::New(info.Env(), "aaResizedCropInto: taps outside the crop");
+  const size_t rowStride = static_cast<size_t>(W) * C;
+  thread_local std::vector<float> wideBuf, tallBuf;
+  wideBuf.resize(static_cast<size_t>(h) * outW);
+  tallBuf.resize(static_cast<size_t>(outH) * outW);
+  float* wide = wideBuf.data();
+  float* tall = tallBuf.data();
+  for (int c = 0; c < C; c++) {
+    for (int y = 0; y < h; y++) {
+      const u8* row = src + static_cast<size_t>(top + y) * rowStride + static_cast<size_t>(left) * C + c;
+      float* o = wide + static_cast<size_t>(y) * outW;
+      if (hasX)
+        aaHorizontal(row, C, tx, sx, o);
+      else
+        for (int x = 0; x < outW; x++) o[x] = row[static_cast<size_t>(x) * C];
+    }
+    const float* plane = wide;
+    if (hasY) {
+      aaVertical(wide, outW, ty, sy, tall);
+      plane = tall;
+    }
+    u8* dst = out + offset + static_cast<size_t>(c) * outH * outW;
+    for (size_t i = 0, n = static_cast<size_t>(outH) * outW; i < n; i++) {
+      double v = plane[i];
+      if (clampFirst) v = std::min(std::max(v, 0.0), 255.0);
+      // Python's / PyTorch's round, half to even: nearbyint in the default rounding mode.
+      dst[i] = static_cast<u8>(std::min(std::max(std::nearbyint(v), 0.0), 255.0));
+    }
   }
   return info.Env().Undefined();
 }
@@ -505,6 +681,211 @@ Napi::Value PilColor(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ------------------------------------------------------------------------------------ tensor-backend colour
+
+// torchvision's colour ops on uint8 tensors (functional.ts's libtorch sequences), the default
+// backend's, on one (C, H, W) image: every libtorch elementwise float32 op is one correctly rounded
+// IEEE operation, so the same sequence of C++ float operations gives the same numbers (x86-64 float
+// arithmetic has no excess precision, and contraction is off). bytes.ts documents each formula.
+
+struct TvTables {
+  float greyR[256], greyG[256], greyB[256], unit[256];
+  TvTables() {
+    for (int x = 0; x < 256; x++) {
+      greyR[x] = static_cast<float>(x) * 0.2989f;
+      greyG[x] = static_cast<float>(x) * 0.587f;
+      greyB[x] = static_cast<float>(x) * 0.114f;
+      unit[x] = static_cast<float>(x / 255.0);
+    }
+  }
+};
+
+const TvTables& tvTables() {
+  static const TvTables t;
+  return t;
+}
+
+// float32 → uint8 as `.to(uint8)` after a clamp to [0, 255]: truncation.
+inline u8 tvByte(float v) { return static_cast<u8>(std::min(std::max(v, 0.0f), 255.0f)); }
+
+// rgb_to_grayscale of uint8: (0.2989 R + 0.587 G) + 0.114 B in float32, truncated; per-thread scratch.
+const u8* tvGreyOf(const Planes& p) {
+  const TvTables& T = tvTables();
+  const size_t n = p.n();
+  thread_local std::vector<u8> scratch;
+  scratch.resize(n);
+  u8* g = scratch.data();
+  const u8 *r = p.data, *gr = p.data + n, *b = p.data + 2 * n;
+  for (size_t i = 0; i < n; i++) g[i] = static_cast<u8>((T.greyR[r[i]] + T.greyG[gr[i]]) + T.greyB[b[i]]);
+  return g;
+}
+
+// blend(img, other, ratio) with a constant `other`: img·r + other·(1 − r), clamped, truncated.
+void tvBlendConstant(const Planes& p, double ratio, double other) {
+  const float o = static_cast<float>(other * static_cast<double>(static_cast<float>(1.0 - ratio)));
+  const float r = static_cast<float>(ratio);
+  u8 lut[256];
+  for (int x = 0; x < 256; x++) lut[x] = tvByte(static_cast<float>(x) * r + o);
+  const size_t end = p.n() * p.c;
+  for (size_t i = 0; i < end; i++) p.data[i] = lut[p.data[i]];
+}
+
+void tvContrast(const Planes& p, double factor) {
+  const size_t n = p.n();
+  const u8* g = p.c == 3 ? tvGreyOf(p) : p.data;
+  uint64_t sum = 0;
+  for (size_t i = 0; i < n; i++) sum += g[i];
+  // The mean of a uint8 image: a sum of integers below 2^24 is exact in any order.
+  tvBlendConstant(p, factor, static_cast<float>(static_cast<double>(sum) / static_cast<double>(n)));
+}
+
+void tvSaturation(const Planes& p, double factor) {
+  if (p.c != 3) return;
+  const u8* g = tvGreyOf(p);
+  const float f = static_cast<float>(factor), m = static_cast<float>(1.0 - factor);
+  float own[256], mix[256];
+  for (int x = 0; x < 256; x++) {
+    own[x] = static_cast<float>(x) * f;
+    mix[x] = static_cast<float>(x) * m;
+  }
+  const size_t n = p.n();
+  for (int k = 0; k < 3; k++) {
+    u8* d = p.data + k * n;
+    for (size_t i = 0; i < n; i++) d[i] = tvByte(own[d[i]] + mix[g[i]]);
+  }
+}
+
+void tvGreyscale(const Planes& p) {
+  if (p.c != 3) return;
+  const u8* g = tvGreyOf(p);
+  const size_t n = p.n();
+  for (int k = 0; k < 3; k++) std::copy(g, g + n, p.data + k * n);
+}
+
+// adjust_hue on one pixel: RGB → HSV, H + F (a fraction of a turn) modulo 1, back, ×255 truncated.
+// The reference for tvHueLanes.
+inline void tvHuePixel(u8& R, u8& G, u8& B, float F, const TvTables& T) {
+  const float r = T.unit[R], g = T.unit[G], b = T.unit[B];
+  const float maxc = std::max(r, std::max(g, b)), minc = std::min(r, std::min(g, b));
+  const bool eqc = maxc == minc;
+  const float cr = maxc - minc;
+  const float s = eqc ? cr : cr / maxc;
+  const float crDiv = eqc ? 1.0f : cr;
+  const float rc = (maxc - r) / crDiv, gc = (maxc - g) / crDiv, bc = (maxc - b) / crDiv;
+  // Exactly one of torchvision's three masked terms is non-zero; the others add ±0.
+  float hsum;
+  if (maxc == r)
+    hsum = bc - gc;
+  else if (maxc == g)
+    hsum = (rc - bc) + 2.0f;
+  else
+    hsum = (gc - rc) + 4.0f;
+  // fmod(x, 1) of a positive x is x − ⌊x⌋, exact; remainder adds 1 (rounded) when negative.
+  const float h0 = hsum / 6.0f + 1.0f;
+  const float shifted = (h0 - std::trunc(h0)) + F;
+  float hh = shifted - std::trunc(shifted);
+  if (hh < 0.0f) hh = hh + 1.0f;
+  const float h6 = hh * 6.0f;
+  const float whole = std::floor(h6);
+  const float f = h6 - whole;
+  const float v = maxc;
+  const float pp = std::min(std::max(v * (1.0f - s), 0.0f), 1.0f);
+  const float q = std::min(std::max(v * (1.0f - s * f), 0.0f), 1.0f);
+  const float t = std::min(std::max(v * (1.0f - s * (1.0f - f)), 0.0f), 1.0f);
+  float oR = v, oG = t, oB = pp;
+  switch (((static_cast<int>(whole) % 6) + 6) % 6) {
+    case 1: oR = q; oG = v; break;
+    case 2: oR = pp; oG = v; oB = t; break;
+    case 3: oR = pp; oG = q; oB = v; break;
+    case 4: oR = t; oG = pp; oB = v; break;
+    case 5: oG = pp; oB = q; break;
+    default: break;
+  }
+  R = static_cast<u8>(oR * 255.0f);
+  G = static_cast<u8>(oG * 255.0f);
+  B = static_cast<u8>(oB * 255.0f);
+}
+
+[[gnu::always_inline]] inline i32x4 truncF(f32x4 v) { return __builtin_convertvector(v, i32x4); }
+
+// tvHuePixel on 4 consecutive pixels, all in float32 lanes. x / 255.0 rounded to float equals the
+// float division x / 255.0f (double rounding is innocuous for one +, −, ×, ÷ of floats). Of the
+// quotients (maxc − x) / cr, the max channel's is 0 and the min channel's exactly 1: only a channel
+// strictly between them needs its division.
+[[gnu::always_inline]] inline void tvHueLanes(u8* R, u8* G, u8* B, float F) {
+  const f32x4 zero{}, one = zero + 1.0f;
+  const f32x4 r = toF32(loadBytes(R)) / 255.0f, g = toF32(loadBytes(G)) / 255.0f, b = toF32(loadBytes(B)) / 255.0f;
+  const f32x4 maxc = r > g ? (r > b ? r : b) : (g > b ? g : b);
+  const f32x4 minc = r < g ? (r < b ? r : b) : (g < b ? g : b);
+  const i32x4 eqc = maxc == minc;
+  const f32x4 cr = maxc - minc;
+  const f32x4 s = eqc ? cr : cr / (eqc ? one : maxc);
+  const f32x4 crDiv = eqc ? one : cr;
+  const i32x4 rMax = r == maxc, gMax = g == maxc, bMax = b == maxc;
+  const i32x4 rMin = r == minc, gMin = g == minc, bMin = b == minc;
+  const f32x4 mid = (rMax | rMin) == 0 ? r : (gMax | gMin) == 0 ? g : b;
+  const f32x4 qm = (maxc - mid) / crDiv;
+  const f32x4 rc = rMax ? zero : rMin ? one : qm;
+  const f32x4 gc = gMax ? zero : gMin ? one : qm;
+  const f32x4 bc = bMax ? zero : bMin ? one : qm;
+  const f32x4 hsum = rMax ? bc - gc : gMax ? (rc - bc) + 2.0f : (gc - rc) + 4.0f;
+  const f32x4 h0 = hsum / 6.0f + 1.0f;
+  const f32x4 shifted = (h0 - toF32(truncF(h0))) + F;
+  const f32x4 frac = shifted - toF32(truncF(shifted));
+  const f32x4 hh = frac < zero ? frac + 1.0f : frac;
+  const f32x4 h6 = hh * 6.0f;
+  const i32x4 whole = truncF(h6);  // h6 ≥ 0: floor
+  const f32x4 f = h6 - toF32(whole);
+  const i32x4 sector = whole == 6 ? i32x4{} : whole;
+  const f32x4 v = maxc;
+  auto unit = [&](f32x4 x) { return x < zero ? zero : x > one ? one : x; };
+  const f32x4 pp = unit(v * (1.0f - s));
+  const f32x4 q = unit(v * (1.0f - s * f));
+  const f32x4 t = unit(v * (1.0f - s * (1.0f - f)));
+  const f32x4 oR = (sector == 0) | (sector == 5) ? v : sector == 1 ? q : sector == 4 ? t : pp;
+  const f32x4 oG = (sector == 1) | (sector == 2) ? v : sector == 3 ? q : sector == 0 ? t : pp;
+  const f32x4 oB = (sector == 3) | (sector == 4) ? v : sector == 2 ? t : sector == 5 ? q : pp;
+  storeBytes(R, truncF(oR * 255.0f));
+  storeBytes(G, truncF(oG * 255.0f));
+  storeBytes(B, truncF(oB * 255.0f));
+}
+
+// adjust_hue on one (3, H, W) image: four pixels at a time, the rest one by one.
+SIMD_CLONES void tvHue(const Planes& p, double factor) {
+  if (p.c != 3) return;
+  const TvTables& T = tvTables();
+  const float F = static_cast<float>(factor);
+  const size_t n = p.n();
+  u8 *R = p.data, *G = p.data + n, *B = p.data + 2 * n;
+  size_t i = 0;
+  for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
+    tvHueLanes(R + i, G + i, B + i, F);
+    tvHueLanes(R + i + kLanes, G + i + kLanes, B + i + kLanes, F);
+  }
+  for (; i < n; i++) tvHuePixel(R[i], G[i], B[i], F, T);
+}
+
+// tvColor(op, data, offset, c, h, w, factor): op 0 brightness, 1 contrast, 2 saturation, 3 hue,
+// 4 greyscale, in place on one (C, H, W) image.
+Napi::Value TvColor(const Napi::CallbackInfo& info) {
+  const int op = intArg(info, 0);
+  u8* data = bytesOf(info[1], "tvColor data");
+  const size_t offset = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
+  Planes p{data + offset, intArg(info, 3), intArg(info, 4), intArg(info, 5)};
+  if ((p.c != 1 && p.c != 3) || p.h < 1 || p.w < 1 || lengthOf(info[1]) < offset + p.n() * p.c)
+    throw Napi::RangeError::New(info.Env(), "tvColor: sizes out of range");
+  const double factor = info[6].As<Napi::Number>().DoubleValue();
+  switch (op) {
+    case 0: tvBlendConstant(p, factor, 0.0); break;
+    case 1: tvContrast(p, factor); break;
+    case 2: tvSaturation(p, factor); break;
+    case 3: tvHue(p, factor); break;
+    case 4: tvGreyscale(p); break;
+    default: throw Napi::RangeError::New(info.Env(), "tvColor: unknown op");
+  }
+  return info.Env().Undefined();
+}
+
 // ------------------------------------------------------------------------------------ blur
 
 // Pillow blurs each row with three extended box passes, transposes, blurs the rows again and
@@ -579,7 +960,11 @@ Napi::Value PilBoxBlur(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("decodeJpeg", Napi::Function::New(env, DecodeJpeg));
   exports.Set("resizedCropInto", Napi::Function::New(env, ResizedCropInto));
+  exports.Set("aaResizedCropInto", Napi::Function::New(env, AaResizedCropInto));
+  exports.Set("aaHorizontal", Napi::Function::New(env, AaHorizontal));
+  exports.Set("aaVertical", Napi::Function::New(env, AaVertical));
   exports.Set("pilColor", Napi::Function::New(env, PilColor));
+  exports.Set("tvColor", Napi::Function::New(env, TvColor));
   exports.Set("pilBoxBlur", Napi::Function::New(env, PilBoxBlur));
   return exports;
 }

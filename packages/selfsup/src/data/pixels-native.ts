@@ -1,7 +1,8 @@
 /**
- * The pixel-kernel addon (native/pixels.cc): JPEG decoding with libjpeg-turbo, and the inner loops
- * of the `pillow` backends — Pillow's fixed-point resampling, torchvision's colour ops on PIL
- * images and Pillow's Gaussian blur — in C++, where PIL's own are, so that a 224 px view costs
+ * The pixel-kernel addon (native/pixels.cc): JPEG decoding with libjpeg-turbo, the passes of
+ * libtorch's antialiased resampling (the tensor backend's crop), and the inner loops of the `pillow`
+ * backends — Pillow's fixed-point resampling, torchvision's colour ops on PIL images and Pillow's
+ * Gaussian blur — in C++, where PIL's own are, so that a 224 px view costs
  * what it costs PIL. `scripts/setup.sh` builds it next to @selfsup/torch's addon.
  */
 import { existsSync } from 'node:fs';
@@ -17,8 +18,17 @@ export interface FixedTaps {
   stride: number;
 }
 
-/** Colour ops of `pilColor`, in its numbering. */
+/** Per output index of one axis: first source index, tap count and `taps` float32 weights each (libtorch's). */
+export interface FloatTaps {
+  min: Int32Array;
+  size: Int32Array;
+  weights: Float32Array;
+  taps: number;
+}
+
+/** Colour ops of `pilColor` and `tvColor`, in their numbering. */
 export const PIL_COLOR_OPS = { brightness: 0, contrast: 1, saturation: 2, hue: 3, greyscale: 4 } as const;
+export const TV_COLOR_OPS = PIL_COLOR_OPS;
 
 export interface PixelKernels {
   /** The `(H, W, C)` pixels of a plain JPEG (no EXIF, ICC or Adobe transform; intact), else null. */
@@ -39,7 +49,50 @@ export interface PixelKernels {
     out: Uint8Array,
     offset: number,
   ): void;
+  /** libtorch's antialiased resampling passes (resample.ts has the weights and the summation). */
+  aaResizedCropInto(
+    src: Uint8Array,
+    height: number,
+    width: number,
+    channels: number,
+    top: number,
+    left: number,
+    h: number,
+    w: number,
+    outH: number,
+    outW: number,
+    tx: FloatTaps | null,
+    ty: FloatTaps | null,
+    chunkX: number,
+    fusedX: boolean,
+    chunkY: number,
+    fusedY: boolean,
+    clampFirst: boolean,
+    out: Uint8Array,
+    offset: number,
+  ): void;
+  aaHorizontal(
+    src: Uint8Array,
+    offset: number,
+    step: number,
+    taps: FloatTaps,
+    chunk: number,
+    fused: boolean,
+    out: Float32Array,
+    outOffset: number,
+  ): void;
+  aaVertical(
+    src: Float32Array,
+    offset: number,
+    width: number,
+    taps: FloatTaps,
+    chunk: number,
+    fused: boolean,
+    out: Float32Array,
+  ): void;
   pilColor(op: number, data: Uint8Array, offset: number, c: number, h: number, w: number, factor: number): void;
+  /** torchvision's colour ops on uint8 tensors (the default backend's), in float32 as libtorch computes them. */
+  tvColor(op: number, data: Uint8Array, offset: number, c: number, h: number, w: number, factor: number): void;
   pilBoxBlur(data: Uint8Array, offset: number, c: number, h: number, w: number, r: number, ww: number, fw: number): void;
 }
 

@@ -1,8 +1,9 @@
 /**
- * Crop-and-resize of 8-bit `(H, W, C)` images in JS with libtorch's antialiased bilinear / bicubic
- * kernel (`_upsample_{bilinear,bicubic}2d_aa`, what torchvision's `resized_crop(…, antialias=True)`
- * runs): the same float32 weights, the width pass then the height pass, then torchvision's uint8
- * rounding. It spares a dozen libtorch calls per image and view in RandomResizedCrop.
+ * Crop-and-resize of 8-bit `(H, W, C)` images in JS memory with libtorch's antialiased bilinear /
+ * bicubic kernel (`_upsample_{bilinear,bicubic}2d_aa`, what torchvision's `resized_crop(…,
+ * antialias=True)` runs): the same float32 weights (computed here), the width pass then the height
+ * pass (in the pixel addon, pixels.cc), then torchvision's uint8 rounding. It spares a dozen
+ * libtorch calls per image and view in RandomResizedCrop.
  *
  * libtorch sums each output's taps in float32, but how (which products are fused into FMAs, in
  * which groups) depends on how that libtorch was compiled and on the CPU's kernel dispatch. The
@@ -12,6 +13,7 @@
  */
 import * as torch from '@selfsup/torch';
 import { checkCropBox, type Image } from '../image.js';
+import { type FloatTaps, pixelKernels } from '../pixels-native.js';
 
 const fround = Math.fround;
 
@@ -20,14 +22,6 @@ const fround = Math.fround;
 export interface Summation {
   chunk: number;
   tailFused: boolean;
-}
-
-/** Per output index: first source index, tap count, and `taps` float32 weights each. */
-interface Taps {
-  min: Int32Array;
-  size: Int32Array;
-  weights: Float32Array;
-  taps: number;
 }
 
 export type AaMode = 'bilinear' | 'bicubic';
@@ -45,10 +39,10 @@ function cubic(x: number): number {
   return 0;
 }
 
-const tapCache = new Map<string, Taps>();
+const tapCache = new Map<string, FloatTaps>();
 
 /** The weights libtorch computes for resampling `inSize` → `outSize` samples along one axis. */
-function taps(inSize: number, outSize: number, mode: AaMode): Taps {
+function taps(inSize: number, outSize: number, mode: AaMode): FloatTaps {
   const key = `${inSize},${outSize},${mode}`;
   const hit = tapCache.get(key);
   if (hit) return hit;
@@ -81,11 +75,8 @@ function taps(inSize: number, outSize: number, mode: AaMode): Taps {
   return t;
 }
 
-/** Python's / PyTorch's round: halves to even. */
-function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return r - x === 0.5 && (r & 1) === 1 ? r - 1 : r;
-}
+/** A summation's group size as the addon takes it (no groups: the largest int32). */
+const chunkArg = (s: Summation) => (Number.isFinite(s.chunk) ? s.chunk : 2 ** 31 - 1);
 
 /**
  * Crops `[top, left, h, w]` (inside the image) and resizes it to `outH × outW` with summations
@@ -103,93 +94,28 @@ export function resizedCropInto(
 ): void {
   checkCropBox(img, box, outH, outW, 'resizedCropInto');
   const [top, left, h, w] = box;
-  const C = img.channels;
-  const src = img.data;
-  const rowStride = img.width * C;
   // libtorch skips an axis whose size does not change; its weights would be the identity anyway.
-  const tx = w === outW ? null : taps(w, outW, mode);
-  const ty = h === outH ? null : taps(h, outH, mode);
-  const wide = new Float32Array(C * h * outW);
-  for (let c = 0; c < C; c++) {
-    for (let y = 0; y < h; y++) {
-      const row = (top + y) * rowStride + left * C + c;
-      const o = (c * h + y) * outW;
-      if (!tx) for (let x = 0; x < outW; x++) wide[o + x] = src[row + x * C];
-      else horizontal(src, row, C, tx, sums[0], wide, o);
-    }
-  }
-  const clampFirst = mode === 'bicubic';
-  const tall = ty ? new Float32Array(outH * outW) : null;
-  for (let c = 0; c < C; c++) {
-    const base = c * h * outW;
-    let plane = wide;
-    let at = base;
-    if (ty && tall) {
-      verticalRows(wide, base, outW, ty, sums[1], tall);
-      plane = tall;
-      at = 0;
-    }
-    const o = offset + c * outH * outW;
-    for (let i = 0; i < outH * outW; i++) {
-      let v = plane[at + i];
-      if (clampFirst) v = Math.min(Math.max(v, 0), 255);
-      out[o + i] = Math.min(Math.max(roundHalfEven(v), 0), 255);
-    }
-  }
-}
-
-/**
- * The height pass over rows of `width` floats starting at `base`, into `out` (`outH × width`). Each
- * output row sums its source rows in order, so every output still sums its taps in libtorch's order.
- */
-function verticalRows(src: Float32Array, base: number, width: number, t: Taps, s: Summation, out: Float32Array): void {
-  const { min, size, weights, taps: nt } = t;
-  for (let y = 0; y < min.length; y++) {
-    const n = size[y];
-    const wi = y * nt;
-    const o = y * width;
-    let at = base + min[y] * width;
-    const w0 = weights[wi];
-    for (let x = 0; x < width; x++) out[o + x] = fround(src[at + x] * w0);
-    const grouped = 1 + Math.floor((n - 1) / s.chunk) * s.chunk;
-    for (let j = 1; j < n; j++) {
-      at += width;
-      const wj = weights[wi + j];
-      if (j >= grouped && s.tailFused) for (let x = 0; x < width; x++) out[o + x] = fround(out[o + x] + src[at + x] * wj);
-      else for (let x = 0; x < width; x++) out[o + x] = fround(out[o + x] + fround(src[at + x] * wj));
-    }
-  }
-}
-
-/** The width pass of one row of bytes (samples `step` apart) into `out[o …]`. */
-function horizontal(src: Uint8Array, row: number, step: number, t: Taps, s: Summation, out: Float32Array, o: number): void {
-  const { min, size, weights, taps: nt } = t;
-  const chunk = s.chunk;
-  const fused = s.tailFused;
-  for (let x = 0; x < min.length; x++) {
-    const n = size[x];
-    const wi = x * nt;
-    let at = row + min[x] * step;
-    let acc = fround(src[at] * weights[wi]);
-    const grouped = n - 1 < chunk ? 1 : 1 + Math.floor((n - 1) / chunk) * chunk;
-    let j = 1;
-    for (; j < grouped; j++) {
-      at += step;
-      acc = fround(acc + fround(src[at] * weights[wi + j]));
-    }
-    // A float32 product is exact in float64, so one rounding of the sum is the FMA.
-    if (fused)
-      for (; j < n; j++) {
-        at += step;
-        acc = fround(acc + src[at] * weights[wi + j]);
-      }
-    else
-      for (; j < n; j++) {
-        at += step;
-        acc = fround(acc + fround(src[at] * weights[wi + j]));
-      }
-    out[o + x] = acc;
-  }
+  pixelKernels().aaResizedCropInto(
+    img.data,
+    img.height,
+    img.width,
+    img.channels,
+    top,
+    left,
+    h,
+    w,
+    outH,
+    outW,
+    w === outW ? null : taps(w, outW, mode),
+    h === outH ? null : taps(h, outH, mode),
+    chunkArg(sums[0]),
+    sums[0].tailFused,
+    chunkArg(sums[1]),
+    sums[1].tailFused,
+    mode === 'bicubic',
+    out,
+    offset,
+  );
 }
 
 const CANDIDATES: Summation[] = [4, 8, 16, Number.POSITIVE_INFINITY].flatMap((chunk) =>
@@ -239,15 +165,17 @@ export function calibrate(mode: AaMode): [Summation, Summation] | null {
       });
       const t = taps(n, m, mode);
       const bytes = Uint8Array.from(data);
+      const kernels = pixelKernels();
       for (let k = ok.length - 1; k >= 0; k--) {
         const got = new Float32Array(lines * m);
-        if (axis === 0) for (let l = 0; l < lines; l++) horizontal(bytes, l * n, 1, t, ok[k], got, l * m);
+        const [chunk, fused] = [chunkArg(ok[k]), ok[k].tailFused];
+        if (axis === 0) for (let l = 0; l < lines; l++) kernels.aaHorizontal(bytes, l * n, 1, t, chunk, fused, got, l * m);
         else {
           // The probe's columns as rows of the transposed image: n rows of `lines` samples.
           const rows = new Float32Array(n * lines);
           for (let l = 0; l < lines; l++) for (let i = 0; i < n; i++) rows[i * lines + l] = data[l * n + i];
           const res = new Float32Array(m * lines);
-          verticalRows(rows, 0, lines, t, ok[k], res);
+          kernels.aaVertical(rows, 0, lines, t, chunk, fused, res);
           for (let l = 0; l < lines; l++) for (let i = 0; i < m; i++) got[l * m + i] = res[i * lines + l];
         }
         if (got.some((v, i) => v !== ref[i])) ok.splice(k, 1);

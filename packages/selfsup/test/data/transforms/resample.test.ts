@@ -5,7 +5,7 @@ import * as T from '../../../src/data/transforms/functional.js';
 import { calibrate, resizedCropInto } from '../../../src/data/transforms/resample.js';
 import { Rng } from '../../../src/data/transforms/rng.js';
 
-test('JS crop-and-resize reproduces libtorch’s antialiased kernel bit for bit where calibration found its summation', (t) => {
+test('crop-and-resize in JS memory (passes in the pixel addon) reproduces libtorch’s antialiased kernel bit for bit where calibration found its summation', (t) => {
   const sums = calibrate('bilinear');
   if (!sums) {
     // This libtorch sums in a way none of the known patterns reproduce: the loader keeps to libtorch.
