@@ -656,20 +656,30 @@ SIMD_CLONES void hue(const Planes& p, double factor) {
     hueLanes(R + i, G + i, B + i, shift, T);
     hueLanes(R + i + kLanes, G + i + kLanes, B + i + kLanes, shift, T);
   }
-  for (; i + kLanes <= n; i += kLanes) hueLanes(R + i, G + i, B + i, shift, T);
   for (; i < n; i++) huePixel(R[i], G[i], B[i], shift, T);
 }
 
-// pilColor(op, data, offset, c, h, w, factor): op 0 brightness, 1 contrast, 2 saturation, 3 hue,
-// 4 greyscale, in place on one (C, H, W) image.
-Napi::Value PilColor(const Napi::CallbackInfo& info) {
-  const int op = intArg(info, 0);
-  u8* data = bytesOf(info[1], "pilColor data");
+// The arguments of pilColor and tvColor: (op, data, offset, c, h, w, factor), an op on one
+// (C, H, W) image at `offset` in `data`.
+struct ColorCall {
+  int op;
+  Planes p;
+  double factor;
+};
+
+ColorCall colorCall(const Napi::CallbackInfo& info, const std::string& what) {
+  u8* data = bytesOf(info[1], (what + " data").c_str());
   const size_t offset = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
   Planes p{data + offset, intArg(info, 3), intArg(info, 4), intArg(info, 5)};
   if ((p.c != 1 && p.c != 3) || p.h < 1 || p.w < 1 || lengthOf(info[1]) < offset + p.n() * p.c)
-    throw Napi::RangeError::New(info.Env(), "pilColor: sizes out of range");
-  const double factor = info[6].As<Napi::Number>().DoubleValue();
+    throw Napi::RangeError::New(info.Env(), what + ": sizes out of range");
+  return {intArg(info, 0), p, info[6].As<Napi::Number>().DoubleValue()};
+}
+
+// pilColor(op, data, offset, c, h, w, factor): op 0 brightness, 1 contrast, 2 saturation, 3 hue,
+// 4 greyscale, in place.
+Napi::Value PilColor(const Napi::CallbackInfo& info) {
+  const auto [op, p, factor] = colorCall(info, "pilColor");
   switch (op) {
     case 0: brightness(p, static_cast<float>(factor)); break;
     case 1: contrast(p, static_cast<float>(factor)); break;
@@ -865,16 +875,9 @@ SIMD_CLONES void tvHue(const Planes& p, double factor) {
   for (; i < n; i++) tvHuePixel(R[i], G[i], B[i], F, T);
 }
 
-// tvColor(op, data, offset, c, h, w, factor): op 0 brightness, 1 contrast, 2 saturation, 3 hue,
-// 4 greyscale, in place on one (C, H, W) image.
+// tvColor(op, data, offset, c, h, w, factor): pilColor's ops with torchvision's tensor arithmetic.
 Napi::Value TvColor(const Napi::CallbackInfo& info) {
-  const int op = intArg(info, 0);
-  u8* data = bytesOf(info[1], "tvColor data");
-  const size_t offset = static_cast<size_t>(info[2].As<Napi::Number>().Int64Value());
-  Planes p{data + offset, intArg(info, 3), intArg(info, 4), intArg(info, 5)};
-  if ((p.c != 1 && p.c != 3) || p.h < 1 || p.w < 1 || lengthOf(info[1]) < offset + p.n() * p.c)
-    throw Napi::RangeError::New(info.Env(), "tvColor: sizes out of range");
-  const double factor = info[6].As<Napi::Number>().DoubleValue();
+  const auto [op, p, factor] = colorCall(info, "tvColor");
   switch (op) {
     case 0: tvBlendConstant(p, factor, 0.0); break;
     case 1: tvContrast(p, factor); break;

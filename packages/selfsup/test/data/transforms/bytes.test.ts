@@ -134,7 +134,8 @@ test('the JS forms of the random transforms draw the same parameters and give th
 
 test('the hue op equals the tensor adjustHue on every one of the 16,777,216 RGB colours', () => {
   // The addon runs it four pixels at a time in float32 vector lanes (one division for the middle
-  // channel's quotient, not three): every colour goes through those lanes here, in four slices.
+  // channel's quotient, not three) and what is left one by one: every colour goes through the
+  // lanes here, in four slices, and a 16th of them through the one-by-one path.
   const rows = 1024;
   const n = rows * 4096;
   const hue = -0.43;
@@ -151,6 +152,17 @@ test('the hue op equals the tensor adjustHue on every one of the 16,777,216 RGB 
         .contiguous()
         .toBytes(),
     );
+    // The addon's one-by-one path (what is left after the lanes) on a 1 × 7 image per group: every
+    // 16th group of 7 colours, before the lanes overwrite `data`.
+    const small = new Uint8Array(21);
+    for (let at = 0; at + 7 <= n; at += 7 * 16) {
+      for (let c = 0; c < 3; c++) small.set(data.subarray(c * n + at, c * n + at + 7), c * 7);
+      hueBytes({ data: small, offset: 0, c: 3, h: 1, w: 7 }, hue);
+      for (let c = 0; c < 3; c++)
+        for (let j = 0; j < 7; j++)
+          if (small[c * 7 + j] !== ref[c * n + at + j])
+            assert.fail(`one by one: colour ${part * n + at + j} plane ${c}: ${small[c * 7 + j]} vs ${ref[c * n + at + j]}`);
+    }
     hueBytes({ data, offset: 0, c: 3, h: rows, w: 4096 }, hue);
     if (Buffer.compare(Buffer.from(data.buffer), Buffer.from(ref.buffer, ref.byteOffset, ref.byteLength)) !== 0) {
       const bad = data.findIndex((v, i) => v !== ref[i]);

@@ -92,8 +92,8 @@ OUT['grey'] = [flat(F.rgb_to_grayscale(rgb, 3))]`,
   assert.ok(changed(ref.hue[2]) > 0.5);
 });
 
-test("Pillow's hue shift equals torchvision's PIL adjust_hue on 12,288 random pixels (every sector, every rounding path)", () => {
-  const [h, w] = [96, 128];
+test("Pillow's hue shift equals torchvision's PIL adjust_hue on 12,319 random pixels (every sector, every rounding path), in lanes and one by one", () => {
+  const [h, w] = [97, 127];
   const rgb = image(3, h, w, 99);
   const hues = [-0.43, 0.1234];
   const ref = py<number[][]>(
@@ -109,6 +109,17 @@ OUT = [np.asarray(F.adjust_hue(rgb, f)).transpose(2, 0, 1).reshape(-1).tolist() 
     pilHueBytes(p, f);
     const bad = [...p.data].findIndex((v, i) => v !== ref[k][i]);
     assert.equal(bad, -1, `hue ${f}: first difference at byte ${bad}`);
+    // The addon runs groups of pixels in vector lanes and what is left one by one: 1 × 7 images
+    // put every pixel on the one-by-one path.
+    const n = h * w;
+    for (let at = 0; at + 7 <= n; at += 7) {
+      const small = new Uint8Array(21);
+      for (let c = 0; c < 3; c++) small.set(rgb.subarray(c * n + at, c * n + at + 7), c * 7);
+      pilHueBytes({ data: small, offset: 0, c: 3, h: 1, w: 7 }, f);
+      for (let c = 0; c < 3; c++)
+        for (let j = 0; j < 7; j++)
+          assert.equal(small[c * 7 + j], ref[k][c * n + at + j], `hue ${f}, one by one: pixel ${at + j} channel ${c}`);
+    }
   });
 });
 
