@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkCropBox, type Image } from './image.js';
 
 /** Per output index of one axis: first source index, tap count and `stride` fixed-point weights each. */
 export interface FixedTaps {
@@ -30,46 +31,45 @@ export interface FloatTaps {
 export const PIL_COLOR_OPS = { brightness: 0, contrast: 1, saturation: 2, hue: 3, greyscale: 4 } as const;
 export const TV_COLOR_OPS = PIL_COLOR_OPS;
 
+/** The leading arguments of the crop kernels: an `(H, W, C)` image, the crop box and the output size. */
+export type CropArgs = [
+  src: Uint8Array,
+  height: number,
+  width: number,
+  channels: number,
+  top: number,
+  left: number,
+  h: number,
+  w: number,
+  outH: number,
+  outW: number,
+];
+
+/** `CropArgs` for a crop of `img`, after checking that the box lies inside it (`op` names the caller). */
+export function cropArgs(img: Image, box: [number, number, number, number], outH: number, outW: number, op: string): CropArgs {
+  checkCropBox(img, box, outH, outW, op);
+  const [top, left, h, w] = box;
+  return [img.data, img.height, img.width, img.channels, top, left, h, w, outH, outW];
+}
+
 export interface PixelKernels {
   /** The `(H, W, C)` pixels of a plain JPEG (no EXIF, ICC or Adobe transform; intact), else null. */
   decodeJpeg(bytes: Uint8Array, channels: 1 | 3): { data: Uint8Array; width: number; height: number } | null;
-  resizedCropInto(
-    src: Uint8Array,
-    height: number,
-    width: number,
-    channels: number,
-    top: number,
-    left: number,
-    h: number,
-    w: number,
-    outH: number,
-    outW: number,
-    tx: FixedTaps | null,
-    ty: FixedTaps | null,
-    out: Uint8Array,
-    offset: number,
-  ): void;
+  resizedCropInto(...args: [...CropArgs, tx: FixedTaps | null, ty: FixedTaps | null, out: Uint8Array, offset: number]): void;
   /** libtorch's antialiased resampling passes (resample.ts has the weights and the summation). */
   aaResizedCropInto(
-    src: Uint8Array,
-    height: number,
-    width: number,
-    channels: number,
-    top: number,
-    left: number,
-    h: number,
-    w: number,
-    outH: number,
-    outW: number,
-    tx: FloatTaps | null,
-    ty: FloatTaps | null,
-    chunkX: number,
-    fusedX: boolean,
-    chunkY: number,
-    fusedY: boolean,
-    clampFirst: boolean,
-    out: Uint8Array,
-    offset: number,
+    ...args: [
+      ...CropArgs,
+      tx: FloatTaps | null,
+      ty: FloatTaps | null,
+      chunkX: number,
+      fusedX: boolean,
+      chunkY: number,
+      fusedY: boolean,
+      clampFirst: boolean,
+      out: Uint8Array,
+      offset: number,
+    ]
   ): void;
   aaHorizontal(
     src: Uint8Array,

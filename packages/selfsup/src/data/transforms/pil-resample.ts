@@ -9,8 +9,8 @@
  * result is Pillow's bytes (checked against `PIL.Image.resize` through torchvision in the tests),
  * in integer arithmetic, much cheaper than emulating libtorch's float32 kernels.
  */
-import { checkCropBox, type Image } from '../image.js';
-import { type FixedTaps, pixelKernels } from '../pixels-native.js';
+import type { Image } from '../image.js';
+import { cropArgs, type FixedTaps, pixelKernels } from '../pixels-native.js';
 
 /** The filters implemented here (Pillow's names). */
 export type PilFilter = 'bilinear' | 'bicubic' | 'lanczos';
@@ -101,19 +101,9 @@ export function pilResizedCropInto(
   out: Uint8Array,
   offset: number,
 ): void {
-  checkCropBox(img, box, outH, outW, 'pilResizedCropInto');
-  const [top, left, h, w] = box;
+  const [h, w] = [box[2], box[3]];
   pixelKernels().resizedCropInto(
-    img.data,
-    img.height,
-    img.width,
-    img.channels,
-    top,
-    left,
-    h,
-    w,
-    outH,
-    outW,
+    ...cropArgs(img, box, outH, outW, 'pilResizedCropInto'),
     w === outW ? null : fixedTaps(w, outW, filter),
     h === outH ? null : fixedTaps(h, outH, filter),
     out,

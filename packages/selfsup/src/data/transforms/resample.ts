@@ -12,8 +12,8 @@
  * callers keep to libtorch.
  */
 import * as torch from '@selfsup/torch';
-import { checkCropBox, type Image } from '../image.js';
-import { type FloatTaps, pixelKernels } from '../pixels-native.js';
+import type { Image } from '../image.js';
+import { cropArgs, type FloatTaps, pixelKernels } from '../pixels-native.js';
 
 const fround = Math.fround;
 
@@ -92,20 +92,10 @@ export function resizedCropInto(
   out: Uint8Array,
   offset: number,
 ): void {
-  checkCropBox(img, box, outH, outW, 'resizedCropInto');
-  const [top, left, h, w] = box;
+  const [h, w] = [box[2], box[3]];
   // libtorch skips an axis whose size does not change; its weights would be the identity anyway.
   pixelKernels().aaResizedCropInto(
-    img.data,
-    img.height,
-    img.width,
-    img.channels,
-    top,
-    left,
-    h,
-    w,
-    outH,
-    outW,
+    ...cropArgs(img, box, outH, outW, 'resizedCropInto'),
     w === outW ? null : taps(w, outW, mode),
     h === outH ? null : taps(h, outH, mode),
     chunkArg(sums[0]),
