@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include <jpeglib.h>
@@ -151,6 +152,24 @@ Taps tapsOf(const Napi::Value& v) {
           intsOf(o.Get("weights"), "taps.weights"), o.Get("stride").As<Napi::Number>().Int32Value()};
 }
 
+// The leading arguments of both crop kernels, (src, height, width, channels, top, left, h, w,
+// outH, outW): an (H, W, C) image, a box inside it and a positive output size, checked here.
+struct CropCall {
+  const u8* src;
+  int H, W, C, top, left, h, w, outH, outW;
+  size_t rowStride() const { return static_cast<size_t>(W) * C; }
+  size_t outBytes() const { return static_cast<size_t>(C) * outH * outW; }
+};
+
+CropCall cropCall(const Napi::CallbackInfo& info, const std::string& what) {
+  CropCall k{bytesOf(info[0], (what + " src").c_str()), intArg(info, 1), intArg(info, 2), intArg(info, 3), intArg(info, 4),
+             intArg(info, 5), intArg(info, 6), intArg(info, 7), intArg(info, 8), intArg(info, 9)};
+  if (k.C < 1 || k.h < 1 || k.w < 1 || k.outH < 1 || k.outW < 1 || k.top < 0 || k.left < 0 || k.top + k.h > k.H ||
+      k.left + k.w > k.W || lengthOf(info[0]) < static_cast<size_t>(k.H) * k.rowStride())
+    throw Napi::RangeError::New(info.Env(), what + ": crop box or sizes out of range");
+  return k;
+}
+
 // acc[j] += row[j] · weight: the vertical pass's inner loop, vectorised by GCC.
 SIMD_CLONES void accumulateRow(const u8* __restrict row, int32_t weight, int32_t* __restrict acc, size_t n) {
   for (size_t j = 0; j < n; j++) acc[j] += row[j] * weight;
@@ -161,17 +180,15 @@ SIMD_CLONES void accumulateRow(const u8* __restrict row, int32_t weight, int32_t
 // (H, W, C) image, written as (C, outH, outW) bytes into `out` at `offset`. A null taps argument
 // skips that pass (Pillow skips a pass whose size does not change).
 Napi::Value ResizedCropInto(const Napi::CallbackInfo& info) {
-  const u8* src = bytesOf(info[0], "resizedCropInto src");
-  const int H = intArg(info, 1), W = intArg(info, 2), C = intArg(info, 3);
-  const int top = intArg(info, 4), left = intArg(info, 5), h = intArg(info, 6), w = intArg(info, 7);
-  const int outH = intArg(info, 8), outW = intArg(info, 9);
+  const CropCall k = cropCall(info, "resizedCropInto");
+  const u8* src = k.src;
+  const int C = k.C, top = k.top, left = k.left, h = k.h, w = k.w, outH = k.outH, outW = k.outW;
   const bool hasX = !info[10].IsNull(), hasY = !info[11].IsNull();
   u8* out = bytesOf(info[12], "resizedCropInto out");
   const size_t offset = static_cast<size_t>(info[13].As<Napi::Number>().Int64Value());
-  if (lengthOf(info[0]) < static_cast<size_t>(H) * W * C || top < 0 || left < 0 || top + h > H || left + w > W ||
-      (!hasX && w != outW) || (!hasY && h != outH) || lengthOf(info[12]) < offset + static_cast<size_t>(C) * outH * outW)
+  if ((!hasX && w != outW) || (!hasY && h != outH) || lengthOf(info[12]) < offset + k.outBytes())
     throw Napi::RangeError::New(info.Env(), "resizedCropInto: sizes out of range");
-  const size_t stride = static_cast<size_t>(W) * C;
+  const size_t stride = k.rowStride();
   Taps ty{};
   int y0 = 0, y1 = h;
   if (hasY) {
@@ -362,18 +379,16 @@ Napi::Value AaVertical(const Napi::CallbackInfo& info) {
 // float first), written as (C, outH, outW) bytes into `out` at `offset`. A null taps argument skips
 // that pass (libtorch skips an axis whose size does not change).
 Napi::Value AaResizedCropInto(const Napi::CallbackInfo& info) {
-  const u8* src = bytesOf(info[0], "aaResizedCropInto src");
-  const int H = intArg(info, 1), W = intArg(info, 2), C = intArg(info, 3);
-  const int top = intArg(info, 4), left = intArg(info, 5), h = intArg(info, 6), w = intArg(info, 7);
-  const int outH = intArg(info, 8), outW = intArg(info, 9);
+  const CropCall k = cropCall(info, "aaResizedCropInto");
+  const u8* src = k.src;
+  const int C = k.C, top = k.top, left = k.left, h = k.h, w = k.w, outH = k.outH, outW = k.outW;
   const bool hasX = !info[10].IsNull(), hasY = !info[11].IsNull();
   const Summation sx = summationOf(info[12], info[13]), sy = summationOf(info[14], info[15]);
   const bool clampFirst = info[16].As<Napi::Boolean>().Value();
   u8* out = bytesOf(info[17], "aaResizedCropInto out");
   const size_t offset = static_cast<size_t>(info[18].As<Napi::Number>().Int64Value());
-  if (C < 1 || h < 1 || w < 1 || outH < 1 || outW < 1 || lengthOf(info[0]) < static_cast<size_t>(H) * W * C || top < 0 ||
-      left < 0 || top + h > H || left + w > W || (!hasX && w != outW) || (!hasY && h != outH) || sx.chunk < 1 ||
-      sy.chunk < 1 || lengthOf(info[17]) < offset + static_cast<size_t>(C) * outH * outW)
+  if ((!hasX && w != outW) || (!hasY && h != outH) || sx.chunk < 1 || sy.chunk < 1 ||
+      lengthOf(info[17]) < offset + k.outBytes())
     throw Napi::RangeError::New(info.Env(), "aaResizedCropInto: sizes out of range");
   FloatTaps tx{}, ty{};
   if (hasX) tx = floatTapsOf(info[10]);
@@ -386,7 +401,7 @@ Napi::Value AaResizedCropInto(const Napi::CallbackInfo& info) {
   for (int y = 0; hasY && y < outH; y++)
     if (ty.min[y] < 0 || ty.size[y] < 1 || ty.size[y] > ty.taps || ty.min[y] + ty.size[y] > h)
       throw Napi::RangeError::New(info.Env(), "aaResizedCropInto: taps outside the crop");
-  const size_t rowStride = static_cast<size_t>(W) * C;
+  const size_t rowStride = k.rowStride();
   thread_local std::vector<float> wideBuf, tallBuf;
   wideBuf.resize(static_cast<size_t>(h) * outW);
   tallBuf.resize(static_cast<size_t>(outH) * outW);
@@ -435,11 +450,12 @@ struct Planes {
   size_t n() const { return static_cast<size_t>(h) * w; }
 };
 
-// The image's L (luma) plane, in a per-thread scratch buffer valid until the next call.
 SIMD_CLONES void lumaInto(const u8* __restrict r, const u8* __restrict g, const u8* __restrict b, u8* __restrict out, size_t n) {
   for (size_t i = 0; i < n; i++) out[i] = luma(r[i], g[i], b[i]);
 }
 
+// The image's L (luma) plane: the image itself when it has one channel, else a per-thread scratch
+// buffer valid until the next call.
 const u8* greyOf(const Planes& p) {
   const size_t n = p.n();
   if (p.c == 1) return p.data;

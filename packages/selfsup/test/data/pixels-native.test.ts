@@ -72,3 +72,49 @@ OUT = out`,
   await assert.rejects(decodeImage(bytes.subarray(0, bytes.length >> 1), {}, 'cut.jpg'), /cut\.jpg: cannot decode image/);
   assert.throws(() => decodeJpeg(bytes, 2 as 3), /channels must be 1 or 3/);
 });
+
+test('the crop kernels refuse boxes outside the image, empty sizes and short buffers, naming the kernel', () => {
+  const k = pixelKernels();
+  const src = new Uint8Array(4 * 5 * 3); // a 4 × 5 RGB image
+  const out = new Uint8Array(3 * 2 * 2);
+  const sums = [2 ** 31 - 1, false, 2 ** 31 - 1, false, false] as const;
+  // Boxes (top, left, h, w) with a 2 × 2 output and no resampling pass where the box is 2 × 2.
+  const bad: [number, number, number, number][] = [
+    [3, 0, 2, 2], // past the bottom
+    [0, 4, 2, 2], // past the right edge
+    [-1, 0, 2, 2],
+    [0, 0, 0, 2],
+  ];
+  for (const [top, left, h, w] of bad) {
+    assert.throws(
+      () => k.resizedCropInto(src, 4, 5, 3, top, left, h, w, 2, 2, null, null, out, 0),
+      /resizedCropInto: crop box or sizes out of range/,
+    );
+    assert.throws(
+      () => k.aaResizedCropInto(src, 4, 5, 3, top, left, h, w, 2, 2, null, null, ...sums, out, 0),
+      /aaResizedCropInto: crop box or sizes out of range/,
+    );
+  }
+  // A source shorter than H × W × C, and an output buffer too short for (C, outH, outW) at the offset.
+  assert.throws(() => k.resizedCropInto(src.subarray(1), 4, 5, 3, 0, 0, 2, 2, 2, 2, null, null, out, 0), /crop box or sizes/);
+  assert.throws(() => k.aaResizedCropInto(src, 4, 5, 3, 0, 0, 2, 2, 2, 2, null, null, ...sums, out, 1), /sizes out of range/);
+  // The same calls inside the image copy the box's pixels as (C, 2, 2).
+  src.forEach((_, i) => {
+    src[i] = i;
+  });
+  for (const run of [
+    () => k.resizedCropInto(src, 4, 5, 3, 1, 2, 2, 2, 2, 2, null, null, out, 0),
+    () => k.aaResizedCropInto(src, 4, 5, 3, 1, 2, 2, 2, 2, 2, null, null, ...sums, out, 0),
+  ]) {
+    out.fill(0);
+    run();
+    // Pixel (y, x) of the image, channel c, is byte (y·5 + x)·3 + c.
+    const expected = [0, 1, 2].flatMap((c) => [
+      (1 * 5 + 2) * 3 + c,
+      (1 * 5 + 3) * 3 + c,
+      (2 * 5 + 2) * 3 + c,
+      (2 * 5 + 3) * 3 + c,
+    ]);
+    assert.deepEqual([...out], expected);
+  }
+});

@@ -185,9 +185,9 @@ export class MultiView {
   /**
    * `applyBatchWithMasks` for decoded `(H, W, C)` images, what the loader holds. A pipeline whose
    * only per-image step is a RandomResizedCrop (the usual case) crops and resizes without a
-   * libtorch call per image: in JS with libtorch's own antialiasing kernel arithmetic where
-   * `calibrate` found it reproducible (bilinear here), else from one float copy of the batch with
-   * all crops rounded at once. Either way the pixels equal the per-image path's.
+   * libtorch call per image (see `imagePlan`): in JS memory with Pillow's or libtorch's arithmetic,
+   * else from one float copy of the batch with all crops rounded at once. Either way the pixels
+   * equal the per-image path's.
    */
   applyImagesWithMasks(images: Image[], seed: number, epoch: number, idxs: number[]): BatchViews {
     return torch.tidy(() => {

@@ -4,19 +4,7 @@ import type { Planes } from '../../../src/data/transforms/bytes.js';
 import { pilGaussianBlurBytes } from '../../../src/data/transforms/pil-blur.js';
 import { Rng } from '../../../src/data/transforms/rng.js';
 import { py } from '../../helpers.js';
-
-/** Seeded `(C, H, W)` bytes: noise over a hard-edged block (both the blur and its edges get exercised). */
-function image(c: number, h: number, w: number, seed: number): Uint8Array {
-  const data = new Uint8Array(c * h * w);
-  let x = seed;
-  for (let i = 0; i < data.length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    const p = i % (h * w);
-    const block = (p % w) * 3 > w && Math.floor(p / w) * 2 < h ? 160 : 0;
-    data[i] = block + ((x >>> 24) % 96);
-  }
-  return data;
-}
+import { edgeImage as image } from './test-images.js';
 
 interface Case {
   c: number;
@@ -86,7 +74,7 @@ for case in D['cases']:
   for (let k = 0; k < 8; k++) assert.deepEqual(ref[k][zero], cases[k].data);
   const big = cases[cases.length - 1];
   const moved = (out: number[]) => out.reduce((s, v, i) => s + Math.abs(v - big.data[i]), 0) / out.length;
-  assert.ok(moved(ref[ref.length - 1][0]) > 20, `radius 2 moved ${moved(ref[ref.length - 1][0])}`);
+  assert.ok(moved(ref[ref.length - 1][0]) > 10, `radius 2 moved ${moved(ref[ref.length - 1][0])}`);
   assert.ok(moved(ref[ref.length - 1][1]) > 5, `radius 0.5 moved ${moved(ref[ref.length - 1][1])}`);
 });
 

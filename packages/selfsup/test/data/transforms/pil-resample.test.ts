@@ -6,18 +6,11 @@ import { MultiView } from '../../../src/data/transforms/pipelines.js';
 import { RandomResizedCrop } from '../../../src/data/transforms/random.js';
 import { Rng } from '../../../src/data/transforms/rng.js';
 import { maxAbsDiff, py } from '../../helpers.js';
+import { edgeImage } from './test-images.js';
 
-/** A seeded uint8 image `(C, H, W)` with smooth areas and hard edges (both stress a resampler). */
+/** `edgeImage` as a `(C, H, W)` uint8 tensor. */
 function image(c: number, h: number, w: number, seed: number): torch.Tensor {
-  const data = new Uint8Array(c * h * w);
-  let x = seed;
-  for (let i = 0; i < data.length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    const p = i % (h * w);
-    const edge = (p % w) * 3 > w && Math.floor(p / w) * 2 < h ? 180 : 20;
-    data[i] = (edge + (x >>> 24) / 4) & 255;
-  }
-  return torch.tensor(data, { shape: [c, h, w] });
+  return torch.tensor(edgeImage(c, h, w, seed), { shape: [c, h, w] });
 }
 
 const FILTERS = ['bilinear', 'bicubic', 'lanczos'] as const;
