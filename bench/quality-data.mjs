@@ -35,8 +35,12 @@ const parts = {
   train: [...Array(cached.length).keys()].filter((i) => !valSet.has(i)),
 };
 
-selfsup.DATASETS.registerIfAbsent('CIFAR10HeldOut', (cfg, path) => {
-  const idx = parts[cfg.part];
-  if (!idx) throw new Error(`${path}.part: expected train, eval or val, got ${JSON.stringify(cfg.part)}`);
-  return new Subset(cached, idx);
-});
+selfsup.DATASETS.register(
+  selfsup.definePart({
+    registry: selfsup.DATASETS,
+    name: 'CIFAR10HeldOut',
+    schema: selfsup.z.strictObject({ part: selfsup.z.enum(['train', 'eval', 'val']) }),
+    description: 'the CIFAR-10 train split with a seeded class-balanced hold-out',
+    build: (o) => new Subset(cached, parts[o.part]),
+  }),
+);

@@ -48,7 +48,7 @@ process.env.QUALITY_ROOT ??= values.root ?? '';
 process.env.QUALITY_CACHE ??= values.cache;
 process.env.QUALITY_EVAL_PER_CLASS ??= values['eval-per-class'];
 if (values.root) {
-  const { importUserModules } = await import('../packages/selfsup/dist/src/engine/import.js');
+  const { importUserModules } = await import('../packages/selfsup/dist/src/core/user-modules.js');
   await importUserModules([join(here, 'quality-data.mjs')]);
 }
 const split = (part) => ({ type: 'CIFAR10HeldOut', root: join(values.root, 'cifar10', 'train'), part });
@@ -71,7 +71,7 @@ if (values.child) {
   const torch = await import('../packages/torch/dist/src/index.js');
   const { Runner } = selfsup;
   const { prepareConfig } = await import('../packages/selfsup/dist/src/engine/config/prepare.js');
-  const { modelEncoder } = await import('../packages/selfsup/dist/src/evaluation/source.js');
+  const { modelEncoder } = await import('../packages/selfsup/dist/src/engine/model-source.js');
   const { pixelEncoder } = await import('../packages/selfsup/dist/src/evaluation/features.js');
   const method = values.child;
   const out = { method, threads: torch.getNumThreads() };

@@ -1,18 +1,22 @@
 /** selfsup: self-supervised learning for images, on libtorch. */
-export * from './registry.js';
+export * from './core/registry.js';
+export * from './core/schema.js';
+export type { TrainProgress } from './core/progress.js';
+export * from './models/registries.js';
+export * from './data/registries.js';
+export * from './engine/registries.js';
 export * from './models/backbones/index.js';
 export * from './models/necks/index.js';
 export * from './models/heads/index.js';
 export * from './models/losses/index.js';
 export * from './models/algorithms/index.js';
 export * as evaluation from './evaluation/index.js';
-export { ConfigError } from './engine/config/schema.js';
 export { replace, mergeConfig, type ConfigObject, type ConfigValue } from './engine/config/merge.js';
 export { type Config, validateConfig } from './engine/config/config.js';
 export { loadConfig } from './engine/config/load.js';
 export { applyCfgOptions } from './engine/config/options.js';
 export { prepareConfig } from './engine/config/prepare.js';
-export { Hook, HOOKS, PRIORITY, type RunnerView, type IterOutputs } from './engine/hooks/hook.js';
+export { Hook, PRIORITY, type RunnerView, type IterOutputs } from './engine/hooks/hook.js';
 export { Runner, NonFiniteLossError, type RunnerOptions, type TrainResult } from './engine/runner.js';
 export {
   fitSchedule,
@@ -26,4 +30,4 @@ export { buildOptimWrapper } from './engine/optim-builder.js';
 export { complexity, type Complexity } from './analysis/complexity.js';
 export * from './data/datasets/idx.js';
 export * as data from './data/index.js';
-import './parts.js';
+export { BUILTIN_PARTS } from './builtins.js';

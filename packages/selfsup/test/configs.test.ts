@@ -13,8 +13,8 @@ import { buildOptimWrapper } from '../src/engine/optim-builder.js';
 import { buildViews } from '../src/data/register.js';
 import { imageToTensor } from '../src/data/transforms/functional.js';
 import { makeImage } from '../src/data/image.js';
-import { ALGORITHMS, type Algorithm } from '../src/models/algorithms/base.js';
-import '../src/parts.js';
+import '../src/builtins.js';
+import { ALGORITHMS } from '../src/models/registries.js';
 
 const configs = bundledConfigs();
 
@@ -39,14 +39,14 @@ for (const rel of configs) {
     if (!cpuSized) {
       // Building a ResNet-50 recipe checks every part's options; training it is for machines with time.
       torch.tidy(() => {
-        const model = ALGORITHMS.build<Algorithm>(cfg.model, 'model');
+        const model = ALGORITHMS.build(cfg.model, 'model');
         assert.ok(model.backbone.numFeatures === 2048);
         model.dispose();
       });
       return;
     }
     torch.manualSeed(0);
-    const model = ALGORITHMS.build<Algorithm>(cfg.model, 'model');
+    const model = ALGORITHMS.build(cfg.model, 'model');
     const ow = buildOptimWrapper(cfg.optimWrapper, model);
     const channels = rel.includes('fashion-mnist') ? 1 : 3;
     const size = rel.includes('fashion-mnist') ? 28 : 32;

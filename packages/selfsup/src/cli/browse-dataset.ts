@@ -2,6 +2,7 @@
  * `selfsup browse-dataset`: writes a PNG grid of original images next to their augmented views
  * (MMSelfSup's tools/analysis_tools/browse_dataset.py), to check a pipeline by eye.
  */
+import '../builtins.js';
 import { writeFileSync } from 'node:fs';
 import { augmentationGrid } from '../data/browse.js';
 import type { Dataset } from '../data/datasets/base.js';
@@ -9,8 +10,8 @@ import { openDataset } from '../data/open.js';
 import { buildViews } from '../data/register.js';
 import { buildDataset } from '../engine/build-data.js';
 import { prepareConfig } from '../engine/config/prepare.js';
-import { ConfigError } from '../engine/config/schema.js';
-import { importUserModules } from '../engine/import.js';
+import { ConfigError } from '../core/schema.js';
+import { importUserModules } from '../core/user-modules.js';
 import { EXIT, numberFlag, parseCommand, UsageError } from './args.js';
 import {
   beitV2Pipeline,

@@ -5,6 +5,7 @@
  * architecture randomly initialised and against raw pixels with kNN and a linear probe, and
  * writes the checkpoint and report.html. `--data <folder>` runs the same on your own images.
  */
+import '../builtins.js';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as torch from '@selfsup/torch';
@@ -14,14 +15,15 @@ import { fitToSeconds, scheduleIters } from '../engine/fit-schedule.js';
 import { writeRunReport } from '../engine/run-report.js';
 import { Runner } from '../engine/runner.js';
 import { frozenBenchmark, type FrozenResult } from '../evaluation/benchmark.js';
-import { modelEncoder } from '../evaluation/source.js';
+import { modelEncoder } from '../engine/model-source.js';
 import { pixelEncoder } from '../evaluation/features.js';
 import { buildDataset } from '../engine/build-data.js';
-import { ALGORITHMS, type Algorithm } from '../models/algorithms/base.js';
 import { DataLoader } from '../data/loader/loader.js';
-import { DATASETS, type TypedConfig } from '../registry.js';
+import type { TypedConfig } from '../core/registry.js';
 import { EXIT, numberFlag, parseCommand, printJson } from './args.js';
 import { CONFIG_DIR } from './list.js';
+import { ALGORITHMS } from '../models/registries.js';
+import { DATASETS } from '../data/registries.js';
 
 export const DEMO_CONFIG = 'simclr/simclr_resnet18-w025_1xb256-coslr-1e_fashion-mnist.ts';
 
@@ -119,7 +121,7 @@ export async function demo(argv: string[]): Promise<number> {
     const test = build(evalData.test, 'demo.eval.test');
     testCount = test.dataset.length;
     torch.manualSeed(cfg.randomness?.seed ?? 0);
-    const random = ALGORITHMS.build<Algorithm>(cfg.model, 'model');
+    const random = ALGORITHMS.build(cfg.model, 'model');
     const encoders = {
       ssl: modelEncoder(runner.model),
       random: modelEncoder(random),

@@ -5,8 +5,8 @@
  */
 import { frozenBenchmark } from '../evaluation/benchmark.js';
 import { fineTune } from '../evaluation/fine-tune.js';
-import { evalLoader, loadModel, modelEncoder } from '../evaluation/source.js';
-import { importUserModules } from '../engine/import.js';
+import { evalLoader, loadModel, modelEncoder } from '../engine/model-source.js';
+import { importUserModules } from '../core/user-modules.js';
 import { type Encoder, pixelEncoder } from '../evaluation/features.js';
 import { EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
 

@@ -1,8 +1,8 @@
 /** `selfsup extract`: a backbone's pooled features and the labels of a dataset, to safetensors or `.npy`. */
 import { extractFeatures } from '../evaluation/features.js';
 import { saveFeatures } from '../evaluation/save-features.js';
-import { encoderFor, evalLoader } from '../evaluation/source.js';
-import { importUserModules } from '../engine/import.js';
+import { encoderFor, evalLoader } from '../engine/model-source.js';
+import { importUserModules } from '../core/user-modules.js';
 import { EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
 
 export const EXTRACT_USAGE = `usage: selfsup extract [model] --data PATH --out FILE.safetensors|FILE.npy [options]

@@ -2,10 +2,10 @@
 import * as torch from '@selfsup/torch';
 import { complexity, humanCount } from '../analysis/complexity.js';
 import { prepareConfig } from '../engine/config/prepare.js';
-import { importUserModules } from '../engine/import.js';
-import { ALGORITHMS, type Algorithm } from '../models/algorithms/base.js';
-import '../parts.js';
+import { importUserModules } from '../core/user-modules.js';
+import '../builtins.js';
 import { EXIT, parseCommand, printJson, UsageError } from './args.js';
+import { ALGORITHMS } from '../models/registries.js';
 
 export const FLOPS_USAGE = `usage: selfsup flops <config> [--shape C,H,W] [--import FILE] [--cfg-options K=V ...] [--json]
 
@@ -35,7 +35,7 @@ export async function flops(argv: string[]): Promise<number> {
     throw new UsageError(`--shape: expected C,H,W positive integers, got '${values.shape}'`);
   await importUserModules(values.import ?? []);
   const cfg = prepareConfig(positionals[0], cfgOptions);
-  const model = ALGORITHMS.build<Algorithm>(cfg.model, 'model');
+  const model = ALGORITHMS.build(cfg.model, 'model');
   model.eval();
   const c = complexity(model.backbone, () => model.backbone.forward(torch.zeros([1, ...shape])));
   const total = model.parameters().reduce((s, p) => s + p.numel(), 0);

@@ -1,5 +1,6 @@
 /** The `selfsup` command line: one file per command under src/cli. */
-import { ConfigError } from '../engine/config/schema.js';
+import '../builtins.js';
+import { ConfigError } from '../core/schema.js';
 import { EXIT, UsageError } from './args.js';
 
 const USAGE = `usage: selfsup <command> [options]      (selfsup <command> --help for a command's options)

@@ -2,26 +2,30 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HOOKS } from '../engine/hooks/hook.js';
-import { ALGORITHMS } from '../models/algorithms/base.js';
-import '../parts.js';
-import { BACKBONES, DATASETS, HEADS, LOSSES, NECKS, type Registry, TRANSFORMS } from '../registry.js';
+import '../builtins.js';
+import type { Registry } from '../core/registry.js';
 import { EXIT, parseCommand, printJson, UsageError } from './args.js';
+import { HOOKS, OPTIMIZERS, PARAM_SCHEDULERS } from '../engine/registries.js';
+import { ALGORITHMS, BACKBONES, HEADS, LOSSES, NECKS } from '../models/registries.js';
+import { DATASETS, PIPELINE_STEPS, TRANSFORMS } from '../data/registries.js';
 
-export const LIST_USAGE = `usage: selfsup list [algorithms|backbones|necks|heads|losses|datasets|transforms|hooks|configs] [--json]
+export const LIST_USAGE = `usage: selfsup list [algorithms|backbones|necks|heads|losses|datasets|transforms|pipeline-steps|hooks|optimizers|schedulers|configs] [--json]
 
 Lists registered parts (what a config's \`type\` can name) and the bundled configs.
 `;
 
-const REGISTRIES: Record<string, Registry<unknown>> = {
-  algorithms: ALGORITHMS as Registry<unknown>,
-  backbones: BACKBONES as Registry<unknown>,
-  necks: NECKS as Registry<unknown>,
-  heads: HEADS as Registry<unknown>,
-  losses: LOSSES as Registry<unknown>,
-  datasets: DATASETS as Registry<unknown>,
-  transforms: TRANSFORMS as Registry<unknown>,
-  hooks: HOOKS as Registry<unknown>,
+const REGISTRIES: Record<string, Pick<Registry<unknown>, 'list' | 'description'>> = {
+  algorithms: ALGORITHMS,
+  backbones: BACKBONES,
+  necks: NECKS,
+  heads: HEADS,
+  losses: LOSSES,
+  datasets: DATASETS,
+  transforms: TRANSFORMS,
+  'pipeline-steps': PIPELINE_STEPS,
+  hooks: HOOKS,
+  optimizers: OPTIMIZERS,
+  schedulers: PARAM_SCHEDULERS,
 };
 
 /** The bundled config directory (`packages/selfsup/configs`). */

@@ -6,7 +6,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import * as torch from '@selfsup/torch';
 import { prepareConfig } from '../engine/config/prepare.js';
-import { importUserModules } from '../engine/import.js';
+import { importUserModules } from '../core/user-modules.js';
 import { distributedEnv, launch } from '../engine/launch.js';
 import { fitToSeconds } from '../engine/fit-schedule.js';
 import { writeRunReport } from '../engine/run-report.js';

@@ -2,8 +2,8 @@
 import { writeFileSync } from 'node:fs';
 import { embed2d } from '../evaluation/embed.js';
 import { extractFeatures } from '../evaluation/features.js';
-import { encoderFor, evalLoader } from '../evaluation/source.js';
-import { importUserModules } from '../engine/import.js';
+import { encoderFor, evalLoader } from '../engine/model-source.js';
+import { importUserModules } from '../core/user-modules.js';
 import { scatterChart, svgToPng } from '../visualization/charts.js';
 import { EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
 

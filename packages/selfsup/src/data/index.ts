@@ -12,6 +12,7 @@ export * from './datasets/cache.js';
 export * from './loader/loader.js';
 export * from './loader/samplers.js';
 export * from './transforms/random.js';
+export * from './transforms/rng.js';
 export * from './transforms/basic.js';
 export * from './transforms/multi-view.js';
 export * from './transforms/pipelines.js';

@@ -1,7 +1,7 @@
 /**
- * Config registrations of the data layer (import for its side effect): every dataset in DATASETS
- * and every transform in TRANSFORMS with a zod schema of its camelCase options, the pipeline steps
- * that are not plain transforms (multi-output steps, mask generators) in PIPELINE_STEPS, and
+ * The data layer's parts: every dataset (DATASET_PARTS), transform (TRANSFORM_PARTS) and
+ * pipeline step that is not a plain transform (multi-output steps, mask generators:
+ * PIPELINE_STEP_PARTS), each with a zod schema of its camelCase options; and
  * `buildViews`, which turns MMSelfSup's `{ type: 'MultiView', numViews, transforms }` (or a plain
  * list of steps) into a MultiView. Bad values are reported with their exact path
  * (`train.pipeline.0.scale: …`).
@@ -20,9 +20,10 @@ import {
   typed,
   validate,
   z,
-} from '../engine/config/schema.js';
-import { configOptions, DATASETS, Registry, TRANSFORMS, type TypedConfig } from '../registry.js';
+} from '../core/schema.js';
+import { definePart, type Part, type TypedConfig } from '../core/registry.js';
 import type { Dataset } from './datasets/base.js';
+import { DATASETS, PIPELINE_STEPS, TRANSFORMS } from './registries.js';
 import { cifarSync } from './datasets/cifar.js';
 import { ImageArchive } from './datasets/image-archive.js';
 import { ImageFolder } from './datasets/image-folder.js';
@@ -31,14 +32,12 @@ import { FASHION_MNIST_ROOT, fashionMnist, mnist } from './datasets/mnist.js';
 import { STL10 } from './datasets/stl10.js';
 import { classBalancedSubset, randomSplit, takeSamples } from './datasets/subset.js';
 import { Normalize, Pad, ToTensor } from './transforms/basic.js';
-import type { Interpolation, PaddingMode, ImageBackend } from './transforms/functional.js';
 import { RandomPatchWithLabels, RotationWithLabels } from './transforms/labels.js';
 import { BEiTMaskGenerator, SimMIMMaskGenerator } from './transforms/masks.js';
 import { MultiView } from './transforms/pipelines.js';
 import {
   CenterCrop,
   ColorJitter,
-  type ColorJitterOptions,
   RandomApply,
   RandomCrop,
   RandomFlip,
@@ -51,9 +50,6 @@ import {
 } from './transforms/random.js';
 import type { MaskGenerator, MultiOutputTransform, PipelineStep } from './transforms/steps.js';
 import { RandomResizedCropAndInterpolationWithTwoPic } from './transforms/two-pic.js';
-
-/** Pipeline steps that are not one-image-in, one-out transforms: multi-output steps and mask generators. */
-export const PIPELINE_STEPS = new Registry<MultiOutputTransform | MaskGenerator>('pipeline steps');
 
 /** Runs a builder, turning a constructor's or loader's error into a ConfigError at `path`. */
 function guard<T>(path: string, fn: () => T): T {
@@ -90,13 +86,7 @@ const subsetShape = {
   seed: nonNegInt().optional(),
 };
 
-interface SubsetOptions {
-  valSplit?: { fraction: number; part: 'train' | 'val'; seed?: number };
-  samplesPerClass?: number;
-  numSamples?: number;
-  seed?: number;
-}
-
+type SubsetOptions = z.output<z.ZodObject<typeof subsetShape>>;
 function subsetOf(ds: Dataset, o: SubsetOptions, path: string): Dataset {
   let out = ds;
   if (o.valSplit) {
@@ -116,326 +106,308 @@ function subsetOf(ds: Dataset, o: SubsetOptions, path: string): Dataset {
   return out;
 }
 
-/** Registers a dataset whose options extend the subset options. */
-function dataset<O>(name: string, shape: z.ZodRawShape, open: (o: O, path: string) => Dataset, description: string): void {
-  DATASETS.registerIfAbsent(
+/** A dataset part whose options extend the subset options (applied after opening). */
+function datasetPart<S extends z.ZodRawShape>(
+  name: string,
+  shape: S,
+  open: (o: z.output<z.ZodObject<S>>, path: string) => Dataset,
+  description: string,
+): Part<Dataset> {
+  const schema = z.strictObject({ ...shape, ...subsetShape });
+  return definePart({
+    registry: DATASETS,
     name,
-    (cfg, path) => {
-      const o = configOptions<O & SubsetOptions>(cfg);
+    schema,
+    description,
+    build: (o, path) => {
+      // The schema is `shape` plus the subset options: `o` holds both.
+      const options = o as z.output<z.ZodObject<S>> & SubsetOptions;
       return subsetOf(
-        guard(path, () => open(o, path)),
-        o,
+        guard(path, () => open(options, path)),
+        options,
         path,
       );
     },
-    { schema: z.strictObject({ ...shape, ...subsetShape }), description },
-  );
+  });
 }
 
 // ---------------------------------------------------------------- datasets
 
 const trainTest = () => z.enum(['train', 'test']).optional();
 
-dataset<{ root: string; labels?: 'auto' | 'folders' | 'none'; extensions?: string[]; channels?: 1 | 3 }>(
-  'ImageFolder',
-  {
-    root: str(),
-    labels: z.enum(['auto', 'folders', 'none']).optional(),
-    extensions: z.array(str()).optional(),
-    channels: channels().optional(),
-  },
-  (o) => ImageFolder.openSync(o.root, o),
-  'images in class sub-folders (labelled) or a folder of images (unlabeled), as torchvision',
-);
-
-dataset<{ annFile: string; dataPrefix?: string; channels?: 1 | 3 }>(
-  'ImageList',
-  { annFile: str(), dataPrefix: str().optional(), channels: channels().optional() },
-  (o) => ImageList.openSync(o.annFile, o),
-  "MMSelfSup's list file: one `relative/path [label]` per line",
-);
-
-dataset<{ path: string; labels?: 'auto' | 'none'; extensions?: string[]; channels?: 1 | 3 }>(
-  'ImageArchive',
-  {
-    path: str(),
-    labels: z.enum(['auto', 'none']).optional(),
-    extensions: z.array(str()).optional(),
-    channels: channels().optional(),
-  },
-  (o) => ImageArchive.open(o.path, o),
-  'images inside a .tar / .tar.gz, class folders as labels',
-);
-
-for (const [name, variant] of [
-  ['CIFAR10', 'cifar10'],
-  ['CIFAR100', 'cifar100'],
-] as const) {
-  dataset<{ root: string; split?: 'train' | 'test' }>(
-    name,
+/** The built-in datasets. */
+export const DATASET_PARTS = [
+  datasetPart(
+    'ImageFolder',
+    {
+      root: str(),
+      labels: z.enum(['auto', 'folders', 'none']).optional(),
+      extensions: z.array(str()).optional(),
+      channels: channels().optional(),
+    },
+    (o) => ImageFolder.openSync(o.root, o),
+    'images in class sub-folders (labelled) or a folder of images (unlabeled), as torchvision',
+  ),
+  datasetPart(
+    'ImageList',
+    { annFile: str(), dataPrefix: str().optional(), channels: channels().optional() },
+    (o) => ImageList.openSync(o.annFile, o),
+    "MMSelfSup's list file: one `relative/path [label]` per line",
+  ),
+  datasetPart(
+    'ImageArchive',
+    {
+      path: str(),
+      labels: z.enum(['auto', 'none']).optional(),
+      extensions: z.array(str()).optional(),
+      channels: channels().optional(),
+    },
+    (o) => ImageArchive.open(o.path, o),
+    'images inside a .tar / .tar.gz, class folders as labels',
+  ),
+  ...(
+    [
+      ['CIFAR10', 'cifar10'],
+      ['CIFAR100', 'cifar100'],
+    ] as const
+  ).map(([name, variant]) =>
+    datasetPart(
+      name,
+      { root: str(), split: trainTest() },
+      (o) => cifarSync(variant, o.split ?? 'train', o.root),
+      `${name}: the official binary or python archive, or its extracted folder`,
+    ),
+  ),
+  datasetPart(
+    'MNIST',
     { root: str(), split: trainTest() },
-    (o) => cifarSync(variant, o.split ?? 'train', o.root),
-    `${name}: the official binary or python archive, or its extracted folder`,
-  );
-}
-
-dataset<{ root: string; split?: 'train' | 'test' }>(
-  'MNIST',
-  { root: str(), split: trainTest() },
-  (o) => mnist(o.split ?? 'train', o.root),
-  'MNIST IDX files (gz or raw)',
-);
-
-dataset<{ root?: string; split?: 'train' | 'test' }>(
-  'FashionMNIST',
-  { root: str().optional(), split: trainTest() },
-  (o) => fashionMnist(o.split ?? 'train', o.root ?? FASHION_MNIST_ROOT),
-  `Fashion-MNIST IDX files (default ${FASHION_MNIST_ROOT}, Debian's dataset-fashion-mnist)`,
-);
-
-dataset<{ root: string; split?: 'train' | 'test' | 'unlabeled' }>(
-  'STL10',
-  { root: str(), split: z.enum(['train', 'test', 'unlabeled']).optional() },
-  (o) => STL10.open(o.root, o.split ?? 'train'),
-  'STL-10 binary (stl10_binary/): train, test or unlabeled',
-);
+    (o) => mnist(o.split ?? 'train', o.root),
+    'MNIST IDX files (gz or raw)',
+  ),
+  datasetPart(
+    'FashionMNIST',
+    { root: str().optional(), split: trainTest() },
+    (o) => fashionMnist(o.split ?? 'train', o.root ?? FASHION_MNIST_ROOT),
+    `Fashion-MNIST IDX files (default ${FASHION_MNIST_ROOT}, Debian's dataset-fashion-mnist)`,
+  ),
+  datasetPart(
+    'STL10',
+    { root: str(), split: z.enum(['train', 'test', 'unlabeled']).optional() },
+    (o) => STL10.open(o.root, o.split ?? 'train'),
+    'STL-10 binary (stl10_binary/): train, test or unlabeled',
+  ),
+];
 
 // ---------------------------------------------------------------- transforms
 
-function transform<O>(name: string, shape: z.ZodRawShape, make: (o: O, path: string) => Transform, description: string): void {
-  TRANSFORMS.registerIfAbsent(name, (cfg, path) => guard(path, () => make(configOptions<O>(cfg), path)), {
+/** A transform part; a constructor's complaint becomes a ConfigError at the transform's path. */
+function transformPart<S extends z.ZodRawShape>(
+  name: string,
+  shape: S,
+  make: (o: z.output<z.ZodObject<S, z.core.$strict>>, path: string) => Transform,
+  description: string,
+): Part<Transform> {
+  return definePart({
+    registry: TRANSFORMS,
+    name,
     schema: z.strictObject(shape),
     description,
+    build: (o, path) => guard(path, () => make(o, path)),
   });
 }
 
-type Size = number | [number, number];
 const backend = () => z.enum(['tensor', 'pillow']);
-
-transform<{
-  size: Size;
-  scale?: [number, number];
-  ratio?: [number, number];
-  interpolation?: Interpolation;
-  antialias?: boolean;
-  maxAttempts?: number;
-  backend?: ImageBackend;
-}>(
-  'RandomResizedCrop',
-  {
-    size: size(),
-    scale: range().optional(),
-    ratio: range().optional(),
-    interpolation: interpolation().optional(),
-    antialias: bool().optional(),
-    maxAttempts: posInt().optional(),
-    backend: backend().optional(),
-  },
-  (o) => new RandomResizedCrop(o.size, o),
-  "Inception crop: area ~ U(scale), log-aspect ~ U(log ratio), resized to size (backend 'pillow': torchvision's PIL result)",
-);
-
-transform<{ prob?: number; direction?: 'horizontal' | 'vertical' }>(
-  'RandomFlip',
-  { prob: prob().optional(), direction: z.enum(['horizontal', 'vertical']).optional() },
-  (o) => new RandomFlip(o.prob ?? 0.5, o.direction ?? 'horizontal'),
-  'flip with probability prob',
-);
 
 const factorRange = z.tuple([nonNegNum(), nonNegNum()], { error: 'expected a non-negative number or [min, max]' });
 const hueError = 'expected a number in [0, 0.5] or [min, max] within [-0.5, 0.5]';
 const hueValue = (lo: number) => z.number({ error: hueError }).min(lo, hueError).max(0.5, hueError);
 const hueRange = z.tuple([hueValue(-0.5), hueValue(-0.5)], { error: hueError });
-transform<ColorJitterOptions>(
-  'ColorJitter',
-  {
-    brightness: z.union([nonNegNum(), factorRange]).optional(),
-    contrast: z.union([nonNegNum(), factorRange]).optional(),
-    saturation: z.union([nonNegNum(), factorRange]).optional(),
-    hue: z.union([hueValue(0), hueRange], { error: hueError }).optional(),
-    backend: backend().optional(),
-  },
-  (o) => new ColorJitter(o),
-  "torchvision's ColorJitter: brightness, contrast, saturation, hue in a random order (backend 'pillow': its PIL result)",
-);
-
-transform<{ transforms: TypedConfig[]; prob?: number }>(
-  'RandomApply',
-  { transforms: z.array(typed(), { error: 'expected a list of transform configs' }), prob: prob().optional() },
-  (o, path) =>
-    new RandomApply(
-      o.transforms.map((t, i) => TRANSFORMS.build(t, `${path}.transforms.${i}`)),
-      o.prob ?? 0.5,
-    ),
-  'applies the listed transforms with probability prob',
-);
-
-transform<{ prob?: number; keepChannels?: boolean; backend?: ImageBackend }>(
-  'RandomGrayscale',
-  { prob: prob().optional(), keepChannels: bool().optional(), backend: backend().optional() },
-  (o) => new RandomGrayscale(o.prob ?? 0.1, o.keepChannels ?? true, o.backend ?? 'tensor'),
-  "greyscale with probability prob (3 channels kept by default; backend 'pillow': PIL's convert('L'))",
-);
-
-transform<{ sigmaMin: number; sigmaMax: number; prob?: number; kernelSize?: number; backend?: ImageBackend }>(
-  'RandomGaussianBlur',
-  {
-    sigmaMin: posNum(),
-    sigmaMax: posNum(),
-    prob: prob().optional(),
-    kernelSize: posInt()
-      .refine((k) => k % 2 === 1, 'expected an odd kernel size')
-      .optional(),
-    backend: backend().optional(),
-  },
-  (o, path) => {
-    if (o.sigmaMin > o.sigmaMax) throw new ConfigError(`${path}.sigmaMax`, `must be ≥ sigmaMin (${o.sigmaMin})`);
-    if (o.backend === 'pillow' && o.kernelSize !== undefined)
-      throw new ConfigError(`${path}.kernelSize`, "backend 'pillow' (PIL's GaussianBlur) has no kernel size");
-    return new RandomGaussianBlur(o);
-  },
-  "Gaussian blur with σ ~ U[sigmaMin, sigmaMax] (SimCLR; backend 'pillow': PIL's GaussianBlur(radius=σ), MMSelfSup's)",
-);
-
-transform<{ threshold?: number; prob?: number }>(
-  'RandomSolarize',
-  { threshold: num().optional(), prob: prob().optional() },
-  (o) => new RandomSolarize(o.threshold ?? 128, o.prob ?? 0.5),
-  'inverts pixels ≥ threshold with probability prob (BYOL)',
-);
-
-transform<{ size: Size; interpolation?: Interpolation; antialias?: boolean; maxSize?: number }>(
-  'Resize',
-  { size: size(), interpolation: interpolation().optional(), antialias: bool().optional(), maxSize: posInt().optional() },
-  (o) => new Resize(o.size, o),
-  'resize to [h, w], or the shorter edge to size',
-);
-
-transform<{ size: Size }>('CenterCrop', { size: size() }, (o) => new CenterCrop(o.size), 'the central window');
-
-transform<{ size: Size; padding?: number; paddingMode?: 'constant' | 'reflect' | 'replicate'; padVal?: number }>(
-  'RandomCrop',
-  {
-    size: size(),
-    padding: nonNegInt().optional(),
-    paddingMode: z.enum(['constant', 'reflect', 'replicate']).optional(),
-    padVal: num().optional(),
-  },
-  (o) => new RandomCrop(o.size, o),
-  'pads, then a random window of size',
-);
-
-transform<{ padding: number | number[]; fill?: number; paddingMode?: PaddingMode }>(
-  'Pad',
-  {
-    padding: z.union(
-      [nonNegInt(), z.array(nonNegInt()).refine((p) => [1, 2, 4].includes(p.length), 'expected 1, 2 or 4 numbers')],
-      {
-        error: 'expected a non-negative integer or a list of 1, 2 or 4 of them',
-      },
-    ),
-    fill: num().optional(),
-    paddingMode: z.enum(['constant', 'edge', 'reflect', 'symmetric']).optional(),
-  },
-  (o) => new Pad(o.padding, o),
-  "torchvision's Pad (constant, edge, reflect, symmetric)",
-);
-
-transform<Record<string, never>>('ToTensor', {}, () => new ToTensor(), 'uint8 [0, 255] → float [0, 1]');
-
-transform<{ mean: number[]; std: number[] }>(
-  'Normalize',
-  {
-    mean: z.array(num(), { error: 'expected a list of numbers' }).min(1),
-    std: z.array(posNum(), { error: 'expected a list of positive numbers' }).min(1),
-  },
-  (o) => new Normalize(o.mean, o.std),
-  '(x − mean) / std per channel on a float image',
-);
+/** The built-in transforms. */
+export const TRANSFORM_PARTS = [
+  transformPart(
+    'RandomResizedCrop',
+    {
+      size: size(),
+      scale: range().optional(),
+      ratio: range().optional(),
+      interpolation: interpolation().optional(),
+      antialias: bool().optional(),
+      maxAttempts: posInt().optional(),
+      backend: backend().optional(),
+    },
+    (o) => new RandomResizedCrop(o.size, o),
+    "Inception crop: area ~ U(scale), log-aspect ~ U(log ratio), resized to size (backend 'pillow': torchvision's PIL result)",
+  ),
+  transformPart(
+    'RandomFlip',
+    { prob: prob().optional(), direction: z.enum(['horizontal', 'vertical']).optional() },
+    (o) => new RandomFlip(o.prob ?? 0.5, o.direction ?? 'horizontal'),
+    'flip with probability prob',
+  ),
+  transformPart(
+    'ColorJitter',
+    {
+      brightness: z.union([nonNegNum(), factorRange]).optional(),
+      contrast: z.union([nonNegNum(), factorRange]).optional(),
+      saturation: z.union([nonNegNum(), factorRange]).optional(),
+      hue: z.union([hueValue(0), hueRange], { error: hueError }).optional(),
+      backend: backend().optional(),
+    },
+    (o) => new ColorJitter(o),
+    "torchvision's ColorJitter: brightness, contrast, saturation, hue in a random order (backend 'pillow': its PIL result)",
+  ),
+  transformPart(
+    'RandomApply',
+    { transforms: z.array(typed(), { error: 'expected a list of transform configs' }), prob: prob().optional() },
+    (o, path) =>
+      new RandomApply(
+        o.transforms.map((t, i) => TRANSFORMS.build(t, `${path}.transforms.${i}`)),
+        o.prob ?? 0.5,
+      ),
+    'applies the listed transforms with probability prob',
+  ),
+  transformPart(
+    'RandomGrayscale',
+    { prob: prob().optional(), keepChannels: bool().optional(), backend: backend().optional() },
+    (o) => new RandomGrayscale(o.prob ?? 0.1, o.keepChannels ?? true, o.backend ?? 'tensor'),
+    "greyscale with probability prob (3 channels kept by default; backend 'pillow': PIL's convert('L'))",
+  ),
+  transformPart(
+    'RandomGaussianBlur',
+    {
+      sigmaMin: posNum(),
+      sigmaMax: posNum(),
+      prob: prob().optional(),
+      kernelSize: posInt()
+        .refine((k) => k % 2 === 1, 'expected an odd kernel size')
+        .optional(),
+      backend: backend().optional(),
+    },
+    (o, path) => {
+      if (o.sigmaMin > o.sigmaMax) throw new ConfigError(`${path}.sigmaMax`, `must be ≥ sigmaMin (${o.sigmaMin})`);
+      if (o.backend === 'pillow' && o.kernelSize !== undefined)
+        throw new ConfigError(`${path}.kernelSize`, "backend 'pillow' (PIL's GaussianBlur) has no kernel size");
+      return new RandomGaussianBlur(o);
+    },
+    "Gaussian blur with σ ~ U[sigmaMin, sigmaMax] (SimCLR; backend 'pillow': PIL's GaussianBlur(radius=σ), MMSelfSup's)",
+  ),
+  transformPart(
+    'RandomSolarize',
+    { threshold: num().optional(), prob: prob().optional() },
+    (o) => new RandomSolarize(o.threshold ?? 128, o.prob ?? 0.5),
+    'inverts pixels ≥ threshold with probability prob (BYOL)',
+  ),
+  transformPart(
+    'Resize',
+    { size: size(), interpolation: interpolation().optional(), antialias: bool().optional(), maxSize: posInt().optional() },
+    (o) => new Resize(o.size, o),
+    'resize to [h, w], or the shorter edge to size',
+  ),
+  transformPart('CenterCrop', { size: size() }, (o) => new CenterCrop(o.size), 'the central window'),
+  transformPart(
+    'RandomCrop',
+    {
+      size: size(),
+      padding: nonNegInt().optional(),
+      paddingMode: z.enum(['constant', 'reflect', 'replicate']).optional(),
+      padVal: num().optional(),
+    },
+    (o) => new RandomCrop(o.size, o),
+    'pads, then a random window of size',
+  ),
+  transformPart(
+    'Pad',
+    {
+      padding: z.union(
+        [nonNegInt(), z.array(nonNegInt()).refine((p) => [1, 2, 4].includes(p.length), 'expected 1, 2 or 4 numbers')],
+        {
+          error: 'expected a non-negative integer or a list of 1, 2 or 4 of them',
+        },
+      ),
+      fill: num().optional(),
+      paddingMode: z.enum(['constant', 'edge', 'reflect', 'symmetric']).optional(),
+    },
+    (o) => new Pad(o.padding, o),
+    "torchvision's Pad (constant, edge, reflect, symmetric)",
+  ),
+  transformPart('ToTensor', {}, () => new ToTensor(), 'uint8 [0, 255] → float [0, 1]'),
+  transformPart(
+    'Normalize',
+    {
+      mean: z.array(num(), { error: 'expected a list of numbers' }).min(1),
+      std: z.array(posNum(), { error: 'expected a list of positive numbers' }).min(1),
+    },
+    (o) => new Normalize(o.mean, o.std),
+    '(x − mean) / std per channel on a float image',
+  ),
+];
 
 // ---------------------------------------------------------------- multi-output steps and masks
 
-function step<O>(
+/** A multi-output step or mask generator part. */
+function stepPart<S extends z.ZodRawShape>(
   name: string,
-  shape: z.ZodRawShape,
-  make: (o: O, path: string) => MultiOutputTransform | MaskGenerator,
+  shape: S,
+  make: (o: z.output<z.ZodObject<S, z.core.$strict>>, path: string) => MultiOutputTransform | MaskGenerator,
   description: string,
-): void {
-  PIPELINE_STEPS.registerIfAbsent(name, (cfg, path) => guard(path, () => make(configOptions<O>(cfg), path)), {
+): Part<MultiOutputTransform | MaskGenerator> {
+  return definePart({
+    registry: PIPELINE_STEPS,
+    name,
     schema: z.strictObject(shape),
     description,
+    build: (o, path) => guard(path, () => make(o, path)),
   });
 }
 
-step<{
-  size: Size;
-  secondSize?: Size;
-  scale?: [number, number];
-  ratio?: [number, number];
-  interpolation?: Interpolation | 'random';
-  secondInterpolation?: Interpolation;
-  antialias?: boolean;
-}>(
-  'RandomResizedCropAndInterpolationWithTwoPic',
-  {
-    size: size(),
-    secondSize: size().optional(),
-    scale: range().optional(),
-    ratio: range().optional(),
-    interpolation: z.enum(['nearest', 'bilinear', 'bicubic', 'lanczos', 'random']).optional(),
-    secondInterpolation: interpolation().optional(),
-    antialias: bool().optional(),
-  },
-  (o) => new RandomResizedCropAndInterpolationWithTwoPic(o.size, o),
-  "BEiT: one crop resized to size and to secondSize (the tokenizer's view)",
-);
-
-step<{ gridSize?: number; jitter?: number }>(
-  'RandomPatchWithLabels',
-  { gridSize: posInt().optional(), jitter: nonNegInt().optional() },
-  (o) => new RandomPatchWithLabels(o),
-  'RelativeLoc: centre patch + 8 neighbours (labels 0–7) from a 3×3 grid',
-);
-
-step<Record<string, never>>(
-  'RotationWithLabels',
-  {},
-  () => new RotationWithLabels(),
-  'RotationPred: the image at 0/90/180/270° (labels 0–3)',
-);
-
-step<{
-  inputSize: Size;
-  numMaskingPatches: number;
-  minNumPatches?: number;
-  maxNumPatches?: number;
-  minAspect?: number;
-  maxAspect?: number;
-}>(
-  'BEiTMaskGenerator',
-  {
-    inputSize: size(),
-    numMaskingPatches: posInt(),
-    minNumPatches: posInt().optional(),
-    maxNumPatches: posInt().optional(),
-    minAspect: posNum().optional(),
-    maxAspect: posNum().optional(),
-  },
-  (o) => new BEiTMaskGenerator(o.inputSize, o.numMaskingPatches, o),
-  'BEiT block-wise patch mask',
-);
-
-step<{ inputSize?: number; maskPatchSize?: number; modelPatchSize?: number; maskRatio?: number }>(
-  'SimMIMMaskGenerator',
-  {
-    inputSize: posInt().optional(),
-    maskPatchSize: posInt().optional(),
-    modelPatchSize: posInt().optional(),
-    maskRatio: prob().optional(),
-  },
-  (o) => new SimMIMMaskGenerator(o),
-  'SimMIM random block mask',
-);
+/** The built-in multi-output steps and mask generators. */
+export const PIPELINE_STEP_PARTS = [
+  stepPart(
+    'RandomResizedCropAndInterpolationWithTwoPic',
+    {
+      size: size(),
+      secondSize: size().optional(),
+      scale: range().optional(),
+      ratio: range().optional(),
+      interpolation: z.enum(['nearest', 'bilinear', 'bicubic', 'lanczos', 'random']).optional(),
+      secondInterpolation: interpolation().optional(),
+      antialias: bool().optional(),
+    },
+    (o) => new RandomResizedCropAndInterpolationWithTwoPic(o.size, o),
+    "BEiT: one crop resized to size and to secondSize (the tokenizer's view)",
+  ),
+  stepPart(
+    'RandomPatchWithLabels',
+    { gridSize: posInt().optional(), jitter: nonNegInt().optional() },
+    (o) => new RandomPatchWithLabels(o),
+    'RelativeLoc: centre patch + 8 neighbours (labels 0–7) from a 3×3 grid',
+  ),
+  stepPart('RotationWithLabels', {}, () => new RotationWithLabels(), 'RotationPred: the image at 0/90/180/270° (labels 0–3)'),
+  stepPart(
+    'BEiTMaskGenerator',
+    {
+      inputSize: size(),
+      numMaskingPatches: posInt(),
+      minNumPatches: posInt().optional(),
+      maxNumPatches: posInt().optional(),
+      minAspect: posNum().optional(),
+      maxAspect: posNum().optional(),
+    },
+    (o) => new BEiTMaskGenerator(o.inputSize, o.numMaskingPatches, o),
+    'BEiT block-wise patch mask',
+  ),
+  stepPart(
+    'SimMIMMaskGenerator',
+    {
+      inputSize: posInt().optional(),
+      maskPatchSize: posInt().optional(),
+      modelPatchSize: posInt().optional(),
+      maskRatio: prob().optional(),
+    },
+    (o) => new SimMIMMaskGenerator(o),
+    'SimMIM random block mask',
+  ),
+];
 
 // ---------------------------------------------------------------- views
 
@@ -477,7 +449,8 @@ export function buildViews(cfg: unknown, path = 'pipeline'): MultiView {
       path,
       `expected a list of transforms or { type: 'MultiView', numViews, transforms }, got ${JSON.stringify(cfg)}`,
     );
-  const o = validate(multiViewSchema, configOptions(cfg as TypedConfig), path);
+  const { type: _type, ...options } = cfg as TypedConfig;
+  const o = validate(multiViewSchema, options, path);
   const flat = o.transforms.every((t) => !Array.isArray(t));
   if (!flat && !o.transforms.every((t) => Array.isArray(t)))
     throw new ConfigError(

@@ -5,7 +5,8 @@
 import type { Dataset } from '../data/datasets/base.js';
 import { buildViews } from '../data/register.js';
 import type { MultiView } from '../data/transforms/pipelines.js';
-import { DATASETS, type TypedConfig } from '../registry.js';
+import type { TypedConfig } from '../core/registry.js';
+import { DATASETS } from '../data/registries.js';
 
 export function buildDataset(cfg: TypedConfig, path: string): { dataset: Dataset; views: MultiView | undefined } {
   const { pipeline, ...rest } = cfg;

@@ -12,26 +12,23 @@ import * as torch from '@selfsup/torch';
 import { type Module, nn, optim, type StateDict, type StateValue } from '@selfsup/torch';
 import { DistributedSampler, RandomSampler, type Sampler, SequentialSampler } from '../data/loader/samplers.js';
 import { type Batch, DataLoader } from '../data/loader/loader.js';
-import '../parts.js';
-import type { TypedConfig } from '../registry.js';
+import '../builtins.js';
+import type { TypedConfig } from '../core/registry.js';
 import { buildDataset } from './build-data.js';
-import { importedModules } from './import.js';
-import {
-  ALGORITHMS,
-  type Algorithm,
-  type AlgorithmInput,
-  type LossOutput,
-  type TrainProgress,
-} from '../models/algorithms/base.js';
+import { importedModules } from '../core/user-modules.js';
+import type { Algorithm, AlgorithmInput, LossOutput } from '../models/algorithms/base.js';
 import { loadBackboneWeights } from '../models/backbones/load.js';
 import { entry, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { Config } from './config/config.js';
 import { CheckpointHook } from './hooks/checkpoint-hook.js';
-import { HOOKS, type Hook, type IterOutputs, type RunnerView } from './hooks/hook.js';
+import type { Hook, IterOutputs, RunnerView } from './hooks/hook.js';
 import { KnnMonitorHook } from './hooks/knn-monitor-hook.js';
 import { LoggerHook } from './hooks/logger-hook.js';
 import { ParamSchedulerHook } from './hooks/param-scheduler-hook.js';
 import { buildOptimWrapper } from './optim-builder.js';
+import { HOOKS, PARAM_SCHEDULERS } from './registries.js';
+import { ALGORITHMS } from '../models/registries.js';
+import type { TrainProgress } from '../core/progress.js';
 
 export interface RunnerOptions {
   workDir: string;
@@ -138,7 +135,7 @@ export class Runner implements RunnerView {
     this.maxEpochs = iterBased ? Math.ceil(this.maxIters / this.itersPerEpoch) : (cfg.trainCfg.maxEpochs as number);
 
     // Model.
-    this.model = ALGORITHMS.build<Algorithm>(cfg.model, 'model');
+    this.model = ALGORITHMS.build(cfg.model, 'model');
     if (cfg.loadFrom) loadBackboneWeights(this.model.backbone, torch.load(cfg.loadFrom, { unknownGlobals: 'inert' }));
     let trainModel: Module<[AlgorithmInput, TrainProgress?], LossOutput> = this.model;
     if (this.worldSize > 1) {
@@ -147,10 +144,10 @@ export class Runner implements RunnerView {
     }
     this.trainModel = trainModel;
     this.optimWrapper = buildOptimWrapper(cfg.optimWrapper, this.model);
-    this.schedulers = optim.buildParamSchedulers(
-      this.optimWrapper,
-      (cfg.paramScheduler ?? []) as unknown as optim.SchedulerConfig[],
-      { epochLength: this.itersPerEpoch },
+    this.schedulers = new optim.ParamSchedulerList(
+      (cfg.paramScheduler ?? []).map((c, i) =>
+        PARAM_SCHEDULERS.build(c, `paramScheduler.${i}`)(this.optimWrapper, { epochLength: this.itersPerEpoch }),
+      ),
     );
 
     // Hooks.

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { py } from '../helpers.js';
 import { testConfig } from '../engine/parts.js';
+import '../../src/builtins.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/selfsup.js', import.meta.url));
 const PARTS = fileURLToPath(new URL('../engine/parts.js', import.meta.url));

@@ -84,13 +84,21 @@ test('--import of a TypeScript module that registers a hook through the selfsup 
   const dir = tmp();
   writeFileSync(
     join(dir, 'my_hook.ts'),
-    `import { HOOKS, Hook } from 'selfsup';
+    `import { definePart, HOOKS, Hook, str, z } from 'selfsup';
 import { appendFileSync } from 'node:fs';
 class MarkHook extends Hook {
   constructor(readonly file: string) { super(); }
   override afterTrainEpoch(): void { appendFileSync(this.file, 'epoch\\n'); }
 }
-HOOKS.register('MarkHook', (cfg) => new MarkHook(String(cfg.file)));
+HOOKS.register(
+  definePart({
+    registry: HOOKS,
+    name: 'MarkHook',
+    schema: z.strictObject({ file: str() }),
+    description: 'appends a line per epoch',
+    build: (o) => new MarkHook(o.file),
+  }),
+);
 `,
   );
   const mark = join(dir, 'marks.txt');

@@ -6,12 +6,12 @@ import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import * as torch from '@selfsup/torch';
 import { ArrayDataset } from '../../src/data/datasets/array-dataset.js';
-import type { Dataset } from '../../src/data/datasets/base.js';
 import { randomSplit } from '../../src/data/datasets/subset.js';
-import { buildViews, PIPELINE_STEPS } from '../../src/data/register.js';
+import { buildViews } from '../../src/data/register.js';
 import { byolPipelines, MultiView, simclrPipeline, simmimPipeline } from '../../src/data/transforms/pipelines.js';
-import { DATASETS, TRANSFORMS } from '../../src/registry.js';
 import { maxAbsDiff } from '../helpers.js';
+import { PIPELINE_STEPS, DATASETS, TRANSFORMS } from '../../src/data/registries.js';
+import '../../src/builtins.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'selfsup-register-'));
 
@@ -167,24 +167,21 @@ test('datasets from config: FashionMNIST with numSamples, seeded val split and c
     writeFileSync(join(root, `${p}-images-idx3-ubyte.gz`), gzipSync(idx([n, 28, 28], images)));
     writeFileSync(join(root, `${p}-labels-idx1-ubyte`), idx([n], labels));
   }
-  const first = DATASETS.build<Dataset>({ type: 'FashionMNIST', root, split: 'test', numSamples: 5 }, 'd');
+  const first = DATASETS.build({ type: 'FashionMNIST', root, split: 'test', numSamples: 5 }, 'd');
   assert.equal(first.length, 5);
   assert.deepEqual(
     (await Promise.all([0, 1, 2, 3, 4].map((i) => first.get(i)))).map((s) => s.label),
     [0, 1, 2, 3, 4],
   );
   assert.equal(first.classes?.[9], 'Ankle boot');
-  const val = DATASETS.build<Dataset>({ type: 'FashionMNIST', root, valSplit: { fraction: 0.25, part: 'val', seed: 3 } }, 'd');
-  const train = DATASETS.build<Dataset>(
-    { type: 'FashionMNIST', root, valSplit: { fraction: 0.25, part: 'train', seed: 3 } },
-    'd',
-  );
+  const val = DATASETS.build({ type: 'FashionMNIST', root, valSplit: { fraction: 0.25, part: 'val', seed: 3 } }, 'd');
+  const train = DATASETS.build({ type: 'FashionMNIST', root, valSplit: { fraction: 0.25, part: 'train', seed: 3 } }, 'd');
   assert.deepEqual([train.length, val.length], [30, 10]);
   // The same parts as randomSplit (torch.utils.data.random_split) with that seed.
   const whole = new ArrayDataset('w', images, { height: 28, width: 28, channels: 1 }, Int32Array.from(labels));
   const [, refVal] = randomSplit(whole, [30, 10], 3);
   assert.deepEqual(Array.from(val.labels ?? []), Array.from(refVal.labels ?? []));
-  const balanced = DATASETS.build<Dataset>({ type: 'FashionMNIST', root, samplesPerClass: 2, seed: 1 }, 'd');
+  const balanced = DATASETS.build({ type: 'FashionMNIST', root, samplesPerClass: 2, seed: 1 }, 'd');
   const counts = new Map<number, number>();
   for (const l of Array.from(balanced.labels ?? [])) counts.set(l, (counts.get(l) ?? 0) + 1);
   assert.deepEqual([...counts.values()], new Array(10).fill(2));

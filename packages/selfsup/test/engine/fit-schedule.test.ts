@@ -9,6 +9,7 @@ import { validateConfig } from '../../src/engine/config/config.js';
 import { fitSchedule, fitToSeconds } from '../../src/engine/fit-schedule.js';
 import { Runner } from '../../src/engine/runner.js';
 import { testConfig } from './parts.js';
+import '../../src/builtins.js';
 
 /** lr after each of `steps` iterations (and epochs every `epochLength`) of the config's schedule. */
 function lrTrace(cfg: Config, steps: number, epochLength: number): number[] {

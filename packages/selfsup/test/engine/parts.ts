@@ -8,17 +8,15 @@ import * as torch from '@selfsup/torch';
 import { nn, type Tensor } from '@selfsup/torch';
 import { ArrayDataset } from '../../src/data/datasets/array-dataset.js';
 import { Hook } from '../../src/engine/hooks/hook.js';
-import { HOOKS } from '../../src/engine/hooks/hook.js';
 import type { IterOutputs, RunnerView } from '../../src/engine/hooks/hook.js';
-import {
-  ALGORITHMS,
-  Algorithm,
-  type AlgorithmInput,
-  type LossOutput,
-  type TrainProgress,
-} from '../../src/models/algorithms/base.js';
+import { Algorithm, type AlgorithmInput, type LossOutput } from '../../src/models/algorithms/base.js';
 import { Backbone } from '../../src/models/backbones/base.js';
-import { DATASETS } from '../../src/registry.js';
+import { definePart, registerParts } from '../../src/core/registry.js';
+import { nonNegInt, posInt, prob, str, z } from '../../src/core/schema.js';
+import type { TrainProgress } from '../../src/core/progress.js';
+import { DATASETS } from '../../src/data/registries.js';
+import { HOOKS } from '../../src/engine/registries.js';
+import { ALGORITHMS, BACKBONES } from '../../src/models/registries.js';
 
 /** Pseudo-random bytes from a seed (xorshift), independent of libtorch. */
 function bytes(n: number, seed: number): Uint8Array {
@@ -33,17 +31,23 @@ function bytes(n: number, seed: number): Uint8Array {
   return out;
 }
 
-DATASETS.registerIfAbsent('TestArray', (cfg) => {
-  const n = Number(cfg.n ?? 16);
-  const size = Number(cfg.size ?? 8);
-  const labels = Int32Array.from({ length: n }, (_, i) => i % 2);
-  return new ArrayDataset(
-    'TestArray',
-    bytes(n * size * size * 3, Number(cfg.seed ?? 1)),
-    { height: size, width: size, channels: 3 },
-    labels,
-    ['a', 'b'],
-  );
+const testArrayPart = definePart({
+  registry: DATASETS,
+  name: 'TestArray',
+  schema: z.strictObject({ n: posInt().optional(), size: posInt().optional(), seed: nonNegInt().optional() }),
+  description: 'seeded random 3-channel images, labels alternating 0/1',
+  build: (o) => {
+    const n = o.n ?? 16;
+    const size = o.size ?? 8;
+    const labels = Int32Array.from({ length: n }, (_, i) => i % 2);
+    return new ArrayDataset(
+      'TestArray',
+      bytes(n * size * size * 3, o.seed ?? 1),
+      { height: size, width: size, channels: 3 },
+      labels,
+      ['a', 'b'],
+    );
+  },
 });
 
 class PixelBackbone extends Backbone {
@@ -66,17 +70,26 @@ class PixelBackbone extends Backbone {
   protected applyFreezing(): void {}
 }
 
+const pixelBackbonePart = definePart({
+  registry: BACKBONES,
+  name: 'PixelBackbone',
+  schema: z.strictObject({ inFeatures: posInt(), out: posInt() }),
+  description: 'a linear layer on the flattened pixels',
+  build: (o) => new PixelBackbone(o.inFeatures, o.out),
+});
+
 /** loss = mean(dropout(f(x))²) (dropout 0.5 unless `dropout` says) + mean((f(x) − 1)²); NaN at iteration `nanAt` when set. */
 class TestAlgo extends Algorithm {
-  readonly backbone: PixelBackbone;
   readonly drop: nn.Dropout;
   constructor(
     size: number,
     readonly nanAt: number | null,
     dropout: number,
   ) {
-    super({ mean: [127.5, 127.5, 127.5], std: [64, 64, 64] });
-    this.backbone = this.registerModule('backbone', new PixelBackbone(3 * size * size, 4));
+    super({
+      backbone: { type: 'PixelBackbone', inFeatures: 3 * size * size, out: 4 },
+      dataPreprocessor: { mean: [127.5, 127.5, 127.5], std: [64, 64, 64] },
+    });
     this.drop = this.registerModule('drop', new nn.Dropout(dropout));
   }
   loss(batch: AlgorithmInput, progress?: TrainProgress): LossOutput {
@@ -91,10 +104,13 @@ class TestAlgo extends Algorithm {
   }
 }
 
-ALGORITHMS.registerIfAbsent(
-  'TestAlgo',
-  (cfg) => new TestAlgo(Number(cfg.size ?? 8), cfg.nanAt === undefined ? null : Number(cfg.nanAt), Number(cfg.dropout ?? 0.5)),
-);
+const testAlgoPart = definePart({
+  registry: ALGORITHMS,
+  name: 'TestAlgo',
+  schema: z.strictObject({ size: posInt().optional(), nanAt: nonNegInt().optional(), dropout: prob().optional() }),
+  description: 'dropout and a squared loss on a linear pixel backbone; NaN from iteration nanAt',
+  build: (o) => new TestAlgo(o.size ?? 8, o.nanAt ?? null, o.dropout ?? 0.5),
+});
 
 /** Every hook call, for order tests: `name:point`. */
 export const calls: string[] = [];
@@ -132,10 +148,15 @@ class RecordingHook extends Hook {
   }
 }
 
-HOOKS.registerIfAbsent(
-  'RecordingHook',
-  (cfg) => new RecordingHook(String(cfg.name), Number(cfg.priority ?? 50), cfg.stopAt === undefined ? null : Number(cfg.stopAt)),
-);
+const recordingHookPart = definePart({
+  registry: HOOKS,
+  name: 'RecordingHook',
+  schema: z.strictObject({ name: str(), priority: z.number().optional(), stopAt: posInt().optional() }),
+  description: 'records every hook call (and the loss) for the engine tests',
+  build: (o) => new RecordingHook(o.name, o.priority ?? 50, o.stopAt ?? null),
+});
+
+registerParts([testArrayPart, pixelBackbonePart, testAlgoPart, recordingHookPart]);
 
 /** A config for TestAlgo on TestArray: `epochs` epochs of n/batch iterations, SGD + warm-up + cosine. */
 export function testConfig(

@@ -8,11 +8,13 @@ import { latestCheckpoint, loadCheckpoint } from '../../src/engine/checkpoint.js
 import { validateConfig } from '../../src/engine/config/config.js';
 import type { ConfigObject } from '../../src/engine/config/merge.js';
 import { fileURLToPath } from 'node:url';
-import { importUserModules } from '../../src/engine/import.js';
+import { importUserModules } from '../../src/core/user-modules.js';
 import { NonFiniteLossError, Runner } from '../../src/engine/runner.js';
-import { DATASETS } from '../../src/registry.js';
 import { calls, losses, testConfig } from './parts.js';
-import '../../src/parts.js';
+import '../../src/builtins.js';
+import { DATASETS } from '../../src/data/registries.js';
+import { definePart } from '../../src/core/registry.js';
+import { z } from '../../src/core/schema.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'selfsup-runner-'));
 
@@ -152,7 +154,15 @@ test('numWorkers: worker threads (loading the --import modules) train on the sam
   assert.equal(threaded.losses.length, 4);
   assert.deepEqual(threaded.losses, inThread.losses);
   // A dataset registered only in this thread cannot be rebuilt by workers: a clear error, no hang.
-  DATASETS.registerIfAbsent('ThisThreadOnly', () => DATASETS.build({ type: 'TestArray', n: 16, size: 8 }, 'x'));
+  DATASETS.register(
+    definePart({
+      registry: DATASETS,
+      name: 'ThisThreadOnly',
+      schema: z.strictObject({ n: z.number().optional(), size: z.number().optional() }),
+      description: 'TestArray, registered in the main thread only',
+      build: (o) => DATASETS.build({ type: 'TestArray', ...o }, 'x'),
+    }),
+  );
   await assert.rejects(
     run(withPipeline(1, 'ThisThreadOnly'), tmp()),
     /a loader worker could not start: .*ThisThreadOnly.*trainDataloader\.numWorkers=0/,

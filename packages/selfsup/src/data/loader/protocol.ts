@@ -2,7 +2,7 @@
  * Messages between the DataLoader and its worker threads. Workers rebuild the dataset and the views
  * from plain config data (the same configs a run is built from), so nothing but data crosses.
  */
-import type { TypedConfig } from '../../registry.js';
+import type { TypedConfig } from '../../core/registry.js';
 import type { OpenSpec } from '../open.js';
 import type { PackedView } from '../transforms/multi-view.js';
 

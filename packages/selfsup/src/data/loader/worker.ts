@@ -5,19 +5,22 @@
  */
 import { parentPort } from 'node:worker_threads';
 import * as torch from '@selfsup/torch';
-import { importUserModules } from '../../engine/import.js';
-import { DATASETS, type TypedConfig } from '../../registry.js';
+import { importUserModules } from '../../core/user-modules.js';
+import { registerParts, type TypedConfig } from '../../core/registry.js';
 import type { Dataset } from '../datasets/base.js';
 import { DecodeError } from '../decode.js';
 import type { Sample } from '../image.js';
 import { openDataset } from '../open.js';
-import { buildViews } from '../register.js';
+import { buildViews, DATASET_PARTS, PIPELINE_STEP_PARTS, TRANSFORM_PARTS } from '../register.js';
 import type { MultiView } from '../transforms/pipelines.js';
 import type { BatchRequest, ChunkResult, InitMessage, WorkerReply } from './protocol.js';
+import { DATASETS } from '../registries.js';
 
 const port = parentPort;
 if (!port) throw new Error('selfsup: loader/worker.js runs as a worker thread');
 
+// The data layer's parts; user modules (`--import`) add theirs in `init`.
+registerParts([...DATASET_PARTS, ...TRANSFORM_PARTS, ...PIPELINE_STEP_PARTS]);
 torch.setNumThreads(1);
 let dataset: Dataset | null = null;
 let views: MultiView | null = null;
@@ -30,9 +33,7 @@ async function init(m: InitMessage): Promise<void> {
   await importUserModules(m.imports);
   const src = m.dataset;
   dataset =
-    typeof src === 'object' && 'type' in src
-      ? DATASETS.build<Dataset>(src as TypedConfig, 'workers.dataset')
-      : await openDataset(src);
+    typeof src === 'object' && 'type' in src ? DATASETS.build(src as TypedConfig, 'workers.dataset') : await openDataset(src);
   views = buildViews(m.views, 'workers.views');
   onCorrupt = m.onCorrupt;
   post({ type: 'ready', length: dataset.length });

@@ -15,7 +15,7 @@
  */
 import { optimWrapperSchema } from '../optim-builder.js';
 import type { ConfigObject } from './merge.js';
-import { bool, nonNegInt, posInt, posNum, str, typed, validate, z } from './schema.js';
+import { bool, nonNegInt, posInt, posNum, str, typed, validate, z } from '../../core/schema.js';
 
 const dataloader = z.strictObject({
   batchSize: posInt(),

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import ts from 'typescript';
 import { type ConfigObject, type ConfigValue, isPlainObject, mergeConfig, replace, stripMarkers } from './merge.js';
-import { ConfigError } from './schema.js';
+import { ConfigError } from '../../core/schema.js';
 
 const SCRIPT = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
 const HELPERS = { replace };

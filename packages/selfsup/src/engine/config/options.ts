@@ -4,7 +4,7 @@
  * lists (`[0.2,1]` or `0.2,1`), JSON objects, and strings otherwise.
  */
 import { type ConfigObject, type ConfigValue, clone, isPlainObject } from './merge.js';
-import { ConfigError } from './schema.js';
+import { ConfigError } from '../../core/schema.js';
 
 /** Parses one scalar or list value as MMEngine's DictAction does, typed. */
 export function parseOptionValue(text: string): ConfigValue {

@@ -4,10 +4,11 @@
  * `startIters` iterations, then the algorithm's configured λ applies. Works on any algorithm with
  * a numeric `lossLambda` (DenseCL).
  */
-import { nonNegInt, z } from '../../engine/config/schema.js';
+import { nonNegInt, z } from '../../core/schema.js';
 import type { Algorithm } from '../../models/algorithms/base.js';
-import { configOptions } from '../../registry.js';
-import { HOOKS, Hook, type RunnerView } from './hook.js';
+import { definePart } from '../../core/registry.js';
+import { HOOKS } from '../registries.js';
+import { Hook, type RunnerView } from './hook.js';
 
 /** An algorithm whose dense-loss weight a hook may set. */
 type WithLossLambda = Algorithm & { lossLambda: number };
@@ -16,12 +17,11 @@ function hasLossLambda(m: Algorithm): m is WithLossLambda {
   return typeof Reflect.get(m, 'lossLambda') === 'number';
 }
 
-export interface DenseCLHookOptions {
+export const denseCLHookSchema = z.strictObject({
   /** Iterations with λ = 0. Default 1000. */
-  startIters?: number;
-}
-
-export const denseCLHookSchema = z.strictObject({ startIters: nonNegInt().optional() });
+  startIters: nonNegInt().optional(),
+});
+export type DenseCLHookOptions = z.input<typeof denseCLHookSchema>;
 
 export class DenseCLHook extends Hook {
   readonly startIters: number;
@@ -50,7 +50,10 @@ export class DenseCLHook extends Hook {
   }
 }
 
-HOOKS.register('DenseCLHook', (cfg) => new DenseCLHook(configOptions<DenseCLHookOptions>(cfg)), {
+export const denseCLHookPart = definePart({
+  registry: HOOKS,
+  name: 'DenseCLHook',
   schema: denseCLHookSchema,
   description: 'DenseCL: dense loss weight λ = 0 for the first startIters iterations',
+  build: (o) => new DenseCLHook(o),
 });

@@ -4,8 +4,8 @@
  * (schedules, momentum, checkpoints, logs); the runner never depends on a particular hook.
  */
 import type { nn, optim } from '@selfsup/torch';
-import type { Algorithm, LossOutput, TrainProgress } from '../../models/algorithms/base.js';
-import { Registry } from '../../registry.js';
+import type { TrainProgress } from '../../core/progress.js';
+import type { Algorithm, LossOutput } from '../../models/algorithms/base.js';
 
 /** MMEngine's priority names. */
 export const PRIORITY = {
@@ -69,6 +69,3 @@ export abstract class Hook {
   stateDict?(): Record<string, unknown>;
   loadStateDict?(state: Record<string, unknown>): void;
 }
-
-/** Hooks by `type` (`customHooks: [{ type: 'MomentumUpdateHook' }]`). */
-export const HOOKS = new Registry<Hook>('hooks');

@@ -11,7 +11,7 @@ import type { MultiView } from '../../data/transforms/pipelines.js';
 import { embed2d } from '../../evaluation/embed.js';
 import { backboneEncoder, extractFeatures } from '../../evaluation/features.js';
 import { knnClassify } from '../../evaluation/knn.js';
-import type { TypedConfig } from '../../registry.js';
+import type { TypedConfig } from '../../core/registry.js';
 import { buildDataset } from '../build-data.js';
 import { Hook, PRIORITY, type RunnerView } from './hook.js';
 

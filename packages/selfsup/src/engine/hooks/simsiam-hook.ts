@@ -15,28 +15,23 @@
  * schedules), before every iteration, so it holds for the optimizer step whatever the scheduler
  * (which runs after the iteration) wrote.
  */
-import { bool, num, posNum, z } from '../../engine/config/schema.js';
-import { configOptions } from '../../registry.js';
-import { HOOKS, Hook, PRIORITY, type PriorityName, type RunnerView } from './hook.js';
-
-export interface SimSiamHookOptions {
-  /** Keep the flagged groups' lr fixed. */
-  fixPredLr: boolean;
-  /** The fixed lr (the optimizer's base lr). */
-  lr: number;
-  /** Set it only at epoch starts (epoch-based schedules). Default true (MMSelfSup's). */
-  adjustByEpoch?: boolean;
-  /** Default 'HIGH' (MMSelfSup's configs): before the other hooks of an iteration. */
-  priority?: PriorityName | number;
-}
+import { bool, num, posNum, z } from '../../core/schema.js';
+import { definePart } from '../../core/registry.js';
+import { HOOKS } from '../registries.js';
+import { Hook, PRIORITY, type PriorityName, type RunnerView } from './hook.js';
 
 /** `SimSiamHook` options (everything but `type`). */
 export const simSiamHookSchema = z.strictObject({
+  /** Keep the flagged groups' lr fixed. */
   fixPredLr: bool(),
+  /** The fixed lr (the optimizer's base lr). */
   lr: posNum(),
+  /** Set it only at epoch starts (epoch-based schedules). Default true (MMSelfSup's). */
   adjustByEpoch: bool().optional(),
+  /** Default 'HIGH' (MMSelfSup's configs): before the other hooks of an iteration. */
   priority: z.union([z.enum(Object.keys(PRIORITY) as [PriorityName, ...PriorityName[]]), num()]).optional(),
 });
+export type SimSiamHookOptions = z.input<typeof simSiamHookSchema>;
 
 /** The group setting that marks a parameter group's lr as fixed. */
 export const FIX_LR_KEY = 'fix_lr';
@@ -85,7 +80,10 @@ export class SimSiamHook extends Hook {
   }
 }
 
-HOOKS.register('SimSiamHook', (cfg) => new SimSiamHook(configOptions<SimSiamHookOptions>(cfg)), {
+export const simSiamHookPart = definePart({
+  registry: HOOKS,
+  name: 'SimSiamHook',
   schema: simSiamHookSchema,
   description: 'SimSiam: keeps the lr of groups flagged fix_lr (the predictor) at the base lr',
+  build: (o) => new SimSiamHook(o),
 });

@@ -2,9 +2,10 @@
  * Stops training once a wall-clock budget is spent (the runner then saves a resumable
  * checkpoint): for demos and for comparing methods at equal time, as the quality benchmark does.
  */
+import { definePart } from '../../core/registry.js';
+import { posNum, z } from '../../core/schema.js';
+import { HOOKS } from '../registries.js';
 import { Hook, PRIORITY, type RunnerView } from './hook.js';
-import { HOOKS } from './hook.js';
-import { posNum, z } from '../config/schema.js';
 
 export class TimeBudgetHook extends Hook {
   override priority: number = PRIORITY.LOWEST;
@@ -24,7 +25,10 @@ export class TimeBudgetHook extends Hook {
   }
 }
 
-HOOKS.registerIfAbsent('TimeBudgetHook', (cfg) => new TimeBudgetHook(Number(cfg.seconds)), {
+export const timeBudgetHookPart = definePart({
+  registry: HOOKS,
+  name: 'TimeBudgetHook',
   schema: z.strictObject({ seconds: posNum() }),
   description: 'stops training after `seconds` of wall clock (a resumable checkpoint is saved)',
+  build: (o) => new TimeBudgetHook(o.seconds),
 });

@@ -7,49 +7,32 @@
  * `CrossCorrelationLoss` (`loss_on_diag`, `loss_off_diag`, before λ).
  */
 import { tidy } from '@selfsup/torch';
-import { typed, z } from '../../engine/config/schema.js';
-import { configOptions, HEADS, type TypedConfig } from '../../registry.js';
-import type { Backbone } from '../backbones/base.js';
+import { definePart } from '../../core/registry.js';
+import { z } from '../../core/schema.js';
 import { LatentCrossCorrelationHead } from '../heads/latent-cross-correlation-head.js';
 import { CrossCorrelationLoss } from '../losses/cross-correlation.js';
-import type { Neck } from '../necks/neck.js';
-import '../necks/nonlinear-neck.js';
-import { ALGORITHMS, Algorithm, type AlgorithmInput, type LossOutput } from './base.js';
-import { buildAs, buildBackboneNeck, dataPreprocessorSchema, needViews, type AlgorithmConfigBase } from './parts.js';
+import { ALGORITHMS } from '../registries.js';
+import { type AlgorithmInput, BaseModel, baseModelShape, type LossOutput, needViews } from './base.js';
 
-export interface BarlowTwinsConfig extends AlgorithmConfigBase {
-  /** A `LatentCrossCorrelationHead` (`{ type: 'LatentCrossCorrelationHead', inChannels: 8192 }`). */
-  head: TypedConfig;
-}
-
-/** `BarlowTwins` options (everything but `type`). */
-export const barlowTwinsSchema = z.strictObject({
-  backbone: typed(),
-  neck: typed(),
-  head: typed(),
-  dataPreprocessor: dataPreprocessorSchema(),
-});
+/**
+ * `BarlowTwins` options (everything but `type`); the head is a `LatentCrossCorrelationHead`
+ * (`{ type: 'LatentCrossCorrelationHead', inChannels: 8192 }`).
+ */
+export const barlowTwinsSchema = z.strictObject(baseModelShape);
+export type BarlowTwinsOptions = z.input<typeof barlowTwinsSchema>;
 
 /** Barlow Twins (Zbontar et al. 2021): two views `(N, C, H, W)` → redundancy-reduction loss. */
-export class BarlowTwins extends Algorithm {
-  readonly backbone: Backbone;
-  readonly neck: Neck;
-  readonly head: LatentCrossCorrelationHead;
-
-  constructor(cfg: BarlowTwinsConfig, path = 'model') {
-    super(cfg.dataPreprocessor);
-    const { backbone, neck } = buildBackboneNeck(cfg, path);
-    this.backbone = this.registerModule('backbone', backbone);
-    this.neck = this.registerModule('neck', neck);
-    this.head = this.registerModule('head', buildAs(HEADS, cfg.head, `${path}.head`, LatentCrossCorrelationHead, 'BarlowTwins'));
+export class BarlowTwins extends BaseModel<LatentCrossCorrelationHead> {
+  constructor(o: BarlowTwinsOptions, path = 'model') {
+    super(o, path, { head: LatentCrossCorrelationHead });
   }
 
   /** Two views → the Barlow Twins loss. */
   loss(batch: AlgorithmInput): LossOutput {
     needViews(batch.views, 2, 'BarlowTwins');
     return tidy(() => {
-      const [z1] = this.neck.forward(this.backbone.forward(this.preprocess(batch.views[0])));
-      const [z2] = this.neck.forward(this.backbone.forward(this.preprocess(batch.views[1])));
+      const [z1] = this.encode(this.preprocess(batch.views[0]));
+      const [z2] = this.encode(this.preprocess(batch.views[1]));
       const c = this.head.crossCorrelation(z1, z2);
       const loss = this.head.loss.forward(c);
       const logs: Record<string, number> = {};
@@ -63,7 +46,10 @@ export class BarlowTwins extends Algorithm {
   }
 }
 
-ALGORITHMS.register('BarlowTwins', (cfg, path) => new BarlowTwins(configOptions<BarlowTwinsConfig>(cfg), path), {
+export const barlowTwinsPart = definePart({
+  registry: ALGORITHMS,
+  name: 'BarlowTwins',
   schema: barlowTwinsSchema,
   description: 'Barlow Twins: cross-correlation of two views pushed to the identity (λ 0.0051)',
+  build: (o, path) => new BarlowTwins(o, path),
 });

@@ -1,12 +1,24 @@
 /**
- * The algorithm interface (MMSelfSup's `BaseModel` + `SelfSupDataPreprocessor`): an algorithm owns
- * its backbone, neck, head and any target network, queue or memory bank, and turns a batch of
- * views into a loss. The runner drives it; it never imports the runner. Images are `(N, C, H, W)`.
+ * The algorithm bases (MMSelfSup's `BaseModel` + `SelfSupDataPreprocessor`). An algorithm owns its
+ * backbone, neck, head and any target network, queue or memory bank, and turns a batch of views
+ * into a loss. The runner drives it; it never imports the runner. Images are `(N, C, H, W)`.
+ *
+ * - `Algorithm`: what the runner and evaluation need — a backbone built from `backbone`, the image
+ *   normalisation, `loss()` and `extractFeat()`.
+ * - `BaseModel`: also builds `neck` and `head` from the config, checking the head (and neck) is of
+ *   the class the algorithm needs, and makes momentum targets from the same configs; an algorithm
+ *   file is then its schema (`baseModelShape` plus its own options) and its `loss()`.
  */
 import { nn, type Tensor } from '@selfsup/torch';
-import { checkNormalization, type ImageNormalization, normalizeImages } from '../../evaluation/preprocess.js';
-import { Registry } from '../../registry.js';
+import { checkNormalization, type ImageNormalization, normalizeImages } from '../../core/images.js';
+import type { TrainProgress } from '../../core/progress.js';
+import type { TypedConfig } from '../../core/registry.js';
+import { num, typed, z } from '../../core/schema.js';
 import type { Backbone } from '../backbones/base.js';
+import { BACKBONES, HEADS, type LossModule, type Neck, NECKS } from '../registries.js';
+import { Encoder, MomentumTarget, type MomentumTargetOptions } from './momentum-target.js';
+
+export type { TrainProgress };
 
 /** A training batch as the algorithm sees it. */
 export interface AlgorithmInput {
@@ -20,16 +32,6 @@ export interface AlgorithmInput {
   masks?: Tensor[];
 }
 
-/** Where training is: what schedules inside an algorithm (momentum, temperature warm-up) read. */
-export interface TrainProgress {
-  /** 0-based epoch. */
-  epoch: number;
-  /** 0-based global iteration (counted across epochs). */
-  iter: number;
-  maxEpochs: number;
-  maxIters: number;
-}
-
 /** The loss and the scalar terms to log (`{ loss, logs: { loss_contrastive: 4.1 } }`). */
 export interface LossOutput {
   /** The scalar to minimise (a 0-d tensor with grad). */
@@ -38,25 +40,45 @@ export interface LossOutput {
   logs: Record<string, number>;
 }
 
-/** MMSelfSup's `SelfSupDataPreprocessor`: per-channel mean/std in 0–255 units, RGB. */
-export interface DataPreprocessorOptions {
-  mean?: number[];
-  std?: number[];
-}
-
 /** ImageNet statistics in 0–255 units (MMSelfSup's defaults). */
 export const IMAGENET_MEAN = [123.675, 116.28, 103.53];
 export const IMAGENET_STD = [58.395, 57.12, 57.375];
 
+/** MMSelfSup's `SelfSupDataPreprocessor`: per-channel mean/std in 0–255 units, RGB. Default ImageNet's. */
+export const dataPreprocessorSchema = () =>
+  z.strictObject({ mean: z.array(num()).optional(), std: z.array(num()).optional() }).optional();
+export type DataPreprocessorOptions = z.input<ReturnType<typeof dataPreprocessorSchema>>;
+
+/** Options every algorithm has: spread into an algorithm's `z.strictObject`. */
+export const algorithmShape = {
+  /** The backbone (`{ type: 'ResNet', depth: 50 }`). */
+  backbone: typed(),
+  dataPreprocessor: dataPreprocessorSchema(),
+};
+export type AlgorithmOptions = z.input<z.ZodObject<typeof algorithmShape>>;
+
+/** Options of a backbone → neck → head algorithm. */
+export const baseModelShape = {
+  ...algorithmShape,
+  /** The projector (and more) between backbone and head. */
+  neck: typed(),
+  /** The head that turns neck outputs into the loss. */
+  head: typed(),
+};
+export type BaseModelOptions = z.input<z.ZodObject<typeof baseModelShape>>;
+
 export abstract class Algorithm extends nn.Module<[AlgorithmInput, TrainProgress?], LossOutput> {
-  abstract readonly backbone: Backbone;
+  readonly backbone: Backbone;
   /** The per-channel statistics images are normalised with (evaluation encodes with them too). */
   readonly normalization: ImageNormalization;
 
-  constructor(pre: DataPreprocessorOptions = {}) {
+  /** Builds the backbone from `o.backbone`; `path` locates the config in errors (`model`). */
+  constructor(o: AlgorithmOptions, path = 'model') {
     super();
+    const pre = o.dataPreprocessor ?? {};
     this.normalization = { mean: pre.mean ?? IMAGENET_MEAN, std: pre.std ?? IMAGENET_STD };
     checkNormalization(this.normalization, 'dataPreprocessor');
+    this.backbone = this.registerModule('backbone', BACKBONES.build(o.backbone, `${path}.backbone`));
   }
 
   /** uint8 or float `(N, C, H, W)` → float32 `(x − mean) / std` per channel (grey repeated to RGB for 3-channel stats). */
@@ -88,5 +110,55 @@ export abstract class Algorithm extends nn.Module<[AlgorithmInput, TrainProgress
   loadExtraState(_state: Record<string, number>): void {}
 }
 
-/** Algorithms (SimCLR, MoCo, BYOL, …): `model` in a config. */
-export const ALGORITHMS = new Registry<Algorithm>('algorithms');
+/** A class an algorithm needs a part to be (`ContrastiveHead`). */
+export type PartClass<T> = abstract new (...args: never[]) => T;
+
+/** The classes a `BaseModel` checks its neck and head against. */
+export interface BaseModelParts<H extends LossModule, N extends Neck> {
+  head: PartClass<H>;
+  /** Default: any neck. */
+  neck?: PartClass<N>;
+}
+
+/**
+ * Backbone → neck → head, built from the config in that order (MMSelfSup's state-dict keys
+ * `backbone.*`, `neck.*`, `head.*`). `H` and `N` are the head and neck classes the algorithm needs.
+ */
+export abstract class BaseModel<H extends LossModule = LossModule, N extends Neck = Neck> extends Algorithm {
+  readonly neck: N;
+  readonly head: H;
+  private readonly neckClass: PartClass<N> | undefined;
+
+  constructor(o: BaseModelOptions, path: string, parts: BaseModelParts<H, N>) {
+    super(o, path);
+    this.neckClass = parts.neck;
+    this.neck = this.registerModule('neck', this.buildNeck(o.neck, path));
+    this.head = this.registerModule('head', HEADS.buildAs(o.head, `${path}.head`, parts.head, this.constructor.name));
+  }
+
+  private buildNeck(cfg: TypedConfig, path: string): N {
+    const cls = this.neckClass;
+    if (cls) return NECKS.buildAs(cfg, `${path}.neck`, cls, this.constructor.name);
+    // Without a class to check against, any neck will do: N is then the registry's Neck.
+    return NECKS.build(cfg, `${path}.neck`) as N;
+  }
+
+  /** Backbone then neck: the neck's outputs for preprocessed images. */
+  encode(x: Tensor): Tensor[] {
+    return this.neck.forward(this.backbone.forward(x));
+  }
+
+  /**
+   * A momentum target of backbone + neck: a second copy built from the same configs (so it has
+   * the online network's structure), then made the online network's copy.
+   */
+  protected momentumTarget(o: BaseModelOptions, path: string, opts: MomentumTargetOptions): MomentumTarget<N> {
+    const copy = new Encoder(BACKBONES.build(o.backbone, `${path}.backbone`), this.buildNeck(o.neck, path));
+    return new MomentumTarget(new Encoder(this.backbone, this.neck), copy, opts);
+  }
+}
+
+/** Throws unless the batch has at least `n` views. */
+export function needViews(views: unknown[], n: number, who: string): void {
+  if (views.length < n) throw new RangeError(`${who}: expected at least ${n} views per sample, got ${views.length}`);
+}

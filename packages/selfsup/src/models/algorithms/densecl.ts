@@ -12,51 +12,32 @@
  */
 import * as torch from '@selfsup/torch';
 import { F, type Tensor } from '@selfsup/torch';
-import { ConfigError, posInt, prob, typed, z } from '../../engine/config/schema.js';
-import { BACKBONES, configOptions, type TypedConfig, HEADS } from '../../registry.js';
+import { definePart } from '../../core/registry.js';
+import { posInt, prob, z } from '../../core/schema.js';
 import type { Backbone } from '../backbones/base.js';
 import { ContrastiveHead } from '../heads/contrastive-head.js';
 import { DenseCLNeck } from '../necks/densecl-neck.js';
-import { buildNeck } from '../necks/neck.js';
-import { ALGORITHMS, Algorithm, type AlgorithmInput, type DataPreprocessorOptions, type LossOutput } from './base.js';
+import { ALGORITHMS } from '../registries.js';
+import { type AlgorithmInput, BaseModel, baseModelShape, type LossOutput, needViews } from './base.js';
+import type { MomentumTarget } from './momentum-target.js';
 import { batchShuffle, batchUnshuffle, enqueue, randomQueue } from './queue.js';
-import { buildAs, dataPreprocessorSchema } from './parts.js';
-import { Encoder, MomentumEncoder } from './momentum-encoder.js';
 
-export interface DenseCLOptions {
-  backbone: TypedConfig;
-  /** A DenseCLNeck (2048 → 2048 → 128, `numGrid` null). */
-  neck: TypedConfig;
-  /** A ContrastiveHead (MMSelfSup: temperature 0.2). */
-  head: TypedConfig;
-  /** Negatives kept in each queue. Default 65536. */
-  queueLen?: number;
-  /** Dimension of the projections. Default 128. */
-  featDim?: number;
-  /** Key-encoder EMA momentum. Default 0.999. */
-  momentum?: number;
-  /** λ, the weight of the dense loss. Default 0.5. */
-  lossLambda?: number;
-  dataPreprocessor?: DataPreprocessorOptions;
-}
-
+/**
+ * `DenseCL` options (everything but `type`): the neck is a DenseCLNeck (2048 → 2048 → 128,
+ * `numGrid` null), the head a ContrastiveHead (MMSelfSup: temperature 0.2).
+ */
 export const denseCLSchema = z.strictObject({
-  backbone: typed(),
-  neck: typed(),
-  head: typed(),
+  ...baseModelShape,
+  /** Negatives kept in each queue. Default 65536. */
   queueLen: posInt().optional(),
+  /** Dimension of the projections. Default 128. */
   featDim: posInt().optional(),
+  /** Key-encoder EMA momentum. Default 0.999. */
   momentum: prob().optional(),
+  /** λ, the weight of the dense loss. Default 0.5. */
   lossLambda: prob().optional(),
-  dataPreprocessor: dataPreprocessorSchema(),
 });
-
-/** Builds a neck and checks it is a DenseCLNeck (DenseCL needs its three outputs). */
-function buildDenseNeck(cfg: TypedConfig, path: string): DenseCLNeck {
-  const neck = buildNeck(cfg, path);
-  if (!(neck instanceof DenseCLNeck)) throw new ConfigError(`${path}.type`, `DenseCL needs a DenseCLNeck, got '${cfg.type}'`);
-  return neck;
-}
+export type DenseCLOptions = z.input<typeof denseCLSchema>;
 
 /**
  * DenseCL's dense similarities. Each query position's positive is the key position whose backbone
@@ -93,11 +74,9 @@ interface Projections {
   feat: Tensor;
 }
 
-export class DenseCL extends Algorithm {
-  readonly backbone: Backbone;
-  readonly neck: DenseCLNeck;
-  readonly head: ContrastiveHead;
-  readonly encoderK: MomentumEncoder;
+export class DenseCL extends BaseModel<ContrastiveHead, DenseCLNeck> {
+  /** The key encoder (EMA of backbone + neck, constant momentum). */
+  readonly encoderK: MomentumTarget<DenseCLNeck>;
   readonly queue: Tensor;
   readonly queuePtr: Tensor;
   /** Queue of dense keys (position-averaged dense projections). */
@@ -105,32 +84,22 @@ export class DenseCL extends Algorithm {
   readonly queue2Ptr: Tensor;
   readonly queueLen: number;
   readonly featDim: number;
-  readonly momentum: number;
   /** λ: weight of the dense loss; public so DenseCLHook can hold it at 0 during warm-up. */
   lossLambda: number;
-  /** The key encoder's parts (inside `encoderK.module`), typed. */
-  private readonly keyBackbone: Backbone;
-  private readonly keyNeck: DenseCLNeck;
 
-  constructor(opts: DenseCLOptions, path = 'model') {
-    super(opts.dataPreprocessor);
-    this.queueLen = opts.queueLen ?? 65536;
-    this.featDim = opts.featDim ?? 128;
-    this.momentum = opts.momentum ?? 0.999;
-    this.lossLambda = opts.lossLambda ?? 0.5;
+  constructor(o: DenseCLOptions, path = 'model') {
+    super(o, path, { head: ContrastiveHead, neck: DenseCLNeck });
+    this.queueLen = o.queueLen ?? 65536;
+    this.featDim = o.featDim ?? 128;
+    this.lossLambda = o.lossLambda ?? 0.5;
+    this.encoderK = this.registerModule(
+      'encoder_k',
+      this.momentumTarget(o, path, { baseMomentum: o.momentum ?? 0.999, schedule: 'constant' }),
+    );
     this.queue = this.registerBuffer('queue', randomQueue(this.featDim, this.queueLen));
     this.queuePtr = this.registerBuffer('queue_ptr', torch.zeros([1], { dtype: 'int64' }));
     this.queue2 = this.registerBuffer('queue2', randomQueue(this.featDim, this.queueLen));
     this.queue2Ptr = this.registerBuffer('queue2_ptr', torch.zeros([1], { dtype: 'int64' }));
-    this.backbone = this.registerModule('backbone', BACKBONES.build(opts.backbone, `${path}.backbone`));
-    this.neck = this.registerModule('neck', buildDenseNeck(opts.neck, `${path}.neck`));
-    this.head = this.registerModule('head', buildAs(HEADS, opts.head, `${path}.head`, ContrastiveHead, 'DenseCL'));
-    this.keyBackbone = BACKBONES.build(opts.backbone, `${path}.backbone`);
-    this.keyNeck = buildDenseNeck(opts.neck, `${path}.neck`);
-    this.encoderK = this.registerModule(
-      'encoder_k',
-      new MomentumEncoder(new Encoder(this.backbone, this.neck), new Encoder(this.keyBackbone, this.keyNeck)),
-    );
   }
 
   /** Backbone and neck outputs of one view, normalised as DenseCL compares them. */
@@ -151,7 +120,7 @@ export class DenseCL extends Algorithm {
 
   /** (1 − λ)·global InfoNCE + λ·dense InfoNCE of view 0 (queries) against view 1 (keys). */
   loss(batch: AlgorithmInput): LossOutput {
-    if (batch.views.length < 2) throw new RangeError(`DenseCL: needs 2 views, got ${batch.views.length}`);
+    needViews(batch.views, 2, 'DenseCL');
     return torch.tidy(() => {
       const imQ = this.preprocess(batch.views[0]);
       const imK = this.preprocess(batch.views[1]);
@@ -159,9 +128,9 @@ export class DenseCL extends Algorithm {
       if (q.single.shape[1] !== this.featDim)
         throw new RangeError(`DenseCL: the neck gives ${q.single.shape[1]}-d features but featDim is ${this.featDim}`);
       const k = torch.noGrad(() => {
-        this.encoderK.update(this.momentum);
+        this.encoderK.step();
         const { x, idxUnshuffle } = batchShuffle(imK);
-        const p = this.project(this.keyBackbone, this.keyNeck, x);
+        const p = this.project(this.encoderK.module.backbone, this.encoderK.module.neck, x);
         return {
           single: batchUnshuffle(p.single, idxUnshuffle),
           grid: batchUnshuffle(p.grid, idxUnshuffle),
@@ -184,7 +153,10 @@ export class DenseCL extends Algorithm {
   }
 }
 
-ALGORITHMS.register('DenseCL', (cfg, path) => new DenseCL(configOptions<DenseCLOptions>(cfg), path), {
+export const denseCLPart = definePart({
+  registry: ALGORITHMS,
+  name: 'DenseCL',
   schema: denseCLSchema,
   description: 'DenseCL: MoCo v2 plus a dense InfoNCE between matched positions, with two queues',
+  build: (o, path) => new DenseCL(o, path),
 });

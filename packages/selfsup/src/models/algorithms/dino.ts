@@ -11,61 +11,34 @@
  * `teacher.module.{0,1}.*`, `teacher.steps`. Logs the momentum and τ_t used.
  */
 import * as torch from '@selfsup/torch';
-import { noGrad, optim, type Tensor, tidy } from '@selfsup/torch';
-import { prob, typed, z } from '../../engine/config/schema.js';
-import { configOptions, HEADS, type TypedConfig } from '../../registry.js';
-import type { Backbone } from '../backbones/base.js';
-import '../heads/dino-head.js';
+import { noGrad, type Tensor, tidy } from '@selfsup/torch';
+import { definePart } from '../../core/registry.js';
+import { prob, z } from '../../core/schema.js';
 import { DINOLoss } from '../losses/dino.js';
-import type { Neck } from '../necks/neck.js';
-import '../necks/dino-neck.js';
-import { ALGORITHMS, Algorithm, type AlgorithmInput, type LossOutput, type TrainProgress } from './base.js';
-import { Encoder, MomentumEncoder } from './momentum-encoder.js';
+import { ALGORITHMS } from '../registries.js';
+import { type AlgorithmInput, BaseModel, baseModelShape, type LossOutput, needViews } from './base.js';
+import type { MomentumTarget } from './momentum-target.js';
 import { multiCropFeatures, resolutionGroups } from './multi-crop.js';
-import { buildAs, buildBackboneNeck, dataPreprocessorSchema, needViews, type AlgorithmConfigBase } from './parts.js';
+import type { TrainProgress } from '../../core/progress.js';
 
-export interface DINOConfig extends AlgorithmConfigBase {
-  /** A `DINOHead` (`{ type: 'DINOHead', outChannels: 65536, … }`). */
-  head: TypedConfig;
-  /** Momentum of the teacher at the first averaging step. Default 0.99 (MMSelfSup's DINO; the paper: 0.996). */
-  baseMomentum?: number;
-}
-
-/** `DINO` options (everything but `type`). */
+/** `DINO` options (everything but `type`); the head is a `DINOHead` (`{ type: 'DINOHead', outChannels: 65536, … }`). */
 export const dinoSchema = z.strictObject({
-  backbone: typed(),
-  neck: typed(),
-  head: typed(),
-  dataPreprocessor: dataPreprocessorSchema(),
+  ...baseModelShape,
+  /** Momentum of the teacher at the first averaging step. Default 0.99 (MMSelfSup's DINO; the paper: 0.996). */
   baseMomentum: prob().optional(),
 });
+export type DINOOptions = z.input<typeof dinoSchema>;
 
-/** DINO (Caron et al. 2021): 2 global + local views `(N, C, H, W)` → self-distillation loss against an EMA teacher. */
-export class DINO extends Algorithm {
-  readonly backbone: Backbone;
-  readonly neck: Neck;
-  readonly head: DINOLoss;
-  readonly teacher: MomentumEncoder;
-  readonly baseMomentum: number;
+export class DINO extends BaseModel<DINOLoss> {
+  /** The teacher: EMA of the student's backbone + neck, cosine momentum. */
+  readonly teacher: MomentumTarget;
 
-  constructor(cfg: DINOConfig, path = 'model') {
-    super(cfg.dataPreprocessor);
-    const student = buildBackboneNeck(cfg, path);
-    this.backbone = this.registerModule('backbone', student.backbone);
-    this.neck = this.registerModule('neck', student.neck);
-    this.head = this.registerModule('head', buildAs(HEADS, cfg.head, `${path}.head`, DINOLoss, 'DINO'));
-    this.baseMomentum = cfg.baseMomentum ?? 0.99;
-    const teacher = buildBackboneNeck(cfg, path);
+  constructor(o: DINOOptions, path = 'model') {
+    super(o, path, { head: DINOLoss });
     this.teacher = this.registerModule(
       'teacher',
-      new MomentumEncoder(new Encoder(this.backbone, this.neck), new Encoder(teacher.backbone, teacher.neck)),
+      this.momentumTarget(o, path, { baseMomentum: o.baseMomentum ?? 0.99, schedule: 'cosine' }),
     );
-  }
-
-  /** The teacher's momentum at `progress`: 1 − (1 − m₀)(cos(πk/K) + 1)/2 (m₀ without progress). */
-  momentumAt(progress?: TrainProgress): number {
-    if (!progress) return this.baseMomentum;
-    return optim.cosineMomentum(this.baseMomentum, progress.iter, progress.maxIters);
   }
 
   /** The student's outputs for every crop `(V·N, K)`, crop by crop (the neck runs per resolution group). */
@@ -85,18 +58,20 @@ export class DINO extends Algorithm {
       if (resolutionGroups(views.slice(0, 2)).length !== 1)
         throw new RangeError('DINO: the two global crops must have the same size');
       const student = this.studentOutputs(views);
-      const momentum = this.momentumAt(progress);
       const teacherOut = noGrad(() => {
-        this.teacher.update(momentum);
+        this.teacher.step(progress);
         return this.teacher.forward(torch.cat(views.slice(0, 2)))[0];
       });
       const loss = this.head.forward(student, teacherOut, progress);
-      return { loss, logs: { momentum, teacher_temp: this.head.teacherTempAt(progress) } };
+      return { loss, logs: { momentum: this.teacher.momentum, teacher_temp: this.head.teacherTempAt(progress) } };
     });
   }
 }
 
-ALGORITHMS.register('DINO', (cfg, path) => new DINO(configOptions<DINOConfig>(cfg), path), {
+export const dinoPart = definePart({
+  registry: ALGORITHMS,
+  name: 'DINO',
   schema: dinoSchema,
   description: 'DINO: student vs EMA teacher on global crops, centring + sharpening, multi-crop',
+  build: (o, path) => new DINO(o, path),
 });

@@ -10,58 +10,42 @@
  * State-dict keys: `backbone.*`, `neck.*`.
  */
 import * as torch from '@selfsup/torch';
-import type { Tensor } from '@selfsup/torch';
-import { typed, z } from '../../engine/config/schema.js';
-import { BACKBONES, configOptions, type TypedConfig, HEADS } from '../../registry.js';
-import type { Backbone } from '../backbones/base.js';
+import { definePart } from '../../core/registry.js';
+import { z } from '../../core/schema.js';
 import { ContrastiveHead } from '../heads/contrastive-head.js';
 import { ntxentLoss } from '../losses/ntxent.js';
-import { buildNeck, type Neck } from '../necks/neck.js';
-import { ALGORITHMS, Algorithm, type AlgorithmInput, type DataPreprocessorOptions, type LossOutput } from './base.js';
-import { buildAs, dataPreprocessorSchema } from './parts.js';
+import { ALGORITHMS } from '../registries.js';
+import { type AlgorithmInput, BaseModel, baseModelShape, type LossOutput, needViews } from './base.js';
 
-export interface SimCLROptions {
-  backbone: TypedConfig;
-  /** Normally a NonLinearNeck (2048 → 2048 → 128, 2 layers, SyncBN). */
-  neck: TypedConfig;
-  /** A ContrastiveHead (MMSelfSup: temperature 0.1). */
-  head: TypedConfig;
-  dataPreprocessor?: DataPreprocessorOptions;
-}
+/**
+ * `SimCLR` options (everything but `type`): the neck is normally a NonLinearNeck (2048 → 2048 →
+ * 128, 2 layers, SyncBN), the head a ContrastiveHead (MMSelfSup: temperature 0.1).
+ */
+export const simclrSchema = z.strictObject(baseModelShape);
+export type SimCLROptions = z.input<typeof simclrSchema>;
 
-export const simclrSchema = z.strictObject({
-  backbone: typed(),
-  neck: typed(),
-  head: typed(),
-  dataPreprocessor: dataPreprocessorSchema(),
-});
-
-export class SimCLR extends Algorithm {
-  readonly backbone: Backbone;
-  readonly neck: Neck;
-  readonly head: ContrastiveHead;
-
-  constructor(opts: SimCLROptions, path = 'model') {
-    super(opts.dataPreprocessor);
-    this.backbone = this.registerModule('backbone', BACKBONES.build(opts.backbone, `${path}.backbone`));
-    this.neck = this.registerModule('neck', buildNeck(opts.neck, `${path}.neck`));
-    this.head = this.registerModule('head', buildAs(HEADS, opts.head, `${path}.head`, ContrastiveHead, 'SimCLR'));
+export class SimCLR extends BaseModel<ContrastiveHead> {
+  constructor(o: SimCLROptions, path = 'model') {
+    super(o, path, { head: ContrastiveHead });
   }
 
   /** NT-Xent of views 0 and 1, negatives gathered from every process. */
   loss(batch: AlgorithmInput): LossOutput {
-    if (batch.views.length < 2) throw new RangeError(`SimCLR: needs 2 views, got ${batch.views.length}`);
+    needViews(batch.views, 2, 'SimCLR');
     return torch.tidy(() => {
       const n = batch.views[0].shape[0];
       const x = torch.cat([this.preprocess(batch.views[0]), this.preprocess(batch.views[1])], 0);
-      const z: Tensor = this.neck.forward(this.backbone.forward(x))[0];
+      const [z] = this.encode(x);
       const loss = ntxentLoss(z.narrow(0, 0, n), z.narrow(0, n, n), { temperature: this.head.temperature, gather: true });
       return { loss, logs: { loss_contrastive: loss.item() } };
     });
   }
 }
 
-ALGORITHMS.register('SimCLR', (cfg, path) => new SimCLR(configOptions<SimCLROptions>(cfg), path), {
+export const simclrPart = definePart({
+  registry: ALGORITHMS,
+  name: 'SimCLR',
   schema: simclrSchema,
   description: 'SimCLR: NT-Xent between two views, negatives from the whole (gathered) batch',
+  build: (o, path) => new SimCLR(o, path),
 });

@@ -10,55 +10,38 @@
  * `views[0]`, `views[1]`. Keys: `backbone.*`, `neck.*`, `head.predictor.*`.
  */
 import { tidy } from '@selfsup/torch';
-import { typed, z } from '../../engine/config/schema.js';
-import { configOptions, HEADS, type TypedConfig } from '../../registry.js';
-import type { Backbone } from '../backbones/base.js';
+import { definePart } from '../../core/registry.js';
+import { z } from '../../core/schema.js';
 import { LatentPredictHead } from '../heads/latent-predict-head.js';
-import type { Neck } from '../necks/neck.js';
-import '../necks/nonlinear-neck.js';
-import { ALGORITHMS, Algorithm, type AlgorithmInput, type LossOutput } from './base.js';
-import { buildAs, buildBackboneNeck, dataPreprocessorSchema, needViews, type AlgorithmConfigBase } from './parts.js';
+import { ALGORITHMS } from '../registries.js';
+import { type AlgorithmInput, BaseModel, baseModelShape, type LossOutput, needViews } from './base.js';
 
-export interface SimSiamConfig extends AlgorithmConfigBase {
-  /** A `LatentPredictHead` with the predictor. */
-  head: TypedConfig;
-}
-
-/** `SimSiam` options (everything but `type`). */
-export const simsiamSchema = z.strictObject({
-  backbone: typed(),
-  neck: typed(),
-  head: typed(),
-  dataPreprocessor: dataPreprocessorSchema(),
-});
+/** `SimSiam` options (everything but `type`); the head is a `LatentPredictHead` with the predictor. */
+export const simsiamSchema = z.strictObject(baseModelShape);
+export type SimSiamOptions = z.input<typeof simsiamSchema>;
 
 /** SimSiam (Chen & He 2021): two views `(N, C, H, W)` → symmetric stop-gradient predictor loss. */
-export class SimSiam extends Algorithm {
-  readonly backbone: Backbone;
-  readonly neck: Neck;
-  readonly head: LatentPredictHead;
-
-  constructor(cfg: SimSiamConfig, path = 'model') {
-    super(cfg.dataPreprocessor);
-    const { backbone, neck } = buildBackboneNeck(cfg, path);
-    this.backbone = this.registerModule('backbone', backbone);
-    this.neck = this.registerModule('neck', neck);
-    this.head = this.registerModule('head', buildAs(HEADS, cfg.head, `${path}.head`, LatentPredictHead, 'SimSiam'));
+export class SimSiam extends BaseModel<LatentPredictHead> {
+  constructor(o: SimSiamOptions, path = 'model') {
+    super(o, path, { head: LatentPredictHead });
   }
 
   /** Two views → the symmetric SimSiam loss. */
   loss(batch: AlgorithmInput): LossOutput {
     needViews(batch.views, 2, 'SimSiam');
     return tidy(() => {
-      const [z1] = this.neck.forward(this.backbone.forward(this.preprocess(batch.views[0])));
-      const [z2] = this.neck.forward(this.backbone.forward(this.preprocess(batch.views[1])));
+      const [z1] = this.encode(this.preprocess(batch.views[0]));
+      const [z2] = this.encode(this.preprocess(batch.views[1]));
       const loss = this.head.forward(z1, z2).add(this.head.forward(z2, z1)).mul(0.5);
       return { loss, logs: {} };
     });
   }
 }
 
-ALGORITHMS.register('SimSiam', (cfg, path) => new SimSiam(configOptions<SimSiamConfig>(cfg), path), {
+export const simsiamPart = definePart({
+  registry: ALGORITHMS,
+  name: 'SimSiam',
   schema: simsiamSchema,
   description: 'SimSiam: predictor + stop-gradient, no momentum encoder (pair with SimSiamHook)',
+  build: (o, path) => new SimSiam(o, path),
 });

@@ -11,41 +11,22 @@
  * `head.loss.queue` (with a queue).
  */
 import { tidy } from '@selfsup/torch';
-import { typed, z } from '../../engine/config/schema.js';
-import { configOptions, HEADS, type TypedConfig } from '../../registry.js';
-import type { Backbone } from '../backbones/base.js';
+import { definePart } from '../../core/registry.js';
+import { z } from '../../core/schema.js';
 import { SwAVHead } from '../heads/swav-head.js';
-import type { Neck } from '../necks/neck.js';
-import '../necks/swav-neck.js';
-import { ALGORITHMS, Algorithm, type AlgorithmInput, type LossOutput, type TrainProgress } from './base.js';
+import { ALGORITHMS } from '../registries.js';
+import { type AlgorithmInput, BaseModel, baseModelShape, type LossOutput } from './base.js';
 import { multiCropFeatures } from './multi-crop.js';
-import { buildAs, buildBackboneNeck, dataPreprocessorSchema, type AlgorithmConfigBase } from './parts.js';
+import type { TrainProgress } from '../../core/progress.js';
 
-export interface SwAVConfig extends AlgorithmConfigBase {
-  /** A `SwAVHead` holding the `SwAVLoss` config. */
-  head: TypedConfig;
-}
-
-/** `SwAV` options (everything but `type`). */
-export const swavSchema = z.strictObject({
-  backbone: typed(),
-  neck: typed(),
-  head: typed(),
-  dataPreprocessor: dataPreprocessorSchema(),
-});
+/** `SwAV` options (everything but `type`); the head is a `SwAVHead` holding the `SwAVLoss` config. */
+export const swavSchema = z.strictObject(baseModelShape);
+export type SwAVOptions = z.input<typeof swavSchema>;
 
 /** SwAV (Caron et al. 2020): multi-crop views `(N, C, H, W)` → swapped-prediction loss. */
-export class SwAV extends Algorithm {
-  readonly backbone: Backbone;
-  readonly neck: Neck;
-  readonly head: SwAVHead;
-
-  constructor(cfg: SwAVConfig, path = 'model') {
-    super(cfg.dataPreprocessor);
-    const { backbone, neck } = buildBackboneNeck(cfg, path);
-    this.backbone = this.registerModule('backbone', backbone);
-    this.neck = this.registerModule('neck', neck);
-    this.head = this.registerModule('head', buildAs(HEADS, cfg.head, `${path}.head`, SwAVHead, 'SwAV'));
+export class SwAV extends BaseModel<SwAVHead> {
+  constructor(o: SwAVOptions, path = 'model') {
+    super(o, path, { head: SwAVHead });
   }
 
   /** All crops → the SwAV loss. */
@@ -62,7 +43,10 @@ export class SwAV extends Algorithm {
   }
 }
 
-ALGORITHMS.register('SwAV', (cfg, path) => new SwAV(configOptions<SwAVConfig>(cfg), path), {
+export const swavPart = definePart({
+  registry: ALGORITHMS,
+  name: 'SwAV',
   schema: swavSchema,
   description: 'SwAV: multi-crop swapped prediction of Sinkhorn cluster codes',
+  build: (o, path) => new SwAV(o, path),
 });

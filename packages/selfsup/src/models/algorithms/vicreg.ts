@@ -9,51 +9,32 @@
  * unweighted terms (`loss_invariance`, `loss_variance`, `loss_covariance`).
  */
 import { tidy } from '@selfsup/torch';
-import { typed, z } from '../../engine/config/schema.js';
-import { configOptions, HEADS, type TypedConfig } from '../../registry.js';
-import type { Backbone } from '../backbones/base.js';
+import { definePart } from '../../core/registry.js';
+import { typed, z } from '../../core/schema.js';
 import { VICRegHead } from '../heads/vicreg-head.js';
-import type { Neck } from '../necks/neck.js';
-import '../necks/nonlinear-neck.js';
-import { ALGORITHMS, Algorithm, type AlgorithmInput, type LossOutput } from './base.js';
-import { buildAs, buildBackboneNeck, dataPreprocessorSchema, needViews, type AlgorithmConfigBase } from './parts.js';
-
-export interface VICRegConfig extends AlgorithmConfigBase {
-  /** The head. Default `{ type: 'VICRegHead' }` (VICRegLoss 25/25/1). */
-  head?: TypedConfig;
-}
+import { ALGORITHMS } from '../registries.js';
+import { type AlgorithmInput, BaseModel, baseModelShape, type LossOutput, needViews } from './base.js';
 
 /** `VICReg` options (everything but `type`). */
 export const vicregSchema = z.strictObject({
-  backbone: typed(),
-  neck: typed(),
+  ...baseModelShape,
+  /** The head. Default `{ type: 'VICRegHead' }` (VICRegLoss 25/25/1). */
   head: typed().optional(),
-  dataPreprocessor: dataPreprocessorSchema(),
 });
+export type VICRegOptions = z.input<typeof vicregSchema>;
 
 /** VICReg (Bardes et al. 2022): two views `(N, C, H, W)` → variance-invariance-covariance loss. */
-export class VICReg extends Algorithm {
-  readonly backbone: Backbone;
-  readonly neck: Neck;
-  readonly head: VICRegHead;
-
-  constructor(cfg: VICRegConfig, path = 'model') {
-    super(cfg.dataPreprocessor);
-    const { backbone, neck } = buildBackboneNeck(cfg, path);
-    this.backbone = this.registerModule('backbone', backbone);
-    this.neck = this.registerModule('neck', neck);
-    this.head = this.registerModule(
-      'head',
-      buildAs(HEADS, cfg.head ?? { type: 'VICRegHead' }, `${path}.head`, VICRegHead, 'VICReg'),
-    );
+export class VICReg extends BaseModel<VICRegHead> {
+  constructor(o: VICRegOptions, path = 'model') {
+    super({ ...o, head: o.head ?? { type: 'VICRegHead' } }, path, { head: VICRegHead });
   }
 
   /** Two views → the VICReg loss. */
   loss(batch: AlgorithmInput): LossOutput {
     needViews(batch.views, 2, 'VICReg');
     return tidy(() => {
-      const [z1] = this.neck.forward(this.backbone.forward(this.preprocess(batch.views[0])));
-      const [z2] = this.neck.forward(this.backbone.forward(this.preprocess(batch.views[1])));
+      const [z1] = this.encode(this.preprocess(batch.views[0]));
+      const [z2] = this.encode(this.preprocess(batch.views[1]));
       const t = this.head.terms(z1, z2);
       return {
         loss: t.loss,
@@ -63,7 +44,10 @@ export class VICReg extends Algorithm {
   }
 }
 
-ALGORITHMS.register('VICReg', (cfg, path) => new VICReg(configOptions<VICRegConfig>(cfg), path), {
+export const vicregPart = definePart({
+  registry: ALGORITHMS,
+  name: 'VICReg',
   schema: vicregSchema,
   description: 'VICReg: invariance + variance + covariance regularisation of two views (25/25/1)',
+  build: (o, path) => new VICReg(o, path),
 });

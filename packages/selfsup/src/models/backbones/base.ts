@@ -3,15 +3,19 @@
  * options). Images are `(N, C, H, W)`.
  */
 import { nn, type Tensor } from '@selfsup/torch';
+import { bool, int, intList, type z } from '../../core/schema.js';
 
-export interface BackboneOptions {
+/** Options every backbone takes (MMSelfSup's stage options), as a zod shape to spread into a backbone's schema. */
+export const backboneShape = {
   /** Stages whose outputs `forward` returns (MMSelfSup's `out_indices`; negative counts from the end). */
-  outIndices?: number[];
+  outIndices: intList().optional(),
   /** Stages 0..frozenStages-1 (and the stem) are frozen: no grad, eval mode. -1 freezes nothing. */
-  frozenStages?: number;
+  frozenStages: int().min(-1, 'expected -1 or a stage count').optional(),
   /** Keep every norm layer in eval mode while training (frozen statistics). */
-  normEval?: boolean;
-}
+  normEval: bool().optional(),
+};
+
+export type BackboneOptions = z.input<z.ZodObject<typeof backboneShape>>;
 
 export abstract class Backbone extends nn.Module<[Tensor], Tensor[]> {
   /** Channels (CNN) or embedding size (transformer) of the last stage's output. */

@@ -1,4 +1,4 @@
-/** Every backbone family; importing this registers them all in `BACKBONES`. */
+/** Every backbone family (registered by the built-in manifest, `src/builtins.ts`). */
 export * from './base.js';
 export * from './load.js';
 export * from './resnet.js';

@@ -7,8 +7,10 @@
  * `(N, C_i, H/2^i, W/2^i)` with the CIFAR stem (3×3 conv, stride 1, no max-pool).
  */
 import { F, nn, type Tensor, tidy } from '@selfsup/torch';
-import { BACKBONES } from '../../registry.js';
-import { Backbone, type BackboneOptions, resolveOutIndices } from './base.js';
+import { definePart } from '../../core/registry.js';
+import { bool, nonNegNum, posInt, posNum, z } from '../../core/schema.js';
+import { BACKBONES } from '../registries.js';
+import { Backbone, backboneShape, resolveOutIndices } from './base.js';
 
 type Block = BasicBlock | Bottleneck;
 
@@ -103,22 +105,31 @@ class ConvBN extends nn.Module {
   }
 }
 
-export interface ResNetOptions extends BackboneOptions {
-  depth: 18 | 34 | 50 | 101 | 152;
-  inChannels?: number;
+const DEPTHS = [18, 34, 50, 101, 152] as const;
+
+/** `ResNet` options (everything but `type`). */
+export const resnetSchema = z.strictObject({
+  ...backboneShape,
+  depth: z.union(
+    DEPTHS.map((d) => z.literal(d)),
+    { error: 'expected a ResNet depth: 18, 34, 50, 101 or 152' },
+  ),
+  inChannels: posInt().optional(),
   /** 3×3 stride-1 first conv and no max-pool, for 32 px images (CIFAR). */
-  cifarStem?: boolean;
+  cifarStem: bool().optional(),
   /** ResNetV1d: three 3×3 stem convs and average-pool downsampling. */
-  v1d?: boolean;
+  v1d: bool().optional(),
   /** Multiplies every stage's width (64·w, 128·w, …): ¼ width gives a CPU-sized model. */
-  widthMultiplier?: number;
+  widthMultiplier: posNum().optional(),
   /** Zero the last BN γ of each residual branch so blocks start as identities (Goyal et al. 2017). */
-  zeroInitResidual?: boolean;
+  zeroInitResidual: bool().optional(),
   /** Stochastic depth rate, increasing linearly from 0 over the blocks. */
-  dropPathRate?: number;
+  dropPathRate: nonNegNum().optional(),
   /** Stage strides (MMSelfSup's `strides`), default [1, 2, 2, 2]. */
-  strides?: number[];
-}
+  strides: z.array(posInt()).length(4, 'expected 4 stage strides').optional(),
+});
+
+export type ResNetOptions = z.input<typeof resnetSchema>;
 
 const ARCH: Record<ResNetOptions['depth'], { block: 'basic' | 'bottleneck'; layers: number[] }> = {
   18: { block: 'basic', layers: [2, 2, 2, 2] },
@@ -269,13 +280,31 @@ export class ResNet extends Backbone {
   }
 }
 
-/** `ResNet` config builder for the registry (`{ type: 'ResNet', depth: 18, cifarStem: true }`). */
-function register(): void {
-  const build = (v1d: boolean) => (cfg: Record<string, unknown>) => new ResNet({ ...(cfg as unknown as ResNetOptions), v1d });
-  BACKBONES.register('ResNet', build(false));
-  BACKBONES.register('ResNetV1d', build(true));
-  for (const d of [18, 34, 50, 101, 152] as const) {
-    BACKBONES.register(`resnet${d}`, (cfg) => new ResNet({ ...(cfg as unknown as ResNetOptions), depth: d }));
-  }
-}
-register();
+/** `ResNet` (`{ type: 'ResNet', depth: 18, cifarStem: true }`). */
+export const resnetPart = definePart({
+  registry: BACKBONES,
+  name: 'ResNet',
+  schema: resnetSchema,
+  description: "ResNet-18/34/50/101/152 (torchvision's keys); cifarStem, widthMultiplier for small images and CPUs",
+  build: (o) => new ResNet(o),
+});
+
+/** `ResNetV1d`: the deep stem and average-pool downsampling (mmcls's keys). */
+export const resnetV1dPart = definePart({
+  registry: BACKBONES,
+  name: 'ResNetV1d',
+  schema: resnetSchema.omit({ v1d: true }),
+  description: 'ResNetV1d (Bag of Tricks): three 3×3 stem convs, average-pool downsampling',
+  build: (o) => new ResNet({ ...o, v1d: true }),
+});
+
+/** `resnet18` … `resnet152`: torchvision's names, the depth fixed. */
+export const resnetDepthParts = DEPTHS.map((depth) =>
+  definePart({
+    registry: BACKBONES,
+    name: `resnet${depth}`,
+    schema: resnetSchema.omit({ depth: true }),
+    description: `ResNet-${depth}`,
+    build: (o) => new ResNet({ ...o, depth }),
+  }),
+);

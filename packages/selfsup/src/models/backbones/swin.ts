@@ -19,9 +19,12 @@
  */
 import * as torch from '@selfsup/torch';
 import { nn, type Tensor } from '@selfsup/torch';
-import { BACKBONES, configOptions, type TypedConfig } from '../../registry.js';
-import { Backbone, type BackboneOptions, resolveOutIndices } from './base.js';
-import { type Pair, PatchEmbed } from './patch-embed.js';
+import { definePart } from '../../core/registry.js';
+import { bool, posInt, posNum, prob, z } from '../../core/schema.js';
+import { BACKBONES } from '../registries.js';
+import { Backbone, backboneShape, resolveOutIndices } from './base.js';
+import { PatchEmbed } from './patch-embed.js';
+import { pairSchema } from './vit.js';
 import { resizePosEmbed } from './pos-embed.js';
 
 const { F } = torch;
@@ -366,31 +369,35 @@ export const SWIN_ARCHS: Record<SwinArch, { embedDim: number; depths: number[]; 
   large: { embedDim: 192, depths: [2, 2, 18, 2], numHeads: [6, 12, 24, 48] },
 };
 
-export interface SwinOptions extends BackboneOptions {
+/** `SwinTransformer` options (everything but `type`). */
+export const swinSchema = z.strictObject({
+  ...backboneShape,
   /** Default 'tiny'; `embedDim`/`depths`/`numHeads` override it. */
-  arch?: SwinArch;
-  embedDim?: number;
-  depths?: number[];
-  numHeads?: number[];
+  arch: z.enum(['tiny', 'small', 'base', 'large']).optional(),
+  embedDim: posInt().optional(),
+  depths: z.array(posInt()).min(1).optional(),
+  numHeads: z.array(posInt()).min(1).optional(),
   /** Default 224 (SimMIM pre-trains at 192 with window 6). */
-  imgSize?: Pair;
-  patchSize?: Pair;
-  inChannels?: number;
+  imgSize: pairSchema().optional(),
+  patchSize: pairSchema().optional(),
+  inChannels: posInt().optional(),
   /** Default 7. */
-  windowSize?: number;
-  mlpRatio?: number;
-  qkvBias?: boolean;
-  dropRate?: number;
-  attnDropRate?: number;
+  windowSize: posInt().optional(),
+  mlpRatio: posNum().optional(),
+  qkvBias: bool().optional(),
+  dropRate: prob().optional(),
+  attnDropRate: prob().optional(),
   /** Stochastic depth over all blocks, linearly from 0. Default 0.1 (mmcls / SimMIM). */
-  dropPathRate?: number;
+  dropPathRate: prob().optional(),
   /** A learnable absolute position embedding (`absolute_pos_embed`). Default false. */
-  useAbsPosEmbed?: boolean;
+  useAbsPosEmbed: bool().optional(),
   /** Pad feature maps smaller than a window (detection-style) instead of refusing them. */
-  padSmallMap?: boolean;
+  padSmallMap: bool().optional(),
   /** The SimMIM `mask_token`. Default true (the `SimMIMSwinTransformer`); false for mmcls's plain Swin keys. */
-  maskToken?: boolean;
-}
+  maskToken: bool().optional(),
+});
+
+export type SwinOptions = z.input<typeof swinSchema>;
 
 export class SwinTransformer extends Backbone {
   readonly embedDim: number;
@@ -582,19 +589,31 @@ export class SwinTransformer extends Backbone {
   }
 }
 
-const options = (cfg: TypedConfig): SwinOptions => configOptions<SwinOptions>(cfg);
+/** `SwinTransformer`: mmcls's keys, no mask token. */
+export const swinPart = definePart({
+  registry: BACKBONES,
+  name: 'SwinTransformer',
+  schema: swinSchema,
+  description: "Swin Transformer (mmcls's keys)",
+  build: (o) => new SwinTransformer({ maskToken: false, ...o }),
+});
 
-/**
- * Registers `SwinTransformer` (mmcls keys, no mask token), `SimMIMSwinTransformer` (with `mask_token`)
- * and `swin-tiny|small|base` (SimMIM's) in `BACKBONES`. Idempotent; runs when this module is imported.
- */
-export function registerSwinBackbones(): void {
-  const add = (name: string, build: (cfg: TypedConfig) => SwinTransformer) => BACKBONES.registerIfAbsent(name, build);
-  add('SwinTransformer', (cfg) => new SwinTransformer({ maskToken: false, ...options(cfg) }));
-  add('SimMIMSwinTransformer', (cfg) => new SwinTransformer({ maskToken: true, ...options(cfg) }));
-  for (const arch of ['tiny', 'small', 'base'] as const) {
-    add(`swin-${arch}`, (cfg) => new SwinTransformer({ maskToken: true, ...options(cfg), arch }));
-  }
-}
+/** `SimMIMSwinTransformer`: with SimMIM's `mask_token`. */
+export const simmimSwinPart = definePart({
+  registry: BACKBONES,
+  name: 'SimMIMSwinTransformer',
+  schema: swinSchema,
+  description: "Swin Transformer with SimMIM's mask token",
+  build: (o) => new SwinTransformer({ maskToken: true, ...o }),
+});
 
-registerSwinBackbones();
+/** `swin-tiny|small|base`: SimMIM's named sizes. */
+export const swinArchParts = (['tiny', 'small', 'base'] as const).map((arch) =>
+  definePart({
+    registry: BACKBONES,
+    name: `swin-${arch}`,
+    schema: swinSchema.omit({ arch: true }),
+    description: `Swin-${arch[0].toUpperCase()} (with the mask token)`,
+    build: (o) => new SwinTransformer({ maskToken: true, ...o, arch }),
+  }),
+);

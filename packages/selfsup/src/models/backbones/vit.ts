@@ -13,9 +13,11 @@
  */
 import * as torch from '@selfsup/torch';
 import { nn, Tensor } from '@selfsup/torch';
-import { BACKBONES, configOptions, type TypedConfig } from '../../registry.js';
-import { Backbone, type BackboneOptions, resolveOutIndices } from './base.js';
-import { type Pair, PatchEmbed } from './patch-embed.js';
+import { definePart } from '../../core/registry.js';
+import { bool, posInt, posNum, prob, z } from '../../core/schema.js';
+import { BACKBONES } from '../registries.js';
+import { Backbone, backboneShape, resolveOutIndices } from './base.js';
+import { PatchEmbed } from './patch-embed.js';
 import { resizePosEmbed, sincos2dPosEmbed } from './pos-embed.js';
 
 const { F } = torch;
@@ -157,50 +159,58 @@ export const VIT_ARCHS: Record<ViTArch, { embedDim: number; depth: number; numHe
 /** What `forward` returns per out index (mmpretrain's `out_type`). */
 export type ViTOutType = 'clsToken' | 'featmap' | 'avgFeatmap' | 'raw';
 
-export interface ViTOptions extends BackboneOptions {
+/** A size: one number for both sides, or `[height, width]`. */
+export const pairSchema = () =>
+  z.union([posInt(), z.tuple([posInt(), posInt()])], { error: 'expected a positive integer or [height, width]' });
+
+/** `VisionTransformer` options (everything but `type`). */
+export const vitSchema = z.strictObject({
+  ...backboneShape,
   /** A named size; `embedDim`/`depth`/`numHeads` override it. Default 'base'. */
-  arch?: ViTArch;
-  embedDim?: number;
-  depth?: number;
-  numHeads?: number;
+  arch: z.enum(['tiny', 'small', 'base', 'large', 'huge']).optional(),
+  embedDim: posInt().optional(),
+  depth: posInt().optional(),
+  numHeads: posInt().optional(),
   /** MLP hidden size / embed dim. Default 4. */
-  mlpRatio?: number;
+  mlpRatio: posNum().optional(),
   /** The image size the position embedding is made for; other sizes interpolate it. Default 224. */
-  imgSize?: Pair;
-  patchSize?: Pair;
-  inChannels?: number;
-  qkvBias?: boolean;
+  imgSize: pairSchema().optional(),
+  patchSize: pairSchema().optional(),
+  inChannels: posInt().optional(),
+  qkvBias: bool().optional(),
   /** Prepend a class token (`cls_token`). Default true. */
-  clsToken?: boolean;
+  clsToken: bool().optional(),
   /** Learnable (trunc-normal init) or fixed 2-D sine-cosine (MAE, MoCo v3; never trained). Default learnable. */
-  posEmbed?: 'learnable' | 'sincos';
+  posEmbed: z.enum(['learnable', 'sincos']).optional(),
   /** Layer scale init value (timm's `init_values`); null/undefined for none. */
-  layerScaleInit?: number | null;
+  layerScaleInit: posNum().nullable().optional(),
   /** Dropout after the position embedding, in attention output projections and MLPs. */
-  dropRate?: number;
-  attnDropRate?: number;
+  dropRate: prob().optional(),
+  attnDropRate: prob().optional(),
   /** Stochastic depth: block i drops with rate i/(depth−1)·dropPathRate (timm's decay rule). */
-  dropPathRate?: number;
-  normEps?: number;
+  dropPathRate: prob().optional(),
+  normEps: posNum().optional(),
   /** LayerNorm after the last block (`norm`). Default true. */
-  finalNorm?: boolean;
+  finalNorm: bool().optional(),
   /** Default 'clsToken' (mmpretrain's default); 'avgFeatmap' averages patch tokens (no extra norm). */
-  outType?: ViTOutType;
+  outType: z.enum(['clsToken', 'featmap', 'avgFeatmap', 'raw']).optional(),
   /** A learnable `mask_token` for mask-token input (SimMIM, BEiT, MaskFeat). Default false. */
-  maskToken?: boolean;
+  maskToken: bool().optional(),
   /** Default ratio of `forwardMasked` (MAE: 0.75). */
-  maskRatio?: number;
+  maskRatio: prob().optional(),
   /** How position embeddings are resized to another grid. */
-  interpolateMode?: 'bicubic' | 'bilinear' | 'nearest';
-  antialias?: boolean;
+  interpolateMode: z.enum(['bicubic', 'bilinear', 'nearest']).optional(),
+  antialias: bool().optional(),
   /**
    * 'timm': trunc-normal(0.02) linears and patch embedding (as a linear), cls token N(0, 1e-6);
    * 'mae': Xavier-uniform linears and patch embedding (as a linear), cls/mask token N(0, 0.02).
    * Both: zero biases, LayerNorm 1/0, trunc-normal(0.02) learnable position embedding and mask token
    * ('timm'), sine-cosine when fixed.
    */
-  init?: 'timm' | 'mae';
-}
+  init: z.enum(['timm', 'mae']).optional(),
+});
+
+export type ViTOptions = z.input<typeof vitSchema>;
 
 /** MAE's masking result: encoded visible tokens, the mask and the inverse permutation. */
 export interface MaskedOutput {
@@ -540,20 +550,31 @@ export function convertTimmViTKeys<T>(sd: Record<string, T>): Record<string, T> 
   return out;
 }
 
-const options = (cfg: TypedConfig): ViTOptions => configOptions<ViTOptions>(cfg);
+/** `VisionTransformer`: any size (`arch` or `embedDim`/`depth`/`numHeads`). */
+export const vitPart = definePart({
+  registry: BACKBONES,
+  name: 'VisionTransformer',
+  schema: vitSchema,
+  description: "Vision Transformer (timm's keys): any size, learnable or sine-cosine position embedding",
+  build: (o) => new VisionTransformer(o),
+});
 
-/**
- * Registers `VisionTransformer` (any size), `vit-tiny|small|base|large` (with any `patchSize`/`imgSize`)
- * and `MAEViT` (fixed sine-cosine position embedding, MAE init) in `BACKBONES`. Idempotent; runs
- * when this module is imported.
- */
-export function registerViTBackbones(): void {
-  const add = (name: string, build: (cfg: TypedConfig) => VisionTransformer) => BACKBONES.registerIfAbsent(name, build);
-  add('VisionTransformer', (cfg) => new VisionTransformer(options(cfg)));
-  for (const arch of ['tiny', 'small', 'base', 'large'] as const) {
-    add(`vit-${arch}`, (cfg) => new VisionTransformer({ ...options(cfg), arch }));
-  }
-  add('MAEViT', (cfg) => new VisionTransformer({ posEmbed: 'sincos', init: 'mae', ...options(cfg) }));
-}
+/** `vit-tiny|small|base|large`: the named sizes (any `patchSize`/`imgSize`). */
+export const vitArchParts = (['tiny', 'small', 'base', 'large'] as const).map((arch) =>
+  definePart({
+    registry: BACKBONES,
+    name: `vit-${arch}`,
+    schema: vitSchema.omit({ arch: true }),
+    description: `ViT-${arch[0].toUpperCase()}`,
+    build: (o) => new VisionTransformer({ ...o, arch }),
+  }),
+);
 
-registerViTBackbones();
+/** `MAEViT`: fixed sine-cosine position embedding and MAE's initialisation (He et al. 2022). */
+export const maeVitPart = definePart({
+  registry: BACKBONES,
+  name: 'MAEViT',
+  schema: vitSchema,
+  description: "MAE's ViT: fixed sine-cosine position embedding, Xavier init",
+  build: (o) => new VisionTransformer({ posEmbed: 'sincos', init: 'mae', ...o }),
+});

@@ -5,16 +5,18 @@
  * No parameters.
  */
 import { nn, type Tensor } from '@selfsup/torch';
-import { posNum, z } from '../../engine/config/schema.js';
-import { configOptions, HEADS } from '../../registry.js';
+import { posNum, z } from '../../core/schema.js';
+import { definePart } from '../../core/registry.js';
 import { contrastiveLoss } from '../losses/info-nce.js';
+import { HEADS } from '../registries.js';
 
-export interface ContrastiveHeadOptions {
+/** `ContrastiveHead` options (everything but `type`). */
+export const contrastiveHeadSchema = z.strictObject({
   /** τ. Default 0.1 (MMSelfSup's; MoCo v1 configs use 0.07, MoCo v2 and DenseCL 0.2). */
-  temperature?: number;
-}
+  temperature: posNum().optional(),
+});
 
-export const contrastiveHeadSchema = z.strictObject({ temperature: posNum().optional() });
+export type ContrastiveHeadOptions = z.input<typeof contrastiveHeadSchema>;
 
 export class ContrastiveHead extends nn.Module<[Tensor, Tensor], Tensor> {
   readonly temperature: number;
@@ -35,8 +37,11 @@ export class ContrastiveHead extends nn.Module<[Tensor, Tensor], Tensor> {
   }
 }
 
-HEADS.register(
-  'ContrastiveHead',
-  (cfg) => new ContrastiveHead(configOptions<ContrastiveHeadOptions>(cfg)) as unknown as nn.Module,
-  { schema: contrastiveHeadSchema, description: 'InfoNCE on (pos, neg) similarities: CE(cat(pos, neg)/T, 0)' },
-);
+/** `ContrastiveHead` in HEADS. */
+export const contrastiveHeadPart = definePart({
+  registry: HEADS,
+  name: 'ContrastiveHead',
+  schema: contrastiveHeadSchema,
+  description: 'InfoNCE on (pos, neg) similarities: CE(cat(pos, neg)/T, 0)',
+  build: (o) => new ContrastiveHead(o),
+});

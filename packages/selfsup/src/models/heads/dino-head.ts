@@ -4,9 +4,9 @@
  * It is `DINOLoss` itself (see losses/dino.ts for the formula and the temperature schedule):
  * `forward(student (V·N, K), teacher (2·N, K), progress)` → the 0-d loss.
  */
-import type { nn } from '@selfsup/torch';
-import { configOptions, HEADS } from '../../registry.js';
+import { definePart } from '../../core/registry.js';
 import { DINOLoss, type DINOLossOptions, dinoLossSchema } from '../losses/dino.js';
+import { HEADS } from '../registries.js';
 
 export type DINOHeadOptions = DINOLossOptions;
 
@@ -15,7 +15,11 @@ export const dinoHeadSchema = dinoLossSchema;
 
 export class DINOHead extends DINOLoss {}
 
-HEADS.register('DINOHead', (cfg) => new DINOHead(configOptions<DINOHeadOptions>(cfg)) as unknown as nn.Module, {
+/** `DINOHead` in HEADS. */
+export const dinoHeadPart = definePart({
+  registry: HEADS,
+  name: 'DINOHead',
   schema: dinoHeadSchema,
   description: 'DINO: centred, sharpened teacher targets for every student crop; centre EMA (head.center)',
+  build: (o) => new DINOHead(o),
 });

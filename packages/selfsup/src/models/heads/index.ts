@@ -1,4 +1,4 @@
-/** Every heads; importing this registers them in the registry. */
+/** Every head module (classes, schemas and their `…Part`s); importing it registers nothing (see `src/builtins.ts`). */
 export * from './contrastive-head.js';
 export * from './dino-head.js';
 export * from './latent-cross-correlation-head.js';

@@ -7,34 +7,30 @@
  * Keys: `bn.running_mean`, `bn.running_var`, `bn.num_batches_tracked`.
  */
 import { distributed as dist, nn, type Tensor, tidy } from '@selfsup/torch';
-import { posInt, typed, z } from '../../engine/config/schema.js';
-import { configOptions, HEADS, LOSSES, type TypedConfig } from '../../registry.js';
-import { buildNorm1d, type Norm1dConfig, norm1dSchema } from '../necks/norm.js';
-import '../losses/cross-correlation.js';
+import { posInt, typed, z } from '../../core/schema.js';
+import { definePart } from '../../core/registry.js';
+import { buildNorm1d, norm1dSchema } from '../necks/norm.js';
+import { HEADS, type LossModule, LOSSES } from '../registries.js';
 
-export interface LatentCrossCorrelationHeadOptions {
+/** `LatentCrossCorrelationHead` options (everything but `type`). */
+export const latentCrossCorrelationHeadSchema = z.strictObject({
   /** D, the embedding size. */
-  inChannels: number;
+  inChannels: posInt(),
   /** The loss of the `(D, D)` matrix. Default `{ type: 'CrossCorrelationLoss' }`. */
-  loss?: TypedConfig;
+  loss: typed().optional(),
   /**
    * The normalisation: `SyncBN` (default) normalises over every process's samples, as the
    * official code's converted BN; `BN1d` uses each process's batch (MMSelfSup's plain BN).
    */
-  normCfg?: Norm1dConfig;
-}
-
-/** `LatentCrossCorrelationHead` options (everything but `type`). */
-export const latentCrossCorrelationHeadSchema = z.strictObject({
-  inChannels: posInt(),
-  loss: typed().optional(),
   normCfg: norm1dSchema().optional(),
 });
+
+export type LatentCrossCorrelationHeadOptions = z.input<typeof latentCrossCorrelationHeadSchema>;
 
 /** Barlow Twins head (Zbontar et al. 2021): two views' `(N, D)` embeddings → 0-d loss. */
 export class LatentCrossCorrelationHead extends nn.Module<[Tensor, Tensor], Tensor> {
   readonly bn: nn.BatchNorm1d | nn.SyncBatchNorm;
-  readonly loss: nn.Module;
+  readonly loss: LossModule;
 
   constructor(opts: LatentCrossCorrelationHeadOptions, path = 'head') {
     super();
@@ -65,12 +61,11 @@ export class LatentCrossCorrelationHead extends nn.Module<[Tensor, Tensor], Tens
   }
 }
 
-HEADS.register(
-  'LatentCrossCorrelationHead',
-  (cfg, path) =>
-    new LatentCrossCorrelationHead(configOptions<LatentCrossCorrelationHeadOptions>(cfg), path) as unknown as nn.Module,
-  {
-    schema: latentCrossCorrelationHeadSchema,
-    description: 'BN (no affine) of both views → cross-correlation matrix → loss (Barlow Twins)',
-  },
-);
+/** `LatentCrossCorrelationHead` in HEADS; its loss is built from LOSSES. */
+export const latentCrossCorrelationHeadPart = definePart({
+  registry: HEADS,
+  name: 'LatentCrossCorrelationHead',
+  schema: latentCrossCorrelationHeadSchema,
+  description: 'BN (no affine) of both views → cross-correlation matrix → loss (Barlow Twins)',
+  build: (o, path) => new LatentCrossCorrelationHead(o, path),
+});

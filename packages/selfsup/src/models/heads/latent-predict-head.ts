@@ -7,23 +7,22 @@
  * Keys: `predictor.*` (the neck's own, `predictor.fc0.weight`, …); the loss has none.
  */
 import { nn, type Tensor, tidy } from '@selfsup/torch';
-import { typed, z } from '../../engine/config/schema.js';
-import { configOptions, HEADS, LOSSES, type TypedConfig } from '../../registry.js';
-import { buildNeck, type Neck } from '../necks/neck.js';
-import '../losses/cosine-similarity.js';
+import { typed, z } from '../../core/schema.js';
+import { definePart } from '../../core/registry.js';
+import { HEADS, LOSSES, NECKS, type Neck } from '../registries.js';
 
 /** A loss of a prediction against a target, both `(N, C)`, returning a 0-d tensor. */
 export type PairLoss = nn.Module<[Tensor, Tensor], Tensor>;
 
-export interface LatentPredictHeadOptions {
-  /** The predictor, a neck config (`{ type: 'NonLinearNeck', inChannels: 256, hidChannels: 4096, outChannels: 256, … }`). */
-  predictor: TypedConfig;
-  /** The loss config. Default `{ type: 'CosineSimilarityLoss' }`. */
-  loss?: TypedConfig;
-}
-
 /** `LatentPredictHead` options (everything but `type`). */
-export const latentPredictHeadSchema = z.strictObject({ predictor: typed(), loss: typed().optional() });
+export const latentPredictHeadSchema = z.strictObject({
+  /** The predictor, a neck config (`{ type: 'NonLinearNeck', inChannels: 256, hidChannels: 4096, outChannels: 256, … }`). */
+  predictor: typed(),
+  /** The loss config. Default `{ type: 'CosineSimilarityLoss' }`. */
+  loss: typed().optional(),
+});
+
+export type LatentPredictHeadOptions = z.input<typeof latentPredictHeadSchema>;
 
 /** Predictor + loss against a stop-gradient target (BYOL, SimSiam): `(N, C)`, `(N, C)` → 0-d loss. */
 export class LatentPredictHead extends nn.Module<[Tensor, Tensor], Tensor> {
@@ -32,9 +31,8 @@ export class LatentPredictHead extends nn.Module<[Tensor, Tensor], Tensor> {
 
   constructor(opts: LatentPredictHeadOptions, path = 'head') {
     super();
-    this.predictor = this.registerModule('predictor', buildNeck(opts.predictor, `${path}.predictor`));
-    const loss = LOSSES.build(opts.loss ?? { type: 'CosineSimilarityLoss' }, `${path}.loss`);
-    this.loss = this.registerModule('loss', loss as unknown as PairLoss);
+    this.predictor = this.registerModule('predictor', NECKS.build(opts.predictor, `${path}.predictor`));
+    this.loss = this.registerModule('loss', LOSSES.build(opts.loss ?? { type: 'CosineSimilarityLoss' }, `${path}.loss`));
   }
 
   /** Online projection `input (N, C)` and target projection `target (N, C)` → the 0-d loss. */
@@ -46,11 +44,11 @@ export class LatentPredictHead extends nn.Module<[Tensor, Tensor], Tensor> {
   }
 }
 
-HEADS.register(
-  'LatentPredictHead',
-  (cfg, path) => new LatentPredictHead(configOptions<LatentPredictHeadOptions>(cfg), path) as unknown as nn.Module,
-  {
-    schema: latentPredictHeadSchema,
-    description: 'predictor neck on the online projection, loss against the detached target (BYOL, SimSiam)',
-  },
-);
+/** `LatentPredictHead` in HEADS; its predictor is built from NECKS, its loss from LOSSES. */
+export const latentPredictHeadPart = definePart({
+  registry: HEADS,
+  name: 'LatentPredictHead',
+  schema: latentPredictHeadSchema,
+  description: 'predictor neck on the online projection, loss against the detached target (BYOL, SimSiam)',
+  build: (o, path) => new LatentPredictHead(o, path),
+});

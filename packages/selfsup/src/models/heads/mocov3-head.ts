@@ -8,25 +8,22 @@
  * `predictor.*` (a neck, normally a NonLinearNeck).
  */
 import { nn, type Tensor, tidy } from '@selfsup/torch';
-import { posNum, typed, z } from '../../engine/config/schema.js';
-import { configOptions, HEADS, type TypedConfig } from '../../registry.js';
+import { posNum, typed, z } from '../../core/schema.js';
+import { definePart } from '../../core/registry.js';
 import { infoNceLoss } from '../losses/info-nce.js';
-import { buildNeck, type Neck } from '../necks/neck.js';
+import { HEADS, NECKS, type Neck } from '../registries.js';
 
-export interface MoCoV3HeadOptions {
-  /** The predictor, a neck config (`{ type: 'NonLinearNeck', inChannels: 256, hidChannels: 4096, … }`). */
-  predictor: TypedConfig;
-  /** τ. Default 1.0 (MMSelfSup's; its ResNet configs keep 1.0, ViT configs use 0.2). */
-  temperature?: number;
-  /** Multiplies the loss. Default 2τ (MoCo v3's scaling; MMSelfSup's configs set loss_weight=2·T). */
-  lossWeight?: number;
-}
-
+/** `MoCoV3Head` options (everything but `type`). */
 export const mocoV3HeadSchema = z.strictObject({
+  /** The predictor, a neck config (`{ type: 'NonLinearNeck', inChannels: 256, hidChannels: 4096, … }`). */
   predictor: typed(),
+  /** τ. Default 1.0 (MMSelfSup's; its ResNet configs keep 1.0, ViT configs use 0.2). */
   temperature: posNum().optional(),
+  /** Multiplies the loss. Default 2τ (MoCo v3's scaling; MMSelfSup's configs set loss_weight=2·T). */
   lossWeight: posNum().optional(),
 });
+
+export type MoCoV3HeadOptions = z.input<typeof mocoV3HeadSchema>;
 
 export class MoCoV3Head extends nn.Module<[Tensor, Tensor], Tensor> {
   readonly predictor: Neck;
@@ -35,7 +32,7 @@ export class MoCoV3Head extends nn.Module<[Tensor, Tensor], Tensor> {
 
   constructor(opts: MoCoV3HeadOptions, path = 'head') {
     super();
-    this.predictor = this.registerModule('predictor', buildNeck(opts.predictor, `${path}.predictor`));
+    this.predictor = this.registerModule('predictor', NECKS.build(opts.predictor, `${path}.predictor`));
     this.temperature = opts.temperature ?? 1.0;
     this.lossWeight = opts.lossWeight ?? 2 * this.temperature;
   }
@@ -53,7 +50,11 @@ export class MoCoV3Head extends nn.Module<[Tensor, Tensor], Tensor> {
   }
 }
 
-HEADS.register('MoCoV3Head', (cfg, path) => new MoCoV3Head(configOptions<MoCoV3HeadOptions>(cfg), path) as unknown as nn.Module, {
+/** `MoCoV3Head` in HEADS; its predictor is built from NECKS. */
+export const mocoV3HeadPart = definePart({
+  registry: HEADS,
+  name: 'MoCoV3Head',
   schema: mocoV3HeadSchema,
   description: 'MoCo v3: predictor + InfoNCE against gathered momentum keys, ×2T',
+  build: (o, path) => new MoCoV3Head(o, path),
 });

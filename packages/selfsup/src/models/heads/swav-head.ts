@@ -4,19 +4,19 @@
  * Input: every crop's L2-normalised embeddings stacked crop by crop `(Σ numCrops · N, featDim)`.
  */
 import { nn, type Tensor } from '@selfsup/torch';
-import { typed, z } from '../../engine/config/schema.js';
-import { ConfigError } from '../../engine/config/schema.js';
-import { configOptions, HEADS, LOSSES, type TypedConfig } from '../../registry.js';
-import type { TrainProgress } from '../algorithms/base.js';
+import { typed, z } from '../../core/schema.js';
+import { definePart } from '../../core/registry.js';
 import { SwAVLoss } from '../losses/swav.js';
-
-export interface SwAVHeadOptions {
-  /** The loss, `{ type: 'SwAVLoss', featDim: 128, numCrops: [2, 6], … }`. */
-  loss: TypedConfig;
-}
+import { HEADS, LOSSES } from '../registries.js';
+import type { TrainProgress } from '../../core/progress.js';
 
 /** `SwAVHead` options (everything but `type`). */
-export const swavHeadSchema = z.strictObject({ loss: typed() });
+export const swavHeadSchema = z.strictObject({
+  /** The loss, `{ type: 'SwAVLoss', featDim: 128, numCrops: [2, 6], … }`. */
+  loss: typed(),
+});
+
+export type SwAVHeadOptions = z.input<typeof swavHeadSchema>;
 
 /** SwAV head (Caron et al. 2020): `(Σ crops · N, featDim)` → 0-d loss through its `SwAVLoss`. */
 export class SwAVHead extends nn.Module<[Tensor, TrainProgress?], Tensor> {
@@ -24,10 +24,7 @@ export class SwAVHead extends nn.Module<[Tensor, TrainProgress?], Tensor> {
 
   constructor(opts: SwAVHeadOptions, path = 'head') {
     super();
-    const loss = LOSSES.build(opts.loss, `${path}.loss`) as unknown;
-    if (!(loss instanceof SwAVLoss))
-      throw new ConfigError(`${path}.loss.type`, `SwAVHead needs a SwAVLoss (or a subclass), got '${opts.loss.type}'`);
-    this.loss = this.registerModule('loss', loss);
+    this.loss = this.registerModule('loss', LOSSES.buildAs(opts.loss, `${path}.loss`, SwAVLoss, 'SwAVHead'));
   }
 
   /** `(Σ numCrops · N, featDim)` embeddings → the 0-d loss (`progress` drives freezing and the queue). */
@@ -36,7 +33,11 @@ export class SwAVHead extends nn.Module<[Tensor, TrainProgress?], Tensor> {
   }
 }
 
-HEADS.register('SwAVHead', (cfg, path) => new SwAVHead(configOptions<SwAVHeadOptions>(cfg), path) as unknown as nn.Module, {
+/** `SwAVHead` in HEADS; its loss is built from LOSSES and must be a `SwAVLoss`. */
+export const swavHeadPart = definePart({
+  registry: HEADS,
+  name: 'SwAVHead',
   schema: swavHeadSchema,
   description: 'SwAV: wraps SwAVLoss (prototypes, Sinkhorn codes, queue)',
+  build: (o, path) => new SwAVHead(o, path),
 });

@@ -5,17 +5,18 @@
  */
 import * as torch from '@selfsup/torch';
 import { distributed as dist, nn, type Tensor, tidy } from '@selfsup/torch';
-import { ConfigError, typed, z } from '../../engine/config/schema.js';
-import { configOptions, HEADS, LOSSES, type TypedConfig } from '../../registry.js';
+import { typed, z } from '../../core/schema.js';
+import { definePart } from '../../core/registry.js';
 import { VICRegLoss, type VICRegTerms } from '../losses/vicreg.js';
-
-export interface VICRegHeadOptions {
-  /** The loss, a `VICRegLoss` (or subclass) config. Default `{ type: 'VICRegLoss' }` (25/25/1). */
-  loss?: TypedConfig;
-}
+import { HEADS, LOSSES } from '../registries.js';
 
 /** `VICRegHead` options (everything but `type`). */
-export const vicregHeadSchema = z.strictObject({ loss: typed().optional() });
+export const vicregHeadSchema = z.strictObject({
+  /** The loss, a `VICRegLoss` (or subclass) config. Default `{ type: 'VICRegLoss' }` (25/25/1). */
+  loss: typed().optional(),
+});
+
+export type VICRegHeadOptions = z.input<typeof vicregHeadSchema>;
 
 /** Every process's rows of `x` `(N, D)`, concatenated in rank order, with gradient to this process's. */
 export function gatherWithGrad(x: Tensor): Tensor {
@@ -30,10 +31,7 @@ export class VICRegHead extends nn.Module<[Tensor, Tensor], Tensor> {
   constructor(opts: VICRegHeadOptions = {}, path = 'head') {
     super();
     const cfg = opts.loss ?? { type: 'VICRegLoss' };
-    const loss = LOSSES.build(cfg, `${path}.loss`) as unknown;
-    if (!(loss instanceof VICRegLoss))
-      throw new ConfigError(`${path}.loss.type`, `VICRegHead needs a VICRegLoss (or a subclass), got '${cfg.type}'`);
-    this.loss = this.registerModule('loss', loss);
+    this.loss = this.registerModule('loss', LOSSES.buildAs(cfg, `${path}.loss`, VICRegLoss, 'VICRegHead'));
   }
 
   /** Every term of the loss of two views' embeddings `(N, D)` (gathered over processes). */
@@ -47,7 +45,11 @@ export class VICRegHead extends nn.Module<[Tensor, Tensor], Tensor> {
   }
 }
 
-HEADS.register('VICRegHead', (cfg, path) => new VICRegHead(configOptions<VICRegHeadOptions>(cfg), path) as unknown as nn.Module, {
+/** `VICRegHead` in HEADS; its loss is built from LOSSES and must be a `VICRegLoss`. */
+export const vicregHeadPart = definePart({
+  registry: HEADS,
+  name: 'VICRegHead',
   schema: vicregHeadSchema,
   description: 'VICReg: gathers both views over processes and applies VICRegLoss',
+  build: (o, path) => new VICRegHead(o, path),
 });

@@ -9,21 +9,19 @@
  * (the caller detaches it for a stop-gradient).
  */
 import { F, nn, type Tensor, tidy } from '@selfsup/torch';
-import { num, z } from '../../engine/config/schema.js';
-import { configOptions, LOSSES } from '../../registry.js';
-
-export interface CosineSimilarityLossOptions {
-  /** Added to every term (2 with scale 2 gives BYOL's `2 − 2cos`). Default 0. */
-  shiftFactor?: number;
-  /** Multiplies the cosine. Default 1. */
-  scaleFactor?: number;
-}
+import { num, z } from '../../core/schema.js';
+import { definePart } from '../../core/registry.js';
+import { LOSSES } from '../registries.js';
 
 /** `CosineSimilarityLoss` options (everything but `type`). */
 export const cosineSimilarityLossSchema = z.strictObject({
+  /** Added to every term (2 with scale 2 gives BYOL's `2 − 2cos`). Default 0. */
   shiftFactor: num().optional(),
+  /** Multiplies the cosine. Default 1. */
   scaleFactor: num().optional(),
 });
+
+export type CosineSimilarityLossOptions = z.input<typeof cosineSimilarityLossSchema>;
 
 /** Negative cosine similarity (BYOL, SimSiam): `(N, C)` prediction and target → 0-d loss. */
 export class CosineSimilarityLoss extends nn.Module<[Tensor, Tensor, (Tensor | null)?], Tensor> {
@@ -54,8 +52,11 @@ export class CosineSimilarityLoss extends nn.Module<[Tensor, Tensor, (Tensor | n
   }
 }
 
-LOSSES.register(
-  'CosineSimilarityLoss',
-  (cfg) => new CosineSimilarityLoss(configOptions<CosineSimilarityLossOptions>(cfg)) as unknown as nn.Module,
-  { schema: cosineSimilarityLossSchema, description: 'shift − scale·cos(pred, target), averaged (BYOL, SimSiam)' },
-);
+/** `CosineSimilarityLoss` in LOSSES. */
+export const cosineSimilarityLossPart = definePart({
+  registry: LOSSES,
+  name: 'CosineSimilarityLoss',
+  schema: cosineSimilarityLossSchema,
+  description: 'shift − scale·cos(pred, target), averaged (BYOL, SimSiam)',
+  build: (o) => new CosineSimilarityLoss(o),
+});

@@ -6,8 +6,9 @@
  *   L = Σᵢ (1 − Cᵢᵢ)² + λ · Σᵢ Σ_{j≠i} Cᵢⱼ²,   λ = 0.0051 by default.
  */
 import { nn, ops, type Tensor, tidy } from '@selfsup/torch';
-import { nonNegNum, z } from '../../engine/config/schema.js';
-import { configOptions, LOSSES } from '../../registry.js';
+import { nonNegNum, z } from '../../core/schema.js';
+import { definePart } from '../../core/registry.js';
+import { LOSSES } from '../registries.js';
 
 /** The off-diagonal elements of a square `(n, n)` matrix as a flat `(n² − n)` vector (a view, no copy of the data). */
 export function offDiagonal(x: Tensor): Tensor {
@@ -23,13 +24,13 @@ export function offDiagonal(x: Tensor): Tensor {
   );
 }
 
-export interface CrossCorrelationLossOptions {
-  /** Weight λ of the off-diagonal (redundancy) term. Default 0.0051. */
-  lambd?: number;
-}
-
 /** `CrossCorrelationLoss` options (everything but `type`). */
-export const crossCorrelationLossSchema = z.strictObject({ lambd: nonNegNum().optional() });
+export const crossCorrelationLossSchema = z.strictObject({
+  /** Weight λ of the off-diagonal (redundancy) term. Default 0.0051. */
+  lambd: nonNegNum().optional(),
+});
+
+export type CrossCorrelationLossOptions = z.input<typeof crossCorrelationLossSchema>;
 
 /** The two terms of the Barlow Twins loss, as 0-d tensors. */
 export interface CrossCorrelationTerms {
@@ -69,7 +70,11 @@ export class CrossCorrelationLoss extends nn.Module {
   }
 }
 
-LOSSES.register('CrossCorrelationLoss', (cfg) => new CrossCorrelationLoss(configOptions<CrossCorrelationLossOptions>(cfg)), {
+/** `CrossCorrelationLoss` in LOSSES. */
+export const crossCorrelationLossPart = definePart({
+  registry: LOSSES,
+  name: 'CrossCorrelationLoss',
   schema: crossCorrelationLossSchema,
   description: 'Barlow Twins redundancy reduction Σ(1−Cᵢᵢ)² + λΣ_{i≠j}Cᵢⱼ²',
+  build: (o) => new CrossCorrelationLoss(o),
 });

@@ -14,37 +14,30 @@
  */
 import * as torch from '@selfsup/torch';
 import { distributed as dist, F, nn, noGrad, type Tensor, tidy } from '@selfsup/torch';
-import type { TrainProgress } from '../algorithms/base.js';
-import { nonNegInt, posInt, posNum, prob, z } from '../../engine/config/schema.js';
-import { configOptions, LOSSES } from '../../registry.js';
-
-export interface DINOLossOptions {
-  /** K: the projection's output size. */
-  outChannels: number;
-  /** Crops per sample V (2 global + local ones); inferred from the inputs when not given. */
-  numCrops?: number;
-  /** τ_s. Default 0.1. */
-  studentTemp?: number;
-  /** m of the centre's moving average. Default 0.9. */
-  centerMomentum?: number;
-  /** τ_t at epoch 0. Default 0.04. */
-  warmupTeacherTemp?: number;
-  /** τ_t after the warm-up. Default 0.07. */
-  teacherTemp?: number;
-  /** Warm-up length in epochs (0: `teacherTemp` from the start). Default 30. */
-  warmupTeacherTempEpochs?: number;
-}
+import { nonNegInt, posInt, posNum, prob, z } from '../../core/schema.js';
+import { definePart } from '../../core/registry.js';
+import { LOSSES } from '../registries.js';
+import type { TrainProgress } from '../../core/progress.js';
 
 /** `DINOLoss` options (everything but `type`). */
 export const dinoLossSchema = z.strictObject({
+  /** K: the projection's output size. */
   outChannels: posInt(),
+  /** Crops per sample V (2 global + local ones); inferred from the inputs when not given. */
   numCrops: posInt().optional(),
+  /** τ_s. Default 0.1. */
   studentTemp: posNum().optional(),
+  /** m of the centre's moving average. Default 0.9. */
   centerMomentum: prob().optional(),
+  /** τ_t at epoch 0. Default 0.04. */
   warmupTeacherTemp: posNum().optional(),
+  /** τ_t after the warm-up. Default 0.07. */
   teacherTemp: posNum().optional(),
+  /** Warm-up length in epochs (0: `teacherTemp` from the start). Default 30. */
   warmupTeacherTempEpochs: nonNegInt().optional(),
 });
+
+export type DINOLossOptions = z.input<typeof dinoLossSchema>;
 
 /** The official schedule: `linspace(warmup, final, epochs)[epoch]` during the warm-up, then `final`. */
 export function teacherTemperature(epoch: number, warmup: number, final: number, warmupEpochs: number): number {
@@ -133,7 +126,11 @@ export class DINOLoss extends nn.Module<[Tensor, Tensor, TrainProgress?], Tensor
   }
 }
 
-LOSSES.register('DINOLoss', (cfg) => new DINOLoss(configOptions<DINOLossOptions>(cfg)) as unknown as nn.Module, {
+/** `DINOLoss` in LOSSES. */
+export const dinoLossPart = definePart({
+  registry: LOSSES,
+  name: 'DINOLoss',
   schema: dinoLossSchema,
   description: 'DINO self-distillation: centred, sharpened teacher targets (τ_t 0.04→0.07), student τ 0.1',
+  build: (o) => new DINOLoss(o),
 });

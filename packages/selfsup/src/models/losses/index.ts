@@ -1,4 +1,4 @@
-/** Every losses; importing this registers them in the registry. */
+/** Every loss module (classes, loss functions, schemas and their `…Part`s); importing it registers nothing (see `src/builtins.ts`). */
 export * from './cosine-similarity.js';
 export * from './cross-correlation.js';
 export * from './dino.js';

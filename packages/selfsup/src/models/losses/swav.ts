@@ -15,9 +15,10 @@
  */
 import * as torch from '@selfsup/torch';
 import { distributed as dist, F, nn, noGrad, type Tensor, tidy } from '@selfsup/torch';
-import type { TrainProgress } from '../algorithms/base.js';
-import { nonNegInt, posInt, posNum, z } from '../../engine/config/schema.js';
-import { configOptions, LOSSES } from '../../registry.js';
+import { nonNegInt, posInt, posNum, z } from '../../core/schema.js';
+import { definePart } from '../../core/registry.js';
+import { LOSSES } from '../registries.js';
+import type { TrainProgress } from '../../core/progress.js';
 
 /**
  * Sinkhorn–Knopp codes from prototype scores `(B, K)` (SwAV's `distributed_sinkhorn`): starting
@@ -50,42 +51,31 @@ export function sinkhorn(scores: Tensor, iterations = 3, epsilon = 0.05): Tensor
   );
 }
 
-export interface SwAVLossOptions {
-  /** Embedding size (the neck's `outChannels`). */
-  featDim: number;
-  /** Sinkhorn–Knopp iterations. Default 3. */
-  sinkhornIterations?: number;
-  /** Entropic regularisation ε of the codes. Default 0.05. */
-  epsilon?: number;
-  /** Softmax temperature τ of the predictions. Default 0.1. */
-  temperature?: number;
-  /** Crops whose codes are predicted (the two large crops). Default [0, 1]. */
-  cropsForAssign?: number[];
-  /** Crops per resolution group (`[2, 6]`: 2 large + 6 small). Default [2]. */
-  numCrops?: number[];
-  /** Number of prototypes K. Default 3000. */
-  numPrototypes?: number;
-  /** Iterations during which the prototypes get no gradient (MMSelfSup's `frozen_layers_cfg.prototypes`). Default 0. */
-  freezePrototypesIters?: number;
-  /** Embeddings kept per assigned crop in this process (0: no queue; MMSelfSup's SwAVHook `queue_length / world_size`). Default 0. */
-  queueLength?: number;
-  /** Epoch from which the queue is filled (and used once full). Default 15. */
-  epochQueueStarts?: number;
-}
-
 /** `SwAVLoss` options (everything but `type`). */
 export const swavLossSchema = z.strictObject({
+  /** Embedding size (the neck's `outChannels`). */
   featDim: posInt(),
+  /** Sinkhorn–Knopp iterations. Default 3. */
   sinkhornIterations: posInt().optional(),
+  /** Entropic regularisation ε of the codes. Default 0.05. */
   epsilon: posNum().optional(),
+  /** Softmax temperature τ of the predictions. Default 0.1. */
   temperature: posNum().optional(),
+  /** Crops whose codes are predicted (the two large crops). Default [0, 1]. */
   cropsForAssign: z.array(nonNegInt(), { error: 'expected a list of crop indices' }).min(1).optional(),
+  /** Crops per resolution group (`[2, 6]`: 2 large + 6 small). Default [2]. */
   numCrops: z.array(posInt(), { error: 'expected a list of crop counts' }).min(1).optional(),
+  /** Number of prototypes K. Default 3000. */
   numPrototypes: posInt().optional(),
+  /** Iterations during which the prototypes get no gradient (MMSelfSup's `frozen_layers_cfg.prototypes`). Default 0. */
   freezePrototypesIters: nonNegInt().optional(),
+  /** Embeddings kept per assigned crop in this process (0: no queue; MMSelfSup's SwAVHook `queue_length / world_size`). Default 0. */
   queueLength: nonNegInt().optional(),
+  /** Epoch from which the queue is filled (and used once full). Default 15. */
   epochQueueStarts: nonNegInt().optional(),
 });
+
+export type SwAVLossOptions = z.input<typeof swavLossSchema>;
 
 /** SwAV loss (Caron et al. 2020) with its prototypes and queue: `(Σ crops · N, featDim)` → 0-d loss. */
 export class SwAVLoss extends nn.Module<[Tensor, TrainProgress?], Tensor> {
@@ -206,7 +196,11 @@ export class SwAVLoss extends nn.Module<[Tensor, TrainProgress?], Tensor> {
   }
 }
 
-LOSSES.register('SwAVLoss', (cfg) => new SwAVLoss(configOptions<SwAVLossOptions>(cfg)) as unknown as nn.Module, {
+/** `SwAVLoss` in LOSSES. */
+export const swavLossPart = definePart({
+  registry: LOSSES,
+  name: 'SwAVLoss',
   schema: swavLossSchema,
   description: 'SwAV swapped prediction with Sinkhorn–Knopp codes (ε 0.05, 3 iterations, τ 0.1), optional queue',
+  build: (o) => new SwAVLoss(o),
 });

@@ -11,31 +11,26 @@
  * unbiased variance).
  */
 import { F, nn, type Tensor, tidy } from '@selfsup/torch';
-import { nonNegNum, posNum, z } from '../../engine/config/schema.js';
-import { configOptions, LOSSES } from '../../registry.js';
+import { nonNegNum, posNum, z } from '../../core/schema.js';
+import { definePart } from '../../core/registry.js';
+import { LOSSES } from '../registries.js';
 import { offDiagonal } from './cross-correlation.js';
-
-export interface VICRegLossOptions {
-  /** λ, weight of the invariance term. Default 25. */
-  simCoeff?: number;
-  /** μ, weight of the variance term. Default 25. */
-  stdCoeff?: number;
-  /** ν, weight of the covariance term. Default 1. */
-  covCoeff?: number;
-  /** γ, the target standard deviation. Default 1. */
-  gamma?: number;
-  /** ε inside the square root. Default 1e-4. */
-  eps?: number;
-}
 
 /** `VICRegLoss` options (everything but `type`). */
 export const vicregLossSchema = z.strictObject({
+  /** λ, weight of the invariance term. Default 25. */
   simCoeff: nonNegNum().optional(),
+  /** μ, weight of the variance term. Default 25. */
   stdCoeff: nonNegNum().optional(),
+  /** ν, weight of the covariance term. Default 1. */
   covCoeff: nonNegNum().optional(),
+  /** γ, the target standard deviation. Default 1. */
   gamma: posNum().optional(),
+  /** ε inside the square root. Default 1e-4. */
   eps: posNum().optional(),
 });
+
+export type VICRegLossOptions = z.input<typeof vicregLossSchema>;
 
 /** The unweighted terms and the weighted total, as 0-d tensors. */
 export interface VICRegTerms {
@@ -103,7 +98,11 @@ export class VICRegLoss extends nn.Module<[Tensor, Tensor], Tensor> {
   }
 }
 
-LOSSES.register('VICRegLoss', (cfg) => new VICRegLoss(configOptions<VICRegLossOptions>(cfg)) as unknown as nn.Module, {
+/** `VICRegLoss` in LOSSES. */
+export const vicregLossPart = definePart({
+  registry: LOSSES,
+  name: 'VICRegLoss',
   schema: vicregLossSchema,
   description: 'VICReg: 25·invariance + 25·variance hinge + 1·covariance (Bardes et al. 2022)',
+  build: (o) => new VICRegLoss(o),
 });

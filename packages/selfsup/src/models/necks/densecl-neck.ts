@@ -9,24 +9,20 @@
  * over positions (what DenseCL enqueues as dense negatives).
  */
 import { F, nn, type Tensor, tidy } from '@selfsup/torch';
-import { posInt, z } from '../../engine/config/schema.js';
-import { configOptions } from '../../registry.js';
-import { registerNeck } from './neck.js';
+import { posInt, z } from '../../core/schema.js';
+import { definePart } from '../../core/registry.js';
+import { NECKS } from '../registries.js';
 
-export interface DenseCLNeckOptions {
-  inChannels: number;
-  hidChannels: number;
-  outChannels: number;
-  /** Adaptive-average-pool the map to `numGrid`×`numGrid` before the dense projector; null keeps H×W. */
-  numGrid?: number | null;
-}
-
+/** `DenseCLNeck` options (everything but `type`). */
 export const denseCLNeckSchema = z.strictObject({
   inChannels: posInt(),
   hidChannels: posInt(),
   outChannels: posInt(),
+  /** Adaptive-average-pool the map to `numGrid`×`numGrid` before the dense projector; null keeps H×W. */
   numGrid: posInt().nullable().optional(),
 });
+
+export type DenseCLNeckOptions = z.input<typeof denseCLNeckSchema>;
 
 export class DenseCLNeck extends nn.Module<[Tensor[]], Tensor[]> {
   readonly numGrid: number | null;
@@ -56,7 +52,11 @@ export class DenseCLNeck extends nn.Module<[Tensor[]], Tensor[]> {
   }
 }
 
-registerNeck('DenseCLNeck', (cfg) => new DenseCLNeck(configOptions<DenseCLNeckOptions>(cfg)), {
+/** `DenseCLNeck` in NECKS. */
+export const denseCLNeckPart = definePart({
+  registry: NECKS,
+  name: 'DenseCLNeck',
   schema: denseCLNeckSchema,
   description: 'global fc-ReLU-fc plus dense 1×1-conv projector (DenseCL)',
+  build: (o) => new DenseCLNeck(o),
 });

@@ -11,9 +11,9 @@
  */
 import * as torch from '@selfsup/torch';
 import { F, nn, noGrad, type Tensor, tidy } from '@selfsup/torch';
-import { bool, posInt, z } from '../../engine/config/schema.js';
-import { configOptions } from '../../registry.js';
-import { registerNeck } from './neck.js';
+import { bool, posInt, z } from '../../core/schema.js';
+import { definePart } from '../../core/registry.js';
+import { NECKS } from '../registries.js';
 import { neckInput } from './nonlinear-neck.js';
 
 /**
@@ -56,26 +56,20 @@ export class WeightNormLinear extends nn.Module {
   }
 }
 
-export interface DINONeckOptions {
-  inChannels: number;
-  /** Hidden size of the MLP. Default 2048. */
-  hiddenChannels?: number;
-  /** Output of the MLP, input of the last layer. Default 256. */
-  bottleneckChannels?: number;
-  /** K. Default 65 536. */
-  outChannels?: number;
-  /** Keep the last layer's norm fixed at 1 (DINO's `norm_last_layer`). Default true. */
-  normLastLayer?: boolean;
-}
-
 /** `DINONeck` options (everything but `type`). */
 export const dinoNeckSchema = z.strictObject({
   inChannels: posInt(),
+  /** Hidden size of the MLP. Default 2048. */
   hiddenChannels: posInt().optional(),
+  /** Output of the MLP, input of the last layer. Default 256. */
   bottleneckChannels: posInt().optional(),
+  /** K. Default 65 536. */
   outChannels: posInt().optional(),
+  /** Keep the last layer's norm fixed at 1 (DINO's `norm_last_layer`). Default true. */
   normLastLayer: bool().optional(),
 });
+
+export type DINONeckOptions = z.input<typeof dinoNeckSchema>;
 
 /** DINO projection head (Caron et al. 2021): one backbone output → `[(N, K)]`. */
 export class DINONeck extends nn.Module<[Tensor[]], Tensor[]> {
@@ -112,7 +106,11 @@ export class DINONeck extends nn.Module<[Tensor[]], Tensor[]> {
   }
 }
 
-registerNeck('DINONeck', (cfg) => new DINONeck(configOptions<DINONeckOptions>(cfg)), {
+/** `DINONeck` in NECKS. */
+export const dinoNeckPart = definePart({
+  registry: NECKS,
+  name: 'DINONeck',
   schema: dinoNeckSchema,
   description: 'DINO projection: 3-layer GELU MLP, L2 norm, weight-normalised linear to 65 536',
+  build: (o) => new DINONeck(o),
 });

@@ -1,4 +1,4 @@
-/** Every necks; importing this registers them in the registry. */
+/** Every neck module (classes, schemas and their `…Part`s); importing it registers nothing (see `src/builtins.ts`). */
 export * from './densecl-neck.js';
 export * from './dino-neck.js';
 export * from './linear-neck.js';

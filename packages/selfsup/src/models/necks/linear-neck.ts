@@ -5,23 +5,20 @@
  * Input: `[(N, C, H, W)]` (average-pooled when `withAvgPool`) or `[(N, C)]`; output `[(N, out)]`.
  */
 import { nn, type Tensor, tidy } from '@selfsup/torch';
-import { bool, posInt, z } from '../../engine/config/schema.js';
-import { configOptions } from '../../registry.js';
-import { registerNeck } from './neck.js';
+import { bool, posInt, z } from '../../core/schema.js';
+import { definePart } from '../../core/registry.js';
+import { NECKS } from '../registries.js';
 import { neckInput } from './nonlinear-neck.js';
 
-export interface LinearNeckOptions {
-  inChannels: number;
-  outChannels: number;
-  /** Global average pooling of a `(N, C, H, W)` input. Default true. */
-  withAvgPool?: boolean;
-}
-
+/** `LinearNeck` options (everything but `type`). */
 export const linearNeckSchema = z.strictObject({
   inChannels: posInt(),
   outChannels: posInt(),
+  /** Global average pooling of a `(N, C, H, W)` input. Default true. */
   withAvgPool: bool().optional(),
 });
+
+export type LinearNeckOptions = z.input<typeof linearNeckSchema>;
 
 export class LinearNeck extends nn.Module<[Tensor[]], Tensor[]> {
   readonly withAvgPool: boolean;
@@ -40,7 +37,11 @@ export class LinearNeck extends nn.Module<[Tensor[]], Tensor[]> {
   }
 }
 
-registerNeck('LinearNeck', (cfg) => new LinearNeck(configOptions<LinearNeckOptions>(cfg)), {
+/** `LinearNeck` in NECKS. */
+export const linearNeckPart = definePart({
+  registry: NECKS,
+  name: 'LinearNeck',
   schema: linearNeckSchema,
   description: 'avg-pool → fc projector (MoCo v1, NPID)',
+  build: (o) => new LinearNeck(o),
 });

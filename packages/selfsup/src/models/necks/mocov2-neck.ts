@@ -6,25 +6,21 @@
  * Input: `[(N, C, H, W)]` (average-pooled when `withAvgPool`) or `[(N, C)]`; output `[(N, out)]`.
  */
 import { nn, type Tensor, tidy } from '@selfsup/torch';
-import { bool, posInt, z } from '../../engine/config/schema.js';
-import { configOptions } from '../../registry.js';
-import { registerNeck } from './neck.js';
+import { bool, posInt, z } from '../../core/schema.js';
+import { definePart } from '../../core/registry.js';
+import { NECKS } from '../registries.js';
 import { neckInput } from './nonlinear-neck.js';
 
-export interface MoCoV2NeckOptions {
-  inChannels: number;
-  hidChannels: number;
-  outChannels: number;
-  /** Global average pooling of a `(N, C, H, W)` input. Default true. */
-  withAvgPool?: boolean;
-}
-
+/** `MoCoV2Neck` options (everything but `type`). */
 export const mocoV2NeckSchema = z.strictObject({
   inChannels: posInt(),
   hidChannels: posInt(),
   outChannels: posInt(),
+  /** Global average pooling of a `(N, C, H, W)` input. Default true. */
   withAvgPool: bool().optional(),
 });
+
+export type MoCoV2NeckOptions = z.input<typeof mocoV2NeckSchema>;
 
 export class MoCoV2Neck extends nn.Module<[Tensor[]], Tensor[]> {
   readonly withAvgPool: boolean;
@@ -50,7 +46,11 @@ export class MoCoV2Neck extends nn.Module<[Tensor[]], Tensor[]> {
   }
 }
 
-registerNeck('MoCoV2Neck', (cfg) => new MoCoV2Neck(configOptions<MoCoV2NeckOptions>(cfg)), {
+/** `MoCoV2Neck` in NECKS. */
+export const mocoV2NeckPart = definePart({
+  registry: NECKS,
+  name: 'MoCoV2Neck',
   schema: mocoV2NeckSchema,
   description: 'avg-pool → fc-ReLU-fc projector (MoCo v2)',
+  build: (o) => new MoCoV2Neck(o),
 });

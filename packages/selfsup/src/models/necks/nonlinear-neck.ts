@@ -10,47 +10,35 @@
  * `(N, 1+L, C)` (its class token, position 0, is used). Output: `[(N, outChannels)]`.
  */
 import { F, nn, type Tensor, tidy } from '@selfsup/torch';
-import { bool, posInt, z } from '../../engine/config/schema.js';
-import { configOptions } from '../../registry.js';
-import { registerNeck } from './neck.js';
-import { buildNorm1d, type Norm1dConfig, norm1dSchema } from './norm.js';
-
-export interface NonLinearNeckOptions {
-  inChannels: number;
-  hidChannels: number;
-  outChannels: number;
-  /** Number of fc layers (≥ 1); with 1 the neck is `fc0-bn0` into `hidChannels`. Default 2. */
-  numLayers?: number;
-  /** Bias in every fc but the last. Default false. */
-  withBias?: boolean;
-  /** A BN after the last fc. Default true. */
-  withLastBn?: boolean;
-  /** Learnable γ/β in the last BN (SimSiam sets false). Default true. */
-  withLastBnAffine?: boolean;
-  /** Bias in the last fc. Default false. */
-  withLastBias?: boolean;
-  /** Global average pooling of a `(N, C, H, W)` input. Default true. */
-  withAvgPool?: boolean;
-  /** The input comes from a ViT: use its class token. Default false. */
-  vitBackbone?: boolean;
-  /** Default `{ type: 'SyncBN' }` (MMSelfSup's; plain BN in a single process). */
-  normCfg?: Norm1dConfig;
-}
+import { bool, posInt, z } from '../../core/schema.js';
+import { definePart } from '../../core/registry.js';
+import { NECKS } from '../registries.js';
+import { buildNorm1d, norm1dSchema } from './norm.js';
 
 /** `NonLinearNeck` options (everything but `type`). */
 export const nonLinearNeckSchema = z.strictObject({
   inChannels: posInt(),
   hidChannels: posInt(),
   outChannels: posInt(),
+  /** Number of fc layers (≥ 1); with 1 the neck is `fc0-bn0` into `hidChannels`. Default 2. */
   numLayers: posInt().optional(),
+  /** Bias in every fc but the last. Default false. */
   withBias: bool().optional(),
+  /** A BN after the last fc. Default true. */
   withLastBn: bool().optional(),
+  /** Learnable γ/β in the last BN (SimSiam sets false). Default true. */
   withLastBnAffine: bool().optional(),
+  /** Bias in the last fc. Default false. */
   withLastBias: bool().optional(),
+  /** Global average pooling of a `(N, C, H, W)` input. Default true. */
   withAvgPool: bool().optional(),
+  /** The input comes from a ViT: use its class token. Default false. */
   vitBackbone: bool().optional(),
+  /** Default `{ type: 'SyncBN' }` (MMSelfSup's; plain BN in a single process). */
   normCfg: norm1dSchema().optional(),
 });
+
+export type NonLinearNeckOptions = z.input<typeof nonLinearNeckSchema>;
 
 /**
  * Reduces a backbone output to `(N, C)`: the ViT class token, or the average-pooled CNN map; a
@@ -123,7 +111,11 @@ export class NonLinearNeck extends nn.Module<[Tensor[]], Tensor[]> {
   }
 }
 
-registerNeck('NonLinearNeck', (cfg) => new NonLinearNeck(configOptions<NonLinearNeckOptions>(cfg)), {
+/** `NonLinearNeck` in NECKS. */
+export const nonLinearNeckPart = definePart({
+  registry: NECKS,
+  name: 'NonLinearNeck',
   schema: nonLinearNeckSchema,
   description: 'MLP projector fc-bn-[relu-fc-bn]×(numLayers−1) (SimCLR, BYOL, SimSiam, MoCo v3)',
+  build: (o) => new NonLinearNeck(o),
 });

@@ -4,7 +4,7 @@
  * without a process group it behaves as `BN1d`, so single-device runs need no config change).
  */
 import { nn } from '@selfsup/torch';
-import { z } from '../../engine/config/schema.js';
+import { z } from '../../core/schema.js';
 
 /** The norm kinds a neck accepts. */
 export type Norm1dType = 'BN1d' | 'SyncBN';

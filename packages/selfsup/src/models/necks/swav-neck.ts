@@ -11,35 +11,28 @@
  */
 import * as torch from '@selfsup/torch';
 import { F, nn, type Tensor, tidy } from '@selfsup/torch';
-import { bool, nonNegInt, posInt, z } from '../../engine/config/schema.js';
-import { configOptions } from '../../registry.js';
-import { registerNeck } from './neck.js';
-import { buildNorm1d, type Norm1dConfig, norm1dSchema } from './norm.js';
+import { bool, nonNegInt, posInt, z } from '../../core/schema.js';
+import { definePart } from '../../core/registry.js';
+import { NECKS } from '../registries.js';
+import { buildNorm1d, norm1dSchema } from './norm.js';
 import { neckInput } from './nonlinear-neck.js';
-
-export interface SwAVNeckOptions {
-  inChannels: number;
-  /** Hidden size; 0 for a single linear projection. */
-  hidChannels: number;
-  /** Output size; 0 for no projection. */
-  outChannels: number;
-  /** Average-pool `(N, C, H, W)` inputs. Default true. */
-  withAvgPool?: boolean;
-  /** L2-normalise the output. Default true. */
-  withL2norm?: boolean;
-  /** Default `{ type: 'SyncBN' }`. */
-  normCfg?: Norm1dConfig;
-}
 
 /** `SwAVNeck` options (everything but `type`). */
 export const swavNeckSchema = z.strictObject({
   inChannels: posInt(),
+  /** Hidden size; 0 for a single linear projection. */
   hidChannels: nonNegInt(),
+  /** Output size; 0 for no projection. */
   outChannels: nonNegInt(),
+  /** Average-pool `(N, C, H, W)` inputs. Default true. */
   withAvgPool: bool().optional(),
+  /** L2-normalise the output. Default true. */
   withL2norm: bool().optional(),
+  /** Default `{ type: 'SyncBN' }`. */
   normCfg: norm1dSchema().optional(),
 });
+
+export type SwAVNeckOptions = z.input<typeof swavNeckSchema>;
 
 /** SwAV projection (Caron et al. 2020): one backbone output per crop group → `[(Σ crops · N, outChannels)]`, unit rows. */
 export class SwAVNeck extends nn.Module<[Tensor[]], Tensor[]> {
@@ -81,7 +74,11 @@ export class SwAVNeck extends nn.Module<[Tensor[]], Tensor[]> {
   }
 }
 
-registerNeck('SwAVNeck', (cfg) => new SwAVNeck(configOptions<SwAVNeckOptions>(cfg)), {
+/** `SwAVNeck` in NECKS. */
+export const swavNeckPart = definePart({
+  registry: NECKS,
+  name: 'SwAVNeck',
   schema: swavNeckSchema,
   description: 'SwAV projection fc-bn-relu-fc + L2 norm over every crop group',
+  build: (o) => new SwAVNeck(o),
 });

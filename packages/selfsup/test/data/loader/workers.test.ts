@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import sharp from 'sharp';
-import type { Dataset } from '../../../src/data/datasets/base.js';
 import { DataLoader } from '../../../src/data/loader/loader.js';
 import { buildViews } from '../../../src/data/register.js';
-import { DATASETS } from '../../../src/registry.js';
+import { DATASETS } from '../../../src/data/registries.js';
+import '../../../src/builtins.js';
 
 const root = mkdtempSync(join(tmpdir(), 'selfsup-workers-'));
 
@@ -45,7 +45,7 @@ async function epochs(loader: DataLoader): Promise<unknown[]> {
 test('workers: the same batches as without them, for 1 or 3 workers; views and masks; errors and skips', async () => {
   await fixture();
   const dsCfg = { type: 'ImageFolder', root: join(root, 'data') };
-  const ds = DATASETS.build<Dataset>(dsCfg);
+  const ds = DATASETS.build(dsCfg);
   const views = {
     type: 'MultiView',
     numViews: [2, 1],
@@ -84,7 +84,7 @@ test('workers: the same batches as without them, for 1 or 3 workers; views and m
 
   // An undecodable file: named in the error by default, skipped and counted with onCorrupt 'skip'.
   writeFileSync(join(root, 'data', 'c1', 'zz-broken.png'), Buffer.from('not a png'));
-  const broken = DATASETS.build<Dataset>(dsCfg);
+  const broken = DATASETS.build(dsCfg);
   const failing = new DataLoader(broken, { batchSize: 15, workers: { count: 2, dataset: dsCfg, views } });
   await assert.rejects(async () => {
     for await (const b of failing) b.dispose();

@@ -4,9 +4,10 @@ import * as torch from '@selfsup/torch';
 import { buildViews } from '../../../src/data/register.js';
 import { RandomGaussianBlur } from '../../../src/data/transforms/random.js';
 import { Rng } from '../../../src/data/transforms/rng.js';
-import { ConfigError } from '../../../src/engine/config/schema.js';
-import { TRANSFORMS } from '../../../src/registry.js';
+import { ConfigError } from '../../../src/core/schema.js';
 import { maxAbsDiff, py } from '../../helpers.js';
+import { TRANSFORMS } from '../../../src/data/registries.js';
+import '../../../src/builtins.js';
 
 /** A seeded `(C, H, W)` uint8 image with smooth gradients and noise. */
 function image(h: number, w: number, seed: number): torch.Tensor {

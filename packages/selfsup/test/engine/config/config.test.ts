@@ -7,8 +7,11 @@ import { validateConfig } from '../../../src/engine/config/config.js';
 import { loadConfig } from '../../../src/engine/config/load.js';
 import { type ConfigObject, mergeConfig, replace } from '../../../src/engine/config/merge.js';
 import { applyCfgOptions, parseOptionValue } from '../../../src/engine/config/options.js';
-import { ConfigError, posInt, validate, z } from '../../../src/engine/config/schema.js';
-import { Registry } from '../../../src/registry.js';
+import { ConfigError, posInt, validate, z } from '../../../src/core/schema.js';
+import { nn } from '@selfsup/torch';
+import { definePart, Registry } from '../../../src/core/registry.js';
+import { buildOptimWrapper } from '../../../src/engine/optim-builder.js';
+import '../../../src/builtins.js';
 
 test('merge: objects merge key by key, lists and scalars replace, _delete_ replaces a sub-tree', () => {
   const base = { a: { b: 1, c: [1, 2], d: { e: 'x' } }, f: 2 };
@@ -90,7 +93,7 @@ test('config files: TS with _base_ list, imports of other configs, JSON, replace
 test('validation names the exact path, the reason and the value; unknown keys get suggestions', () => {
   const schema = z.strictObject({ hidChannels: posInt(), outChannels: posInt() });
   const reg = new Registry<number>('necks');
-  reg.register('NonLinearNeck', () => 1, { schema });
+  reg.register(definePart({ registry: reg, name: 'NonLinearNeck', schema, description: 'a test part', build: () => 1 }));
   const err = (f: () => unknown): ConfigError => {
     try {
       f();
@@ -126,9 +129,10 @@ test('top-level config validation: structure errors have paths', () => {
     () => validateConfig({ ...good, trainDataloader: { batchSize: 0, dataset: { type: 'X' } } }),
     /^ConfigError: trainDataloader\.batchSize: expected a positive integer, got 0$/,
   );
+  // The optimizer is a part: its registry names the type (and checks its options) when built.
   assert.throws(
-    () => validateConfig({ ...good, optimWrapper: { optimizer: { type: 'SDG', lr: 0.1 } } }),
-    /optimWrapper\.optimizer\.type: expected one of "SGD", "LARS", "Adam", "AdamW", "LAMB", got "SDG"/,
+    () => buildOptimWrapper({ optimizer: { type: 'SDG', lr: 0.1 } }, new nn.Linear(2, 2)),
+    /^ConfigError: optimWrapper\.optimizer\.type: unknown optimizers type 'SDG'; did you mean 'SGD'/,
   );
   assert.throws(() => validateConfig({ ...good, trainCfg: {} }), /trainCfg: needs maxEpochs/);
   assert.throws(

@@ -3,10 +3,13 @@ import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import '../../../src/models/backbones/resnet.js';
 import { DenseCLHook } from '../../../src/engine/hooks/densecl-hook.js';
-import { HOOKS, type RunnerView } from '../../../src/engine/hooks/hook.js';
-import { ALGORITHMS, type Algorithm } from '../../../src/models/algorithms/base.js';
+import type { RunnerView } from '../../../src/engine/hooks/hook.js';
+import type { Algorithm } from '../../../src/models/algorithms/base.js';
 import { DenseCL } from '../../../src/models/algorithms/densecl.js';
 import { fixedBatch, tinyResNet } from '../../models/algorithms/fixture.js';
+import { HOOKS } from '../../../src/engine/registries.js';
+import { ALGORITHMS } from '../../../src/models/registries.js';
+import '../../../src/builtins.js';
 
 // Tiny models gain nothing from intra-op threads, and spinning threads slow a shared machine down.
 torch.setNumThreads(1);
@@ -26,7 +29,7 @@ function runnerAt(model: Algorithm, iter: number): RunnerView {
 
 test('DenseCLHook holds λ at 0 for the first startIters iterations, then restores the configured λ', () => {
   torch.manualSeed(0);
-  const algo = ALGORITHMS.build<DenseCL>({ ...denseclCfg, queueLen: 64, lossLambda: 0.4 }, 'model');
+  const algo = ALGORITHMS.buildAs({ ...denseclCfg, queueLen: 64, lossLambda: 0.4 }, 'model', DenseCL, 'test');
   assert.ok(algo instanceof DenseCL);
   const hook = HOOKS.build({ type: 'DenseCLHook', startIters: 3 }, 'customHooks.0');
   assert.ok(hook instanceof DenseCLHook);

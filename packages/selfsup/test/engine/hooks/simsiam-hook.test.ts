@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import '../../../src/models/backbones/resnet.js';
-import { HOOKS, PRIORITY, type RunnerView } from '../../../src/engine/hooks/hook.js';
+import { PRIORITY, type RunnerView } from '../../../src/engine/hooks/hook.js';
 import { SimSiamHook } from '../../../src/engine/hooks/simsiam-hook.js';
 import { buildOptimWrapper } from '../../../src/engine/optim-builder.js';
-import { ALGORITHMS } from '../../../src/models/algorithms/base.js';
 import { SimSiam } from '../../../src/models/algorithms/simsiam.js';
 import { assertClose } from '../../helpers.js';
 import { tinyResNet } from '../../models/algorithms/fixture.js';
+import { HOOKS } from '../../../src/engine/registries.js';
+import { ALGORITHMS } from '../../../src/models/registries.js';
+import '../../../src/builtins.js';
 
 /** SimSiam at toy width: the predictor is `head.predictor`. */
 const simsiamCfg = {
@@ -24,7 +26,7 @@ const simsiamCfg = {
 /** SimSiam's optimizer (MMSelfSup's config at toy size) with the predictor's groups flagged `fixLr`. */
 function setup(hookCfg: Record<string, unknown>) {
   torch.manualSeed(0);
-  const model = ALGORITHMS.build<SimSiam>(simsiamCfg, 'model');
+  const model = ALGORITHMS.buildAs(simsiamCfg, 'model', SimSiam, 'test');
   assert.ok(model instanceof SimSiam);
   const optimWrapper = buildOptimWrapper(
     {

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import '../../../src/models/backbones/resnet.js';
-import { ALGORITHMS } from '../../../src/models/algorithms/base.js';
 import { BarlowTwins } from '../../../src/models/algorithms/barlowtwins.js';
 import { assertClose } from '../../helpers.js';
 import { fixedBatch, tinyResNet, trainSteps } from './fixture.js';
+import { ALGORITHMS } from '../../../src/models/registries.js';
+import '../../../src/builtins.js';
 
 const cfg = {
   type: 'BarlowTwins',
@@ -24,7 +25,7 @@ const cfg = {
 
 test('BarlowTwins trains: 10 SGD steps on a fixed batch give finite, decreasing losses; logs on + λ·off = loss', () => {
   torch.manualSeed(0);
-  const algo = ALGORITHMS.build<BarlowTwins>(cfg, 'model');
+  const algo = ALGORITHMS.buildAs(cfg, 'model', BarlowTwins, 'test');
   assert.ok(algo instanceof BarlowTwins);
   const batch = fixedBatch(2);
   torch.tidy(() => {

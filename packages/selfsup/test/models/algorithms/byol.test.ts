@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import '../../../src/models/backbones/resnet.js';
-import { ALGORITHMS, type TrainProgress } from '../../../src/models/algorithms/base.js';
 import { BYOL } from '../../../src/models/algorithms/byol.js';
 import { assertClose } from '../../helpers.js';
 import { fixedBatch, tinyResNet, trainSteps } from './fixture.js';
+import { ALGORITHMS } from '../../../src/models/registries.js';
+import type { TrainProgress } from '../../../src/core/progress.js';
+import '../../../src/builtins.js';
 
 const cfg = {
   type: 'BYOL',
@@ -27,9 +29,9 @@ const cfg = {
 
 test('BYOL trains: 10 SGD steps on a fixed batch give finite, decreasing losses', () => {
   torch.manualSeed(0);
-  const algo = ALGORITHMS.build<BYOL>(cfg, 'model');
+  const algo = ALGORITHMS.buildAs(cfg, 'model', BYOL, 'test');
   assert.ok(algo instanceof BYOL);
-  assert.equal(algo.baseMomentum, 0.99);
+  assert.equal(algo.targetNet.baseMomentum, 0.99);
   const losses = trainSteps(algo, fixedBatch(2), 10);
   assert.ok(losses.every(Number.isFinite), `losses ${losses}`);
   assert.ok(losses[9] < losses[0], `last ${losses[9]} ≥ first ${losses[0]}`);
@@ -38,7 +40,7 @@ test('BYOL trains: 10 SGD steps on a fixed batch give finite, decreasing losses'
 
 test('BYOL target = EMA of the online network: a copy at iteration 0, then m·θ_t + (1 − m)·θ_o with the cosine momentum', () => {
   torch.manualSeed(1);
-  const algo = ALGORITHMS.build<BYOL>(cfg, 'model');
+  const algo = ALGORITHMS.buildAs(cfg, 'model', BYOL, 'test');
   const keys = Object.keys(algo.stateDict());
   for (const k of ['backbone.conv1.weight', 'neck.fc0.weight', 'head.predictor.fc0.weight', 'target_net.steps'])
     assert.ok(keys.includes(k), k);

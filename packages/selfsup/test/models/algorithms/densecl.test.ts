@@ -3,10 +3,11 @@ import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import '../../../src/models/backbones/resnet.js';
 import '../../../src/models/necks/linear-neck.js';
-import { ALGORITHMS } from '../../../src/models/algorithms/base.js';
 import { DenseCL, denseLogits } from '../../../src/models/algorithms/densecl.js';
 import { assertClose, pseudo, py } from '../../helpers.js';
 import { fixedBatch, tinyResNet, trainSteps } from './fixture.js';
+import { ALGORITHMS } from '../../../src/models/registries.js';
+import '../../../src/builtins.js';
 
 // Tiny models gain nothing from intra-op threads, and spinning threads slow a shared machine down.
 torch.setNumThreads(1);
@@ -21,7 +22,7 @@ const denseclCfg = {
 
 test('DenseCL trains: 10 SGD steps give finite, decreasing losses with both terms logged', () => {
   torch.manualSeed(0);
-  const algo = ALGORITHMS.build<DenseCL>(denseclCfg, 'model');
+  const algo = ALGORITHMS.buildAs(denseclCfg, 'model', DenseCL, 'test');
   assert.ok(algo instanceof DenseCL);
   assert.equal(algo.lossLambda, 0.5);
   const losses = trainSteps(algo, fixedBatch(2), 10);
@@ -68,7 +69,7 @@ OUT = {'pos': l_pos_dense, 'neg': torch.einsum('nc,ck->nk', [q_grid, queue])}`,
 
 test("DenseCL queues: both pointers advance, keys are normalised; λ weights the terms; MMSelfSup's keys", () => {
   torch.manualSeed(1);
-  const algo = ALGORITHMS.build<DenseCL>({ ...denseclCfg, queueLen: 24, lossLambda: 0.3 }, 'model');
+  const algo = ALGORITHMS.buildAs({ ...denseclCfg, queueLen: 24, lossLambda: 0.3 }, 'model', DenseCL, 'test');
   const batch = fixedBatch(2);
   const out = torch.tidy(() => algo.loss(batch));
   assert.equal(algo.queuePtr.item(), 8);
@@ -105,7 +106,7 @@ test("DenseCL queues: both pointers advance, keys are normalised; λ weights the
     assert.ok(keys.includes(k), k);
   assert.throws(
     () => ALGORITHMS.build({ ...denseclCfg, neck: { type: 'LinearNeck', inChannels: 64, outChannels: 16 } }, 'model'),
-    /model\.neck\.type: DenseCL needs a DenseCLNeck, got 'LinearNeck'/,
+    /model\.neck\.type: DenseCL needs a DenseCLNeck \(or a subclass\), got 'LinearNeck'/,
   );
   algo.dispose();
 });

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import '../../../src/models/backbones/resnet.js';
-import { ALGORITHMS, type TrainProgress } from '../../../src/models/algorithms/base.js';
 import { DINO } from '../../../src/models/algorithms/dino.js';
 import { assertClose } from '../../helpers.js';
 import { fixedBatch, tinyResNet, trainSteps } from './fixture.js';
+import { ALGORITHMS } from '../../../src/models/registries.js';
+import type { TrainProgress } from '../../../src/core/progress.js';
+import '../../../src/builtins.js';
 
 const cfg = {
   type: 'DINO',
@@ -21,13 +23,13 @@ test('DINO trains on 2 global + 2 local crops: 10 SGD steps give finite, decreas
   // On one fixed batch the moving centre keeps changing the targets (the loss first falls, then
   // rises as centring removes the shared mode), so the descent check holds the centre at 0
   // (centerMomentum 1); the default centring runs finite here and is checked in the next test.
-  const algo = ALGORITHMS.build<DINO>({ ...cfg, head: { ...cfg.head, centerMomentum: 1 } }, 'model');
+  const algo = ALGORITHMS.buildAs({ ...cfg, head: { ...cfg.head, centerMomentum: 1 } }, 'model', DINO, 'test');
   assert.ok(algo instanceof DINO);
   const losses = trainSteps(algo, batch(), 10);
   assert.ok(losses.every(Number.isFinite), `losses ${losses}`);
   assert.ok(losses[9] < losses[0], `last ${losses[9]} ≥ first ${losses[0]}`);
   assertClose(algo.head.center.abs().sum().item(), 0, 0, 'centre held at 0');
-  const centred = ALGORITHMS.build<DINO>(cfg, 'model');
+  const centred = ALGORITHMS.buildAs(cfg, 'model', DINO, 'test');
   assert.ok(trainSteps(centred, batch(), 3).every(Number.isFinite));
   centred.dispose();
   const keys = Object.keys(algo.stateDict());
@@ -38,7 +40,7 @@ test('DINO trains on 2 global + 2 local crops: 10 SGD steps give finite, decreas
 
 test('DINO centre: after a step c = 0.9·c_prev + 0.1·mean of the teacher’s outputs on the two global crops', () => {
   torch.manualSeed(3);
-  const algo = ALGORITHMS.build<DINO>(cfg, 'model');
+  const algo = ALGORITHMS.buildAs(cfg, 'model', DINO, 'test');
   const b = batch();
   algo.train();
   const progress = (iter: number): TrainProgress => ({ epoch: 0, iter, maxEpochs: 10, maxIters: 20 });

@@ -1,6 +1,7 @@
 /** Shared fixtures for algorithm tests: a tiny CPU backbone config, a fixed batch, a few SGD steps. */
 import * as torch from '@selfsup/torch';
-import type { Algorithm, AlgorithmInput, TrainProgress } from '../../../src/models/algorithms/base.js';
+import type { Algorithm, AlgorithmInput } from '../../../src/models/algorithms/base.js';
+import type { TrainProgress } from '../../../src/core/progress.js';
 
 /** ResNet-18 at ⅛ width with the CIFAR stem: 64 features, fast on 16 px images. */
 export const tinyResNet = { type: 'ResNet', depth: 18, widthMultiplier: 0.125, cifarStem: true } as const;

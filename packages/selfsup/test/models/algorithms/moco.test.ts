@@ -8,11 +8,12 @@ import * as torch from '@selfsup/torch';
 import '../../../src/models/backbones/resnet.js';
 import '../../../src/models/necks/linear-neck.js';
 import '../../../src/models/necks/mocov2-neck.js';
-import { ALGORITHMS } from '../../../src/models/algorithms/base.js';
 import { MoCo } from '../../../src/models/algorithms/moco.js';
 import { assertClose } from '../../helpers.js';
 import { runRanks } from '../dist-ranks.js';
 import { fixedBatch, tinyResNet, trainSteps } from './fixture.js';
+import { ALGORITHMS } from '../../../src/models/registries.js';
+import '../../../src/builtins.js';
 
 // Tiny models gain nothing from intra-op threads, and spinning threads slow a shared machine down.
 torch.setNumThreads(1);
@@ -25,14 +26,14 @@ const cfg = {
   featDim: 16,
 };
 
-const build = (extra: Record<string, unknown> = {}) => ALGORITHMS.build<MoCo>({ ...cfg, ...extra }, 'model');
+const build = (extra: Record<string, unknown> = {}) => ALGORITHMS.buildAs({ ...cfg, ...extra }, 'model', MoCo, 'test');
 
 test('MoCo v2 trains: 10 SGD steps with the default queue (65536) give finite, decreasing losses', () => {
   torch.manualSeed(0);
   const algo = build();
   assert.ok(algo instanceof MoCo);
   assert.equal(algo.queueLen, 65536);
-  assert.equal(algo.momentum, 0.999);
+  assert.equal(algo.encoderK.baseMomentum, 0.999);
   const losses = trainSteps(algo, fixedBatch(2), 10);
   assert.ok(losses.every(Number.isFinite), `losses ${losses}`);
   assert.ok(losses[9] < losses[0], `last ${losses[9]} ≥ first ${losses[0]}`);
@@ -152,7 +153,7 @@ test('MoCo config errors', () => {
   assert.throws(() => build({ featDim: 32, queueLen: 16 }).loss(fixedBatch(2)), /featDim is 32/);
   assert.throws(() => build({ momentum: 1.5 }), /model\.momentum/);
   assert.throws(() => build({ queueLen: 0 }), /model\.queueLen/);
-  assert.throws(() => build({ queueLen: 16 }).loss(fixedBatch(1)), /needs 2 views/);
+  assert.throws(() => build({ queueLen: 16 }).loss(fixedBatch(1)), /expected at least 2 views/);
 });
 
 interface ShuffleOut {

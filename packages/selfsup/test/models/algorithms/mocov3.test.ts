@@ -4,10 +4,12 @@ import * as torch from '@selfsup/torch';
 import '../../../src/models/backbones/resnet.js';
 import '../../../src/models/backbones/vit.js';
 import '../../../src/models/necks/nonlinear-neck.js';
-import { ALGORITHMS, type TrainProgress } from '../../../src/models/algorithms/base.js';
 import { MoCoV3 } from '../../../src/models/algorithms/mocov3.js';
 import { assertClose } from '../../helpers.js';
 import { fixedBatch, tinyResNet, trainSteps } from './fixture.js';
+import { ALGORITHMS } from '../../../src/models/registries.js';
+import type { TrainProgress } from '../../../src/core/progress.js';
+import '../../../src/builtins.js';
 
 // Tiny models gain nothing from intra-op threads, and spinning threads slow a shared machine down.
 torch.setNumThreads(1);
@@ -52,7 +54,7 @@ for (const [name, cfg] of [
 ] as const) {
   test(`MoCo v3 (${name}) trains: 10 SGD steps give finite, decreasing losses`, () => {
     torch.manualSeed(0);
-    const algo = ALGORITHMS.build<MoCoV3>(cfg, 'model');
+    const algo = ALGORITHMS.buildAs(cfg, 'model', MoCoV3, 'test');
     assert.ok(algo instanceof MoCoV3);
     const losses = trainSteps(algo, fixedBatch(2), 10);
     assert.ok(losses.every(Number.isFinite), `losses ${losses}`);
@@ -63,23 +65,26 @@ for (const [name, cfg] of [
 
 test('MoCo v3 momentum follows the cosine schedule from 0.99 to 1 and the momentum encoder follows the EMA rule', () => {
   torch.manualSeed(1);
-  const algo = ALGORITHMS.build<MoCoV3>(resnetCfg, 'model');
-  assert.equal(algo.baseMomentum, 0.99);
+  const algo = ALGORITHMS.buildAs(resnetCfg, 'model', MoCoV3, 'test');
+  assert.equal(algo.momentumEncoder.baseMomentum, 0.99);
   const batch = fixedBatch(2);
   trainSteps(algo, batch, 1); // first update copies, then SGD moves the base encoder
   // m(k) = 1 − (1 − 0.99)·(cos(πk/K) + 1)/2: 0.99 at k = 0, 0.995 halfway, 1 at the end.
   const expected = (k: number, total: number) => 1 - 0.01 * ((Math.cos((Math.PI * k) / total) + 1) / 2);
-  assert.ok(Math.abs(algo.momentumAt(at(4, 8)) - 0.995) < 1e-15);
-  assert.equal(algo.momentumAt(at(0, 8)), 0.99);
-  assert.equal(algo.momentumAt(at(8, 8)), 1);
-  assert.equal(algo.momentumAt(), 0.99, 'without progress, the base momentum');
+  assert.ok(Math.abs(algo.momentumEncoder.momentumAt(at(4, 8)) - 0.995) < 1e-15);
+  assert.equal(algo.momentumEncoder.momentumAt(at(0, 8)), 0.99);
+  assert.equal(algo.momentumEncoder.momentumAt(at(8, 8)), 1);
+  assert.equal(algo.momentumEncoder.momentumAt(), 0.99, 'without progress, the base momentum');
   const key = algo.momentumEncoder.module.neck.stateDict()['fc0.weight'];
   const base = algo.neck.stateDict()['fc0.weight'];
   const k0 = key.clone();
   const b0 = base.clone();
   const out = torch.tidy(() => algo.loss(batch, at(2, 8)).logs);
   const m = expected(2, 8);
-  assert.ok(Math.abs(algo.momentum - m) < 1e-15 && Math.abs(out.momentum - m) < 1e-15, `momentum ${algo.momentum} vs ${m}`);
+  assert.ok(
+    Math.abs(algo.momentumEncoder.momentum - m) < 1e-15 && Math.abs(out.momentum - m) < 1e-15,
+    `momentum ${algo.momentumEncoder.momentum} vs ${m}`,
+  );
   assertClose(key, k0.mul(m).add(b0.mul(1 - m)), 1e-6, 'momentum encoder EMA');
   torch.tidy(() => algo.loss(batch, at(8, 8)));
   assertClose(key, k0.mul(m).add(b0.mul(1 - m)), 1e-6, 'momentum 1 at the end: the encoder stays');
@@ -89,7 +94,7 @@ test('MoCo v3 momentum follows the cosine schedule from 0.99 to 1 and the moment
 
 test("MoCo v3 loss is head(q₁, k₂) + head(q₂, k₁); state dict has MMSelfSup's keys", () => {
   torch.manualSeed(2);
-  const algo = ALGORITHMS.build<MoCoV3>(resnetCfg, 'model');
+  const algo = ALGORITHMS.buildAs(resnetCfg, 'model', MoCoV3, 'test');
   const batch = fixedBatch(2);
   torch.tidy(() => {
     const loss = algo.loss(batch, at(0, 10)).loss.item();

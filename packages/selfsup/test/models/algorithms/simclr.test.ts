@@ -4,11 +4,12 @@ import * as torch from '@selfsup/torch';
 import '../../../src/models/backbones/resnet.js';
 import '../../../src/models/heads/mocov3-head.js';
 import '../../../src/models/necks/nonlinear-neck.js';
-import { ALGORITHMS } from '../../../src/models/algorithms/base.js';
 import { SimCLR } from '../../../src/models/algorithms/simclr.js';
 import { ntxentLoss } from '../../../src/models/losses/ntxent.js';
 import { assertClose } from '../../helpers.js';
 import { fixedBatch, tinyResNet, trainSteps } from './fixture.js';
+import { ALGORITHMS } from '../../../src/models/registries.js';
+import '../../../src/builtins.js';
 
 // Tiny models gain nothing from intra-op threads, and spinning threads slow a shared machine down.
 torch.setNumThreads(1);
@@ -22,7 +23,7 @@ const cfg = {
 
 test('SimCLR trains: 10 SGD steps on a fixed batch give finite, decreasing losses', () => {
   torch.manualSeed(0);
-  const algo = ALGORITHMS.build<SimCLR>(cfg, 'model');
+  const algo = ALGORITHMS.buildAs(cfg, 'model', SimCLR, 'test');
   assert.ok(algo instanceof SimCLR);
   const losses = trainSteps(algo, fixedBatch(2), 10);
   assert.ok(losses.every(Number.isFinite), `losses ${losses}`);
@@ -32,7 +33,7 @@ test('SimCLR trains: 10 SGD steps on a fixed batch give finite, decreasing losse
 
 test('SimCLR loss is NT-Xent (head temperature) of the projections of both views passed as one batch', () => {
   torch.manualSeed(1);
-  const algo = ALGORITHMS.build<SimCLR>({ ...cfg, head: { type: 'ContrastiveHead', temperature: 0.3 } }, 'model');
+  const algo = ALGORITHMS.buildAs({ ...cfg, head: { type: 'ContrastiveHead', temperature: 0.3 } }, 'model', SimCLR, 'test');
   const batch = fixedBatch(2, 6);
   torch.tidy(() => {
     algo.train();

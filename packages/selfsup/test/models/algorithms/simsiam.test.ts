@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import '../../../src/models/backbones/resnet.js';
-import { ALGORITHMS } from '../../../src/models/algorithms/base.js';
 import { SimSiam } from '../../../src/models/algorithms/simsiam.js';
 import { assertClose } from '../../helpers.js';
 import { fixedBatch, tinyResNet, trainSteps } from './fixture.js';
+import { ALGORITHMS } from '../../../src/models/registries.js';
+import '../../../src/builtins.js';
 
 /** MMSelfSup's SimSiam layout at toy width: 3-layer projector (last BN without affine), bottleneck predictor. */
 const simsiamCfg = {
@@ -28,7 +29,7 @@ const simsiamCfg = {
 
 test('SimSiam trains: 10 SGD steps on a fixed batch give finite, decreasing losses', () => {
   torch.manualSeed(0);
-  const algo = ALGORITHMS.build<SimSiam>(simsiamCfg, 'model');
+  const algo = ALGORITHMS.buildAs(simsiamCfg, 'model', SimSiam, 'test');
   assert.ok(algo instanceof SimSiam);
   const losses = trainSteps(algo, fixedBatch(2), 10);
   assert.ok(losses.every(Number.isFinite), `losses ${losses}`);
@@ -38,7 +39,7 @@ test('SimSiam trains: 10 SGD steps on a fixed batch give finite, decreasing loss
 
 test('SimSiam loss is ½(D(p₁, z₂) + D(p₂, z₁)) with stop-gradient targets', () => {
   torch.manualSeed(2);
-  const algo = ALGORITHMS.build<SimSiam>(simsiamCfg, 'model');
+  const algo = ALGORITHMS.buildAs(simsiamCfg, 'model', SimSiam, 'test');
   const batch = fixedBatch(2, 6);
   algo.train();
   torch.tidy(() => {

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import '../../../src/models/backbones/resnet.js';
-import { ALGORITHMS, type TrainProgress } from '../../../src/models/algorithms/base.js';
 import { resolutionGroups } from '../../../src/models/algorithms/multi-crop.js';
 import { SwAV } from '../../../src/models/algorithms/swav.js';
 import { assertClose } from '../../helpers.js';
 import { fixedBatch, tinyResNet, trainSteps } from './fixture.js';
+import { ALGORITHMS } from '../../../src/models/registries.js';
+import type { TrainProgress } from '../../../src/core/progress.js';
+import '../../../src/builtins.js';
 
 const cfg = (freezePrototypesIters = 0) => ({
   type: 'SwAV',
@@ -19,7 +21,7 @@ const batch = () => fixedBatch(4, 8, 16, 0, [16, 16, 8, 8]);
 
 test('SwAV trains on 2×16 px + 2×8 px crops: 10 SGD steps give finite, decreasing losses', () => {
   torch.manualSeed(0);
-  const algo = ALGORITHMS.build<SwAV>(cfg(), 'model');
+  const algo = ALGORITHMS.buildAs(cfg(), 'model', SwAV, 'test');
   assert.ok(algo instanceof SwAV);
   const b = batch();
   assert.deepEqual(resolutionGroups(b.views), [
@@ -35,7 +37,7 @@ test('SwAV trains on 2×16 px + 2×8 px crops: 10 SGD steps give finite, decreas
 
 test('SwAV prototypes are unit-norm at every step and stay put for the first freezePrototypesIters iterations', () => {
   torch.manualSeed(1);
-  const algo = ALGORITHMS.build<SwAV>(cfg(3), 'model');
+  const algo = ALGORITHMS.buildAs(cfg(3), 'model', SwAV, 'test');
   const b = batch();
   const w = algo.head.loss.prototypes.weight;
   assert.ok(Object.keys(algo.stateDict()).includes('head.loss.prototypes.weight'));

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import '../../../src/models/backbones/resnet.js';
-import { ALGORITHMS } from '../../../src/models/algorithms/base.js';
 import { VICReg } from '../../../src/models/algorithms/vicreg.js';
 import { assertClose } from '../../helpers.js';
 import { fixedBatch, tinyResNet, trainSteps } from './fixture.js';
+import { ALGORITHMS } from '../../../src/models/registries.js';
+import '../../../src/builtins.js';
 
 const cfg = {
   type: 'VICReg',
@@ -23,7 +24,7 @@ const cfg = {
 
 test('VICReg trains: 10 SGD steps on a fixed batch give finite, decreasing losses; logs the three terms', () => {
   torch.manualSeed(0);
-  const algo = ALGORITHMS.build<VICReg>(cfg, 'model');
+  const algo = ALGORITHMS.buildAs(cfg, 'model', VICReg, 'test');
   assert.ok(algo instanceof VICReg);
   const batch = fixedBatch(2);
   torch.tidy(() => {

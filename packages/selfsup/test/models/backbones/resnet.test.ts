@@ -6,8 +6,9 @@ import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { loadBackboneWeights } from '../../../src/models/backbones/load.js';
 import { ResNet } from '../../../src/models/backbones/resnet.js';
-import { BACKBONES } from '../../../src/registry.js';
 import { assertClose, py } from '../../helpers.js';
+import { BACKBONES } from '../../../src/models/registries.js';
+import '../../../src/builtins.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'selfsup-resnet-'));
 

@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
-import { BACKBONES } from '../../../src/registry.js';
 import { SWIN_ARCHS, SwinTransformer } from '../../../src/models/backbones/swin.js';
 import { py } from '../../helpers.js';
 import { assertMaxDiff, report, tempDir } from './parity.js';
+import { BACKBONES } from '../../../src/models/registries.js';
+import '../../../src/builtins.js';
 
 const dir = tempDir('selfsup-swin-');
 const TOL = 1e-4;

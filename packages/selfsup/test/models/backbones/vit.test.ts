@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
-import { BACKBONES } from '../../../src/registry.js';
 import { convertMMClsViTKeys, convertTimmViTKeys, VIT_ARCHS, VisionTransformer } from '../../../src/models/backbones/vit.js';
 import { resizePosEmbed, sincos2dPosEmbed } from '../../../src/models/backbones/pos-embed.js';
 import { py } from '../../helpers.js';
 import { assertMaxDiff, report, tempDir } from './parity.js';
+import { BACKBONES } from '../../../src/models/registries.js';
+import '../../../src/builtins.js';
 
 const dir = tempDir('selfsup-vit-');
 const TOL = 1e-4;

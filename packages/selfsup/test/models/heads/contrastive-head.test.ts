@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { ContrastiveHead } from '../../../src/models/heads/contrastive-head.js';
-import { HEADS } from '../../../src/registry.js';
+import { HEADS } from '../../../src/models/registries.js';
 import { assertClose, pseudo, py } from '../../helpers.js';
+import '../../../src/builtins.js';
 
 test("ContrastiveHead matches MMSelfSup's head in PyTorch (CE of cat(pos, neg)/T, label 0), default T = 0.1", () => {
   const data = { pos: pseudo([6, 1], 1), neg: pseudo([6, 9], 2) };
@@ -16,7 +17,7 @@ l01 = head(pos, neg, 0.1); l01.backward()
 OUT = {'l01': l01, 'gpos': pos.grad, 'gneg': neg.grad, 'l02': head(pos, neg, 0.2)}`,
     data,
   );
-  const head = HEADS.build({ type: 'ContrastiveHead' }, 'head') as unknown as ContrastiveHead;
+  const head = HEADS.buildAs({ type: 'ContrastiveHead' }, 'head', ContrastiveHead, 'test');
   assert.ok(head instanceof ContrastiveHead);
   assert.equal(head.temperature, 0.1);
   assert.equal(head.parameters().length, 0);

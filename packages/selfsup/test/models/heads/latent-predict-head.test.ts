@@ -3,9 +3,9 @@ import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { LatentPredictHead } from '../../../src/models/heads/latent-predict-head.js';
 import { CosineSimilarityLoss } from '../../../src/models/losses/cosine-similarity.js';
-import '../../../src/models/necks/nonlinear-neck.js';
-import { HEADS } from '../../../src/registry.js';
+import { HEADS } from '../../../src/models/registries.js';
 import { assertClose, pseudo } from '../../helpers.js';
+import '../../../src/builtins.js';
 
 test('LatentPredictHead: loss(predictor(input), target) with a stop-gradient on the target; MMSelfSup keys', () => {
   torch.manualSeed(4);

@@ -6,8 +6,9 @@ import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { MoCoV3Head } from '../../../src/models/heads/mocov3-head.js';
 import { NonLinearNeck } from '../../../src/models/necks/nonlinear-neck.js';
-import { HEADS } from '../../../src/registry.js';
+import { HEADS } from '../../../src/models/registries.js';
 import { assertClose, pseudo, py } from '../../helpers.js';
+import '../../../src/builtins.js';
 
 const predictor = {
   type: 'NonLinearNeck',
@@ -22,7 +23,7 @@ const predictor = {
 test("MoCoV3Head matches MMSelfSup's head in PyTorch: predictor, normalise, q·kᵀ/T, CE with arange labels, × 2T", () => {
   const dir = mkdtempSync(join(tmpdir(), 'selfsup-mocov3head-'));
   torch.manualSeed(5);
-  const head = HEADS.build({ type: 'MoCoV3Head', predictor, temperature: 0.2 }, 'head') as unknown as MoCoV3Head;
+  const head = HEADS.buildAs({ type: 'MoCoV3Head', predictor, temperature: 0.2 }, 'head', MoCoV3Head, 'test');
   assert.ok(head instanceof MoCoV3Head && head.predictor instanceof NonLinearNeck);
   assert.equal(head.lossWeight, 0.4, 'loss weight defaults to 2T');
   assert.deepEqual(Object.keys(head.stateDict()).slice(0, 2), ['predictor.fc0.weight', 'predictor.bn0.weight']);

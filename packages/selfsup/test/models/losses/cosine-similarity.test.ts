@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { CosineSimilarityLoss } from '../../../src/models/losses/cosine-similarity.js';
-import { LOSSES } from '../../../src/registry.js';
+import { LOSSES } from '../../../src/models/registries.js';
 import { assertClose, gradCheck, pseudo, py } from '../../helpers.js';
+import '../../../src/builtins.js';
 
 const f64 = (x: unknown, shape?: number[]) => {
   const t = torch.tensor(x as number[], { dtype: 'float64' });

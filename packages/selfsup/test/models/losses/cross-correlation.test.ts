@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { LatentCrossCorrelationHead } from '../../../src/models/heads/latent-cross-correlation-head.js';
 import { CrossCorrelationLoss, offDiagonal } from '../../../src/models/losses/cross-correlation.js';
-import { HEADS } from '../../../src/registry.js';
+import { HEADS } from '../../../src/models/registries.js';
 import { assertClose, gradCheck, pseudo, py } from '../../helpers.js';
+import '../../../src/builtins.js';
 
 const f64 = (x: unknown) => torch.tensor(x as number[], { dtype: 'float64' });
 

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
-import type { TrainProgress } from '../../../src/models/algorithms/base.js';
 import { DINOHead } from '../../../src/models/heads/dino-head.js';
 import { DINOLoss, teacherTemperature } from '../../../src/models/losses/dino.js';
-import { HEADS } from '../../../src/registry.js';
+import { HEADS } from '../../../src/models/registries.js';
 import { assertClose, gradCheck, pseudo, py } from '../../helpers.js';
+import type { TrainProgress } from '../../../src/core/progress.js';
+import '../../../src/builtins.js';
 
 const f64 = (x: unknown) => torch.tensor(x as number[], { dtype: 'float64' });
 const at = (epoch: number): TrainProgress => ({ epoch, iter: epoch * 10, maxEpochs: 100, maxIters: 1000 });

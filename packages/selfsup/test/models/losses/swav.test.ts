@@ -3,9 +3,10 @@ import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { SwAVHead } from '../../../src/models/heads/swav-head.js';
 import { type SwAVLoss, sinkhorn } from '../../../src/models/losses/swav.js';
-import type { TrainProgress } from '../../../src/models/algorithms/base.js';
-import { HEADS } from '../../../src/registry.js';
+import { HEADS } from '../../../src/models/registries.js';
 import { assertClose, pseudo, py } from '../../helpers.js';
+import type { TrainProgress } from '../../../src/core/progress.js';
+import '../../../src/builtins.js';
 
 const f64 = (x: unknown) => torch.tensor(x as number[], { dtype: 'float64' });
 const at = (iter: number, epoch = 0): TrainProgress => ({ epoch, iter, maxEpochs: 100, maxIters: 1000 });

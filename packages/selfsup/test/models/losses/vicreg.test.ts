@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { VICRegHead } from '../../../src/models/heads/vicreg-head.js';
 import { VICRegLoss } from '../../../src/models/losses/vicreg.js';
-import { HEADS } from '../../../src/registry.js';
+import { HEADS } from '../../../src/models/registries.js';
 import { assertClose, gradCheck, pseudo, py } from '../../helpers.js';
+import '../../../src/builtins.js';
 
 const f64 = (x: unknown) => torch.tensor(x as number[], { dtype: 'float64' });
 

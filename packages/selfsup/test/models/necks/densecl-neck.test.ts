@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { DenseCLNeck } from '../../../src/models/necks/densecl-neck.js';
-import { buildNeck } from '../../../src/models/necks/neck.js';
+import { NECKS } from '../../../src/models/registries.js';
 import { assertClose, pseudo, py } from '../../helpers.js';
+import '../../../src/builtins.js';
 
 /** MMSelfSup's DenseCLNeck re-stated in PyTorch: global fc-ReLU-fc, dense conv-ReLU-conv, pooled dense. */
 const PY_NECK = `
@@ -39,7 +40,12 @@ test('DenseCLNeck (numGrid null and 2) matches PyTorch: global, dense grid and p
   torch.manualSeed(4);
   const grids = [null, 2] as const;
   const necks = grids.map((numGrid) =>
-    buildNeck<DenseCLNeck>({ type: 'DenseCLNeck', inChannels: 6, hidChannels: 8, outChannels: 5, numGrid }, 'neck').to('float64'),
+    NECKS.buildAs(
+      { type: 'DenseCLNeck', inChannels: 6, hidChannels: 8, outChannels: 5, numGrid },
+      'neck',
+      DenseCLNeck,
+      'test',
+    ).to('float64'),
   );
   const cases = necks.map((neck, i) => {
     const ckpt = join(dir, `neck${i}.pth`);

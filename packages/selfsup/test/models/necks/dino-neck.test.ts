@@ -5,14 +5,17 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { DINONeck } from '../../../src/models/necks/dino-neck.js';
-import { buildNeck } from '../../../src/models/necks/neck.js';
+import { NECKS } from '../../../src/models/registries.js';
 import { assertClose, pseudo, py } from '../../helpers.js';
+import '../../../src/builtins.js';
 
 test('DINONeck matches MMSelfSup’s DINONeck with torch.nn.utils.weight_norm (g fixed at 1), keys and gradients', () => {
   torch.manualSeed(2);
-  const neck = buildNeck<DINONeck>(
+  const neck = NECKS.buildAs(
     { type: 'DINONeck', inChannels: 6, hiddenChannels: 8, bottleneckChannels: 4, outChannels: 10 },
     'neck',
+    DINONeck,
+    'test',
   );
   assert.ok(neck instanceof DINONeck);
   assert.equal(new DINONeck({ inChannels: 3, hiddenChannels: 2, bottleneckChannels: 2 }).lastLayer.outFeatures, 65536);

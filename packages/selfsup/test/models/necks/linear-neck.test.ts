@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { LinearNeck } from '../../../src/models/necks/linear-neck.js';
-import { buildNeck } from '../../../src/models/necks/neck.js';
+import { NECKS } from '../../../src/models/registries.js';
 import { assertClose, pseudo, py } from '../../helpers.js';
+import '../../../src/builtins.js';
 
 test('LinearNeck (MoCo v1): avg-pool → fc matches PyTorch with copied weights, output and gradients', () => {
   const dir = mkdtempSync(join(tmpdir(), 'selfsup-linneck-'));
   torch.manualSeed(1);
-  const neck = buildNeck<LinearNeck>({ type: 'LinearNeck', inChannels: 6, outChannels: 4 }, 'neck').to('float64');
+  const neck = NECKS.buildAs({ type: 'LinearNeck', inChannels: 6, outChannels: 4 }, 'neck', LinearNeck, 'test').to('float64');
   const ckpt = join(dir, 'neck.pth');
   torch.save(neck.stateDict(), ckpt);
   const x = pseudo([3, 6, 2, 3], 5);

@@ -5,15 +5,19 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { MoCoV2Neck } from '../../../src/models/necks/mocov2-neck.js';
-import { buildNeck } from '../../../src/models/necks/neck.js';
+import { NECKS } from '../../../src/models/registries.js';
 import { assertClose, pseudo, py } from '../../helpers.js';
+import '../../../src/builtins.js';
 
 test("MoCoV2Neck: fc-ReLU-fc with MMSelfSup's keys (mlp.0, mlp.2) matches PyTorch, output and gradients", () => {
   const dir = mkdtempSync(join(tmpdir(), 'selfsup-mocov2neck-'));
   torch.manualSeed(2);
-  const neck = buildNeck<MoCoV2Neck>({ type: 'MoCoV2Neck', inChannels: 6, hidChannels: 10, outChannels: 4 }, 'neck').to(
-    'float64',
-  );
+  const neck = NECKS.buildAs(
+    { type: 'MoCoV2Neck', inChannels: 6, hidChannels: 10, outChannels: 4 },
+    'neck',
+    MoCoV2Neck,
+    'test',
+  ).to('float64');
   const ckpt = join(dir, 'neck.pth');
   torch.save(neck.stateDict(), ckpt);
   const x = pseudo([5, 6, 3, 3], 7);

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { type NonLinearNeckOptions, NonLinearNeck } from '../../../src/models/necks/nonlinear-neck.js';
-import { buildNeck } from '../../../src/models/necks/neck.js';
+import { NECKS } from '../../../src/models/registries.js';
 import { assertClose, pseudo, py } from '../../helpers.js';
+import '../../../src/builtins.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'selfsup-nlneck-'));
 
@@ -83,7 +84,7 @@ const numOut = (c: Case) => (c.opts.numLayers === 1 ? c.opts.hidChannels : c.opt
 /** Builds every case's neck (random BN affine so γ/β take part), saves its weights, and asks PyTorch once. */
 function references(): { necks: NonLinearNeck[]; refs: Ref[] } {
   torch.manualSeed(3);
-  const necks = CASES.map((c) => buildNeck<NonLinearNeck>({ type: 'NonLinearNeck', ...c.opts }, 'neck'));
+  const necks = CASES.map((c) => NECKS.buildAs({ type: 'NonLinearNeck', ...c.opts }, 'neck', NonLinearNeck, 'test'));
   torch.noGrad(() => {
     for (const neck of necks)
       for (const m of neck.modules())
@@ -179,7 +180,12 @@ test('NonLinearNeck with vitBackbone uses the class token (token 0 of (N, 1+L, C
 });
 
 test('NonLinearNeck keys, defaults and config errors follow MMSelfSup', () => {
-  const neck = buildNeck<NonLinearNeck>({ type: 'NonLinearNeck', inChannels: 8, hidChannels: 16, outChannels: 4 }, 'neck');
+  const neck = NECKS.buildAs(
+    { type: 'NonLinearNeck', inChannels: 8, hidChannels: 16, outChannels: 4 },
+    'neck',
+    NonLinearNeck,
+    'test',
+  );
   assert.deepEqual(
     Object.keys(neck.stateDict()).filter((k) => k.endsWith('weight')),
     ['fc0.weight', 'bn0.weight', 'fc1.weight', 'bn1.weight'],
@@ -189,12 +195,15 @@ test('NonLinearNeck keys, defaults and config errors follow MMSelfSup', () => {
   assert.equal(neck.fcs[1].bias, null);
   neck.dispose();
   assert.throws(
-    () => buildNeck({ type: 'NonLinearNeck', inChannels: 8, hidChannels: 16, outChannels: 4, hidChanels: 3 }, 'model.neck'),
+    () => NECKS.build({ type: 'NonLinearNeck', inChannels: 8, hidChannels: 16, outChannels: 4, hidChanels: 3 }, 'model.neck'),
     /model\.neck\.hidChanels: unknown key; did you mean 'hidChannels'/,
   );
   assert.throws(
     () =>
-      buildNeck({ type: 'NonLinearNeck', inChannels: 8, hidChannels: 16, outChannels: 4, normCfg: { type: 'GN' } }, 'model.neck'),
+      NECKS.build(
+        { type: 'NonLinearNeck', inChannels: 8, hidChannels: 16, outChannels: 4, normCfg: { type: 'GN' } },
+        'model.neck',
+      ),
     /model\.neck\.normCfg\.type/,
   );
   assert.throws(() => neck.forward([]), /one backbone output/);

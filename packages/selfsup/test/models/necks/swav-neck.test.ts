@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
-import { buildNeck } from '../../../src/models/necks/neck.js';
 import { SwAVNeck } from '../../../src/models/necks/swav-neck.js';
+import { NECKS } from '../../../src/models/registries.js';
 import { assertClose, pseudo, py } from '../../helpers.js';
+import '../../../src/builtins.js';
 
 test('SwAVNeck matches fc-bn-relu-fc + L2 norm in PyTorch over two crop groups (pooled, concatenated), with gradients', () => {
   torch.manualSeed(1);
-  const neck = buildNeck<SwAVNeck>({ type: 'SwAVNeck', inChannels: 4, hidChannels: 6, outChannels: 3 }, 'neck');
+  const neck = NECKS.buildAs({ type: 'SwAVNeck', inChannels: 4, hidChannels: 6, outChannels: 3 }, 'neck', SwAVNeck, 'test');
   assert.ok(neck instanceof SwAVNeck);
   const ckpt = join(mkdtempSync(join(tmpdir(), 'selfsup-swavneck-')), 'neck.pth');
   torch.save(neck.stateDict(), ckpt);

@@ -5,19 +5,10 @@
  * reported by its path before any tensor is made.
  */
 import { z } from 'zod';
+import { ConfigError } from './errors.js';
 
 export { z };
-
-/** A config error: `path` is the dotted location of the bad value (`model.neck.hidChannels`). */
-export class ConfigError extends Error {
-  constructor(
-    readonly path: string,
-    readonly reason: string,
-  ) {
-    super(path ? `${path}: ${reason}` : reason);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 export const num = () => z.number({ error: 'expected a number' }).refine(Number.isFinite, 'expected a finite number');
 export const posNum = () => num().refine((v) => v > 0, 'expected a positive number');

@@ -14,14 +14,15 @@ import { DataLoader } from '../data/loader/loader.js';
 import { openDataset } from '../data/open.js';
 import { CenterCrop, Resize } from '../data/transforms/random.js';
 import { MultiView } from '../data/transforms/pipelines.js';
-import { loadCheckpoint } from '../engine/checkpoint.js';
-import { type Config, validateConfig } from '../engine/config/config.js';
-import type { ConfigObject } from '../engine/config/merge.js';
-import { prepareConfig } from '../engine/config/prepare.js';
-import { ALGORITHMS, type Algorithm } from '../models/algorithms/base.js';
+import { loadCheckpoint } from './checkpoint.js';
+import { type Config, validateConfig } from './config/config.js';
+import type { ConfigObject } from './config/merge.js';
+import { prepareConfig } from './config/prepare.js';
+import type { Algorithm } from '../models/algorithms/base.js';
 import { loadBackboneWeights } from '../models/backbones/load.js';
-import '../parts.js';
-import { backboneEncoder, type Encoder, pixelEncoder } from './features.js';
+import '../builtins.js';
+import { backboneEncoder, type Encoder, pixelEncoder } from '../evaluation/features.js';
+import { ALGORITHMS } from '../models/registries.js';
 
 export interface ModelSource {
   /** A `selfsup train` checkpoint, or its work dir (uses `latest`). */
@@ -54,7 +55,7 @@ export function loadModel(src: ModelSource): { model: Algorithm; cfg: Config; de
     throw new Error('no model: pass --checkpoint (a selfsup train checkpoint or work dir) or --config');
   }
   torch.manualSeed(cfg.randomness?.seed ?? 0);
-  const model = ALGORITHMS.build<Algorithm>(cfg.model, 'model');
+  const model = ALGORITHMS.build(cfg.model, 'model');
   if (!src.random) {
     if (state) model.loadStateDict(state.state_dict as Record<string, torch.Tensor>, { strict: true });
     if (src.weights) {

@@ -1,0 +1,102 @@
+/**
+ * The manifest of built-in parts: every backbone, neck, head, loss, algorithm, dataset,
+ * transform, pipeline step, hook, optimizer and parameter scheduler a config can name. Importing
+ * this module registers them, once (ES modules run once per thread); the CLI, the package entry
+ * and the loader's worker threads import it. Adding a part in-tree is its file plus one line here.
+ */
+import { type Part, registerParts } from './core/registry.js';
+import { DATASET_PARTS, PIPELINE_STEP_PARTS, TRANSFORM_PARTS } from './data/register.js';
+import { denseCLHookPart } from './engine/hooks/densecl-hook.js';
+import { simSiamHookPart } from './engine/hooks/simsiam-hook.js';
+import { timeBudgetHookPart } from './engine/hooks/time-budget-hook.js';
+import { OPTIMIZER_PARTS } from './engine/optimizers.js';
+import { PARAM_SCHEDULER_PARTS } from './engine/param-schedulers.js';
+import { barlowTwinsPart } from './models/algorithms/barlowtwins.js';
+import { byolPart } from './models/algorithms/byol.js';
+import { denseCLPart } from './models/algorithms/densecl.js';
+import { dinoPart } from './models/algorithms/dino.js';
+import { mocoPart } from './models/algorithms/moco.js';
+import { mocoV3Part } from './models/algorithms/mocov3.js';
+import { simclrPart } from './models/algorithms/simclr.js';
+import { simsiamPart } from './models/algorithms/simsiam.js';
+import { swavPart } from './models/algorithms/swav.js';
+import { vicregPart } from './models/algorithms/vicreg.js';
+import { resnetDepthParts, resnetPart, resnetV1dPart } from './models/backbones/resnet.js';
+import { simmimSwinPart, swinArchParts, swinPart } from './models/backbones/swin.js';
+import { maeVitPart, vitArchParts, vitPart } from './models/backbones/vit.js';
+import { contrastiveHeadPart } from './models/heads/contrastive-head.js';
+import { dinoHeadPart } from './models/heads/dino-head.js';
+import { latentCrossCorrelationHeadPart } from './models/heads/latent-cross-correlation-head.js';
+import { latentPredictHeadPart } from './models/heads/latent-predict-head.js';
+import { mocoV3HeadPart } from './models/heads/mocov3-head.js';
+import { swavHeadPart } from './models/heads/swav-head.js';
+import { vicregHeadPart } from './models/heads/vicreg-head.js';
+import { cosineSimilarityLossPart } from './models/losses/cosine-similarity.js';
+import { crossCorrelationLossPart } from './models/losses/cross-correlation.js';
+import { dinoLossPart } from './models/losses/dino.js';
+import { swavLossPart } from './models/losses/swav.js';
+import { vicregLossPart } from './models/losses/vicreg.js';
+import { denseCLNeckPart } from './models/necks/densecl-neck.js';
+import { dinoNeckPart } from './models/necks/dino-neck.js';
+import { linearNeckPart } from './models/necks/linear-neck.js';
+import { mocoV2NeckPart } from './models/necks/mocov2-neck.js';
+import { nonLinearNeckPart } from './models/necks/nonlinear-neck.js';
+import { swavNeckPart } from './models/necks/swav-neck.js';
+
+/** Every built-in part, by kind. */
+export const BUILTIN_PARTS: readonly Part<unknown>[] = [
+  // backbones
+  resnetPart,
+  resnetV1dPart,
+  ...resnetDepthParts,
+  vitPart,
+  ...vitArchParts,
+  maeVitPart,
+  swinPart,
+  simmimSwinPart,
+  ...swinArchParts,
+  // necks
+  nonLinearNeckPart,
+  linearNeckPart,
+  mocoV2NeckPart,
+  denseCLNeckPart,
+  swavNeckPart,
+  dinoNeckPart,
+  // heads
+  contrastiveHeadPart,
+  latentPredictHeadPart,
+  latentCrossCorrelationHeadPart,
+  mocoV3HeadPart,
+  swavHeadPart,
+  vicregHeadPart,
+  dinoHeadPart,
+  // losses
+  cosineSimilarityLossPart,
+  crossCorrelationLossPart,
+  swavLossPart,
+  vicregLossPart,
+  dinoLossPart,
+  // algorithms
+  simclrPart,
+  mocoPart,
+  mocoV3Part,
+  byolPart,
+  simsiamPart,
+  barlowTwinsPart,
+  swavPart,
+  denseCLPart,
+  vicregPart,
+  dinoPart,
+  // data
+  ...DATASET_PARTS,
+  ...TRANSFORM_PARTS,
+  ...PIPELINE_STEP_PARTS,
+  // engine
+  denseCLHookPart,
+  simSiamHookPart,
+  timeBudgetHookPart,
+  ...OPTIMIZER_PARTS,
+  ...PARAM_SCHEDULER_PARTS,
+];
+
+registerParts(BUILTIN_PARTS);
