@@ -2,7 +2,13 @@
   "targets": [
     {
       "target_name": "selfsup_pixels",
-      "sources": ["native/pixels.cc"],
+      "sources": [
+        "native/addon.cc",
+        "native/jpeg.cc",
+        "native/resample.cc",
+        "native/colour.cc",
+        "native/blur.cc"
+      ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],

@@ -1,9 +1,10 @@
 /**
- * The pixel-kernel addon (native/pixels.cc): JPEG decoding with libjpeg-turbo, the passes of
- * libtorch's antialiased resampling (the tensor backend's crop), and the inner loops of the `pillow`
- * backends — Pillow's fixed-point resampling, torchvision's colour ops on PIL images and Pillow's
- * Gaussian blur — in C++, where PIL's own are, so that a 224 px view costs
- * what it costs PIL. `scripts/setup.sh` builds it next to @selfsup/torch's addon.
+ * The pixel-kernel addon (native/: addon.cc registers the kernels of jpeg.cc, resample.cc,
+ * colour.cc and blur.cc): JPEG decoding with libjpeg-turbo, the passes of libtorch's antialiased
+ * resampling (the tensor backend's crop), and the inner loops of the `pillow` backends — Pillow's
+ * fixed-point resampling, torchvision's colour ops on PIL images and Pillow's Gaussian blur — in
+ * C++, where PIL's own are, so that a 224 px view costs what it costs PIL. `scripts/setup.sh`
+ * builds it next to @selfsup/torch's addon.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

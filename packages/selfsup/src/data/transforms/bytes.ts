@@ -3,7 +3,7 @@
  * what the tensor versions in functional.ts compute: every libtorch elementwise float32 op is one
  * correctly rounded IEEE operation, so the same sequence of float32 operations gives the same
  * numbers (the grey mean of a uint8 image is a sum of integers below 2^24, exact in any order). The
- * colour ops run in the pixel addon (pixels.cc), one pass per op over the image instead of a dozen
+ * colour ops run in the pixel addon (colour.cc), one pass per op over the image instead of a dozen
  * libtorch ops on the batch; tests compare them with the tensor versions.
  */
 import { pixelKernels, TV_COLOR_OPS } from '../pixels-native.js';

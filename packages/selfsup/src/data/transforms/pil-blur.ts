@@ -9,7 +9,7 @@
  * (Pillow transposes and blurs rows again, which is the same). Channels never mix, so the planar
  * `(C, H, W)` layout of the loader is blurred plane by plane. Follows Pillow 9.4's
  * src/libImaging/BoxBlur.c; the tests compare with Debian's PIL 9.4. The weights are derived here,
- * the passes run in the pixel addon (pixels.cc: one extended box pass along a line computes
+ * the passes run in the pixel addon (blur.cc: one extended box pass along a line computes
  * `(Σ_{|i−x|≤r} in[i]·ww + (in[x−r−1] + in[x+r+1])·fw + 2^23) >> 24` with the edge pixel repeated,
  * in wrapping uint32 arithmetic).
  */

@@ -4,7 +4,7 @@
  * memory, byte-identical to Pillow 9.4 (Debian 12's). This is the `backend: 'pillow'` of
  * ColorJitter and RandomGrayscale: what a torchvision pipeline on PIL images computes, in integer
  * and float32 arithmetic that needs no float copy of the image, run by the pixel addon
- * (pixels.cc).
+ * (colour.cc).
  *
  * Pillow's arithmetic, op by op (Blend.c, Convert.c): a blend is `in1 + α·(in2 − in1)` in float32
  * (α rounded to float32), clipped and truncated; grey is ITU-R 601-2 luma in 16-bit fixed point,

@@ -5,7 +5,7 @@
  * computes each axis's weights in double precision, normalises them to sum 1, turns them into
  * integers with 22 fractional bits, and resizes in two passes (width, then height) with an 8-bit
  * image in between, each output rounded and clipped to [0, 255]; a pass whose size does not change
- * is skipped. The weights are computed here, the passes run in the pixel addon (pixels.cc); the
+ * is skipped. The weights are computed here, the passes run in the pixel addon (resample.cc); the
  * result is Pillow's bytes (checked against `PIL.Image.resize` through torchvision in the tests),
  * in integer arithmetic, much cheaper than emulating libtorch's float32 kernels.
  */

@@ -2,7 +2,7 @@
  * Crop-and-resize of 8-bit `(H, W, C)` images in JS memory with libtorch's antialiased bilinear /
  * bicubic kernel (`_upsample_{bilinear,bicubic}2d_aa`, what torchvision's `resized_crop(…,
  * antialias=True)` runs): the same float32 weights (computed here), the width pass then the height
- * pass (in the pixel addon, pixels.cc), then torchvision's uint8 rounding. It spares a dozen
+ * pass (in the pixel addon, resample.cc), then torchvision's uint8 rounding. It spares a dozen
  * libtorch calls per image and view in RandomResizedCrop.
  *
  * libtorch sums each output's taps in float32, but how (which products are fused into FMAs, in
