@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
-import { ALGORITHMS, type BYOL, type TrainProgress } from '../../../src/index.js';
+import { ALGORITHMS, BYOL, type TrainProgress } from '../../../src/index.js';
 import {
   checkGrads,
   checkLoss,
@@ -85,7 +85,7 @@ OUT = finish(model, loss, {'perturbed': pert(VIEWS).item(), 'momentum': model.mo
 
 const ITER = 3;
 torch.manualSeed(0);
-const algo = toFloat64(ALGORITHMS.build<BYOL>(cfg, 'model'));
+const algo = toFloat64(ALGORITHMS.buildAs(cfg, 'model', BYOL, 'test'));
 perturb(algo, 0.05, 1);
 // A target ITER updates into training, different from the online network.
 torch.noGrad(() => algo.targetNet.steps.fill_(ITER));

@@ -10,7 +10,7 @@
  */
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
-import { ALGORITHMS, type DenseCL, type TrainProgress } from '../../../src/index.js';
+import { ALGORITHMS, DenseCL, type TrainProgress } from '../../../src/index.js';
 import {
   checkGrads,
   checkLoss,
@@ -109,7 +109,7 @@ OUT = finish(model, loss, {'perturbed': pert(VIEWS, D['temperature']).item(), 'p
 `;
 
 torch.manualSeed(0);
-const algo = toFloat64(ALGORITHMS.build<DenseCL>(cfg, 'model'));
+const algo = toFloat64(ALGORITHMS.buildAs(cfg, 'model', DenseCL, 'test'));
 perturb(algo, 0.05, 1);
 // A key encoder one step into training, different from the query encoder; pointers 4 columns
 // before the end of the queues, so both wrap.

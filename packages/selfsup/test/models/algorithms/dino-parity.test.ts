@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
-import { ALGORITHMS, type DINO, type TrainProgress } from '../../../src/index.js';
+import { ALGORITHMS, DINO, type TrainProgress } from '../../../src/index.js';
 import {
   checkGrads,
   checkLoss,
@@ -117,7 +117,7 @@ OUT = finish(model, loss, {'perturbed': pert(VIEWS, PROGRESS['epoch']).item(), '
 
 const ITER = 3;
 torch.manualSeed(0);
-const algo = toFloat64(ALGORITHMS.build<DINO>(cfg, 'model'));
+const algo = toFloat64(ALGORITHMS.buildAs(cfg, 'model', DINO, 'test'));
 const fixedNorm = (name: string) => name.endsWith('weight_g');
 perturb(algo, 0.05, 1, fixedNorm);
 // A teacher ITER updates into training, different from the student, and a non-zero centre.

@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
-import { ALGORITHMS, type MoCo, type TrainProgress } from '../../../src/index.js';
+import { ALGORITHMS, MoCo, type TrainProgress } from '../../../src/index.js';
 import {
   checkGrads,
   checkLoss,
@@ -78,7 +78,7 @@ OUT = finish(model, loss, {'perturbed': pert(VIEWS, D['temperature'] * 1.01).ite
 `;
 
 torch.manualSeed(0);
-const algo = toFloat64(ALGORITHMS.build<MoCo>(cfg, 'model'));
+const algo = toFloat64(ALGORITHMS.buildAs(cfg, 'model', MoCo, 'test'));
 perturb(algo, 0.05, 1);
 // A key encoder one step into training (so the EMA, not the first-step copy, runs) that differs
 // from the query encoder, and a queue pointer 4 columns before the end (the keys wrap around).

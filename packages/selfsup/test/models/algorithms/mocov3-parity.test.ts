@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
-import { ALGORITHMS, type MoCoV3, type TrainProgress } from '../../../src/index.js';
+import { ALGORITHMS, MoCoV3, type TrainProgress } from '../../../src/index.js';
 import {
   checkGrads,
   checkLoss,
@@ -85,7 +85,7 @@ OUT = finish(model, loss, {'perturbed': pert(VIEWS).item(), 'momentum': model.mo
 
 const ITER = 3;
 torch.manualSeed(0);
-const algo = toFloat64(ALGORITHMS.build<MoCoV3>(cfg, 'model'));
+const algo = toFloat64(ALGORITHMS.buildAs(cfg, 'model', MoCoV3, 'test'));
 perturb(algo, 0.05, 1);
 // A momentum encoder ITER updates into training (MMSelfSup's CosineEMA reads its own step count,
 // selfsup the runner's iteration: they agree), different from the base encoder.

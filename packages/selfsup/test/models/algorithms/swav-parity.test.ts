@@ -10,7 +10,7 @@
  */
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
-import { ALGORITHMS, type SwAV, type TrainProgress } from '../../../src/index.js';
+import { ALGORITHMS, SwAV, type TrainProgress } from '../../../src/index.js';
 import {
   checkGrads,
   checkLoss,
@@ -131,7 +131,7 @@ OUT = finish(model, loss, {'perturbed': pert(VIEWS).item()})
 `;
 
 torch.manualSeed(0);
-const algo = toFloat64(ALGORITHMS.build<SwAV>(cfg, 'model'));
+const algo = toFloat64(ALGORITHMS.buildAs(cfg, 'model', SwAV, 'test'));
 perturb(algo, 0.05, 1);
 // A full queue of unit embeddings (so it joins Sinkhorn), and prototypes off the unit sphere
 // (the loss re-normalises them in place).
