@@ -4,16 +4,18 @@
  * and the projector in one batch (so BN sees 2N images), and NT-Xent contrasts each projection
  * with its other view against every other projection of the (all-gathered) batch.
  *
- * Views are `(N, C, H, W)`. The head is a ContrastiveHead whose temperature NT-Xent uses: its
- * CE(cat(pos, neg)/τ, 0) over the similarity matrix without the diagonal is exactly `ntxentLoss`,
- * which is computed without materialising the (2N, 2N−2) negative matrix.
+ * Views are `(N, C, H, W)`. As in MMSelfSup, the configured head (a ContrastiveHead) computes the
+ * loss from each projection's positive `(2N, 1)` and negatives `(2N, 2N·W − 2)` (`ntxentPairs`):
+ * CE(cat(pos, neg)/τ, 0), which is NT-Xent. In W processes the negatives are gathered with their
+ * gradient, so selfsup's gradient is that of the global loss (MMSelfSup's GatherLayer keeps only the
+ * local slice's: W× smaller).
  * State-dict keys: `backbone.*`, `neck.*`.
  */
 import * as torch from '@selfsup/torch';
 import { definePart } from '../../core/registry.js';
 import { z } from '../../core/schema.js';
 import { ContrastiveHead } from '../heads/contrastive-head.js';
-import { ntxentLoss } from '../losses/ntxent.js';
+import { ntxentPairs } from '../losses/ntxent.js';
 import { ALGORITHMS } from '../registries.js';
 import { type AlgorithmInput, BaseModel, baseModelShape, type LossOutput, needViews } from './base.js';
 
@@ -36,7 +38,8 @@ export class SimCLR extends BaseModel<ContrastiveHead> {
       const n = batch.views[0].shape[0];
       const x = torch.cat([this.preprocess(batch.views[0]), this.preprocess(batch.views[1])], 0);
       const [z] = this.encode(x);
-      const loss = ntxentLoss(z.narrow(0, 0, n), z.narrow(0, n, n), { temperature: this.head.temperature, gather: true });
+      const { pos, neg } = ntxentPairs(z.narrow(0, 0, n), z.narrow(0, n, n), { gather: true });
+      const loss = this.head.forward(pos, neg);
       return { loss, logs: { loss_contrastive: loss.item() } };
     });
   }

@@ -13,7 +13,7 @@
  */
 import * as torch from '@selfsup/torch';
 import { F, type Tensor } from '@selfsup/torch';
-import { gatherRows } from './info-nce.js';
+import { contrastiveLoss, gatherRows } from './info-nce.js';
 
 export interface NTXentOptions {
   /** τ. Default 0.1 (MMSelfSup's SimCLR). */
@@ -22,27 +22,45 @@ export interface NTXentOptions {
   gather?: boolean;
 }
 
-/** NT-Xent of the projections of view 1 `z1 (N, D)` and view 2 `z2 (N, D)` (row i of each a positive pair). */
-export function ntxentLoss(z1: Tensor, z2: Tensor, opts: NTXentOptions = {}): Tensor {
-  const t = opts.temperature ?? 0.1;
-  if (!(t > 0)) throw new RangeError(`ntxentLoss: temperature must be positive, got ${t}`);
+/** The similarities NT-Xent contrasts, in MMSelfSup's ContrastiveHead form. */
+export interface NTXentPairs {
+  /** `(2N, 1)`: each projection with its other view. */
+  pos: Tensor;
+  /** `(2N, 2N·W − 2)`: each projection with every other projection of the (gathered) batch. */
+  neg: Tensor;
+}
+
+/**
+ * Cosine similarities of view 1 `z1 (N, D)` and view 2 `z2 (N, D)` (row i of each a positive pair)
+ * as MMSelfSup's SimCLR hands them to its ContrastiveHead: rows are `cat(z1, z2)`, `pos` the other
+ * view, `neg` every other gathered projection (itself and its positive left out).
+ */
+export function ntxentPairs(z1: Tensor, z2: Tensor, opts: { gather?: boolean } = {}): NTXentPairs {
   if (z1.dim() !== 2 || z2.dim() !== 2 || z1.shape[0] !== z2.shape[0] || z1.shape[1] !== z2.shape[1])
-    throw new RangeError(`ntxentLoss: z1 and z2 must both be (N, D), got [${z1.shape}] and [${z2.shape}]`);
-  return torch.tidy(() => {
+    throw new RangeError(`ntxentPairs: z1 and z2 must both be (N, D), got [${z1.shape}] and [${z2.shape}]`);
+  const [pos, neg] = torch.tidy(() => {
     const n = z1.shape[0];
     const z = F.normalize(torch.cat([z1, z2], 0), { dim: 1 });
     const keys = opts.gather === false ? z : gatherRows(z);
     // This process's rows sit at [rank·2N, (rank+1)·2N) of the gathered keys.
     const offset = keys === z ? 0 : 2 * n * torch.distributed.getRank();
     const rows = torch.arange(0, 2 * n, 1, { dtype: 'int64', device: z.device });
-    const self = rows.add(offset);
-    const positive = rows
-      .add(n)
-      .remainder(2 * n)
-      .add(offset);
-    const sim = z.matmul(keys.t()).div(t);
-    // A sample is not its own negative: its logit is removed from the softmax (−∞).
-    const isSelf = torch.zeros(sim.shape, { dtype: 'bool', device: z.device }).scatter(1, self.unsqueeze(1), true);
-    return F.crossEntropy(sim.maskedFill(isSelf, Number.NEGATIVE_INFINITY), positive);
+    const self = rows.add(offset).unsqueeze(1);
+    const positive = rows.add(n).remainder(2 * n).add(offset).unsqueeze(1);
+    const sim = z.matmul(keys.t());
+    const k = keys.shape[0];
+    const drop = torch.zeros(sim.shape, { dtype: 'bool', device: z.device }).scatter(1, self, true).scatter(1, positive, true);
+    return [sim.gather(1, positive), sim.maskedSelect(drop.logicalNot()).view([2 * n, k - 2])];
+  });
+  return { pos, neg };
+}
+
+/** NT-Xent of the projections of view 1 `z1 (N, D)` and view 2 `z2 (N, D)` (row i of each a positive pair). */
+export function ntxentLoss(z1: Tensor, z2: Tensor, opts: NTXentOptions = {}): Tensor {
+  const t = opts.temperature ?? 0.1;
+  if (!(t > 0)) throw new RangeError(`ntxentLoss: temperature must be positive, got ${t}`);
+  return torch.tidy(() => {
+    const { pos, neg } = ntxentPairs(z1, z2, { gather: opts.gather });
+    return contrastiveLoss(pos, neg, t);
   });
 }
