@@ -6,7 +6,10 @@
  */
 import { type Part, registerParts } from './core/registry.js';
 import { DATASET_PARTS, PIPELINE_STEP_PARTS, TRANSFORM_PARTS } from './data/register.js';
+import { checkpointHookPart } from './engine/hooks/checkpoint-hook.js';
 import { denseCLHookPart } from './engine/hooks/densecl-hook.js';
+import { knnMonitorHookPart } from './engine/hooks/knn-monitor-hook.js';
+import { loggerHookPart } from './engine/hooks/logger-hook.js';
 import { simSiamHookPart } from './engine/hooks/simsiam-hook.js';
 import { timeBudgetHookPart } from './engine/hooks/time-budget-hook.js';
 import { OPTIMIZER_PARTS } from './engine/optimizers.js';
@@ -92,6 +95,9 @@ export const BUILTIN_PARTS: readonly Part<unknown>[] = [
   ...TRANSFORM_PARTS,
   ...PIPELINE_STEP_PARTS,
   // engine
+  loggerHookPart,
+  checkpointHookPart,
+  knnMonitorHookPart,
   denseCLHookPart,
   simSiamHookPart,
   timeBudgetHookPart,

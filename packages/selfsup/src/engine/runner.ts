@@ -20,10 +20,7 @@ import type { Algorithm, AlgorithmInput, LossOutput } from '../models/algorithms
 import { loadBackboneWeights } from '../models/backbones/load.js';
 import { entry, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { Config } from './config/config.js';
-import { CheckpointHook } from './hooks/checkpoint-hook.js';
 import type { Hook, IterOutputs, RunnerView } from './hooks/hook.js';
-import { KnnMonitorHook } from './hooks/knn-monitor-hook.js';
-import { LoggerHook } from './hooks/logger-hook.js';
 import { ParamSchedulerHook } from './hooks/param-scheduler-hook.js';
 import { buildOptimWrapper } from './optim-builder.js';
 import { HOOKS, PARAM_SCHEDULERS } from './registries.js';
@@ -153,10 +150,10 @@ export class Runner implements RunnerView {
     // Hooks.
     const hooks: Hook[] = [
       new ParamSchedulerHook(this.schedulers),
-      new LoggerHook(cfg.defaultHooks?.logger ?? {}),
-      new CheckpointHook(cfg.defaultHooks?.checkpoint ?? {}, iterBased),
+      HOOKS.build({ type: 'LoggerHook', ...cfg.defaultHooks?.logger }, 'defaultHooks.logger'),
+      HOOKS.build({ type: 'CheckpointHook', byEpoch: !iterBased, ...cfg.defaultHooks?.checkpoint }, 'defaultHooks.checkpoint'),
       ...(cfg.customHooks ?? []).map((h, i) => HOOKS.build(h, `customHooks.${i}`)),
-      ...(cfg.knnMonitor ? [new KnnMonitorHook(cfg.knnMonitor)] : []),
+      ...(cfg.knnMonitor ? [HOOKS.build({ type: 'KnnMonitorHook', ...cfg.knnMonitor }, 'knnMonitor')] : []),
     ];
     // Stable sort: equal priorities keep registration order (MMEngine's rule).
     this.hooks = hooks

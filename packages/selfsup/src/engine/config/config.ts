@@ -13,9 +13,12 @@
  * };
  * ```
  */
+import { checkpointHookSchema } from '../hooks/checkpoint-hook.js';
+import { knnMonitorSchema } from '../hooks/knn-monitor-hook.js';
+import { loggerHookSchema } from '../hooks/logger-hook.js';
 import { optimWrapperSchema } from '../optim-builder.js';
 import type { ConfigObject } from './merge.js';
-import { bool, nonNegInt, posInt, posNum, str, typed, validate, z } from '../../core/schema.js';
+import { bool, nonNegInt, posInt, str, typed, validate, z } from '../../core/schema.js';
 
 const dataloader = z.strictObject({
   batchSize: posInt(),
@@ -43,35 +46,16 @@ export const configSchema = z.strictObject({
     .refine((c) => (c.type === 'IterBasedTrainLoop' ? c.maxIters !== undefined : c.maxEpochs !== undefined), {
       error: 'needs maxEpochs (EpochBasedTrainLoop) or maxIters (IterBasedTrainLoop)',
     }),
+  /** MMEngine's default hooks, built through HOOKS (`type` may name a replacement). */
   defaultHooks: z
     .strictObject({
-      logger: z.strictObject({ type: str().optional(), interval: posInt().optional() }).optional(),
-      checkpoint: z
-        .strictObject({
-          type: str().optional(),
-          interval: z.union([posInt(), z.literal(-1)]).optional(),
-          byEpoch: bool().optional(),
-          maxKeepCkpts: z.union([posInt(), z.literal(-1)]).optional(),
-          saveBest: str().nullable().optional(),
-          rule: z.enum(['greater', 'less']).optional(),
-          saveLast: bool().optional(),
-        })
-        .optional(),
+      logger: loggerHookSchema.extend({ type: str().optional() }).optional(),
+      checkpoint: checkpointHookSchema.extend({ type: str().optional() }).optional(),
     })
     .optional(),
   customHooks: z.array(typed()).optional(),
   /** Online kNN accuracy on a labelled train/val pair every `interval` epochs (logged as `knn_top1`). */
-  knnMonitor: z
-    .strictObject({
-      interval: posInt().optional(),
-      train: typed(),
-      val: typed(),
-      k: posInt().optional(),
-      temperature: posNum().optional(),
-      batchSize: posInt().optional(),
-    })
-    .nullable()
-    .optional(),
+  knnMonitor: knnMonitorSchema.nullable().optional(),
   randomness: z.strictObject({ seed: nonNegInt().optional(), deterministic: bool().optional() }).optional(),
   /** Convert every BatchNorm to SyncBatchNorm when distributed. */
   syncBn: bool().optional(),

@@ -6,21 +6,26 @@
 import { copyFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { pruneCheckpoints } from '../checkpoint.js';
+import { definePart } from '../../core/registry.js';
+import { bool, posInt, str, z } from '../../core/schema.js';
+import { HOOKS } from '../registries.js';
 import { Hook, PRIORITY, type RunnerView } from './hook.js';
 
-export interface CheckpointHookOptions {
-  type?: string;
+/** `CheckpointHook` options (MMEngine's `default_hooks.checkpoint`). */
+export const checkpointHookSchema = z.strictObject({
   /** Epochs (or iterations) between checkpoints; -1 saves only the last. Default 1. */
-  interval?: number;
-  byEpoch?: boolean;
+  interval: z.union([posInt(), z.literal(-1)]).optional(),
+  /** Count epochs (default for epoch-based loops) or iterations. */
+  byEpoch: bool().optional(),
   /** Newest checkpoints kept; -1 keeps all. Default -1. */
-  maxKeepCkpts?: number;
+  maxKeepCkpts: z.union([posInt(), z.literal(-1)]).optional(),
   /** A logged metric whose best value is kept as `best_<metric>.pth`. */
-  saveBest?: string | null;
-  rule?: 'greater' | 'less';
+  saveBest: str().nullable().optional(),
+  rule: z.enum(['greater', 'less']).optional(),
   /** Save at the end of training whatever the interval. Default true. */
-  saveLast?: boolean;
-}
+  saveLast: bool().optional(),
+});
+export type CheckpointHookOptions = z.input<typeof checkpointHookSchema>;
 
 /** What the checkpoint hook needs of a runner beyond RunnerView. */
 interface CheckpointingRunner extends RunnerView {
@@ -91,3 +96,11 @@ export class CheckpointHook extends Hook {
     this.bestFile = typeof s.bestFile === 'string' ? s.bestFile : null;
   }
 }
+
+export const checkpointHookPart = definePart({
+  registry: HOOKS,
+  name: 'CheckpointHook',
+  schema: checkpointHookSchema,
+  description: 'atomic checkpoints every interval epochs/iterations, the last, and the best by a logged metric',
+  build: (o) => new CheckpointHook(o),
+});

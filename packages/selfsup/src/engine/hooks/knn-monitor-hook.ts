@@ -11,18 +11,25 @@ import type { MultiView } from '../../data/transforms/pipelines.js';
 import { embed2d } from '../../evaluation/embed.js';
 import { backboneEncoder, extractFeatures } from '../../evaluation/features.js';
 import { knnClassify } from '../../evaluation/knn.js';
-import type { TypedConfig } from '../../core/registry.js';
+import { definePart } from '../../core/registry.js';
+import { posInt, posNum, typed, z } from '../../core/schema.js';
+import { HOOKS } from '../registries.js';
 import { buildDataset } from '../build-data.js';
 import { Hook, PRIORITY, type RunnerView } from './hook.js';
 
-export interface KnnMonitorOptions {
-  interval?: number;
-  train: TypedConfig;
-  val: TypedConfig;
-  k?: number;
-  temperature?: number;
-  batchSize?: number;
-}
+/** Online kNN accuracy on a labelled train/val pair every `interval` epochs (logged as `knn_top1`). */
+export const knnMonitorSchema = z.strictObject({
+  /** Epochs between evaluations. Default 1. */
+  interval: posInt().optional(),
+  /** The labelled bank (a dataset config, with its `pipeline`). */
+  train: typed(),
+  /** The labelled queries. */
+  val: typed(),
+  k: posInt().optional(),
+  temperature: posNum().optional(),
+  batchSize: posInt().optional(),
+});
+export type KnnMonitorOptions = z.input<typeof knnMonitorSchema>;
 
 export class KnnMonitorHook extends Hook {
   override priority: number = PRIORITY.NORMAL;
@@ -92,3 +99,11 @@ export class KnnMonitorHook extends Hook {
     if (Array.isArray(s.history)) this.history.splice(0, this.history.length, ...(s.history as KnnMonitorHook['history']));
   }
 }
+
+export const knnMonitorHookPart = definePart({
+  registry: HOOKS,
+  name: 'KnnMonitorHook',
+  schema: knnMonitorSchema,
+  description: 'online weighted kNN accuracy of the backbone on a labelled train/val pair (knn_top1)',
+  build: (o) => new KnnMonitorHook(o),
+});

@@ -9,13 +9,17 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SummaryWriter } from '../logging/tensorboard.js';
 import { formatDuration, ProgressBar } from '../progress.js';
+import { definePart } from '../../core/registry.js';
+import { posInt, z } from '../../core/schema.js';
+import { HOOKS } from '../registries.js';
 import { Hook, type IterOutputs, PRIORITY, type RunnerView } from './hook.js';
 
-export interface LoggerHookOptions {
-  type?: string;
+/** `LoggerHook` options (MMEngine's `default_hooks.logger`). */
+export const loggerHookSchema = z.strictObject({
   /** Iterations between log records (default 10). */
-  interval?: number;
-}
+  interval: posInt().optional(),
+});
+export type LoggerHookOptions = z.input<typeof loggerHookSchema>;
 
 /** What a runner offers the logger beyond RunnerView (drained scalars, quiet mode). */
 interface LoggingRunner extends RunnerView {
@@ -158,3 +162,11 @@ export class LoggerHook extends Hook {
     );
   }
 }
+
+export const loggerHookPart = definePart({
+  registry: HOOKS,
+  name: 'LoggerHook',
+  schema: loggerHookSchema,
+  description: 'console progress, log.jsonl records and TensorBoard scalars every interval iterations',
+  build: (o) => new LoggerHook(o),
+});

@@ -46,7 +46,11 @@ export function ntxentPairs(z1: Tensor, z2: Tensor, opts: { gather?: boolean } =
     const offset = keys === z ? 0 : 2 * n * torch.distributed.getRank();
     const rows = torch.arange(0, 2 * n, 1, { dtype: 'int64', device: z.device });
     const self = rows.add(offset).unsqueeze(1);
-    const positive = rows.add(n).remainder(2 * n).add(offset).unsqueeze(1);
+    const positive = rows
+      .add(n)
+      .remainder(2 * n)
+      .add(offset)
+      .unsqueeze(1);
     const sim = z.matmul(keys.t());
     const k = keys.shape[0];
     const drop = torch.zeros(sim.shape, { dtype: 'bool', device: z.device }).scatter(1, self, true).scatter(1, positive, true);
