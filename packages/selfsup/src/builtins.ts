@@ -36,7 +36,6 @@ import { swavHeadPart } from './models/heads/swav-head.js';
 import { vicregHeadPart } from './models/heads/vicreg-head.js';
 import { cosineSimilarityLossPart } from './models/losses/cosine-similarity.js';
 import { crossCorrelationLossPart } from './models/losses/cross-correlation.js';
-import { dinoLossPart } from './models/losses/dino.js';
 import { swavLossPart } from './models/losses/swav.js';
 import { vicregLossPart } from './models/losses/vicreg.js';
 import { denseCLNeckPart } from './models/necks/densecl-neck.js';
@@ -78,7 +77,6 @@ export const BUILTIN_PARTS: readonly Part<unknown>[] = [
   crossCorrelationLossPart,
   swavLossPart,
   vicregLossPart,
-  dinoLossPart,
   // algorithms
   simclrPart,
   mocoPart,

@@ -14,7 +14,7 @@ import * as torch from '@selfsup/torch';
 import { noGrad, type Tensor, tidy } from '@selfsup/torch';
 import { definePart } from '../../core/registry.js';
 import { prob, z } from '../../core/schema.js';
-import { DINOLoss } from '../losses/dino.js';
+import { DINOHead } from '../heads/dino-head.js';
 import { ALGORITHMS } from '../registries.js';
 import { type AlgorithmInput, BaseModel, baseModelShape, type LossOutput, needViews } from './base.js';
 import type { MomentumTarget } from './momentum-target.js';
@@ -29,12 +29,12 @@ export const dinoSchema = z.strictObject({
 });
 export type DINOOptions = z.input<typeof dinoSchema>;
 
-export class DINO extends BaseModel<DINOLoss> {
+export class DINO extends BaseModel<DINOHead> {
   /** The teacher: EMA of the student's backbone + neck, cosine momentum. */
   readonly teacher: MomentumTarget;
 
   constructor(o: DINOOptions, path = 'model') {
-    super(o, path, { head: DINOLoss });
+    super(o, path, { head: DINOHead });
     this.teacher = this.registerModule(
       'teacher',
       this.momentumTarget(o, path, { baseMomentum: o.baseMomentum ?? 0.99, schedule: 'cosine' }),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { DINOHead } from '../../../src/models/heads/dino-head.js';
-import { DINOLoss, teacherTemperature } from '../../../src/models/losses/dino.js';
+import { teacherTemperature } from '../../../src/models/losses/dino.js';
 import { HEADS } from '../../../src/models/registries.js';
 import { assertClose, gradCheck, pseudo, py } from '../../helpers.js';
 import type { TrainProgress } from '../../../src/core/progress.js';
@@ -15,7 +15,7 @@ const student = pseudo([12, 5], 1).map((r) => (r as number[]).map((v) => 3 * v))
 const teacher = pseudo([6, 5], 2).map((r) => (r as number[]).map((v) => 3 * v));
 const center = pseudo([1, 5], 3);
 
-test('DINOLoss matches the official DINOLoss in PyTorch (τ_t from the epoch, centre EMA), with gradients', () => {
+test('DINOHead matches the official DINOLoss in PyTorch (τ_t from the epoch, centre EMA), with gradients', () => {
   // facebookresearch/dino's DINOLoss.forward/update_center, re-stated, at epoch 10 of a 30-epoch warm-up.
   const ref = py<{ loss: number; grad: number[][]; center: number[][]; temp: number }>(
     `
@@ -38,7 +38,7 @@ OUT = {'loss': loss, 'grad': S.grad, 'center': new_c, 'temp': float(temp)}`,
   );
   torch.tidy(() => {
     const head = HEADS.build({ type: 'DINOHead', outChannels: 5, numCrops: 4 }, 'head');
-    assert.ok(head instanceof DINOHead && head instanceof DINOLoss);
+    assert.ok(head instanceof DINOHead);
     head.to('float64');
     torch.noGrad(() => head.center.copy_(f64(center)));
     assertClose(head.teacherTempAt(at(10)), ref.temp, 1e-15, 'τ_t');
@@ -54,7 +54,7 @@ OUT = {'loss': loss, 'grad': S.grad, 'center': new_c, 'temp': float(temp)}`,
 
 test('DINO centre: c ← 0.9·c + 0.1·mean(teacher), by hand; not moved in eval mode', () => {
   torch.tidy(() => {
-    const loss = new DINOLoss({ outChannels: 2, centerMomentum: 0.9 }).to('float64');
+    const loss = new DINOHead({ outChannels: 2, centerMomentum: 0.9 }).to('float64');
     const t = f64([
       [1, 2],
       [3, 6],
@@ -97,17 +97,17 @@ test('teacher temperature: linear per epoch from 0.04 to 0.07 over the warm-up, 
   assert.equal(teacherTemperature(30, 0.04, 0.07, 30), 0.07);
   assert.equal(teacherTemperature(0, 0.04, 0.07, 0), 0.07, 'no warm-up');
   assert.equal(teacherTemperature(0, 0.04, 0.07, 1), 0.04, 'one warm-up epoch: linspace(a, b, 1) = [a]');
-  const l = new DINOLoss({ outChannels: 3 });
+  const l = new DINOHead({ outChannels: 3 });
   assert.equal(l.teacherTempAt(), 0.07, 'without progress: the final value');
 });
 
-test('DINOLoss gradient w.r.t. the student matches finite differences; crop counts are checked', () => {
-  const loss = new DINOLoss({ outChannels: 4, warmupTeacherTempEpochs: 0 }).to('float64');
+test('DINOHead gradient w.r.t. the student matches finite differences; crop counts are checked', () => {
+  const loss = new DINOHead({ outChannels: 4, warmupTeacherTempEpochs: 0 }).to('float64');
   loss.eval(); // keep the centre fixed between the finite-difference evaluations
   const t = f64(pseudo([4, 4], 7));
   gradCheck((s) => loss.forward(s, t).reshape([1]), [f64(pseudo([6, 4], 8))]);
   torch.tidy(() => {
-    const fixed = new DINOLoss({ outChannels: 4, numCrops: 4 });
+    const fixed = new DINOHead({ outChannels: 4, numCrops: 4 });
     assert.throws(() => fixed.forward(torch.zeros([6, 4]), torch.zeros([4, 4])), /configured for 4 crops but got 3/);
   });
 });
