@@ -77,6 +77,32 @@ export interface WorkerOptions {
   imports?: readonly string[];
 }
 
+/**
+ * A batch of `views` (and pipeline `masks`) with its labels and dataset indices, kept out of the
+ * enclosing `tidy` and freed together by `dispose()`.
+ */
+function makeBatch(views: Tensor[], masks: Tensor[], labels: number[] | null, idx: number[]): Batch {
+  const keepers = torch.keep({
+    views,
+    masks,
+    labels: labels === null ? null : torch.tensor(labels, { dtype: 'int64' }),
+    idx: torch.tensor(idx, { dtype: 'int64' }),
+  });
+  const batch: Batch = {
+    views: keepers.views,
+    labels: keepers.labels,
+    idx: keepers.idx,
+    dispose() {
+      for (const v of keepers.views) v.dispose();
+      keepers.labels?.dispose();
+      keepers.idx.dispose();
+      for (const m of keepers.masks) m.dispose();
+    },
+  };
+  if (keepers.masks.length > 0) batch.masks = keepers.masks;
+  return batch;
+}
+
 /** A batch on its way: decoded samples (made into tensors on this thread) or a worker's finished chunks. */
 type Prepared = { kind: 'samples'; samples: (Sample | null)[] } | { kind: 'chunks'; chunks: ChunkResult[] };
 
@@ -183,30 +209,12 @@ export class DataLoader implements AsyncIterable<Batch> {
         views = [torch.stack(imgs)];
       }
       const labelled = samples.every((s) => s.label !== undefined);
-      const labels = labelled
-        ? torch.tensor(
-            samples.map((s) => s.label as number),
-            { dtype: 'int64' },
-          )
-        : null;
-      const idx = torch.tensor(
+      return makeBatch(
+        views,
+        masks,
+        labelled ? samples.map((s) => s.label as number) : null,
         samples.map((s) => s.idx),
-        { dtype: 'int64' },
       );
-      const keepers = torch.keep({ views, labels, idx, masks });
-      const batch: Batch = {
-        views: keepers.views,
-        labels: keepers.labels,
-        idx: keepers.idx,
-        dispose() {
-          for (const v of keepers.views) v.dispose();
-          keepers.labels?.dispose();
-          keepers.idx.dispose();
-          for (const m of keepers.masks) m.dispose();
-        },
-      };
-      if (keepers.masks.length > 0) batch.masks = keepers.masks;
-      return batch;
     });
   }
 
@@ -248,30 +256,13 @@ export class DataLoader implements AsyncIterable<Batch> {
           true,
         ),
       );
-      const labels = full.every((c) => c.labels !== null)
-        ? torch.tensor(
-            full.flatMap((c) => c.labels as number[]),
-            { dtype: 'int64' },
-          )
-        : null;
-      const idx = torch.tensor(
+      const labelled = full.every((c) => c.labels !== null);
+      return makeBatch(
+        views,
+        masks,
+        labelled ? full.flatMap((c) => c.labels as number[]) : null,
         full.flatMap((c) => c.idx),
-        { dtype: 'int64' },
       );
-      const keepers = torch.keep({ views, labels, idx, masks });
-      const batch: Batch = {
-        views: keepers.views,
-        labels: keepers.labels,
-        idx: keepers.idx,
-        dispose() {
-          for (const v of keepers.views) v.dispose();
-          keepers.labels?.dispose();
-          keepers.idx.dispose();
-          for (const m of keepers.masks) m.dispose();
-        },
-      };
-      if (keepers.masks.length > 0) batch.masks = keepers.masks;
-      return batch;
     });
   }
 
