@@ -18,6 +18,7 @@ import {
 import * as T from './functional.js';
 import { pilGaussianBlurBytes } from './pil-blur.js';
 import { pilBrightnessBytes, pilContrastBytes, pilGreyscaleBytes, pilHueBytes, pilSaturationBytes } from './pil-color.js';
+import { type Augmentation, AugmentationTransform, dims } from './augmentation.js';
 import type { Rng } from './rng.js';
 
 export interface Transform {
@@ -65,7 +66,9 @@ function onBytes(x: Tensor, what: string, fn: (p: Planes, i: number) => void): T
 
 type Size = number | [number, number];
 const hw = (s: Size): [number, number] => (typeof s === 'number' ? [s, s] : s);
-const dims = (img: Tensor): [number, number] => [img.shape[img.dim() - 2], img.shape[img.dim() - 1]];
+
+/** The indices of the images that drew parameters (the others stay as they are). */
+const chosen = <P>(ps: (P | null)[]): number[] => ps.flatMap((p, i) => (p === null ? [] : [i]));
 
 /** Applies transforms in order, freeing intermediates. */
 export class Compose implements Transform {
@@ -185,21 +188,22 @@ export class RandomResizedCrop implements Transform {
 }
 
 /** Flips with probability `prob` (mmcv's RandomFlip; horizontal by default). */
-export class RandomFlip implements Transform {
+export class RandomFlip extends AugmentationTransform<true> implements Transform {
+  protected readonly augmentation: Augmentation<true>;
   constructor(
     readonly prob = 0.5,
     readonly direction: 'horizontal' | 'vertical' = 'horizontal',
-  ) {}
-  apply(img: Tensor, rng: Rng): Tensor {
-    if (rng.random() >= this.prob) return img;
-    return this.direction === 'horizontal' ? T.hflip(img) : T.vflip(img);
-  }
-  applyBatch(batch: Tensor, rngs: Rng[]): Tensor {
-    const which = rngs.map((r, i) => (r.random() < this.prob ? i : -1)).filter((i) => i >= 0);
-    return onRows(batch, which, (rows) => (this.direction === 'horizontal' ? T.hflip(rows) : T.vflip(rows)));
-  }
-  applyBytes(img: Planes, rng: Rng): void {
-    if (rng.random() < this.prob) flipBytes(img, this.direction);
+  ) {
+    super();
+    const flip = (x: Tensor) => (direction === 'horizontal' ? T.hflip(x) : T.vflip(x));
+    this.augmentation = {
+      sample: (rng) => (rng.random() < prob ? true : null),
+      reference: flip,
+      kernels: {
+        batch: (batch, ps) => onRows(batch, chosen(ps), flip),
+        bytes: (img) => flipBytes(img, direction),
+      },
+    };
   }
 }
 
@@ -252,11 +256,12 @@ function jitterRange(name: string, v: JitterAmount | undefined, hue: boolean): [
  * torchvision's ColorJitter: brightness, contrast and saturation factors ~ U[max(0, 1−x), 1+x]
  * and hue ~ U[−h, h] (or U[min, max] for a `[min, max]` range), applied in a random order.
  */
-export class ColorJitter implements Transform {
+export class ColorJitter extends AugmentationTransform<JitterParams> implements Transform {
   /** The brightness, contrast, saturation and hue ranges (null: off), as torchvision stores them. */
   readonly ranges: ([number, number] | null)[];
 
   constructor(readonly o: ColorJitterOptions = {}) {
+    super();
     this.ranges = [
       jitterRange('brightness', o.brightness, false),
       jitterRange('contrast', o.contrast, false),
@@ -301,21 +306,22 @@ export class ColorJitter implements Transform {
     }
   }
 
-  apply(img: Tensor, rng: Rng): Tensor {
-    return ColorJitter.applyParams(img, this.getParams(rng), this.o.backend);
-  }
-
-  applyBytes(img: Planes, rng: Rng): void {
-    ColorJitter.applyParamsBytes(img, this.getParams(rng), this.o.backend);
-  }
+  /** Step k of every image's random order runs as at most four batched ops (see `batchParams`). */
+  protected readonly augmentation: Augmentation<JitterParams> = {
+    sample: (rng) => this.getParams(rng),
+    reference: (img, p) => ColorJitter.applyParams(img, p, this.o.backend),
+    kernels: {
+      batch: (batch, ps) => this.batchParams(batch, ps as JitterParams[]),
+      bytes: (img, p) => ColorJitter.applyParamsBytes(img, p, this.o.backend),
+    },
+  };
 
   /**
    * Step k of every sample's random order runs as at most four batched ops: the samples whose k-th
    * op is brightness get it together (per-sample factors), then those whose k-th op is contrast, and
    * so on. Each sample sees its ops in its own order, as `apply` does.
    */
-  applyBatch(batch: Tensor, rngs: Rng[]): Tensor {
-    const params = rngs.map((r) => this.getParams(r));
+  private batchParams(batch: Tensor, params: JitterParams[]): Tensor {
     if (this.o.backend === 'pillow')
       return onBytes(batch, 'ColorJitter', (p, i) => ColorJitter.applyParamsBytes(p, params[i], 'pillow'));
     const factor = (p: JitterParams, op: number) => [p.brightness, p.contrast, p.saturation, p.hue][op];
@@ -375,43 +381,47 @@ export class RandomApply implements Transform {
 }
 
 /** Greyscale with probability `prob`, keeping 3 channels (what MMSelfSup's configs ask for). */
-export class RandomGrayscale implements Transform {
+export class RandomGrayscale extends AugmentationTransform<true> implements Transform {
+  protected readonly augmentation: Augmentation<true>;
   constructor(
     readonly prob = 0.1,
     readonly keepChannels = true,
     /** `pillow`: PIL's `convert('L')` (luma rounded) instead of torchvision's tensor luma (truncated). */
     readonly backend: T.ImageBackend = 'tensor',
-  ) {}
-  apply(img: Tensor, rng: Rng): Tensor {
-    if (rng.random() >= this.prob) return img;
-    if (this.backend === 'pillow')
-      return torch.tidy(() => {
-        const grey = onBytes(img, 'RandomGrayscale', pilGreyscaleBytes);
-        return this.keepChannels ? grey : grey.narrow(grey.dim() - 3, 0, 1).contiguous();
-      });
-    return T.rgbToGrayscale(img, this.keepChannels ? 3 : 1);
-  }
-  get applyBatch(): ((batch: Tensor, rngs: Rng[]) => Tensor) | undefined {
-    if (!this.keepChannels) return undefined;
-    return (batch, rngs) => {
-      const which = rngs.map((r, i) => (r.random() < this.prob ? i : -1)).filter((i) => i >= 0);
-      if (this.backend === 'pillow') {
-        if (which.length === 0) return batch;
-        const chosen = new Set(which);
-        return onBytes(batch, 'RandomGrayscale', (p, i) => {
-          if (chosen.has(i)) pilGreyscaleBytes(p);
-        });
-      }
-      return onRows(batch, which, (rows) => T.rgbToGrayscale(rows, 3));
+  ) {
+    super();
+    const pillow = backend === 'pillow';
+    this.augmentation = {
+      sample: (rng) => (rng.random() < prob ? true : null),
+      reference: (img) =>
+        pillow
+          ? torch.tidy(() => {
+              const grey = onBytes(img, 'RandomGrayscale', pilGreyscaleBytes);
+              return keepChannels ? grey : grey.narrow(grey.dim() - 3, 0, 1).contiguous();
+            })
+          : T.rgbToGrayscale(img, keepChannels ? 3 : 1),
+      // One channel out changes the image's shape: no in-place or batched kernel then.
+      kernels: keepChannels
+        ? {
+            batch: (batch, ps) => {
+              const which = chosen(ps);
+              if (!pillow) return onRows(batch, which, (rows) => T.rgbToGrayscale(rows, 3));
+              if (which.length === 0) return batch;
+              return onBytes(batch, 'RandomGrayscale', (p, i) => {
+                if (ps[i]) pilGreyscaleBytes(p);
+              });
+            },
+            bytes: pillow ? pilGreyscaleBytes : greyscaleBytes,
+          }
+        : {},
     };
   }
-  get applyBytes(): ((img: Planes, rng: Rng) => void) | undefined {
-    if (!this.keepChannels) return undefined;
-    const grey = this.backend === 'pillow' ? pilGreyscaleBytes : greyscaleBytes;
-    return (img, rng) => {
-      if (rng.random() < this.prob) grey(img);
-    };
-  }
+}
+
+/** One image's blur: σ and the tensor backend's kernel size. */
+export interface BlurParams {
+  sigma: number;
+  k: number;
 }
 
 /**
@@ -419,7 +429,8 @@ export class RandomGrayscale implements Transform {
  * tensor backend the kernel spans ±3σ (size 2⌈3σ⌉+1) unless `kernelSize` is given; the pillow
  * backend is PIL's `GaussianBlur(radius=σ)` (three extended box passes per axis), as MMSelfSup.
  */
-export class RandomGaussianBlur implements Transform {
+export class RandomGaussianBlur extends AugmentationTransform<BlurParams> implements Transform {
+  protected readonly augmentation: Augmentation<BlurParams>;
   constructor(
     readonly o: {
       sigmaMin: number;
@@ -429,80 +440,77 @@ export class RandomGaussianBlur implements Transform {
       /** `pillow`: PIL's `ImageFilter.GaussianBlur(radius=σ)`, MMSelfSup's own blur (no kernel size). */
       backend?: T.ImageBackend;
     },
-  ) {}
-  /** `null` (no blur) or the σ and kernel size drawn for one image of size H × W. */
-  private draw(rng: Rng, H: number, W: number): { sigma: number; k: number } | null {
-    if (rng.random() >= (this.o.prob ?? 0.5)) return null;
-    const sigma = rng.uniform(this.o.sigmaMin, this.o.sigmaMax);
-    let k = this.o.kernelSize ?? 2 * Math.ceil(3 * sigma) + 1;
-    // Reflect padding needs the half-kernel below the image size.
-    const maxK = 2 * (Math.min(H, W) - 1) - 1;
-    if (k > maxK) k = maxK % 2 === 0 ? maxK - 1 : maxK;
-    return k < 1 ? null : { sigma, k };
-  }
-
-  apply(img: Tensor, rng: Rng): Tensor {
-    const [H, W] = dims(img);
-    const d = this.draw(rng, H, W);
-    if (!d) return img;
-    if (this.o.backend === 'pillow') return onBytes(img, 'RandomGaussianBlur', (p) => pilGaussianBlurBytes(p, d.sigma));
-    return T.gaussianBlur(img, [d.k, d.k], [d.sigma, d.sigma]);
-  }
-
-  get applyBytes(): ((img: Planes, rng: Rng) => void) | undefined {
-    if (this.o.backend !== 'pillow') return undefined;
-    return (img, rng) => {
-      const d = this.draw(rng, img.h, img.w);
-      if (d) pilGaussianBlurBytes(img, d.sigma);
+  ) {
+    super();
+    const pillow = o.backend === 'pillow';
+    this.augmentation = {
+      sample: (rng, H, W) => {
+        if (rng.random() >= (o.prob ?? 0.5)) return null;
+        const sigma = rng.uniform(o.sigmaMin, o.sigmaMax);
+        let k = o.kernelSize ?? 2 * Math.ceil(3 * sigma) + 1;
+        // Reflect padding needs the half-kernel below the image size.
+        const maxK = 2 * (Math.min(H, W) - 1) - 1;
+        if (k > maxK) k = maxK % 2 === 0 ? maxK - 1 : maxK;
+        return k < 1 ? null : { sigma, k };
+      },
+      reference: (img, d) =>
+        pillow
+          ? onBytes(img, 'RandomGaussianBlur', (p) => pilGaussianBlurBytes(p, d.sigma))
+          : T.gaussianBlur(img, [d.k, d.k], [d.sigma, d.sigma]),
+      kernels: {
+        batch: (batch, draws) => (pillow ? pilBlurBatch(batch, draws) : tensorBlurBatch(batch, draws)),
+        ...(pillow ? { bytes: (img: Planes, d: BlurParams) => pilGaussianBlurBytes(img, d.sigma) } : {}),
+      },
     };
-  }
-
-  /** Samples are grouped by kernel size; each group is one grouped convolution with per-sample kernels. */
-  applyBatch(batch: Tensor, rngs: Rng[]): Tensor {
-    const [H, W] = dims(batch);
-    const draws = rngs.map((r) => this.draw(r, H, W));
-    if (this.o.backend === 'pillow')
-      return draws.every((d) => d === null)
-        ? batch
-        : onBytes(batch, 'RandomGaussianBlur', (p, i) => {
-            const d = draws[i];
-            if (d) pilGaussianBlurBytes(p, d.sigma);
-          });
-    const bySize = new Map<number, number[]>();
-    draws.forEach((d, i) => {
-      if (d) bySize.set(d.k, [...(bySize.get(d.k) ?? []), i]);
-    });
-    let out = batch;
-    for (const [k, rows] of bySize) {
-      const next = onRows(out, rows, (x) =>
-        T.gaussianBlurBatch(
-          x,
-          [k, k],
-          rows.map((i) => (draws[i] as { sigma: number }).sigma),
-        ),
-      );
-      if (out !== batch && next !== out) out.dispose();
-      out = next;
-    }
-    return out === batch ? batch.clone() : out;
   }
 }
 
+/** PIL's blur on each drawn image of a batch. */
+function pilBlurBatch(batch: Tensor, draws: (BlurParams | null)[]): Tensor {
+  if (draws.every((d) => d === null)) return batch;
+  return onBytes(batch, 'RandomGaussianBlur', (p, i) => {
+    const d = draws[i];
+    if (d) pilGaussianBlurBytes(p, d.sigma);
+  });
+}
+
+/** Images grouped by kernel size; each group is one grouped convolution with per-image kernels. */
+function tensorBlurBatch(batch: Tensor, draws: (BlurParams | null)[]): Tensor {
+  const bySize = new Map<number, number[]>();
+  draws.forEach((d, i) => {
+    if (d) bySize.set(d.k, [...(bySize.get(d.k) ?? []), i]);
+  });
+  let out = batch;
+  for (const [k, rows] of bySize) {
+    const next = onRows(out, rows, (x) =>
+      T.gaussianBlurBatch(
+        x,
+        [k, k],
+        rows.map((i) => (draws[i] as BlurParams).sigma),
+      ),
+    );
+    if (out !== batch && next !== out) out.dispose();
+    out = next;
+  }
+  return out === batch ? batch.clone() : out;
+}
+
 /** Solarize at `threshold` with probability `prob`. */
-export class RandomSolarize implements Transform {
+export class RandomSolarize extends AugmentationTransform<true> implements Transform {
+  protected readonly augmentation: Augmentation<true>;
   constructor(
     readonly threshold = 128,
     readonly prob = 0.5,
-  ) {}
-  apply(img: Tensor, rng: Rng): Tensor {
-    return rng.random() < this.prob ? T.solarize(img, this.threshold) : img;
-  }
-  applyBatch(batch: Tensor, rngs: Rng[]): Tensor {
-    const which = rngs.map((r, i) => (r.random() < this.prob ? i : -1)).filter((i) => i >= 0);
-    return onRows(batch, which, (rows) => T.solarize(rows, this.threshold));
-  }
-  applyBytes(img: Planes, rng: Rng): void {
-    if (rng.random() < this.prob) solarizeBytes(img, this.threshold);
+  ) {
+    super();
+    this.augmentation = {
+      sample: (rng) => (rng.random() < prob ? true : null),
+      reference: (img) => T.solarize(img, threshold),
+      kernels: {
+        batch: (batch, ps) => onRows(batch, chosen(ps), (rows) => T.solarize(rows, threshold)),
+        bytes: (img) => solarizeBytes(img, threshold),
+      },
+    };
   }
 }
 

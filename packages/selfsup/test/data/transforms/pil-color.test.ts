@@ -200,12 +200,14 @@ for a, p in zip(D['imgs'], D['params']):
   const jitter = new ColorJitter({ brightness: 0.8, contrast: 0.8, saturation: 0.8, hue: 0.2, backend: 'pillow' });
   const batch = torch.stack(tensors);
   const rngs = () => [0, 1, 2].map((i) => Rng.forSample(5, 0, i, 0));
-  const batched = jitter.applyBatch(batch, rngs());
+  const { applyBatch, applyBytes } = jitter;
+  assert.ok(applyBatch && applyBytes, 'ColorJitter has batch and bytes kernels');
+  const batched = applyBatch(batch, rngs());
   rngs().forEach((r, i) => {
     const one = jitter.apply(tensors[i], r);
     assert.equal(maxAbsDiff(batched.select(0, i), one), 0, `batch row ${i}`);
     const p = planes(data[i], 3, h, w);
-    jitter.applyBytes(p, rngs()[i]);
+    applyBytes(p, rngs()[i]);
     assert.equal(maxAbsDiff(one.flatten(), [...p.data]), 0, `bytes ${i}`);
   });
   assert.throws(() => jitter.apply(tensors[0].float(), rngs()[0]), /ColorJitter with backend 'pillow' needs uint8/);

@@ -37,7 +37,9 @@ pil = Image.fromarray(np.array(D['img'], dtype=np.uint8).transpose(1, 2, 0))
 OUT = [np.asarray(pil.filter(ImageFilter.GaussianBlur(s))).transpose(2, 0, 1).reshape(-1).tolist() for s in D['sigmas']]`,
     { img: img.toList(), sigmas },
   );
-  const batch = blur.applyBatch(
+  const { applyBatch } = blur;
+  assert.ok(applyBatch, 'the blur has a batch kernel');
+  const batch = applyBatch(
     torch.stack([img, img, img]),
     [0, 1, 2].map((s) => new Rng(s)),
   );
