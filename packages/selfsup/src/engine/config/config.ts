@@ -16,10 +16,11 @@
 import { optimWrapperSchema } from '../optim-builder.js';
 import type { ConfigObject } from './merge.js';
 import { bool, nonNegInt, posInt, posNum, str, typed, validate, z } from '../../core/schema.js';
+import type { AlgorithmConfig, DatasetConfig, HookConfig, SchedulerConfig } from '../../part-configs.js';
 
 const dataloader = z.strictObject({
   batchSize: posInt(),
-  dataset: typed(),
+  dataset: typed<DatasetConfig>(),
   shuffle: bool().optional(),
   dropLast: bool().optional(),
   /** Batches decoded ahead of training. */
@@ -30,10 +31,10 @@ const dataloader = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
-  model: typed(),
+  model: typed<AlgorithmConfig>(),
   trainDataloader: dataloader,
   optimWrapper: optimWrapperSchema,
-  paramScheduler: z.array(typed()).optional(),
+  paramScheduler: z.array(typed<SchedulerConfig>()).optional(),
   trainCfg: z
     .strictObject({
       type: z.enum(['EpochBasedTrainLoop', 'IterBasedTrainLoop']).optional(),
@@ -59,13 +60,13 @@ export const configSchema = z.strictObject({
         .optional(),
     })
     .optional(),
-  customHooks: z.array(typed()).optional(),
+  customHooks: z.array(typed<HookConfig>()).optional(),
   /** Online kNN accuracy on a labelled train/val pair every `interval` epochs (logged as `knn_top1`). */
   knnMonitor: z
     .strictObject({
       interval: posInt().optional(),
-      train: typed(),
-      val: typed(),
+      train: typed<DatasetConfig>(),
+      val: typed<DatasetConfig>(),
       k: posInt().optional(),
       temperature: posNum().optional(),
       batchSize: posInt().optional(),

@@ -7,7 +7,7 @@
  */
 import type { Dataset } from '../../data/datasets/base.js';
 import { DataLoader } from '../../data/loader/loader.js';
-import type { MultiView } from '../../data/transforms/pipelines.js';
+import type { MultiView } from '../../data/transforms/multi-view.js';
 import { embed2d } from '../../evaluation/embed.js';
 import { backboneEncoder, extractFeatures } from '../../evaluation/features.js';
 import { knnClassify } from '../../evaluation/knn.js';
