@@ -3,6 +3,8 @@
  * transform, pipeline step, hook, optimizer and parameter scheduler a config can name. Importing
  * this module registers them, once (ES modules run once per thread); the CLI, the package entry
  * and the loader's worker threads import it. Adding a part in-tree is its file plus one line here.
+ * The lists by kind are also the source of the config types (`src/part-configs.ts`): a config may
+ * name any part listed here, with its options typed by the part's schema.
  */
 import { type Part, registerParts } from './core/registry.js';
 import { DATASET_PARTS, PIPELINE_STEP_PARTS, TRANSFORM_PARTS } from './data/register.js';
@@ -45,9 +47,8 @@ import { mocoV2NeckPart } from './models/necks/mocov2-neck.js';
 import { nonLinearNeckPart } from './models/necks/nonlinear-neck.js';
 import { swavNeckPart } from './models/necks/swav-neck.js';
 
-/** Every built-in part, by kind. */
-export const BUILTIN_PARTS: readonly Part<unknown>[] = [
-  // backbones
+/** The built-in backbones. */
+export const BACKBONE_PARTS = [
   resnetPart,
   resnetV1dPart,
   ...resnetDepthParts,
@@ -57,14 +58,20 @@ export const BUILTIN_PARTS: readonly Part<unknown>[] = [
   swinPart,
   simmimSwinPart,
   ...swinArchParts,
-  // necks
+] as const;
+
+/** The built-in necks. */
+export const NECK_PARTS = [
   nonLinearNeckPart,
   linearNeckPart,
   mocoV2NeckPart,
   denseCLNeckPart,
   swavNeckPart,
   dinoNeckPart,
-  // heads
+] as const;
+
+/** The built-in heads. */
+export const HEAD_PARTS = [
   contrastiveHeadPart,
   latentPredictHeadPart,
   latentCrossCorrelationHeadPart,
@@ -72,12 +79,13 @@ export const BUILTIN_PARTS: readonly Part<unknown>[] = [
   swavHeadPart,
   vicregHeadPart,
   dinoHeadPart,
-  // losses
-  cosineSimilarityLossPart,
-  crossCorrelationLossPart,
-  swavLossPart,
-  vicregLossPart,
-  // algorithms
+] as const;
+
+/** The built-in losses. */
+export const LOSS_PARTS = [cosineSimilarityLossPart, crossCorrelationLossPart, swavLossPart, vicregLossPart] as const;
+
+/** The built-in algorithms. */
+export const ALGORITHM_PARTS = [
   simclrPart,
   mocoPart,
   mocoV3Part,
@@ -88,17 +96,31 @@ export const BUILTIN_PARTS: readonly Part<unknown>[] = [
   denseCLPart,
   vicregPart,
   dinoPart,
-  // data
-  ...DATASET_PARTS,
-  ...TRANSFORM_PARTS,
-  ...PIPELINE_STEP_PARTS,
-  // engine
+] as const;
+
+/** The built-in hooks (the `customHooks` a config may name). */
+export const HOOK_PARTS = [
   loggerHookPart,
   checkpointHookPart,
   knnMonitorHookPart,
   denseCLHookPart,
   simSiamHookPart,
   timeBudgetHookPart,
+] as const;
+
+export { DATASET_PARTS, OPTIMIZER_PARTS, PARAM_SCHEDULER_PARTS, PIPELINE_STEP_PARTS, TRANSFORM_PARTS };
+
+/** Every built-in part. */
+export const BUILTIN_PARTS: readonly Part<unknown>[] = [
+  ...BACKBONE_PARTS,
+  ...NECK_PARTS,
+  ...HEAD_PARTS,
+  ...LOSS_PARTS,
+  ...ALGORITHM_PARTS,
+  ...DATASET_PARTS,
+  ...TRANSFORM_PARTS,
+  ...PIPELINE_STEP_PARTS,
+  ...HOOK_PARTS,
   ...OPTIMIZER_PARTS,
   ...PARAM_SCHEDULER_PARTS,
 ];

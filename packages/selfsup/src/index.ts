@@ -11,7 +11,10 @@ export * from './models/heads/index.js';
 export * from './models/losses/index.js';
 export * from './models/algorithms/index.js';
 export * as evaluation from './evaluation/index.js';
-export { replace, mergeConfig, type ConfigObject, type ConfigValue } from './engine/config/merge.js';
+export { mergeConfig, type ConfigObject, type ConfigValue } from './engine/config/merge.js';
+/** What configs import from 'selfsup/config': `defineConfig`, `replace`, the recipe builders. */
+export * from './engine/config/helpers.js';
+export type * from './part-configs.js';
 export { type Config, validateConfig } from './engine/config/config.js';
 export { loadConfig } from './engine/config/load.js';
 export { applyCfgOptions } from './engine/config/options.js';

@@ -1,61 +1,8 @@
-/**
- * byol on CIFAR-10, CPU-sized: ResNet-18 at ¼ width with the CIFAR stem (128 features), smaller
- * projector/predictor, 32 px, batch 256 on one process, 100 epochs with warm-up + cosine. The
- * quality benchmark (bench/quality.mjs) trains it for a fixed wall-clock budget.
- */
-export default {
-  _base_: [
-    '../_base_/datasets/cifar10_byol.ts',
-    '../_base_/models/resnet18-w025_cifar10.ts',
-    '../_base_/default_runtime.ts',
-    '../_base_/schedules/cifar10_coslr-100e.ts'
-  ],
-  model: {
-    type: 'BYOL',
-    baseMomentum: 0.99,
-    neck: {
-      type: 'NonLinearNeck',
-      inChannels: 128,
-      hidChannels: 1024,
-      outChannels: 128,
-      withBias: true,
-      withLastBn: false,
-      withAvgPool: true
-    },
-    head: {
-      type: 'LatentPredictHead',
-      loss: {
-        type: 'CosineSimilarityLoss'
-      },
-      predictor: {
-        type: 'NonLinearNeck',
-        inChannels: 128,
-        hidChannels: 1024,
-        outChannels: 128,
-        withBias: true,
-        withLastBn: false,
-        withAvgPool: false
-      }
-    }
-  },
-  optimWrapper: {
-    optimizer: {
-      type: 'LARS',
-      lr: 1.0,
-      momentum: 0.9,
-      weightDecay: 1e-05
-    },
-    paramwiseCfg: {
-      customKeys: {
-        bn: {
-          decayMult: 0,
-          larsExclude: true
-        },
-        bias: {
-          decayMult: 0,
-          larsExclude: true
-        }
-      }
-    }
-  }
-};
+/** BYOL on CIFAR-10, CPU-sized (batch 256 on one process); bench/quality.mjs trains it for a fixed wall-clock budget. */
+import { byolModel, defineConfig, lars, larsExclude } from 'selfsup/config';
+
+export default defineConfig({
+  _base_: ['../_base_/datasets/cifar10_byol.ts', '../_base_/cifar10_resnet18-w025_coslr-100e.ts'],
+  model: byolModel({ inChannels: 128, hidChannels: 1024, outChannels: 128 }),
+  optimWrapper: { optimizer: lars(1, 1e-5), paramwiseCfg: larsExclude(['bn', 'bias']) },
+});

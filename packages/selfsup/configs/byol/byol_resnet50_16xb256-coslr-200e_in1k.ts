@@ -1,57 +1,11 @@
-/**
- * MMSelfSup's ImageNet-1k recipe for byol (same numbers as its config; the batch size is per
- * process: launch with --nproc-per-node as the name says).
- */
-export default {
-  _base_: [
-    '../_base_/models/byol.ts',
-    '../_base_/datasets/imagenet_byol.ts',
-    '../_base_/default_runtime.ts'
-  ],
-  trainDataloader: {
-    batchSize: 256
-  },
-  optimWrapper: {
-    optimizer: {
-      type: 'LARS',
-      lr: 4.8,
-      momentum: 0.9,
-      weightDecay: 1e-06
-    },
-    paramwiseCfg: {
-      customKeys: {
-        bn: {
-          decayMult: 0,
-          larsExclude: true
-        },
-        bias: {
-          decayMult: 0,
-          larsExclude: true
-        }
-      }
-    }
-  },
-  paramScheduler: [
-    {
-      type: 'LinearLR',
-      startFactor: 0.0001,
-      byEpoch: true,
-      begin: 0,
-      end: 10,
-      convertToIterBased: true
-    },
-    {
-      type: 'CosineAnnealingLR',
-      byEpoch: true,
-      begin: 10,
-      end: 200,
-      etaMin: 0,
-      convertToIterBased: true
-    }
-  ],
-  trainCfg: {
-    type: 'EpochBasedTrainLoop',
-    maxEpochs: 200
-  },
-  syncBn: true
-};
+/** MMSelfSup's ImageNet-1k recipe for BYOL (the batch size is per process: launch with --nproc-per-node as the name says). */
+import { defineConfig, epochs, lars, larsExclude, warmupCosine } from 'selfsup/config';
+
+export default defineConfig({
+  _base_: ['../_base_/models/byol.ts', '../_base_/datasets/imagenet_byol.ts', '../_base_/default_runtime.ts'],
+  trainDataloader: { batchSize: 256 },
+  optimWrapper: { optimizer: lars(4.8, 1e-6), paramwiseCfg: larsExclude(['bn', 'bias']) },
+  paramScheduler: warmupCosine(10, 200),
+  trainCfg: epochs(200),
+  syncBn: true,
+});

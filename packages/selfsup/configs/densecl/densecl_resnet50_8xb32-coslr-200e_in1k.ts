@@ -1,36 +1,11 @@
-/**
- * MMSelfSup's ImageNet-1k recipe for densecl (same numbers as its config; the batch size is per
- * process: launch with --nproc-per-node as the name says).
- */
-export default {
-  _base_: [
-    '../_base_/models/densecl.ts',
-    '../_base_/datasets/imagenet_mocov2.ts',
-    '../_base_/default_runtime.ts'
-  ],
-  trainDataloader: {
-    batchSize: 32
-  },
-  optimWrapper: {
-    optimizer: {
-      type: 'SGD',
-      lr: 0.03,
-      momentum: 0.9,
-      weightDecay: 0.0001
-    }
-  },
-  paramScheduler: [
-    {
-      type: 'CosineAnnealingLR',
-      byEpoch: true,
-      begin: 0,
-      end: 200,
-      convertToIterBased: true
-    }
-  ],
-  trainCfg: {
-    type: 'EpochBasedTrainLoop',
-    maxEpochs: 200
-  },
-  syncBn: true
-};
+/** MMSelfSup's ImageNet-1k recipe for DenseCL (the batch size is per process: launch with --nproc-per-node as the name says). */
+import { cosine, defineConfig, epochs, sgd } from 'selfsup/config';
+
+export default defineConfig({
+  _base_: ['../_base_/models/densecl.ts', '../_base_/datasets/imagenet_mocov2.ts', '../_base_/default_runtime.ts'],
+  trainDataloader: { batchSize: 32 },
+  optimWrapper: { optimizer: sgd(0.03, 1e-4) },
+  paramScheduler: cosine(200),
+  trainCfg: epochs(200),
+  syncBn: true,
+});

@@ -1,65 +1,8 @@
-/**
- * mocov3 on CIFAR-10, CPU-sized: ResNet-18 at ¼ width with the CIFAR stem (128 features), smaller
- * projector/predictor, 32 px, batch 256 on one process, 100 epochs with warm-up + cosine. The
- * quality benchmark (bench/quality.mjs) trains it for a fixed wall-clock budget.
- */
-export default {
-  _base_: [
-    '../_base_/datasets/cifar10_mocov3.ts',
-    '../_base_/models/resnet18-w025_cifar10.ts',
-    '../_base_/default_runtime.ts',
-    '../_base_/schedules/cifar10_coslr-100e.ts'
-  ],
-  model: {
-    type: 'MoCoV3',
-    baseMomentum: 0.99,
-    neck: {
-      type: 'NonLinearNeck',
-      inChannels: 128,
-      hidChannels: 1024,
-      outChannels: 128,
-      numLayers: 2,
-      withBias: false,
-      withLastBn: true,
-      withLastBnAffine: false,
-      withLastBias: false,
-      withAvgPool: true
-    },
-    head: {
-      type: 'MoCoV3Head',
-      temperature: 0.2,
-      predictor: {
-        type: 'NonLinearNeck',
-        inChannels: 128,
-        hidChannels: 1024,
-        outChannels: 128,
-        numLayers: 2,
-        withBias: false,
-        withLastBn: true,
-        withLastBnAffine: false,
-        withLastBias: false,
-        withAvgPool: false
-      }
-    }
-  },
-  optimWrapper: {
-    optimizer: {
-      type: 'LARS',
-      lr: 0.6,
-      momentum: 0.9,
-      weightDecay: 1e-06
-    },
-    paramwiseCfg: {
-      customKeys: {
-        bn: {
-          decayMult: 0,
-          larsExclude: true
-        },
-        bias: {
-          decayMult: 0,
-          larsExclude: true
-        }
-      }
-    }
-  }
-};
+/** MoCo v3 on CIFAR-10, CPU-sized (batch 256 on one process); bench/quality.mjs trains it for a fixed wall-clock budget. */
+import { defineConfig, lars, larsExclude, mocoV3Model } from 'selfsup/config';
+
+export default defineConfig({
+  _base_: ['../_base_/datasets/cifar10_mocov3.ts', '../_base_/cifar10_resnet18-w025_coslr-100e.ts'],
+  model: mocoV3Model({ inChannels: 128, hidChannels: 1024, outChannels: 128, temperature: 0.2 }),
+  optimWrapper: { optimizer: lars(0.6, 1e-6), paramwiseCfg: larsExclude(['bn', 'bias']) },
+});

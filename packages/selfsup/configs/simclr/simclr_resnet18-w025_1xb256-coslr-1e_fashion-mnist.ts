@@ -3,20 +3,30 @@
  * images, a 2-layer 512-d projector, NT-Xent at T = 0.2, SGD with a short warm-up and cosine
  * decay over one epoch (about 3 minutes on 2 cores). `selfsup demo` runs this config.
  */
-export default {
+import { defineConfig, epochs, sgd } from 'selfsup/config';
+
+export default defineConfig({
   _base_: ['../_base_/datasets/fashion-mnist_simclr.ts', '../_base_/default_runtime.ts'],
   model: {
     type: 'SimCLR',
     dataPreprocessor: { mean: [72.94], std: [90.02] },
     backbone: { type: 'ResNet', depth: 18, inChannels: 1, widthMultiplier: 0.25, cifarStem: true, zeroInitResidual: true },
-    neck: { type: 'NonLinearNeck', inChannels: 128, hidChannels: 512, outChannels: 128, numLayers: 2, withAvgPool: true, normCfg: { type: 'BN1d' } },
+    neck: {
+      type: 'NonLinearNeck',
+      inChannels: 128,
+      hidChannels: 512,
+      outChannels: 128,
+      numLayers: 2,
+      withAvgPool: true,
+      normCfg: { type: 'BN1d' },
+    },
     head: { type: 'ContrastiveHead', temperature: 0.2 },
   },
-  optimWrapper: { optimizer: { type: 'SGD', lr: 0.3, momentum: 0.9, weightDecay: 5e-4 } },
+  optimWrapper: { optimizer: sgd(0.3, 5e-4) },
   paramScheduler: [
     { type: 'LinearLR', startFactor: 0.1, byEpoch: false, begin: 0, end: 50 },
     { type: 'CosineAnnealingLR', byEpoch: true, begin: 0, end: 1, convertToIterBased: true },
   ],
-  trainCfg: { type: 'EpochBasedTrainLoop', maxEpochs: 1 },
+  trainCfg: epochs(1),
   defaultHooks: { logger: { interval: 20 }, checkpoint: { interval: 1, maxKeepCkpts: 2 } },
-};
+});

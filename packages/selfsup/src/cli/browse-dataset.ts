@@ -13,26 +13,19 @@ import { prepareConfig } from '../engine/config/prepare.js';
 import { ConfigError } from '../core/schema.js';
 import { importUserModules } from '../core/user-modules.js';
 import { EXIT, numberFlag, parseCommand, UsageError } from './args.js';
-import {
-  beitV2Pipeline,
-  byolPipelines,
-  maePipeline,
-  MultiView,
-  mocoV2Pipeline,
-  simclrPipeline,
-  simmimPipeline,
-  swavMultiView,
-} from '../data/transforms/pipelines.js';
+import type { MultiView } from '../data/transforms/multi-view.js';
+import { beitV2Views, byolViews, maeViews, mocoV2Views, simclrViews, simmimViews, swavViews } from '../engine/config/recipes.js';
+import type { MultiViewConfig } from '../part-configs.js';
 
-/** The ready-made recipes by name, at a given crop size. */
-export const RECIPES: Record<string, (size: number) => MultiView> = {
-  simclr: (s) => new MultiView([simclrPipeline(s)], 2),
-  mocov2: (s) => new MultiView([mocoV2Pipeline(s)], 2),
-  byol: (s) => new MultiView(byolPipelines(s), [1, 1]),
-  swav: (s) => swavMultiView(s, Math.max(1, Math.round((s * 96) / 224))),
-  mae: (s) => new MultiView([maePipeline(s)], 1),
-  simmim: (s) => new MultiView([simmimPipeline(s)], 1),
-  beitv2: (s) => new MultiView([beitV2Pipeline(s)], 1),
+/** The ready-made recipes by name, at a given crop size: the config helpers' views (what configs use). */
+export const RECIPES: Record<string, (size: number) => MultiViewConfig> = {
+  simclr: (size) => simclrViews({ size }),
+  mocov2: (size) => mocoV2Views({ size }),
+  byol: (size) => byolViews({ size }),
+  swav: (size) => swavViews({ size, smallSize: Math.max(1, Math.round((size * 96) / 224)) }),
+  mae: (size) => maeViews({ size }),
+  simmim: (size) => simmimViews({ size }),
+  beitv2: (size) => beitV2Views({ size }),
 };
 
 const USAGE = `usage: selfsup browse-dataset [<config>] [--data <path>] [options]
@@ -83,7 +76,7 @@ async function source(
     const recipe = RECIPES[name];
     if (!recipe) throw new UsageError(`unknown --pipeline '${name}' (expected ${Object.keys(RECIPES).join(', ')})`);
     try {
-      return { views: recipe(size), dataset: fromData };
+      return { views: buildViews(recipe(size), `--pipeline ${name}`), dataset: fromData };
     } catch (e) {
       throw new UsageError(`--pipeline ${name} at --size ${size}: ${(e as Error).message}`);
     }

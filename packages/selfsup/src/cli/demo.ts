@@ -20,6 +20,7 @@ import { pixelEncoder } from '../evaluation/features.js';
 import { buildDataset } from '../engine/build-data.js';
 import { DataLoader } from '../data/loader/loader.js';
 import type { TypedConfig } from '../core/registry.js';
+import type { PipelineStepConfig } from '../part-configs.js';
 import { EXIT, numberFlag, parseCommand, printJson } from './args.js';
 import { CONFIG_DIR } from './list.js';
 import { ALGORITHMS } from '../models/registries.js';
@@ -188,7 +189,7 @@ function useOwnData(
 ): { datasetName: string; evalData: { train: TypedConfig; test: TypedConfig } | null } {
   const probe = DATASETS.build({ type: 'ImageFolder', root: folder }, '--data');
   const labelled = probe.labels !== null && (probe.classes?.length ?? 0) > 1;
-  const view = [
+  const view: PipelineStepConfig[] = [
     { type: 'RandomResizedCrop', size, scale: [0.2, 1] },
     { type: 'RandomFlip', prob: 0.5 },
     {
@@ -198,16 +199,20 @@ function useOwnData(
     },
     { type: 'RandomGrayscale', prob: 0.2 },
   ];
-  const split = (part: 'train' | 'val') => ({ type: 'ImageFolder', root: folder, valSplit: { fraction: 0.2, part, seed: 0 } });
+  const split = (part: 'train' | 'val') => ({
+    type: 'ImageFolder' as const,
+    root: folder,
+    valSplit: { fraction: 0.2, part, seed: 0 },
+  });
   cfg.trainDataloader.dataset = {
-    ...(labelled ? split('train') : { type: 'ImageFolder', root: folder }),
+    ...(labelled ? split('train') : { type: 'ImageFolder' as const, root: folder }),
     pipeline: { type: 'MultiView', numViews: 2, transforms: [view] },
   };
   cfg.trainDataloader.batchSize = Math.min(cfg.trainDataloader.batchSize, Math.max(2, Math.floor(probe.length / 2)));
   const model = cfg.model as unknown as Record<string, unknown> & { backbone: Record<string, unknown> };
   model.backbone = { ...model.backbone, inChannels: 3 };
   model.dataPreprocessor = { mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375] };
-  const evalPipe = [
+  const evalPipe: PipelineStepConfig[] = [
     { type: 'Resize', size },
     { type: 'CenterCrop', size },
   ];

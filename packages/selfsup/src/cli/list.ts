@@ -31,7 +31,7 @@ const REGISTRIES: Record<string, Pick<Registry<unknown>, 'list' | 'description'>
 /** The bundled config directory (`packages/selfsup/configs`). */
 export const CONFIG_DIR = fileURLToPath(new URL('../../../configs', import.meta.url));
 
-/** Bundled configs, relative to the config dir, without `_base_` files. */
+/** Bundled configs, relative to the config dir, without `_base_` files (nor the dir's tsconfig.json). */
 export function bundledConfigs(): string[] {
   if (!existsSync(CONFIG_DIR)) return [];
   const out: string[] = [];
@@ -40,7 +40,7 @@ export function bundledConfigs(): string[] {
       const p = join(dir, f);
       if (statSync(p).isDirectory()) {
         if (f !== '_base_') walk(p);
-      } else if (/\.(ts|js|json)$/.test(f)) out.push(relative(CONFIG_DIR, p));
+      } else if (/\.(ts|js|json)$/.test(f) && f !== 'tsconfig.json') out.push(relative(CONFIG_DIR, p));
     }
   };
   walk(CONFIG_DIR);

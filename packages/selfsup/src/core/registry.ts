@@ -23,11 +23,11 @@ export interface TypedConfig {
  * checked options (zod's output: defaults applied) and the config's dotted path for errors and
  * nested builds.
  */
-export interface Part<T, S extends z.ZodType = z.ZodType> {
+export interface Part<T, S extends z.ZodType = z.ZodType, N extends string = string> {
   /** The registry the part belongs to. */
   readonly registry: Registry<T>;
-  /** The `type` a config names it by. */
-  readonly name: string;
+  /** The `type` a config names it by (a literal type, so configs can be typed by it). */
+  readonly name: N;
   readonly schema: S;
   /** One line for `selfsup list`. */
   readonly description: string;
@@ -46,12 +46,22 @@ export interface Part<T, S extends z.ZodType = z.ZodType> {
  * });
  * ```
  */
-export function definePart<T, S extends z.ZodType>(part: Part<T, S>): Part<T, S> {
+export function definePart<T, S extends z.ZodType, const N extends string>(part: Part<T, S, N>): Part<T, S, N> {
   return Object.freeze({ ...part });
 }
 
 /** Options a part's config may hold (what a config writes: zod's input). */
-export type PartOptions<P> = P extends Part<unknown, infer S> ? z.input<S> : never;
+export type PartOptions<P> = P extends { readonly schema: infer S extends z.ZodType } ? z.input<S> : never;
+
+/**
+ * What a config writes to name a part and set its options: `{ type: Name } & z.input<schema>`, a
+ * union over a union of parts (`PartConfig<(typeof BACKBONE_PARTS)[number]>`: any built-in backbone).
+ */
+export type PartConfig<P> = P extends { readonly name: infer N extends string; readonly schema: infer S extends z.ZodType }
+  ? { type: N } & Options<z.input<S>>
+  : never;
+/** A strict schema without options reads `Record<string, never>`, which would make `type` never too. */
+type Options<I> = I extends Record<string, never> ? unknown : I;
 
 /** A registry of one kind of part (`T`: what its parts build). */
 export class Registry<T> {

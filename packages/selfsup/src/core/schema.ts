@@ -30,8 +30,17 @@ export const bool = () => z.boolean({ error: 'expected true or false' });
 export const str = () => z.string({ error: 'expected a string' });
 export const intList = () => z.array(int(), { error: 'expected a list of integers' });
 export const numPair = () => z.tuple([num(), num()], { error: 'expected a pair of numbers [a, b]' });
-/** A nested part config (`{ type: 'NonLinearNeck', … }`), checked by its own registry when built. */
-export const typed = () => z.looseObject({ type: str() }, { error: 'expected a part config with a `type`' });
+/** Any part config: a `type` and options. */
+export type AnyPartConfig = { type: string; [key: string]: unknown };
+
+/**
+ * A nested part config (`{ type: 'NonLinearNeck', … }`), checked by its own registry when built:
+ * here only its `type` is checked. `C` is its static type, e.g. `typed<NeckConfig>()` (the union of
+ * the built-in necks' configs), so configs are typed by `tsc` while the runtime check stays the same
+ * (a part registered by a user module is checked by its registry like any other).
+ */
+export const typed = <C extends { type: string } = AnyPartConfig>(): z.ZodType<C, C> =>
+  z.looseObject({ type: str() }, { error: 'expected a part config with a `type`' }) as unknown as z.ZodType<C, C>;
 
 /** Checks `value` against `schema`; the first problems become one ConfigError under `path`. */
 export function validate<T>(schema: z.ZodType<T>, value: unknown, path: string): T {

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import type { Dataset } from './datasets/base.js';
 import { permutation } from './loader/samplers.js';
 import { imageToTensor } from './transforms/functional.js';
-import type { MultiView } from './transforms/pipelines.js';
+import type { MultiView } from './transforms/multi-view.js';
 
 export interface GridOptions {
   /** Samples (rows), drawn at random from the dataset. */

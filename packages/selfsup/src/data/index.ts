@@ -15,7 +15,6 @@ export * from './transforms/random.js';
 export * from './transforms/rng.js';
 export * from './transforms/basic.js';
 export * from './transforms/multi-view.js';
-export * from './transforms/pipelines.js';
 export * from './transforms/masks.js';
 export * from './transforms/labels.js';
 export * from './transforms/two-pic.js';

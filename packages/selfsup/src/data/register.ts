@@ -21,7 +21,8 @@ import {
   validate,
   z,
 } from '../core/schema.js';
-import { definePart, type Part, type TypedConfig } from '../core/registry.js';
+import { definePart, type Part, type PartConfig, type TypedConfig } from '../core/registry.js';
+import type { PipelineStepConfig } from '../part-configs.js';
 import type { Dataset } from './datasets/base.js';
 import { DATASETS, PIPELINE_STEPS, TRANSFORMS } from './registries.js';
 import { cifarSync } from './datasets/cifar.js';
@@ -34,7 +35,7 @@ import { classBalancedSubset, randomSplit, takeSamples } from './datasets/subset
 import { Normalize, Pad, ToTensor } from './transforms/basic.js';
 import { RandomPatchWithLabels, RotationWithLabels } from './transforms/labels.js';
 import { BEiTMaskGenerator, SimMIMMaskGenerator } from './transforms/masks.js';
-import { MultiView } from './transforms/pipelines.js';
+import { MultiView } from './transforms/multi-view.js';
 import {
   CenterCrop,
   ColorJitter,
@@ -107,12 +108,12 @@ function subsetOf(ds: Dataset, o: SubsetOptions, path: string): Dataset {
 }
 
 /** A dataset part whose options extend the subset options (applied after opening). */
-function datasetPart<S extends z.ZodRawShape>(
-  name: string,
+function datasetPart<const N extends string, S extends z.ZodRawShape>(
+  name: N,
   shape: S,
   open: (o: z.output<z.ZodObject<S>>, path: string) => Dataset,
   description: string,
-): Part<Dataset> {
+): Part<Dataset, z.ZodObject<S & typeof subsetShape, z.core.$strict>, N> {
   const schema = z.strictObject({ ...shape, ...subsetShape });
   return definePart({
     registry: DATASETS,
@@ -201,12 +202,12 @@ export const DATASET_PARTS = [
 // ---------------------------------------------------------------- transforms
 
 /** A transform part; a constructor's complaint becomes a ConfigError at the transform's path. */
-function transformPart<S extends z.ZodRawShape>(
-  name: string,
+function transformPart<const N extends string, S extends z.ZodRawShape>(
+  name: N,
   shape: S,
   make: (o: z.output<z.ZodObject<S, z.core.$strict>>, path: string) => Transform,
   description: string,
-): Part<Transform> {
+): Part<Transform, z.ZodObject<S, z.core.$strict>, N> {
   return definePart({
     registry: TRANSFORMS,
     name,
@@ -222,8 +223,8 @@ const factorRange = z.tuple([nonNegNum(), nonNegNum()], { error: 'expected a non
 const hueError = 'expected a number in [0, 0.5] or [min, max] within [-0.5, 0.5]';
 const hueValue = (lo: number) => z.number({ error: hueError }).min(lo, hueError).max(0.5, hueError);
 const hueRange = z.tuple([hueValue(-0.5), hueValue(-0.5)], { error: hueError });
-/** The built-in transforms. */
-export const TRANSFORM_PARTS = [
+/** The built-in transforms but RandomApply. */
+const PLAIN_TRANSFORM_PARTS = [
   transformPart(
     'RandomResizedCrop',
     {
@@ -255,16 +256,6 @@ export const TRANSFORM_PARTS = [
     },
     (o) => new ColorJitter(o),
     "torchvision's ColorJitter: brightness, contrast, saturation, hue in a random order (backend 'pillow': its PIL result)",
-  ),
-  transformPart(
-    'RandomApply',
-    { transforms: z.array(typed(), { error: 'expected a list of transform configs' }), prob: prob().optional() },
-    (o, path) =>
-      new RandomApply(
-        o.transforms.map((t, i) => TRANSFORMS.build(t, `${path}.transforms.${i}`)),
-        o.prob ?? 0.5,
-      ),
-    'applies the listed transforms with probability prob',
   ),
   transformPart(
     'RandomGrayscale',
@@ -342,15 +333,36 @@ export const TRANSFORM_PARTS = [
   ),
 ];
 
+/** A transform inside RandomApply: a built-in one, or a nested RandomApply (typed loosely: its own options are not spelled out). */
+type InnerTransformConfig = PartConfig<(typeof PLAIN_TRANSFORM_PARTS)[number]> | { type: 'RandomApply'; [key: string]: unknown };
+
+/** The built-in transforms. */
+export const TRANSFORM_PARTS = [
+  ...PLAIN_TRANSFORM_PARTS,
+  transformPart(
+    'RandomApply',
+    {
+      transforms: z.array(typed<InnerTransformConfig>(), { error: 'expected a list of transform configs' }),
+      prob: prob().optional(),
+    },
+    (o, path) =>
+      new RandomApply(
+        o.transforms.map((t, i) => TRANSFORMS.build(t, `${path}.transforms.${i}`)),
+        o.prob ?? 0.5,
+      ),
+    'applies the listed transforms with probability prob',
+  ),
+];
+
 // ---------------------------------------------------------------- multi-output steps and masks
 
 /** A multi-output step or mask generator part. */
-function stepPart<S extends z.ZodRawShape>(
-  name: string,
+function stepPart<const N extends string, S extends z.ZodRawShape>(
+  name: N,
   shape: S,
   make: (o: z.output<z.ZodObject<S, z.core.$strict>>, path: string) => MultiOutputTransform | MaskGenerator,
   description: string,
-): Part<MultiOutputTransform | MaskGenerator> {
+): Part<MultiOutputTransform | MaskGenerator, z.ZodObject<S, z.core.$strict>, N> {
   return definePart({
     registry: PIPELINE_STEPS,
     name,
@@ -432,9 +444,12 @@ export function buildPipeline(cfg: unknown, path: string): PipelineStep[] {
   return cfg.map((c, i) => buildStep(c, `${path}.${i}`));
 }
 
-const multiViewSchema = z.strictObject({
+/** `MultiView`'s options; each step is checked by its registry when built (statically: any built-in step). */
+export const multiViewSchema = z.strictObject({
   numViews: z.union([posInt(), z.array(posInt()).min(1)], { error: 'expected a positive integer or a list of them' }),
-  transforms: z.array(z.unknown(), { error: 'expected a list of pipelines (lists of transform configs)' }).min(1),
+  transforms: z
+    .array(z.unknown(), { error: 'expected a list of pipelines (lists of transform configs)' })
+    .min(1) as unknown as z.ZodType<PipelineStepConfig[][] | PipelineStepConfig[], PipelineStepConfig[][] | PipelineStepConfig[]>,
 });
 
 /**

@@ -4,7 +4,7 @@
  */
 import type { Dataset } from '../data/datasets/base.js';
 import { buildViews } from '../data/register.js';
-import type { MultiView } from '../data/transforms/pipelines.js';
+import type { MultiView } from '../data/transforms/multi-view.js';
 import type { TypedConfig } from '../core/registry.js';
 import { DATASETS } from '../data/registries.js';
 

@@ -13,7 +13,7 @@ import { takeSamples } from '../data/datasets/subset.js';
 import { DataLoader } from '../data/loader/loader.js';
 import { openDataset } from '../data/open.js';
 import { CenterCrop, Resize } from '../data/transforms/random.js';
-import { MultiView } from '../data/transforms/pipelines.js';
+import { MultiView } from '../data/transforms/multi-view.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { type Config, validateConfig } from './config/config.js';
 import type { ConfigObject } from './config/merge.js';

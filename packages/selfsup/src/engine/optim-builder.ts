@@ -13,6 +13,7 @@
 import { type nn, optim } from '@selfsup/torch';
 import { bool, ConfigError, nonNegNum, posInt, posNum, typed, validate, z } from '../core/schema.js';
 import { OPTIMIZERS } from './registries.js';
+import type { OptimizerConfig } from '../part-configs.js';
 
 /** One custom key's settings: multipliers, plus any group setting copied as is (`larsExclude`, `fixLr`). */
 const customKeySchema = z.looseObject({
@@ -37,7 +38,7 @@ export const paramwiseSchema = z.strictObject({
 export const optimWrapperSchema = z.strictObject({
   type: z.enum(['OptimWrapper', 'AmpOptimWrapper']).optional(),
   /** An optimizer part (`{ type: 'SGD', lr: 0.3, momentum: 0.9 }`), checked by OPTIMIZERS. */
-  optimizer: typed(),
+  optimizer: typed<OptimizerConfig>(),
   paramwiseCfg: paramwiseSchema.optional(),
   clipGrad: z
     .union([

@@ -27,7 +27,11 @@ const common = {
 const numOrList = () => z.union([posNum(), z.array(posNum()).min(1)], { error: 'expected a number or one per group' });
 
 /** A scheduler part: the checked config (with its `type`) goes to @selfsup/torch's `buildParamScheduler`. */
-function schedulerPart<S extends z.ZodRawShape>(name: optim.SchedulerConfig['type'], shape: S, description: string) {
+function schedulerPart<const N extends optim.SchedulerConfig['type'], S extends z.ZodRawShape>(
+  name: N,
+  shape: S,
+  description: string,
+) {
   return definePart({
     registry: PARAM_SCHEDULERS,
     name,

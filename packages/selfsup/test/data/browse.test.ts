@@ -6,7 +6,7 @@ import { ArrayDataset } from '../../src/data/datasets/array-dataset.js';
 import { augmentationGrid } from '../../src/data/browse.js';
 import { permutation } from '../../src/data/loader/samplers.js';
 import { imageToTensor } from '../../src/data/transforms/functional.js';
-import { MultiView } from '../../src/data/transforms/pipelines.js';
+import { MultiView } from '../../src/data/transforms/multi-view.js';
 import { ColorJitter, RandomFlip, RandomResizedCrop } from '../../src/data/transforms/random.js';
 
 test('augmentationGrid: rows of [original, views…] at their pixels, in a grid of equal cells', async () => {

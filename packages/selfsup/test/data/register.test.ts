@@ -8,7 +8,19 @@ import * as torch from '@selfsup/torch';
 import { ArrayDataset } from '../../src/data/datasets/array-dataset.js';
 import { randomSplit } from '../../src/data/datasets/subset.js';
 import { buildViews } from '../../src/data/register.js';
-import { byolPipelines, MultiView, simclrPipeline, simmimPipeline } from '../../src/data/transforms/pipelines.js';
+import { SimMIMMaskGenerator } from '../../src/data/transforms/masks.js';
+import { MultiView } from '../../src/data/transforms/multi-view.js';
+import {
+  ColorJitter,
+  RandomApply,
+  RandomFlip,
+  RandomGaussianBlur,
+  RandomGrayscale,
+  RandomResizedCrop,
+  RandomSolarize,
+  type Transform,
+} from '../../src/data/transforms/random.js';
+import { byolViews, simclrViews, simmimViews } from '../../src/engine/config/recipes.js';
 import { maxAbsDiff } from '../helpers.js';
 import { PIPELINE_STEPS, DATASETS, TRANSFORMS } from '../../src/data/registries.js';
 import '../../src/builtins.js';
@@ -83,45 +95,38 @@ test('bad pipeline configs are reported with their exact path', () => {
   );
 });
 
-test('a built pipeline equals the hand-built one on a fixed seed (SimCLR, BYOL, SimMIM)', () => {
+test('the recipe helpers build the hand-built pipelines on a fixed seed (SimCLR, BYOL, SimMIM)', () => {
   torch.tidy(() => {
     const img = torch.randint(0, 256, [3, 40, 36], { generator: new torch.Generator().manualSeed(1), dtype: 'uint8' });
-    const simclrView = [
-      { type: 'RandomResizedCrop', size: 24, scale: [0.08, 1] },
-      { type: 'RandomFlip', prob: 0.5 },
-      {
-        type: 'RandomApply',
-        transforms: [{ type: 'ColorJitter', brightness: 0.8, contrast: 0.8, saturation: 0.8, hue: 0.2 }],
-        prob: 0.8,
-      },
-      { type: 'RandomGrayscale', prob: 0.2, keepChannels: true },
-      { type: 'RandomGaussianBlur', sigmaMin: 0.1, sigmaMax: 2, prob: 0.5 },
+    // The papers' pipelines as classes.
+    const simclr = (): Transform[] => [
+      new RandomResizedCrop(24, { scale: [0.08, 1] }),
+      new RandomFlip(0.5),
+      new RandomApply([new ColorJitter({ brightness: 0.8, contrast: 0.8, saturation: 0.8, hue: 0.2 })], 0.8),
+      new RandomGrayscale(0.2),
+      new RandomGaussianBlur({ sigmaMin: 0.1, sigmaMax: 2, prob: 0.5 }),
     ];
-    const byolView = (blur: number, solarize: number) => [
-      { type: 'RandomResizedCrop', size: 24, interpolation: 'bicubic' },
-      { type: 'RandomFlip' },
-      {
-        type: 'RandomApply',
-        transforms: [{ type: 'ColorJitter', brightness: 0.4, contrast: 0.4, saturation: 0.2, hue: 0.1 }],
-        prob: 0.8,
-      },
-      { type: 'RandomGrayscale', prob: 0.2 },
-      { type: 'RandomGaussianBlur', sigmaMin: 0.1, sigmaMax: 2, prob: blur },
-      { type: 'RandomSolarize', threshold: 128, prob: solarize },
+    const byol = (blur: number, solarize: number): Transform[] => [
+      new RandomResizedCrop(24, { scale: [0.08, 1], interpolation: 'bicubic' }),
+      new RandomFlip(0.5),
+      new RandomApply([new ColorJitter({ brightness: 0.4, contrast: 0.4, saturation: 0.2, hue: 0.1 })], 0.8),
+      new RandomGrayscale(0.2),
+      new RandomGaussianBlur({ sigmaMin: 0.1, sigmaMax: 2, prob: blur }),
+      new RandomSolarize(128, solarize),
     ];
     const simmim = [
-      { type: 'RandomResizedCrop', size: 64, scale: [0.67, 1], ratio: [3 / 4, 4 / 3] },
-      { type: 'RandomFlip' },
-      { type: 'SimMIMMaskGenerator', inputSize: 64, maskPatchSize: 32, modelPatchSize: 4, maskRatio: 0.6 },
+      new RandomResizedCrop(64, { scale: [0.67, 1], ratio: [3 / 4, 4 / 3] }),
+      new RandomFlip(0.5),
+      new SimMIMMaskGenerator({ inputSize: 64, maskPatchSize: 32, modelPatchSize: 4, maskRatio: 0.6 }),
     ];
+    const simclrCfg = simclrViews({ size: 24 });
     const cases: [unknown, MultiView][] = [
-      [{ type: 'MultiView', numViews: [2], transforms: [simclrView] }, new MultiView([simclrPipeline(24)], 2)],
-      [{ type: 'MultiView', numViews: 2, transforms: simclrView }, new MultiView([simclrPipeline(24)], 2)],
-      [
-        { type: 'MultiView', numViews: [1, 1], transforms: [byolView(1, 0), byolView(0.1, 0.2)] },
-        new MultiView(byolPipelines(24), [1, 1]),
-      ],
-      [simmim, new MultiView([simmimPipeline(64)], 1)],
+      [simclrCfg, new MultiView([simclr()], 2)],
+      // `transforms` as one flat list of steps, `numViews` as a list.
+      [{ ...simclrCfg, numViews: [2], transforms: simclrCfg.transforms[0] }, new MultiView([simclr()], 2)],
+      [byolViews({ size: 24 }), new MultiView([byol(1, 0), byol(0.1, 0.2)], [1, 1])],
+      // A plain list of steps: one view.
+      [simmimViews({ size: 64 }).transforms[0], new MultiView([simmim], 1)],
     ];
     for (const [cfg, hand] of cases) {
       const built = buildViews(cfg);

@@ -12,7 +12,8 @@ import type { IterOutputs, RunnerView } from '../../src/engine/hooks/hook.js';
 import { Algorithm, type AlgorithmInput, type LossOutput } from '../../src/models/algorithms/base.js';
 import { Backbone } from '../../src/models/backbones/base.js';
 import { definePart, registerParts } from '../../src/core/registry.js';
-import { nonNegInt, posInt, prob, str, z } from '../../src/core/schema.js';
+import { type AnyPartConfig, nonNegInt, posInt, prob, str, z } from '../../src/core/schema.js';
+import type { BackboneConfig } from '../../src/part-configs.js';
 import type { TrainProgress } from '../../src/core/progress.js';
 import { DATASETS } from '../../src/data/registries.js';
 import { HOOKS } from '../../src/engine/registries.js';
@@ -87,7 +88,8 @@ class TestAlgo extends Algorithm {
     dropout: number,
   ) {
     super({
-      backbone: { type: 'PixelBackbone', inFeatures: 3 * size * size, out: 4 },
+      // A user part, outside the built-in backbones that the options type lists.
+      backbone: { type: 'PixelBackbone', inFeatures: 3 * size * size, out: 4 } as AnyPartConfig as BackboneConfig,
       dataPreprocessor: { mean: [127.5, 127.5, 127.5], std: [64, 64, 64] },
     });
     this.drop = this.registerModule('drop', new nn.Dropout(dropout));

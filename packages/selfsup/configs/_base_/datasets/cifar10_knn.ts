@@ -1,5 +1,7 @@
-/** Online kNN on CIFAR-10: a class-balanced 5,000-image train subset against the test split. */
-export default {
+/** Online kNN on CIFAR-10 (`selfsup data prepare cifar10`): a class-balanced 5,000-image train subset against the test split. */
+import { defineConfig } from 'selfsup/config';
+
+export default defineConfig({
   knnMonitor: {
     interval: 5,
     train: { type: 'CIFAR10', root: 'data/cifar10', split: 'train', samplesPerClass: 500 },
@@ -7,4 +9,4 @@ export default {
     k: 200,
     temperature: 0.1,
   },
-};
+});

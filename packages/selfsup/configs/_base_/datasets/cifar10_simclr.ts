@@ -1,54 +1,7 @@
-/**
- * CIFAR-10 (32 px) with the simclr augmentation, without Gaussian blur (it erases 32 px detail;
- * solo-learn and lightly drop it on CIFAR). `data/cifar10` as `selfsup data prepare cifar10` writes it; online
- * kNN from cifar10_knn.ts.
- */
-export default {
+/** CIFAR-10 (32 px) with SimCLR's views, without blur (it erases 32 px detail; solo-learn and lightly drop it on CIFAR). */
+import { cifar10Loader, defineConfig, simclrViews } from 'selfsup/config';
+
+export default defineConfig({
   _base_: './cifar10_knn.ts',
-  trainDataloader: {
-    batchSize: 256,
-    numWorkers: 2,
-    dataset: {
-      type: 'CIFAR10',
-      root: 'data/cifar10',
-      split: 'train',
-      pipeline: {
-        type: 'MultiView',
-        numViews: 2,
-        transforms: [
-          [
-            {
-              type: 'RandomResizedCrop',
-              size: 32,
-              scale: [
-                0.08,
-                1
-              ]
-            },
-            {
-              type: 'RandomFlip',
-              prob: 0.5
-            },
-            {
-              type: 'RandomApply',
-              transforms: [
-                {
-                  type: 'ColorJitter',
-                  brightness: 0.8,
-                  contrast: 0.8,
-                  saturation: 0.8,
-                  hue: 0.2
-                }
-              ],
-              prob: 0.8
-            },
-            {
-              type: 'RandomGrayscale',
-              prob: 0.2
-            }
-          ]
-        ]
-      }
-    }
-  }
-};
+  trainDataloader: cifar10Loader(simclrViews({ size: 32, blur: false })),
+});

@@ -3,13 +3,11 @@
  * 28 px greyscale: crops of 20–100 % of the image, flips, brightness/contrast jitter (there is no
  * colour), no blur (it erases 28 px detail). Statistics: mean 0.286, std 0.353 (× 255).
  */
-const view = [
-  { type: 'RandomResizedCrop', size: 28, scale: [0.2, 1] },
-  { type: 'RandomFlip', prob: 0.5 },
-  { type: 'RandomApply', transforms: [{ type: 'ColorJitter', brightness: 0.4, contrast: 0.4 }], prob: 0.8 },
-];
+import { colorJitter, defineConfig, flip, randomApply, randomResizedCrop } from 'selfsup/config';
 
-export default {
+const view = [randomResizedCrop(28, [0.2, 1]), flip(), randomApply([colorJitter({ brightness: 0.4, contrast: 0.4 })], 0.8)];
+
+export default defineConfig({
   trainDataloader: {
     batchSize: 256,
     dataset: { type: 'FashionMNIST', split: 'train', pipeline: { type: 'MultiView', numViews: 2, transforms: [view] } },
@@ -21,4 +19,4 @@ export default {
     k: 200,
     temperature: 0.1,
   },
-};
+});

@@ -1,30 +1,6 @@
-/**
- * The barlowtwins model of MMSelfSup 1.x (configs/selfsup/_base_/models) with a ResNet-50 backbone.
- */
-export default {
-  model: {
-    type: 'BarlowTwins',
-    neck: {
-      type: 'NonLinearNeck',
-      inChannels: 2048,
-      hidChannels: 8192,
-      outChannels: 8192,
-      numLayers: 3,
-      withLastBn: false,
-      withLastBias: false,
-      withAvgPool: true
-    },
-    head: {
-      type: 'LatentCrossCorrelationHead',
-      inChannels: 8192,
-      loss: {
-        type: 'CrossCorrelationLoss'
-      }
-    },
-    backbone: {
-      type: 'ResNet',
-      depth: 50,
-      zeroInitResidual: true
-    }
-  }
-};
+/** MMSelfSup 1.x's Barlow Twins model (configs/selfsup/_base_/models/barlowtwins.py) on a ResNet-50. */
+import { barlowTwinsModel, defineConfig, resnet50 } from 'selfsup/config';
+
+export default defineConfig({
+  model: { ...barlowTwinsModel({ inChannels: 2048, hidChannels: 8192, outChannels: 8192 }), backbone: resnet50() },
+});

@@ -1,27 +1,6 @@
-/**
- * The densecl model of MMSelfSup 1.x (configs/selfsup/_base_/models) with a ResNet-50 backbone.
- */
-export default {
-  model: {
-    type: 'DenseCL',
-    queueLen: 65536,
-    featDim: 128,
-    momentum: 0.999,
-    lossLambda: 0.5,
-    neck: {
-      type: 'DenseCLNeck',
-      inChannels: 2048,
-      hidChannels: 2048,
-      outChannels: 128
-    },
-    head: {
-      type: 'ContrastiveHead',
-      temperature: 0.2
-    },
-    backbone: {
-      type: 'ResNet',
-      depth: 50,
-      zeroInitResidual: true
-    }
-  }
-};
+/** MMSelfSup 1.x's DenseCL model (configs/selfsup/_base_/models/densecl.py) on a ResNet-50. */
+import { defineConfig, denseCLModel, resnet50 } from 'selfsup/config';
+
+export default defineConfig({
+  model: { ...denseCLModel({ queueLen: 65536, momentum: 0.999, inChannels: 2048, hidChannels: 2048 }), backbone: resnet50() },
+});

@@ -1,37 +1,9 @@
-/**
- * The simsiam model of MMSelfSup 1.x (configs/selfsup/_base_/models) with a ResNet-50 backbone.
- */
-export default {
+/** MMSelfSup 1.x's SimSiam model (configs/selfsup/_base_/models/simsiam.py) on a ResNet-50. */
+import { defineConfig, resnet50, simsiamModel } from 'selfsup/config';
+
+export default defineConfig({
   model: {
-    type: 'SimSiam',
-    neck: {
-      type: 'NonLinearNeck',
-      inChannels: 2048,
-      hidChannels: 2048,
-      outChannels: 2048,
-      numLayers: 3,
-      withLastBnAffine: false,
-      withAvgPool: true
-    },
-    head: {
-      type: 'LatentPredictHead',
-      loss: {
-        type: 'CosineSimilarityLoss'
-      },
-      predictor: {
-        type: 'NonLinearNeck',
-        inChannels: 2048,
-        hidChannels: 512,
-        outChannels: 2048,
-        withAvgPool: false,
-        withLastBn: false,
-        withLastBias: true
-      }
-    },
-    backbone: {
-      type: 'ResNet',
-      depth: 50,
-      zeroInitResidual: true
-    }
-  }
-};
+    ...simsiamModel({ inChannels: 2048, hidChannels: 2048, outChannels: 2048, predHidChannels: 512 }),
+    backbone: resnet50(),
+  },
+});

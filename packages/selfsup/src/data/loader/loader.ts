@@ -12,7 +12,7 @@ import type { Dataset } from '../datasets/base.js';
 import { DecodeError } from '../decode.js';
 import type { Sample } from '../image.js';
 import { imageToTensor } from '../transforms/functional.js';
-import type { MultiView } from '../transforms/pipelines.js';
+import type { MultiView } from '../transforms/multi-view.js';
 import { WorkerError, WorkerPool } from './pool.js';
 import type { ChunkResult, DatasetSource, Packed } from './protocol.js';
 import { RandomSampler, type Sampler, SequentialSampler } from './samplers.js';

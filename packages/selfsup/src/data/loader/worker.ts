@@ -12,7 +12,7 @@ import { DecodeError } from '../decode.js';
 import type { Sample } from '../image.js';
 import { openDataset } from '../open.js';
 import { buildViews, DATASET_PARTS, PIPELINE_STEP_PARTS, TRANSFORM_PARTS } from '../register.js';
-import type { MultiView } from '../transforms/pipelines.js';
+import type { MultiView } from '../transforms/multi-view.js';
 import type { BatchRequest, ChunkResult, InitMessage, WorkerReply } from './protocol.js';
 import { DATASETS } from '../registries.js';
 

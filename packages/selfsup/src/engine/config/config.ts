@@ -19,10 +19,11 @@ import { loggerHookSchema } from '../hooks/logger-hook.js';
 import { optimWrapperSchema } from '../optim-builder.js';
 import type { ConfigObject } from './merge.js';
 import { bool, nonNegInt, posInt, str, typed, validate, z } from '../../core/schema.js';
+import type { AlgorithmConfig, DatasetConfig, HookConfig, SchedulerConfig } from '../../part-configs.js';
 
 const dataloader = z.strictObject({
   batchSize: posInt(),
-  dataset: typed(),
+  dataset: typed<DatasetConfig>(),
   shuffle: bool().optional(),
   dropLast: bool().optional(),
   /** Batches decoded ahead of training. */
@@ -33,10 +34,10 @@ const dataloader = z.strictObject({
 });
 
 export const configSchema = z.strictObject({
-  model: typed(),
+  model: typed<AlgorithmConfig>(),
   trainDataloader: dataloader,
   optimWrapper: optimWrapperSchema,
-  paramScheduler: z.array(typed()).optional(),
+  paramScheduler: z.array(typed<SchedulerConfig>()).optional(),
   trainCfg: z
     .strictObject({
       type: z.enum(['EpochBasedTrainLoop', 'IterBasedTrainLoop']).optional(),
@@ -53,7 +54,7 @@ export const configSchema = z.strictObject({
       checkpoint: checkpointHookSchema.extend({ type: str().optional() }).optional(),
     })
     .optional(),
-  customHooks: z.array(typed()).optional(),
+  customHooks: z.array(typed<HookConfig>()).optional(),
   /** Online kNN accuracy on a labelled train/val pair every `interval` epochs (logged as `knn_top1`). */
   knnMonitor: knnMonitorSchema.nullable().optional(),
   randomness: z.strictObject({ seed: nonNegInt().optional(), deterministic: bool().optional() }).optional(),

@@ -9,11 +9,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import ts from 'typescript';
-import { type ConfigObject, type ConfigValue, isPlainObject, mergeConfig, replace, stripMarkers } from './merge.js';
+import * as helpers from './helpers.js';
+import { type ConfigObject, type ConfigValue, isPlainObject, mergeConfig, stripMarkers } from './merge.js';
 import { ConfigError } from '../../core/schema.js';
 
 const SCRIPT = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
-const HELPERS = { replace };
+/** What `require('selfsup')` and `require('selfsup/config')` give a config: data-building functions only. */
+const HELPERS: Record<string, unknown> = { ...helpers };
 
 /** Loads a config file with its bases merged; the result is plain data without `_base_` keys. */
 export function loadConfig(file: string): ConfigObject {

@@ -29,7 +29,7 @@ export function mergeConfig(base: ConfigValue | undefined, override: ConfigValue
 }
 
 /** Marks a sub-tree to replace, not merge into, its base (`replace({ type: 'AdamW', lr: 1e-3 })`). */
-export function replace<T extends ConfigObject>(tree: T): T & { _delete_: true } {
+export function replace<T extends object>(tree: T): T & { _delete_: true } {
   return { ...tree, [DELETE_KEY]: true } as T & { _delete_: true };
 }
 

@@ -7,12 +7,13 @@
  */
 import type { Dataset } from '../../data/datasets/base.js';
 import { DataLoader } from '../../data/loader/loader.js';
-import type { MultiView } from '../../data/transforms/pipelines.js';
+import type { MultiView } from '../../data/transforms/multi-view.js';
 import { embed2d } from '../../evaluation/embed.js';
 import { backboneEncoder, extractFeatures } from '../../evaluation/features.js';
 import { knnClassify } from '../../evaluation/knn.js';
 import { definePart } from '../../core/registry.js';
 import { posInt, posNum, typed, z } from '../../core/schema.js';
+import type { DatasetConfig } from '../../part-configs.js';
 import { HOOKS } from '../registries.js';
 import { buildDataset } from '../build-data.js';
 import { Hook, PRIORITY, type RunnerView } from './hook.js';
@@ -22,9 +23,9 @@ export const knnMonitorSchema = z.strictObject({
   /** Epochs between evaluations. Default 1. */
   interval: posInt().optional(),
   /** The labelled bank (a dataset config, with its `pipeline`). */
-  train: typed(),
+  train: typed<DatasetConfig>(),
   /** The labelled queries. */
-  val: typed(),
+  val: typed<DatasetConfig>(),
   k: posInt().optional(),
   temperature: posNum().optional(),
   batchSize: posInt().optional(),

@@ -17,6 +17,7 @@ import { num, typed, z } from '../../core/schema.js';
 import type { Backbone } from '../backbones/base.js';
 import { BACKBONES, HEADS, type LossModule, type Neck, NECKS } from '../registries.js';
 import { Encoder, MomentumTarget, type MomentumTargetOptions } from './momentum-target.js';
+import type { BackboneConfig, HeadConfig, NeckConfig } from '../../part-configs.js';
 
 export type { TrainProgress };
 
@@ -52,7 +53,7 @@ export type DataPreprocessorOptions = z.input<ReturnType<typeof dataPreprocessor
 /** Options every algorithm has: spread into an algorithm's `z.strictObject`. */
 export const algorithmShape = {
   /** The backbone (`{ type: 'ResNet', depth: 50 }`). */
-  backbone: typed(),
+  backbone: typed<BackboneConfig>(),
   dataPreprocessor: dataPreprocessorSchema(),
 };
 export type AlgorithmOptions = z.input<z.ZodObject<typeof algorithmShape>>;
@@ -61,9 +62,9 @@ export type AlgorithmOptions = z.input<z.ZodObject<typeof algorithmShape>>;
 export const baseModelShape = {
   ...algorithmShape,
   /** The projector (and more) between backbone and head. */
-  neck: typed(),
+  neck: typed<NeckConfig>(),
   /** The head that turns neck outputs into the loss. */
-  head: typed(),
+  head: typed<HeadConfig>(),
 };
 export type BaseModelOptions = z.input<z.ZodObject<typeof baseModelShape>>;
 

@@ -14,12 +14,13 @@ import { typed, z } from '../../core/schema.js';
 import { VICRegHead } from '../heads/vicreg-head.js';
 import { ALGORITHMS } from '../registries.js';
 import { type AlgorithmInput, BaseModel, baseModelShape, type LossOutput, needViews } from './base.js';
+import type { HeadConfig } from '../../part-configs.js';
 
 /** `VICReg` options (everything but `type`). */
 export const vicregSchema = z.strictObject({
   ...baseModelShape,
   /** The head. Default `{ type: 'VICRegHead' }` (VICRegLoss 25/25/1). */
-  head: typed().optional(),
+  head: typed<HeadConfig>().optional(),
 });
 export type VICRegOptions = z.input<typeof vicregSchema>;
 

@@ -11,13 +11,14 @@ import { posInt, typed, z } from '../../core/schema.js';
 import { definePart } from '../../core/registry.js';
 import { buildNorm1d, norm1dSchema } from '../necks/norm.js';
 import { HEADS, type LossModule, LOSSES } from '../registries.js';
+import type { LossConfig } from '../../part-configs.js';
 
 /** `LatentCrossCorrelationHead` options (everything but `type`). */
 export const latentCrossCorrelationHeadSchema = z.strictObject({
   /** D, the embedding size. */
   inChannels: posInt(),
   /** The loss of the `(D, D)` matrix. Default `{ type: 'CrossCorrelationLoss' }`. */
-  loss: typed().optional(),
+  loss: typed<LossConfig>().optional(),
   /**
    * The normalisation: `SyncBN` (default) normalises over every process's samples, as the
    * official code's converted BN; `BN1d` uses each process's batch (MMSelfSup's plain BN).

@@ -10,6 +10,7 @@ import { nn, type Tensor, tidy } from '@selfsup/torch';
 import { typed, z } from '../../core/schema.js';
 import { definePart } from '../../core/registry.js';
 import { HEADS, LOSSES, NECKS, type Neck } from '../registries.js';
+import type { LossConfig, NeckConfig } from '../../part-configs.js';
 
 /** A loss of a prediction against a target, both `(N, C)`, returning a 0-d tensor. */
 export type PairLoss = nn.Module<[Tensor, Tensor], Tensor>;
@@ -17,9 +18,9 @@ export type PairLoss = nn.Module<[Tensor, Tensor], Tensor>;
 /** `LatentPredictHead` options (everything but `type`). */
 export const latentPredictHeadSchema = z.strictObject({
   /** The predictor, a neck config (`{ type: 'NonLinearNeck', inChannels: 256, hidChannels: 4096, outChannels: 256, … }`). */
-  predictor: typed(),
+  predictor: typed<NeckConfig>(),
   /** The loss config. Default `{ type: 'CosineSimilarityLoss' }`. */
-  loss: typed().optional(),
+  loss: typed<LossConfig>().optional(),
 });
 
 export type LatentPredictHeadOptions = z.input<typeof latentPredictHeadSchema>;

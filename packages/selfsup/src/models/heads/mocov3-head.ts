@@ -12,11 +12,12 @@ import { posNum, typed, z } from '../../core/schema.js';
 import { definePart } from '../../core/registry.js';
 import { infoNceLoss } from '../losses/info-nce.js';
 import { HEADS, NECKS, type Neck } from '../registries.js';
+import type { NeckConfig } from '../../part-configs.js';
 
 /** `MoCoV3Head` options (everything but `type`). */
 export const mocoV3HeadSchema = z.strictObject({
   /** The predictor, a neck config (`{ type: 'NonLinearNeck', inChannels: 256, hidChannels: 4096, … }`). */
-  predictor: typed(),
+  predictor: typed<NeckConfig>(),
   /** τ. Default 1.0 (MMSelfSup's; its ResNet configs keep 1.0, ViT configs use 0.2). */
   temperature: posNum().optional(),
   /** Multiplies the loss. Default 2τ (MoCo v3's scaling; MMSelfSup's configs set loss_weight=2·T). */

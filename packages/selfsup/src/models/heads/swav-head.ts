@@ -9,11 +9,12 @@ import { definePart } from '../../core/registry.js';
 import { SwAVLoss } from '../losses/swav.js';
 import { HEADS, LOSSES } from '../registries.js';
 import type { TrainProgress } from '../../core/progress.js';
+import type { LossConfig } from '../../part-configs.js';
 
 /** `SwAVHead` options (everything but `type`). */
 export const swavHeadSchema = z.strictObject({
   /** The loss, `{ type: 'SwAVLoss', featDim: 128, numCrops: [2, 6], … }`. */
-  loss: typed(),
+  loss: typed<LossConfig>(),
 });
 
 export type SwAVHeadOptions = z.input<typeof swavHeadSchema>;

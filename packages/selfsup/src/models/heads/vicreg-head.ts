@@ -9,11 +9,12 @@ import { typed, z } from '../../core/schema.js';
 import { definePart } from '../../core/registry.js';
 import { VICRegLoss, type VICRegTerms } from '../losses/vicreg.js';
 import { HEADS, LOSSES } from '../registries.js';
+import type { LossConfig } from '../../part-configs.js';
 
 /** `VICRegHead` options (everything but `type`). */
 export const vicregHeadSchema = z.strictObject({
   /** The loss, a `VICRegLoss` (or subclass) config. Default `{ type: 'VICRegLoss' }` (25/25/1). */
-  loss: typed().optional(),
+  loss: typed<LossConfig>().optional(),
 });
 
 export type VICRegHeadOptions = z.input<typeof vicregHeadSchema>;

@@ -8,7 +8,9 @@ import { ArrayDataset } from '../../../src/data/datasets/array-dataset.js';
 import { ImageFolder } from '../../../src/data/datasets/image-folder.js';
 import { type Batch, DataLoader } from '../../../src/data/loader/loader.js';
 import { ClassAwareSampler, DistributedSampler, RandomSampler } from '../../../src/data/loader/samplers.js';
-import { MultiView, simclrPipeline } from '../../../src/data/transforms/pipelines.js';
+import { buildViews } from '../../../src/data/register.js';
+import { simclrViews } from '../../../src/engine/config/recipes.js';
+import '../../../src/builtins.js';
 import { py } from '../../helpers.js';
 
 function dataset(n: number): ArrayDataset {
@@ -36,7 +38,7 @@ async function collect(loader: DataLoader): Promise<{ idx: number[][]; views: nu
 
 test('same seed → same batches, whatever the prefetch depth and decode concurrency', async () => {
   const ds = dataset(23);
-  const views = new MultiView([simclrPipeline(12)], 2);
+  const views = buildViews(simclrViews({ size: 12 }));
   const a = new DataLoader(ds, { batchSize: 5, shuffle: true, seed: 3, views, prefetch: 1, decodeConcurrency: 1 });
   const b = new DataLoader(ds, { batchSize: 5, shuffle: true, seed: 3, views, prefetch: 4, decodeConcurrency: 8 });
   const live = torch.memory().liveTensors;
@@ -56,7 +58,7 @@ test('same seed → same batches, whatever the prefetch depth and decode concurr
 
 test('batch contents: views (N, C, H, W) uint8, labels and indices; dropLast; stats', async () => {
   const ds = dataset(10);
-  const loader = new DataLoader(ds, { batchSize: 4, dropLast: true, views: new MultiView([simclrPipeline(8)], 2) });
+  const loader = new DataLoader(ds, { batchSize: 4, dropLast: true, views: buildViews(simclrViews({ size: 8 })) });
   assert.equal(loader.length, 2);
   let n = 0;
   for await (const b of loader as AsyncIterable<Batch>) {

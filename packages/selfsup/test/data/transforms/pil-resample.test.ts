@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import * as T from '../../../src/data/transforms/functional.js';
-import { MultiView } from '../../../src/data/transforms/pipelines.js';
+import { MultiView } from '../../../src/data/transforms/multi-view.js';
 import { RandomResizedCrop } from '../../../src/data/transforms/random.js';
 import { Rng } from '../../../src/data/transforms/rng.js';
 import { maxAbsDiff, py } from '../../helpers.js';

@@ -3,7 +3,10 @@ import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import * as T from '../../../src/data/transforms/functional.js';
 import { BEiTMaskGenerator, SimMIMMaskGenerator } from '../../../src/data/transforms/masks.js';
-import { MultiView, simclrPipeline, swavMultiView, byolPipelines } from '../../../src/data/transforms/pipelines.js';
+import { buildViews } from '../../../src/data/register.js';
+import { MultiView } from '../../../src/data/transforms/multi-view.js';
+import { byolViews, simclrViews, swavViews } from '../../../src/engine/config/recipes.js';
+import '../../../src/builtins.js';
 import {
   ColorJitter,
   RandomFlip,
@@ -147,7 +150,7 @@ test('probabilities: flip, greyscale and blur happen at their rates; blur uses a
 test('MultiView: SimCLR, BYOL and SwAV views with their shapes, reproducible from (seed, epoch, index)', () => {
   torch.tidy(() => {
     const img = image();
-    const simclr = new MultiView([simclrPipeline(24)], 2);
+    const simclr = buildViews(simclrViews({ size: 24 }));
     const v1 = simclr.apply(img, 0, 0, 5);
     const v2 = simclr.apply(img, 0, 0, 5);
     assert.deepEqual(
@@ -160,9 +163,9 @@ test('MultiView: SimCLR, BYOL and SwAV views with their shapes, reproducible fro
     assert.ok(v1[0].equal(v2[0]) && v1[1].equal(v2[1]), 'same seed, epoch and index → same views');
     assert.ok(!v1[0].equal(v1[1]), 'the two views differ');
     assert.ok(!simclr.apply(img, 0, 1, 5)[0].equal(v1[0]), 'another epoch → other views');
-    const byol = new MultiView(byolPipelines(16), [1, 1]);
+    const byol = buildViews(byolViews({ size: 16 }));
     assert.equal(byol.apply(img, 0, 0, 1).length, 2);
-    const swav = swavMultiView(24, 12);
+    const swav = buildViews(swavViews({ size: 24, smallSize: 12 }));
     assert.equal(swav.totalViews, 8);
     assert.deepEqual(
       swav.apply(img, 1, 0, 0).map((v) => v.shape[1]),
@@ -203,7 +206,9 @@ test('batched views equal per-image views: the batch path changes the cost, not 
     const g = new torch.Generator().manualSeed(8);
     const imgs = Array.from({ length: 12 }, () => torch.randint(0, 256, [3, 28, 30], { generator: g, dtype: 'uint8' }));
     const idxs = imgs.map((_, i) => 100 + i);
-    for (const mv of [new MultiView([simclrPipeline(20)], 2), new MultiView(byolPipelines(16), [1, 1]), swavMultiView(20, 10)]) {
+    for (const mv of [simclrViews({ size: 20 }), byolViews({ size: 16 }), swavViews({ size: 20, smallSize: 10 })].map((v) =>
+      buildViews(v),
+    )) {
       const batched = mv.applyBatch(imgs, 3, 1, idxs);
       const single = imgs.map((img, j) => mv.apply(img, 3, 1, idxs[j]));
       batched.forEach((b, v) => {
@@ -231,11 +236,7 @@ test('the loader’s image path (one float copy per batch, crops rounded togethe
     });
     const idxs = images.map((_, i) => 30 + i);
     const bicubic = [new RandomResizedCrop(20, { interpolation: 'bicubic' }), new RandomFlip()];
-    for (const mv of [
-      new MultiView([simclrPipeline(20)], 2),
-      new MultiView(byolPipelines(16), [1, 1]),
-      new MultiView([bicubic], 3),
-    ]) {
+    for (const mv of [buildViews(simclrViews({ size: 20 })), buildViews(byolViews({ size: 16 })), new MultiView([bicubic], 3)]) {
       const fast = mv.applyImagesWithMasks(images, 3, 1, idxs);
       const single = images.map((img, j) => mv.apply(T.imageToTensor(img), 3, 1, idxs[j]));
       fast.views.forEach((b, v) => {
@@ -245,7 +246,7 @@ test('the loader’s image path (one float copy per batch, crops rounded togethe
     }
     const grey = { ...images[0], data: images[0].data.subarray(0, 28 * 30), channels: 1 as const };
     assert.throws(
-      () => new MultiView([simclrPipeline(20)], 1).applyImagesWithMasks([images[0], grey], 0, 0, [0, 1]),
+      () => buildViews({ ...simclrViews({ size: 20 }), numViews: 1 }).applyImagesWithMasks([images[0], grey], 0, 0, [0, 1]),
       /view 0 has images of different sizes \(3×20×20, 1×20×20\)/,
     );
   });

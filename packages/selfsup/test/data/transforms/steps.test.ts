@@ -6,7 +6,10 @@ import { DataLoader } from '../../../src/data/loader/loader.js';
 import { Normalize, Pad, ToTensor } from '../../../src/data/transforms/basic.js';
 import { RandomPatchWithLabels, RotationWithLabels } from '../../../src/data/transforms/labels.js';
 import { BEiTMaskGenerator, SimMIMMaskGenerator } from '../../../src/data/transforms/masks.js';
-import { beitV2Pipeline, MultiView, simmimPipeline } from '../../../src/data/transforms/pipelines.js';
+import { buildPipeline, buildViews } from '../../../src/data/register.js';
+import { MultiView } from '../../../src/data/transforms/multi-view.js';
+import { beitV2Views, simmimViews } from '../../../src/engine/config/recipes.js';
+import '../../../src/builtins.js';
 import { ColorJitter, RandomFlip, RandomResizedCrop, Resize, type Transform } from '../../../src/data/transforms/random.js';
 import { Rng } from '../../../src/data/transforms/rng.js';
 import { RandomResizedCropAndInterpolationWithTwoPic } from '../../../src/data/transforms/two-pic.js';
@@ -89,8 +92,8 @@ test('MultiView with multi-output steps and mask generators: batched equals per-
       torch.randint(0, 256, [3, 40 + 3 * i, 44], { generator: g, dtype: 'uint8' }),
     );
     const idxs = [4, 9, 1, 7, 3];
-    const beit = new MultiView([beitV2Pipeline(32)], 1);
-    const simmim = new MultiView([simmimPipeline(64)], 1);
+    const beit = buildViews(beitV2Views({ size: 32 }));
+    const simmim = buildViews(simmimViews({ size: 64 }));
     const rot = new MultiView([[new RandomResizedCrop(16), new RandomFlip(), new RotationWithLabels()]], 2);
     const rel = new MultiView(
       [[new Resize([45, 48]), new ColorJitter({ brightness: 0.4 }), new RandomPatchWithLabels({ jitter: 3 })]],
@@ -118,7 +121,8 @@ test('MultiView with multi-output steps and mask generators: batched equals per-
     // from a fresh stream of the same (seed, epoch, index, view) after the same steps sees the same numbers.
     const s = simmim.applyWithMasks(imgs[0], 11, 2, 4);
     const rng = Rng.forSample(11, 2, 4, 0);
-    for (const t of simmimPipeline(64).slice(0, 2)) (t as Transform).apply(imgs[0], rng);
+    for (const t of buildPipeline(simmimViews({ size: 64 }).transforms[0], 'simmim').slice(0, 2))
+      (t as Transform).apply(imgs[0], rng);
     assert.deepEqual(s.masks[0].data, new SimMIMMaskGenerator({ inputSize: 64 }).generate(rng).data);
     const rotViews = rot.apply(imgs[0], 0, 0, 0);
     assert.equal(maxAbsDiff(rotViews[2], torch.ops.aten.rot90(rotViews[0], 2, [1, 2])), 0, 'view 2 is the half turn of view 0');
@@ -129,7 +133,7 @@ test('MultiView with multi-output steps and mask generators: batched equals per-
 test('the loader packs masks with the views; without mask generators a batch has no masks', async () => {
   const px = new Uint8Array(6 * 64 * 64 * 3).map((_, i) => (i * 31) % 251);
   const ds = new ArrayDataset('toy', px, { height: 64, width: 64, channels: 3 }, null);
-  const loader = new DataLoader(ds, { batchSize: 3, views: new MultiView([simmimPipeline(64)], 1), seed: 5 });
+  const loader = new DataLoader(ds, { batchSize: 3, views: buildViews(simmimViews({ size: 64 })), seed: 5 });
   let n = 0;
   for await (const b of loader) {
     assert.deepEqual(

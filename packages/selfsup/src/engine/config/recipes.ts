@@ -1,0 +1,517 @@
+/**
+ * Recipe builders for configs: functions of a few numbers that return plain config data (no side
+ * effects, no file or process access), typed by the parts' schemas. The augmentation recipes of
+ * MMSelfSup's `configs/selfsup/_base_/datasets` (SimCLR, MoCo v2, BYOL, MoCo v3, SwAV and DINO
+ * multi-crop, MAE, SimMIM, BEiT v2) at any crop size, with either pixel backend and with or without
+ * blur; the projector/predictor/head of each algorithm of `_base_/models` with its widths as
+ * parameters; the optimizers, LARS exclusions and schedules the recipes share.
+ *
+ * ```ts
+ * import { defineConfig, imagenetLoader, simclrViews } from 'selfsup/config';
+ * export default defineConfig({ trainDataloader: imagenetLoader(simclrViews({ size: 224, backend: 'pillow' })) });
+ * ```
+ * The views are built with `buildViews` (`src/data/register.ts`), as a config's are.
+ */
+import type {
+  AlgorithmConfig,
+  BackboneConfig,
+  MultiViewConfig,
+  NeckConfig,
+  OptimizerConfig,
+  PipelineConfig,
+  PipelineStepConfig,
+  SchedulerConfig,
+  TransformConfig,
+} from '../../part-configs.js';
+import type { z } from '../../core/schema.js';
+import type { optimWrapperSchema } from '../optim-builder.js';
+import type { configSchema } from './config.js';
+
+/** The member of a union of part configs named `N`. */
+type Of<U, N extends string> = Extract<U, { type: N }>;
+type Range = [number, number];
+
+// ---------------------------------------------------------------- pipeline steps
+
+/**
+ * Pixel arithmetic: 'tensor' (selfsup's batched kernels, the default) or 'pillow' (Pillow's results,
+ * as MMSelfSup's PIL-based pipelines compute). Only 'pillow' is written into a config.
+ */
+export type Backend = 'tensor' | 'pillow';
+const on = (backend: Backend | undefined) => (backend === 'pillow' ? { backend } : {});
+
+export function randomResizedCrop(
+  size: number,
+  scale: Range,
+  o: { backend?: Backend; ratio?: Range; interpolation?: 'bilinear' | 'bicubic' } = {},
+): Of<TransformConfig, 'RandomResizedCrop'> {
+  return {
+    type: 'RandomResizedCrop',
+    ...on(o.backend),
+    size,
+    scale,
+    ...(o.ratio && { ratio: o.ratio }),
+    ...(o.interpolation && { interpolation: o.interpolation }),
+  };
+}
+
+export const flip = (prob = 0.5): Of<TransformConfig, 'RandomFlip'> => ({ type: 'RandomFlip', prob });
+
+/** torchvision's ColorJitter; the factors not given are not written (no change). */
+export function colorJitter(o: {
+  brightness: number;
+  contrast: number;
+  saturation?: number;
+  hue?: number;
+  backend?: Backend;
+}): Of<TransformConfig, 'ColorJitter'> {
+  const { brightness, contrast, saturation, hue } = o;
+  return {
+    type: 'ColorJitter',
+    ...on(o.backend),
+    brightness,
+    contrast,
+    ...(saturation !== undefined && { saturation }),
+    ...(hue !== undefined && { hue }),
+  };
+}
+
+export const randomApply = (transforms: TransformConfig[], prob: number): Of<TransformConfig, 'RandomApply'> => ({
+  type: 'RandomApply',
+  transforms,
+  prob,
+});
+
+export const grayscale = (prob: number, backend?: Backend): Of<TransformConfig, 'RandomGrayscale'> => ({
+  type: 'RandomGrayscale',
+  ...on(backend),
+  prob,
+});
+
+/** SimCLR's blur: σ ~ U[0.1, 2]. */
+export const gaussianBlur = (prob: number, backend?: Backend): Of<TransformConfig, 'RandomGaussianBlur'> => ({
+  type: 'RandomGaussianBlur',
+  ...on(backend),
+  sigmaMin: 0.1,
+  sigmaMax: 2,
+  prob,
+});
+
+export const solarize = (prob: number): Of<TransformConfig, 'RandomSolarize'> => ({
+  type: 'RandomSolarize',
+  threshold: 128,
+  prob,
+});
+
+// ---------------------------------------------------------------- views
+
+/** What the augmentation recipes vary. */
+export interface ViewOptions {
+  /** Crop size (default 224). */
+  size?: number;
+  /** Default 'tensor'. */
+  backend?: Backend;
+  /** Gaussian blur (default true; the CIFAR recipes drop it: it erases 32 px detail). */
+  blur?: boolean;
+}
+
+/** The blur step where `blur` is on and `prob` is not undefined. */
+const blurIf = (blur: boolean, prob: number, backend: Backend) => (blur ? [gaussianBlur(prob, backend)] : []);
+/** Colour jitter with probability 0.8. */
+const jitter = (b: number, c: number, s: number, h: number, backend: Backend) =>
+  randomApply([colorJitter({ brightness: b, contrast: c, saturation: s, hue: h, backend })], 0.8);
+
+/** SimCLR (Chen et al. 2020): 2 views of RRC (0.08, 1), flip, jitter 0.8/0.8/0.8/0.2, greyscale 0.2, blur 0.5. */
+export function simclrViews({ size = 224, backend = 'tensor', blur = true }: ViewOptions = {}): MultiViewConfig {
+  const view = [
+    randomResizedCrop(size, [0.08, 1], { backend }),
+    flip(),
+    jitter(0.8, 0.8, 0.8, 0.2, backend),
+    grayscale(0.2, backend),
+    ...blurIf(blur, 0.5, backend),
+  ];
+  return { type: 'MultiView', numViews: 2, transforms: [view] };
+}
+
+/** MoCo v2 (Chen et al. 2020), also DenseCL and SimSiam: 2 views of RRC (0.2, 1), jitter 0.4/0.4/0.4/0.1, greyscale, blur 0.5, flip last. */
+export function mocoV2Views({ size = 224, backend = 'tensor', blur = true }: ViewOptions = {}): MultiViewConfig {
+  const view = [
+    randomResizedCrop(size, [0.2, 1], { backend }),
+    jitter(0.4, 0.4, 0.4, 0.1, backend),
+    grayscale(0.2, backend),
+    ...blurIf(blur, 0.5, backend),
+    flip(),
+  ];
+  return { type: 'MultiView', numViews: 2, transforms: [view] };
+}
+
+/** BYOL (Grill et al. 2020), also BarlowTwins and VICReg: two asymmetric views, blur 1.0 / 0.1, solarize 0 / 0.2, bicubic RRC (0.08, 1). */
+export function byolViews({ size = 224, backend = 'tensor', blur = true }: ViewOptions = {}): MultiViewConfig {
+  const view = (blurProb: number, solarizeProb: number) => [
+    randomResizedCrop(size, [0.08, 1], { backend, interpolation: 'bicubic' }),
+    flip(),
+    jitter(0.4, 0.4, 0.2, 0.1, backend),
+    grayscale(0.2, backend),
+    ...blurIf(blur, blurProb, backend),
+    solarize(solarizeProb),
+  ];
+  return { type: 'MultiView', numViews: [1, 1], transforms: [view(1, 0), view(0.1, 0.2)] };
+}
+
+/** MoCo v3 (Chen et al. 2021): BYOL's asymmetric views with RRC (0.2, 1) and the flip last. */
+export function mocoV3Views({ size = 224, backend = 'tensor', blur = true }: ViewOptions = {}): MultiViewConfig {
+  const view = (blurProb: number, solarizeProb: number) => [
+    randomResizedCrop(size, [0.2, 1], { backend }),
+    jitter(0.4, 0.4, 0.2, 0.1, backend),
+    grayscale(0.2, backend),
+    ...blurIf(blur, blurProb, backend),
+    solarize(solarizeProb),
+    flip(),
+  ];
+  return { type: 'MultiView', numViews: [1, 1], transforms: [view(1, 0), view(0.1, 0.2)] };
+}
+
+/** Multi-crop options: `size` for the global crops, `smallSize` for the local ones. */
+export interface MultiCropOptions extends ViewOptions {
+  /** Local crop size (default 96). */
+  smallSize?: number;
+  /** Global and local crops (SwAV default [2, 6], DINO [2, 10]). */
+  numCrops?: [number, number];
+}
+
+/** SwAV's multi-crop (Caron et al. 2020): global crops at scale (0.14, 1), local ones at (0.05, 0.14); jitter 0.8, blur 0.5, flip last. */
+export function swavViews({
+  size = 224,
+  smallSize = 96,
+  numCrops = [2, 6],
+  backend = 'tensor',
+  blur = true,
+}: MultiCropOptions = {}): MultiViewConfig {
+  const view = (s: number, scale: Range) => [
+    randomResizedCrop(s, scale, { backend }),
+    jitter(0.8, 0.8, 0.8, 0.2, backend),
+    grayscale(0.2, backend),
+    ...blurIf(blur, 0.5, backend),
+    flip(),
+  ];
+  return { type: 'MultiView', numViews: numCrops, transforms: [view(size, [0.14, 1]), view(smallSize, [0.05, 0.14])] };
+}
+
+/**
+ * DINO's multi-crop (Caron et al. 2021): bicubic global crops at scale (split, 1) with blur 1.0,
+ * local ones at (0.05, split) with blur 0.5; flip, jitter 0.4/0.4/0.2/0.1, greyscale.
+ */
+export function dinoViews({
+  size = 224,
+  smallSize = 96,
+  numCrops = [2, 10],
+  split = 0.4,
+  backend = 'tensor',
+  blur = true,
+}: MultiCropOptions & { split?: number } = {}): MultiViewConfig {
+  const view = (s: number, scale: Range, blurProb: number) => [
+    randomResizedCrop(s, scale, { backend, interpolation: 'bicubic' }),
+    flip(),
+    jitter(0.4, 0.4, 0.2, 0.1, backend),
+    grayscale(0.2, backend),
+    ...blurIf(blur, blurProb, backend),
+  ];
+  return {
+    type: 'MultiView',
+    numViews: numCrops,
+    transforms: [view(size, [split, 1], 1), view(smallSize, [0.05, split], 0.5)],
+  };
+}
+
+/** MAE (He et al. 2022): one view, bicubic RRC (0.2, 1) and a flip. */
+export function maeViews({ size = 224 }: { size?: number } = {}): MultiViewConfig {
+  return {
+    type: 'MultiView',
+    numViews: 1,
+    transforms: [[randomResizedCrop(size, [0.2, 1], { interpolation: 'bicubic' }), flip()]],
+  };
+}
+
+/** SimMIM (Xie et al. 2022): RRC at scale (0.67, 1), flip, then a 32-px block mask over 4-px patches (ratio 0.6). */
+export function simmimViews({ size = 192 }: { size?: number } = {}): MultiViewConfig {
+  const steps: PipelineStepConfig[] = [
+    randomResizedCrop(size, [0.67, 1], { ratio: [3 / 4, 4 / 3] }),
+    flip(),
+    { type: 'SimMIMMaskGenerator', inputSize: size, maskPatchSize: 32, modelPatchSize: 4, maskRatio: 0.6 },
+  ];
+  return { type: 'MultiView', numViews: 1, transforms: [steps] };
+}
+
+/**
+ * BEiT v2 (Peng et al. 2022): colour jitter 0.4/0.4/0.4, flip, one crop at scale (0.2, 1) resized
+ * bicubically to `size` twice (image and tokenizer target), and a block-wise mask of 75 of the
+ * (size/16)² patches (fewer on a smaller grid; at least 16 per block). Views: `[image, target]`, one mask.
+ */
+export function beitV2Views({ size = 224 }: { size?: number } = {}): MultiViewConfig {
+  const grid = size / 16;
+  if (!Number.isInteger(grid)) throw new RangeError(`beitV2Views: size ${size} is not a multiple of the 16-px patch`);
+  const steps: PipelineStepConfig[] = [
+    colorJitter({ brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0 }),
+    flip(),
+    {
+      type: 'RandomResizedCropAndInterpolationWithTwoPic',
+      size,
+      secondSize: size,
+      scale: [0.2, 1],
+      interpolation: 'bicubic',
+      secondInterpolation: 'bicubic',
+    },
+    {
+      type: 'BEiTMaskGenerator',
+      inputSize: grid,
+      numMaskingPatches: Math.min(75, Math.round((75 / 196) * grid * grid)),
+      minNumPatches: 16,
+      maxNumPatches: 75,
+    },
+  ];
+  return { type: 'MultiView', numViews: 1, transforms: [steps] };
+}
+
+// ---------------------------------------------------------------- datasets
+
+type Dataloader = z.input<typeof configSchema>['trainDataloader'];
+
+/** CIFAR-10's train split (`selfsup data prepare cifar10`), batch 256, two loader threads. */
+export const cifar10Loader = (pipeline: PipelineConfig): Dataloader => ({
+  batchSize: 256,
+  numWorkers: 2,
+  dataset: { type: 'CIFAR10', root: 'data/cifar10', split: 'train', pipeline },
+});
+
+/** ImageNet-1k's train folder, batch 32 per process, eight loader threads. */
+export const imagenetLoader = (pipeline: PipelineConfig): Dataloader => ({
+  batchSize: 32,
+  numWorkers: 8,
+  dataset: { type: 'ImageFolder', root: 'data/imagenet/train', pipeline },
+});
+
+// ---------------------------------------------------------------- models
+
+/** ResNet-50 as MMSelfSup's ImageNet recipes use it (the last BN of each block zero-initialised). */
+export const resnet50 = (): BackboneConfig => ({ type: 'ResNet', depth: 50, zeroInitResidual: true });
+
+type Mlp = { inChannels: number; hidChannels: number; outChannels: number };
+type Model<N extends string> = Omit<Of<AlgorithmConfig, N>, 'backbone'>;
+
+/** SimCLR: a 2-layer NonLinearNeck and NT-Xent at `temperature` (MMSelfSup: 2048-2048-128, 0.1). */
+export function simclrModel({ temperature, ...mlp }: Mlp & { temperature: number }): Model<'SimCLR'> {
+  return {
+    type: 'SimCLR',
+    neck: { type: 'NonLinearNeck', ...mlp, numLayers: 2, withAvgPool: true },
+    head: { type: 'ContrastiveHead', temperature },
+  };
+}
+
+/** What MoCo v2 and DenseCL share: a `queueLen` queue of 128-d keys, a key encoder of momentum `momentum`. */
+type Queue = { queueLen: number; momentum: number; inChannels: number; hidChannels: number };
+const queue = (o: Queue) => ({ queueLen: o.queueLen, featDim: 128, momentum: o.momentum });
+const infoNce = () => ({ type: 'ContrastiveHead' as const, temperature: 0.2 });
+
+/** MoCo v2: the queue, a 2-layer 128-d projector, InfoNCE at 0.2. */
+export function mocoV2Model(o: Queue): Model<'MoCo'> {
+  const { inChannels, hidChannels } = o;
+  const neck = { type: 'MoCoV2Neck' as const, inChannels, hidChannels, outChannels: 128, withAvgPool: true };
+  return { type: 'MoCo', ...queue(o), neck, head: infoNce() };
+}
+
+/** DenseCL: MoCo v2's queue with the dense neck, global and dense losses weighted 0.5. */
+export function denseCLModel(o: Queue): Model<'DenseCL'> {
+  const { inChannels, hidChannels } = o;
+  const neck = { type: 'DenseCLNeck' as const, inChannels, hidChannels, outChannels: 128 };
+  return { type: 'DenseCL', ...queue(o), lossLambda: 0.5, neck, head: infoNce() };
+}
+
+/** BYOL: projector and predictor MLPs with biases and no last BN; target momentum 0.99 (cosine to 1). */
+export function byolModel({ inChannels, hidChannels, outChannels }: Mlp): Model<'BYOL'> {
+  const mlp = { hidChannels, outChannels, withBias: true, withLastBn: false };
+  return {
+    type: 'BYOL',
+    baseMomentum: 0.99,
+    neck: { type: 'NonLinearNeck', inChannels, ...mlp, withAvgPool: true },
+    head: {
+      type: 'LatentPredictHead',
+      loss: { type: 'CosineSimilarityLoss' },
+      predictor: { type: 'NonLinearNeck', inChannels: outChannels, ...mlp, withAvgPool: false },
+    },
+  };
+}
+
+/** MoCo v3: 2-layer projector and predictor without biases, last BN without affine; InfoNCE at `temperature`. */
+export function mocoV3Model({
+  temperature,
+  inChannels,
+  hidChannels,
+  outChannels,
+}: Mlp & { temperature: number }): Model<'MoCoV3'> {
+  const mlp = (i: number, withAvgPool: boolean): NeckConfig => ({
+    type: 'NonLinearNeck',
+    inChannels: i,
+    hidChannels,
+    outChannels,
+    numLayers: 2,
+    withBias: false,
+    withLastBn: true,
+    withLastBnAffine: false,
+    withLastBias: false,
+    withAvgPool,
+  });
+  return {
+    type: 'MoCoV3',
+    baseMomentum: 0.99,
+    neck: mlp(inChannels, true),
+    head: { type: 'MoCoV3Head', temperature, predictor: mlp(outChannels, false) },
+  };
+}
+
+/** SimSiam: a 3-layer projector (last BN without affine) and a bottleneck predictor of `predHidChannels`. */
+export function simsiamModel({ predHidChannels, ...mlp }: Mlp & { predHidChannels: number }): Model<'SimSiam'> {
+  return {
+    type: 'SimSiam',
+    neck: { type: 'NonLinearNeck', ...mlp, numLayers: 3, withLastBnAffine: false, withAvgPool: true },
+    head: {
+      type: 'LatentPredictHead',
+      loss: { type: 'CosineSimilarityLoss' },
+      predictor: {
+        type: 'NonLinearNeck',
+        inChannels: mlp.outChannels,
+        hidChannels: predHidChannels,
+        outChannels: mlp.outChannels,
+        withAvgPool: false,
+        withLastBn: false,
+        withLastBias: true,
+      },
+    },
+  };
+}
+
+/** Barlow Twins: a 3-layer projector without last BN or bias, the cross-correlation loss on its output. */
+export function barlowTwinsModel(mlp: Mlp): Model<'BarlowTwins'> {
+  return {
+    type: 'BarlowTwins',
+    neck: { type: 'NonLinearNeck', ...mlp, numLayers: 3, withLastBn: false, withLastBias: false, withAvgPool: true },
+    head: { type: 'LatentCrossCorrelationHead', inChannels: mlp.outChannels, loss: { type: 'CrossCorrelationLoss' } },
+  };
+}
+
+/** VICReg: a 3-layer expander with biases and no last BN. */
+export function vicregModel(mlp: Mlp): Model<'VICReg'> {
+  return {
+    type: 'VICReg',
+    neck: {
+      type: 'NonLinearNeck',
+      ...mlp,
+      numLayers: 3,
+      withBias: true,
+      withLastBn: false,
+      withLastBias: true,
+      withAvgPool: true,
+    },
+    head: { type: 'VICRegHead' },
+  };
+}
+
+/**
+ * SwAV: an L2-normalised 128-d projection, Sinkhorn (ε 0.05) codes over `numPrototypes` prototypes
+ * frozen for `freezePrototypesIters` iterations, a feature queue of `queueLength` from epoch 15.
+ */
+export function swavModel(o: {
+  inChannels: number;
+  hidChannels: number;
+  numCrops: [number, number];
+  numPrototypes: number;
+  freezePrototypesIters: number;
+  queueLength: number;
+}): Model<'SwAV'> {
+  const { inChannels, hidChannels, numCrops, numPrototypes, freezePrototypesIters, queueLength } = o;
+  return {
+    type: 'SwAV',
+    neck: { type: 'SwAVNeck', inChannels, hidChannels, outChannels: 128, withAvgPool: true, withL2norm: true },
+    head: {
+      type: 'SwAVHead',
+      loss: {
+        type: 'SwAVLoss',
+        featDim: 128,
+        epsilon: 0.05,
+        temperature: 0.1,
+        numCrops,
+        numPrototypes,
+        freezePrototypesIters,
+        queueLength,
+        epochQueueStarts: 15,
+      },
+    },
+  };
+}
+
+/** DINO: the DINO projector, a teacher of momentum 0.996, centring 0.9, student temperature 0.1. */
+export function dinoModel(o: {
+  inChannels: number;
+  hiddenChannels: number;
+  bottleneckChannels: number;
+  outChannels: number;
+  numCrops: number;
+  teacherTemp: number;
+  warmupTeacherTempEpochs: number;
+}): Model<'DINO'> {
+  const { inChannels, hiddenChannels, bottleneckChannels, outChannels, numCrops, teacherTemp, warmupTeacherTempEpochs } = o;
+  return {
+    type: 'DINO',
+    baseMomentum: 0.996,
+    neck: { type: 'DINONeck', inChannels, hiddenChannels, bottleneckChannels, outChannels },
+    head: {
+      type: 'DINOHead',
+      outChannels,
+      numCrops,
+      studentTemp: 0.1,
+      centerMomentum: 0.9,
+      warmupTeacherTemp: 0.04,
+      teacherTemp,
+      warmupTeacherTempEpochs,
+    },
+  };
+}
+
+// ---------------------------------------------------------------- optimizers and schedules
+
+/** SGD with momentum 0.9. */
+export const sgd = (lr: number, weightDecay: number): OptimizerConfig => ({ type: 'SGD', lr, momentum: 0.9, weightDecay });
+
+/** LARS (You et al. 2017) with momentum 0.9. */
+export const lars = (lr: number, weightDecay: number): OptimizerConfig => ({ type: 'LARS', lr, momentum: 0.9, weightDecay });
+
+type Paramwise = NonNullable<z.input<typeof optimWrapperSchema>['paramwiseCfg']>;
+
+/**
+ * Parameters whose names contain one of `keys` get no weight decay and no LARS adaptation
+ * (MMSelfSup's `paramwise_cfg=dict(custom_keys={'bn': dict(decay_mult=0, lars_exclude=True), …})`),
+ * and `lrMult` when given.
+ */
+export function larsExclude(keys: string[], o: { lrMult?: number } = {}): Paramwise {
+  const setting = { decayMult: 0, larsExclude: true, ...(o.lrMult !== undefined && { lrMult: o.lrMult }) };
+  return { customKeys: Object.fromEntries(keys.map((k) => [k, { ...setting }])) };
+}
+
+/** Cosine annealing over epochs [0, end), stepped per iteration. */
+export const cosine = (end: number): SchedulerConfig[] => [
+  { type: 'CosineAnnealingLR', byEpoch: true, begin: 0, end, convertToIterBased: true },
+];
+
+/**
+ * A linear warm-up from `startFactor` × lr over `warmup` epochs, then cosine to `etaMin` at epoch
+ * `end`; both stepped per iteration.
+ */
+export function warmupCosine(warmup: number, end: number, o: { startFactor?: number; etaMin?: number } = {}): SchedulerConfig[] {
+  const { startFactor = 1e-4, etaMin = 0 } = o;
+  return [
+    { type: 'LinearLR', startFactor, byEpoch: true, begin: 0, end: warmup, convertToIterBased: true },
+    { type: 'CosineAnnealingLR', byEpoch: true, begin: warmup, end, etaMin, convertToIterBased: true },
+  ];
+}
+
+/** An epoch-based loop of `maxEpochs`. */
+export const epochs = (maxEpochs: number) => ({ type: 'EpochBasedTrainLoop' as const, maxEpochs });
