@@ -61,7 +61,7 @@ for (const [name, configs] of Object.entries(CASES)) {
         assert.ok(changed > 0 && (cfg.prob === undefined || changed < n), `${changed} of ${n} images changed`);
         if (applyBatch) {
           const out = applyBatch(batch, rngs());
-          reference.forEach((x, i) => assert.ok(out.select(0, i).equal(x), `batch kernel, image ${i}`));
+          for (const [i, x] of reference.entries()) assert.ok(out.select(0, i).equal(x), `batch kernel, image ${i}`);
         }
         if (applyBytes) {
           const data = batch.contiguous().toTypedArray() as Uint8Array;
