@@ -4,8 +4,8 @@ import { defineConfig, epochs, lars, larsExclude, warmupCosine } from 'selfsup/c
 export default defineConfig({
   _base_: ['../_base_/models/byol.ts', '../_base_/datasets/imagenet_byol.ts', '../_base_/default_runtime.ts'],
   trainDataloader: { batchSize: 256 },
-  optimWrapper: { optimizer: lars(4.8, 1e-6), paramwiseCfg: larsExclude(['bn', 'bias']) },
-  paramScheduler: warmupCosine(10, 200),
+  optimWrapper: { optimizer: lars(4.8, 1e-6), paramwiseCfg: larsExclude(['bn', 'bias', 'downsample.1']) },
+  paramScheduler: warmupCosine(10, 200, { perEpoch: true }),
   trainCfg: epochs(200),
   syncBn: true,
 });

@@ -5,7 +5,7 @@ export default defineConfig({
   _base_: ['../_base_/models/mocov2.ts', '../_base_/datasets/imagenet_mocov2.ts', '../_base_/default_runtime.ts'],
   trainDataloader: { batchSize: 32 },
   optimWrapper: { optimizer: sgd(0.03, 1e-4) },
-  paramScheduler: cosine(200),
+  paramScheduler: cosine(200, { perEpoch: true }),
   trainCfg: epochs(200),
   syncBn: true,
 });

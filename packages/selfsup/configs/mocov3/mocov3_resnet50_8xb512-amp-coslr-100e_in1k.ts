@@ -4,7 +4,11 @@ import { defineConfig, epochs, lars, larsExclude, warmupCosine } from 'selfsup/c
 export default defineConfig({
   _base_: ['../_base_/models/mocov3.ts', '../_base_/datasets/imagenet_mocov3.ts', '../_base_/default_runtime.ts'],
   trainDataloader: { batchSize: 512 },
-  optimWrapper: { optimizer: lars(9.6, 1e-6), paramwiseCfg: larsExclude(['bn', 'bias']), type: 'AmpOptimWrapper' },
+  optimWrapper: {
+    optimizer: lars(9.6, 1e-6),
+    paramwiseCfg: larsExclude(['bn', 'bias', 'downsample.1']),
+    type: 'AmpOptimWrapper',
+  },
   paramScheduler: warmupCosine(10, 100),
   trainCfg: epochs(100),
   syncBn: true,

@@ -341,21 +341,21 @@ export function byolModel({ inChannels, hidChannels, outChannels }: Mlp): Model<
   };
 }
 
-/** MoCo v3: 2-layer projector and predictor without biases, last BN without affine; InfoNCE at `temperature`. */
-export function mocoV3Model({
-  temperature,
-  inChannels,
-  hidChannels,
-  outChannels,
-}: Mlp & { temperature: number }): Model<'MoCoV3'> {
-  const mlp = (i: number, withAvgPool: boolean): NeckConfig => ({
+/**
+ * MoCo v3: 2-layer projector and predictor without biases, the projector's last BN without affine;
+ * InfoNCE at `temperature`. The predictor has no last BN (MMSelfSup's and the paper's) unless
+ * `predictorLastBn` (the CPU-sized CIFAR-10 recipe's).
+ */
+export function mocoV3Model(o: Mlp & { temperature: number; predictorLastBn?: boolean }): Model<'MoCoV3'> {
+  const { temperature, inChannels, hidChannels, outChannels, predictorLastBn = false } = o;
+  const mlp = (i: number, withAvgPool: boolean, withLastBn: boolean): NeckConfig => ({
     type: 'NonLinearNeck',
     inChannels: i,
     hidChannels,
     outChannels,
     numLayers: 2,
     withBias: false,
-    withLastBn: true,
+    withLastBn,
     withLastBnAffine: false,
     withLastBias: false,
     withAvgPool,
@@ -363,8 +363,8 @@ export function mocoV3Model({
   return {
     type: 'MoCoV3',
     baseMomentum: 0.99,
-    neck: mlp(inChannels, true),
-    head: { type: 'MoCoV3Head', temperature, predictor: mlp(outChannels, false) },
+    neck: mlp(inChannels, true, true),
+    head: { type: 'MoCoV3Head', temperature, predictor: mlp(outChannels, false, predictorLastBn) },
   };
 }
 
@@ -496,20 +496,36 @@ export function larsExclude(keys: string[], o: { lrMult?: number } = {}): Paramw
   return { customKeys: Object.fromEntries(keys.map((k) => [k, { ...setting }])) };
 }
 
-/** Cosine annealing over epochs [0, end), stepped per iteration. */
-export const cosine = (end: number): SchedulerConfig[] => [
-  { type: 'CosineAnnealingLR', byEpoch: true, begin: 0, end, convertToIterBased: true },
+/** How a cosine is stepped: per iteration (default) or once per epoch (MMEngine without `convert_to_iter_based`). */
+interface CosineOptions {
+  /** Final value (written only when given to `cosine`; default 0). */
+  etaMin?: number;
+  /** Step once per epoch instead of per iteration. */
+  perEpoch?: boolean;
+}
+const stepping = (perEpoch: boolean | undefined) => (perEpoch ? {} : { convertToIterBased: true });
+
+/** Cosine annealing over epochs [0, end), stepped per iteration unless `perEpoch`. */
+export const cosine = (end: number, o: CosineOptions = {}): SchedulerConfig[] => [
+  {
+    type: 'CosineAnnealingLR',
+    byEpoch: true,
+    begin: 0,
+    end,
+    ...(o.etaMin !== undefined && { etaMin: o.etaMin }),
+    ...stepping(o.perEpoch),
+  },
 ];
 
 /**
- * A linear warm-up from `startFactor` × lr over `warmup` epochs, then cosine to `etaMin` at epoch
- * `end`; both stepped per iteration.
+ * A linear warm-up from `startFactor` × lr over `warmup` epochs (stepped per iteration), then
+ * cosine to `etaMin` at epoch `end` (per iteration unless `perEpoch`).
  */
-export function warmupCosine(warmup: number, end: number, o: { startFactor?: number; etaMin?: number } = {}): SchedulerConfig[] {
+export function warmupCosine(warmup: number, end: number, o: CosineOptions & { startFactor?: number } = {}): SchedulerConfig[] {
   const { startFactor = 1e-4, etaMin = 0 } = o;
   return [
     { type: 'LinearLR', startFactor, byEpoch: true, begin: 0, end: warmup, convertToIterBased: true },
-    { type: 'CosineAnnealingLR', byEpoch: true, begin: warmup, end, etaMin, convertToIterBased: true },
+    { type: 'CosineAnnealingLR', byEpoch: true, begin: warmup, end, etaMin, ...stepping(o.perEpoch) },
   ];
 }
 

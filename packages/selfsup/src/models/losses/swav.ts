@@ -12,6 +12,12 @@
  * Schedules read from `progress`: the prototypes get no gradient while `iter < freezePrototypesIters`
  * (the paper's first epoch); from epoch `epochQueueStarts` a queue of past embeddings (a buffer, so
  * checkpoints hold it) is filled every call and, once full, enlarges the batch Sinkhorn sees.
+ *
+ * `queueLength` is global, as MMSelfSup's SwAVHook `queue_length`: the length is first trimmed to a
+ * multiple of the global batch (per-process batch × world size), then split over the processes,
+ * each keeping `queueLength / worldSize` rows of its own embeddings (3840 over 8 processes of 32:
+ * 480 rows each). The buffer holds ⌊queueLength / worldSize⌋ rows (the world size when the loss
+ * is built); the trimmed length is used once the batch size is known.
  */
 import * as torch from '@selfsup/torch';
 import { distributed as dist, F, nn, noGrad, type Tensor, tidy } from '@selfsup/torch';
@@ -19,6 +25,9 @@ import { nonNegInt, posInt, posNum, z } from '../../core/schema.js';
 import { definePart } from '../../core/registry.js';
 import { LOSSES } from '../registries.js';
 import type { TrainProgress } from '../../core/progress.js';
+
+/** The number of processes (1 without a process group). */
+const worldSize = () => (dist.isInitialized() ? dist.getWorldSize() : 1);
 
 /**
  * Sinkhorn–Knopp codes from prototype scores `(B, K)` (SwAV's `distributed_sinkhorn`): starting
@@ -29,7 +38,7 @@ import type { TrainProgress } from '../../core/progress.js';
 export function sinkhorn(scores: Tensor, iterations = 3, epsilon = 0.05): Tensor {
   return tidy(() =>
     noGrad(() => {
-      const world = dist.isInitialized() ? dist.getWorldSize() : 1;
+      const world = worldSize();
       const reduce = (t: Tensor, op: 'sum' | 'max' = 'sum') => {
         if (world > 1) dist.allReduce(t, { op });
         return t;
@@ -69,7 +78,10 @@ export const swavLossSchema = z.strictObject({
   numPrototypes: posInt().optional(),
   /** Iterations during which the prototypes get no gradient (MMSelfSup's `frozen_layers_cfg.prototypes`). Default 0. */
   freezePrototypesIters: nonNegInt().optional(),
-  /** Embeddings kept per assigned crop in this process (0: no queue; MMSelfSup's SwAVHook `queue_length / world_size`). Default 0. */
+  /**
+   * Embeddings kept per assigned crop over all processes (MMSelfSup's SwAVHook `queue_length`): each
+   * process keeps its share, the length trimmed to a multiple of the global batch. 0: no queue. Default 0.
+   */
   queueLength: nonNegInt().optional(),
   /** Epoch from which the queue is filled (and used once full). Default 15. */
   epochQueueStarts: nonNegInt().optional(),
@@ -87,8 +99,10 @@ export class SwAVLoss extends nn.Module<[Tensor, TrainProgress?], Tensor> {
   readonly numCrops: number[];
   readonly freezePrototypesIters: number;
   readonly epochQueueStarts: number;
+  /** The global queue length (over every process). */
+  readonly queueLength: number;
   readonly prototypes: nn.Linear;
-  /** `(|cropsForAssign|, queueLength, featDim)` past embeddings, newest first; null without a queue. */
+  /** `(|cropsForAssign|, ⌊queueLength / worldSize⌋, featDim)` past embeddings, newest first; null without a queue. */
   readonly queue: Tensor | null;
 
   constructor(opts: SwAVLossOptions) {
@@ -107,8 +121,20 @@ export class SwAVLoss extends nn.Module<[Tensor, TrainProgress?], Tensor> {
         throw new RangeError(`SwAVLoss: crop ${c} in cropsForAssign is not one of the ${total} crops`);
     if (total < 2) throw new RangeError('SwAVLoss: swapped prediction needs at least 2 crops');
     this.prototypes = this.registerModule('prototypes', new nn.Linear(opts.featDim, opts.numPrototypes ?? 3000, { bias: false }));
-    const qLen = opts.queueLength ?? 0;
-    this.queue = this.registerBuffer('queue', qLen > 0 ? torch.zeros([this.cropsForAssign.length, qLen, opts.featDim]) : null);
+    this.queueLength = opts.queueLength ?? 0;
+    const rows = Math.floor(this.queueLength / worldSize());
+    this.queue = this.registerBuffer('queue', rows > 0 ? torch.zeros([this.cropsForAssign.length, rows, opts.featDim]) : null);
+  }
+
+  /**
+   * The queue rows this process uses with a per-process batch of `bs` (MMSelfSup's SwAVHook): the
+   * global length trimmed to a multiple of the global batch `bs · worldSize`, split over the
+   * processes; 0 (no queue) when the global batch is longer than the queue.
+   */
+  queueRows(bs: number): number {
+    const world = worldSize();
+    const global = this.queueLength - (this.queueLength % (bs * world));
+    return Math.min(global / world, this.queue?.shape[1] ?? 0);
   }
 
   /** Σ numCrops. */
@@ -154,10 +180,9 @@ export class SwAVLoss extends nn.Module<[Tensor, TrainProgress?], Tensor> {
       for (const [i, crop] of this.cropsForAssign.entries()) {
         const q = noGrad(() => {
           let out = scores.narrow(0, bs * crop, bs).detach();
-          if (started && this.queue) {
-            const queue = this.queue.select(0, i);
-            const qLen = queue.shape[0];
-            if (bs > qLen) throw new RangeError(`SwAVLoss: batch size ${bs} exceeds the queue length ${qLen}`);
+          const qLen = this.queueRows(bs);
+          if (started && this.queue && qLen > 0) {
+            const queue = this.queue.select(0, i).narrow(0, 0, qLen);
             // The queue joins Sinkhorn once it is full (its oldest row is no longer zero).
             if (
               queue

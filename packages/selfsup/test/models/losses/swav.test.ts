@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import * as torch from '@selfsup/torch';
 import { SwAVHead } from '../../../src/models/heads/swav-head.js';
 import { type SwAVLoss, sinkhorn } from '../../../src/models/losses/swav.js';
 import { HEADS } from '../../../src/models/registries.js';
 import { assertClose, pseudo, py } from '../../helpers.js';
+import { runRanks } from '../dist-ranks.js';
 import type { TrainProgress } from '../../../src/core/progress.js';
 import '../../../src/builtins.js';
 
@@ -143,4 +146,23 @@ test('SwAVLoss: frozen prototypes get no gradient; the queue fills newest-first 
     torch.noGrad(() => queue.copy_(f64(queueRows)));
     assertClose(q.forward(f64(x), at(5, 1)).item(), REF.lossQueue, 1e-10, 'loss with a full queue');
   });
+});
+
+test("SwAVLoss: queueLength is global (MMSelfSup's SwAVHook): trimmed to a multiple of the global batch, split over processes", async (t) => {
+  // One process: the whole length, trimmed to a multiple of the batch.
+  const one = makeLoss({ queueLength: 10 });
+  assert.deepEqual(one.queue?.shape, [2, 10, 5]);
+  assert.equal(one.queueRows(3), 9, '10 trimmed to a multiple of 3');
+  assert.equal(one.queueRows(12), 0, 'a batch longer than the queue: no queue');
+  if (!torch.distributed.isGlooAvailable()) return t.skip('no Gloo');
+  const ranks = await runRanks<{ world: number; shape: number[]; rows: number; filled: boolean[] }>(
+    join(dirname(fileURLToPath(import.meta.url)), 'swav-dist-worker.js'),
+    2,
+  );
+  for (const r of ranks) {
+    assert.equal(r.world, 2);
+    assert.deepEqual(r.shape, [2, 5, 4], 'each process keeps 10 / 2 rows');
+    assert.equal(r.rows, 4, '10 trimmed to a multiple of the global batch 2 × 2, then halved');
+    assert.deepEqual(r.filled, [true, true, true, true, false], 'two calls of 2 fill the 4 rows used');
+  }
 });

@@ -1,0 +1,206 @@
+/**
+ * The bundled ImageNet recipes against MMSelfSup 1.x's configs: batch size per process, optimizer,
+ * LARS exclusions (`paramwise_cfg.custom_keys`), optimizer wrapper, schedules (with how each is
+ * stepped) and epochs, plus the model settings the recipes carry (SwAV's global queue and frozen
+ * prototypes, MoCo v3's predictor). The table states MMSelfSup's values as its files give them
+ * (paths in open-mmlab/mmselfsup, 1.x), merged with their `_base_` files.
+ *
+ * One deliberate difference: selfsup's SimCLR gradient is `processes` × MMSelfSup's (docs/algorithms.md),
+ * so the SimCLR recipe multiplies weight decay by it and divides the LARS-excluded groups' lr by it,
+ * which gives every parameter MMSelfSup's step (the arithmetic is in the config's comment).
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { CONFIG_DIR } from '../../../src/cli/list.js';
+import { loadConfig } from '../../../src/engine/config/load.js';
+import { BACKBONES } from '../../../src/models/registries.js';
+import '../../../src/builtins.js';
+
+interface Schedule {
+  type: 'LinearLR' | 'CosineAnnealingLR';
+  begin: number;
+  end: number;
+  startFactor?: number;
+  /** MMEngine's T_max (default end − begin). */
+  tMax?: number;
+  etaMin?: number;
+  /** `convert_to_iter_based=True`. */
+  perIter: boolean;
+}
+
+interface Recipe {
+  /** MMSelfSup's config (and the `_base_` schedule it takes its scheduler from). */
+  source: string;
+  batchSize: number;
+  wrapper?: 'AmpOptimWrapper';
+  optimizer: { type: 'LARS' | 'SGD'; lr: number; momentum: number; weightDecay: number };
+  /** `paramwise_cfg.custom_keys`; null: none. */
+  customKeys: Record<string, { decayMult: number; larsExclude: true; lrMult?: number }> | null;
+  schedule: Schedule[];
+  maxEpochs: number;
+  /** selfsup's gradient ÷ MMSelfSup's (SimCLR: the number of processes). */
+  gradScale?: number;
+  model?: (model: Record<string, unknown>) => void;
+}
+
+const exclude = (keys: string[], lrMult?: number) =>
+  Object.fromEntries(
+    keys.map((k) => [k, { decayMult: 0, larsExclude: true as const, ...(lrMult === undefined ? {} : { lrMult }) }]),
+  );
+const BN_BIAS_DOWNSAMPLE = ['bn', 'bias', 'downsample.1'];
+/** configs/selfsup/_base_/schedules/lars_coslr-200e_in1k.py: iteration warm-up, then a cosine stepped per epoch. */
+const LARS_COSLR_200E: Schedule[] = [
+  { type: 'LinearLR', startFactor: 1e-4, begin: 0, end: 10, perIter: true },
+  { type: 'CosineAnnealingLR', tMax: 190, begin: 10, end: 200, perIter: false },
+];
+/** configs/selfsup/_base_/schedules/sgd_coslr-200e_in1k.py: SGD 0.03, cosine stepped per epoch. */
+const SGD_COSLR_200E = {
+  optimizer: { type: 'SGD' as const, lr: 0.03, momentum: 0.9, weightDecay: 1e-4 },
+  schedule: [{ type: 'CosineAnnealingLR' as const, tMax: 200, begin: 0, end: 200, perIter: false }],
+  maxEpochs: 200,
+};
+
+const RECIPES: Record<string, Recipe> = {
+  'simclr/simclr_resnet50_16xb256-coslr-200e_in1k.ts': {
+    // configs/selfsup/simclr/simclr_resnet50_16xb256-coslr-200e_in1k.py (lr 4.8, batch 256) over
+    // simclr_resnet50_8xb32-coslr-200e_in1k.py (LARS, custom keys) and lars_coslr-200e_in1k.py.
+    source: 'configs/selfsup/simclr/simclr_resnet50_16xb256-coslr-200e_in1k.py',
+    batchSize: 256,
+    optimizer: { type: 'LARS', lr: 4.8, momentum: 0.9, weightDecay: 1e-6 },
+    customKeys: exclude(BN_BIAS_DOWNSAMPLE),
+    schedule: LARS_COSLR_200E,
+    maxEpochs: 200,
+    gradScale: 16,
+  },
+  'byol/byol_resnet50_16xb256-coslr-200e_in1k.ts': {
+    source: 'configs/selfsup/byol/byol_resnet50_16xb256-coslr-200e_in1k.py (+ lars_coslr-200e_in1k.py)',
+    batchSize: 256,
+    optimizer: { type: 'LARS', lr: 4.8, momentum: 0.9, weightDecay: 1e-6 },
+    customKeys: exclude(BN_BIAS_DOWNSAMPLE),
+    schedule: LARS_COSLR_200E,
+    maxEpochs: 200,
+  },
+  'barlowtwins/barlowtwins_resnet50_8xb256-coslr-300e_in1k.ts': {
+    // Its scheduler is restated by barlowtwins_resnet50_8xb32-accum8-coslr-100e_in1k.py (1.6e-4, 0.0016).
+    source: 'configs/selfsup/barlowtwins/barlowtwins_resnet50_8xb256-coslr-300e_in1k.py',
+    batchSize: 256,
+    optimizer: { type: 'LARS', lr: 1.6, momentum: 0.9, weightDecay: 1e-6 },
+    customKeys: exclude(BN_BIAS_DOWNSAMPLE, 0.024),
+    schedule: [
+      { type: 'LinearLR', startFactor: 1.6e-4, begin: 0, end: 10, perIter: true },
+      { type: 'CosineAnnealingLR', tMax: 290, etaMin: 0.0016, begin: 10, end: 300, perIter: true },
+    ],
+    maxEpochs: 300,
+  },
+  'mocov3/mocov3_resnet50_8xb512-amp-coslr-100e_in1k.ts': {
+    // (and configs/selfsup/_base_/models/mocov3_resnet50.py for the model)
+    source: 'configs/selfsup/mocov3/mocov3_resnet50_8xb512-amp-coslr-100e_in1k.py',
+    batchSize: 512,
+    wrapper: 'AmpOptimWrapper',
+    optimizer: { type: 'LARS', lr: 9.6, momentum: 0.9, weightDecay: 1e-6 },
+    customKeys: exclude(BN_BIAS_DOWNSAMPLE),
+    schedule: [
+      { type: 'LinearLR', startFactor: 1e-4, begin: 0, end: 10, perIter: true },
+      { type: 'CosineAnnealingLR', tMax: 90, begin: 10, end: 100, perIter: true },
+    ],
+    maxEpochs: 100,
+    model: (m) => {
+      const head = m.head as { temperature: number; predictor: { withLastBn: boolean } };
+      assert.equal(head.temperature, 1);
+      assert.equal(head.predictor.withLastBn, false, 'the predictor has no last BN');
+      assert.equal(m.baseMomentum, 0.99);
+    },
+  },
+  'swav/swav_resnet50_8xb32-mcrop-2-6-coslr-200e_in1k-224-96.ts': {
+    // LARS's momentum and decay from lars_coslr-200e_in1k.py; no custom keys; the SwAVHook's
+    // queue_length 3840 (global) and frozen_layers_cfg prototypes 5005.
+    source: 'configs/selfsup/swav/swav_resnet50_8xb32-mcrop-2-6-coslr-200e_in1k-224-96.py',
+    batchSize: 32,
+    optimizer: { type: 'LARS', lr: 0.6, momentum: 0.9, weightDecay: 1e-6 },
+    customKeys: null,
+    schedule: [{ type: 'CosineAnnealingLR', tMax: 200, etaMin: 6e-4, begin: 0, end: 200, perIter: true }],
+    maxEpochs: 200,
+    model: (m) => {
+      const loss = (m.head as { loss: Record<string, unknown> }).loss;
+      assert.equal(loss.queueLength, 3840, 'the global queue length');
+      assert.equal(loss.freezePrototypesIters, 5005);
+      assert.equal(loss.epochQueueStarts, 15);
+      assert.deepEqual(loss.numCrops, [2, 6]);
+    },
+  },
+  'mocov2/mocov2_resnet50_8xb32-coslr-200e_in1k.ts': {
+    source: 'configs/selfsup/mocov2/mocov2_resnet50_8xb32-coslr-200e_in1k.py (+ sgd_coslr-200e_in1k.py)',
+    batchSize: 32,
+    customKeys: null,
+    ...SGD_COSLR_200E,
+  },
+  'densecl/densecl_resnet50_8xb32-coslr-200e_in1k.ts': {
+    source: 'configs/selfsup/densecl/densecl_resnet50_8xb32-coslr-200e_in1k.py (+ sgd_coslr-200e_in1k.py)',
+    batchSize: 32,
+    customKeys: null,
+    ...SGD_COSLR_200E,
+  },
+};
+
+type Cfg = {
+  model: Record<string, unknown> & { backbone: unknown };
+  trainDataloader: { batchSize: number };
+  optimWrapper: {
+    type?: string;
+    optimizer: Record<string, unknown>;
+    paramwiseCfg?: { customKeys?: Record<string, Record<string, unknown>> };
+  };
+  paramScheduler: Record<string, unknown>[];
+  trainCfg: { type: string; maxEpochs: number };
+};
+
+for (const [file, r] of Object.entries(RECIPES)) {
+  test(`${file} has MMSelfSup's ${r.source.split(' ')[0].split('/').pop()}`, () => {
+    const cfg = loadConfig(join(CONFIG_DIR, file)) as unknown as Cfg;
+    const scale = r.gradScale ?? 1;
+    assert.equal(cfg.trainDataloader.batchSize, r.batchSize, 'batch size per process');
+    assert.equal(cfg.optimWrapper.type, r.wrapper);
+    const { type, lr, momentum, weightDecay } = cfg.optimWrapper.optimizer;
+    assert.deepEqual({ type, lr, momentum, weightDecay }, { ...r.optimizer, weightDecay: r.optimizer.weightDecay * scale });
+    const expectedKeys =
+      r.customKeys &&
+      Object.fromEntries(
+        Object.entries(r.customKeys).map(([k, v]) => {
+          const lrMult = (v.lrMult ?? 1) / scale;
+          return [k, { ...v, ...(lrMult === 1 ? {} : { lrMult }) }];
+        }),
+      );
+    assert.deepEqual(cfg.optimWrapper.paramwiseCfg?.customKeys ?? null, expectedKeys, 'paramwise custom keys');
+    assert.equal(cfg.paramScheduler.length, r.schedule.length);
+    r.schedule.forEach((s, i) => {
+      const got = cfg.paramScheduler[i];
+      const at = `paramScheduler.${i}`;
+      assert.equal(got.type, s.type, at);
+      assert.equal(got.byEpoch, true, `${at}: given in epochs`);
+      assert.deepEqual([got.begin, got.end], [s.begin, s.end], `${at}: begin, end`);
+      assert.equal(got.convertToIterBased === true, s.perIter, `${at}: stepped per ${s.perIter ? 'iteration' : 'epoch'}`);
+      if (s.type === 'LinearLR') assert.equal(got.startFactor, s.startFactor, `${at}.startFactor`);
+      else {
+        assert.equal(got.tMax ?? (got.end as number) - (got.begin as number), s.tMax, `${at}: T_max`);
+        assert.equal(got.etaMin ?? 0, s.etaMin ?? 0, `${at}.etaMin`);
+      }
+    });
+    assert.deepEqual(cfg.trainCfg, { type: 'EpochBasedTrainLoop', maxEpochs: r.maxEpochs });
+    r.model?.(cfg.model);
+  });
+}
+
+test('the LARS exclusion keys name parameters of the ResNet-50 (downsample.1 is the shortcut BN)', () => {
+  const cfg = loadConfig(join(CONFIG_DIR, 'byol/byol_resnet50_16xb256-coslr-200e_in1k.ts')) as unknown as Cfg;
+  const backbone = BACKBONES.build(cfg.model.backbone, 'model.backbone');
+  const names = [...backbone.namedParameters()].map(([n]) => n);
+  for (const key of BN_BIAS_DOWNSAMPLE)
+    assert.ok(
+      names.some((n) => n.includes(key)),
+      key,
+    );
+  assert.ok(names.includes('layer1.0.downsample.1.weight'), 'the first shortcut BN');
+  assert.ok(!names.some((n) => n.includes('downsample.1') && n.includes('bn')), "'bn' alone misses it");
+  backbone.dispose();
+});
