@@ -3,7 +3,8 @@
  * same command with RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT
  * (and the CPU threads divided among them); `--nnodes/--node-rank/--master-addr/--master-port`
  * span machines. External launchers (Slurm, Kubernetes) set the same variables themselves.
- * When a worker fails, the others are stopped and its exit code is returned.
+ * When a worker fails, the others are stopped and its exit code is returned. SIGINT, SIGTERM and
+ * SIGHUP are forwarded to the workers.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -53,6 +54,8 @@ export function launch(o: LaunchOptions): Promise<number> {
         MASTER_ADDR: o.masterAddr ?? '127.0.0.1',
         MASTER_PORT: String(port),
         OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? String(threads),
+        // Workers exit when their parent is no longer this launcher (it was killed -9).
+        SELFSUP_LAUNCHER_PID: String(process.pid),
       };
       const child = spawn(o.execPath ?? process.execPath, [o.script ?? process.argv[1], ...o.args], {
         env,
@@ -72,7 +75,7 @@ export function launch(o: LaunchOptions): Promise<number> {
     const forward = (sig: NodeJS.Signals) => () => {
       for (const c of children) if (c.exitCode === null) c.kill(sig);
     };
-    process.once('SIGINT', forward('SIGINT'));
-    process.once('SIGTERM', forward('SIGTERM'));
+    // Every signal is forwarded: the first asks the workers to save and stop, a second to exit.
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, forward(sig));
   });
 }

@@ -7,6 +7,7 @@
  * writes logs and checkpoints.
  */
 import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import { join, resolve } from 'node:path';
 import * as torch from '@selfsup/torch';
 import { type Module, nn, optim, type StateDict, type StateValue } from '@selfsup/torch';
@@ -202,12 +203,48 @@ export class Runner implements RunnerView {
     }
   }
 
+  /**
+   * SIGINT (Ctrl-C), SIGTERM (Slurm, Kubernetes, `docker stop`) and SIGHUP stop training after the
+   * current iteration with a resumable checkpoint. A second signal (a second or more later) exits at once: checkpoints are
+   * written atomically, so the last good one stays whole. A worker whose launcher died (killed -9:
+   * its parent changed) exits instead of training on unsupervised. Returns the cleanup.
+   */
+  private watchStopSignals(): () => void {
+    const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    let first: number | null = null;
+    const on = (sig: NodeJS.Signals) => {
+      if (first === null) {
+        this.requestStop(`interrupted (${sig})`);
+        first = performance.now();
+        return;
+      }
+      // Ctrl-C reaches a worker twice (from the terminal and forwarded by the launcher): a repeat
+      // within a second is the same request.
+      if (performance.now() - first < 1000) return;
+      console.error(`selfsup: second ${sig}: exiting now; the last saved checkpoint is intact`);
+      process.exit(128 + (os.constants.signals[sig] ?? 0));
+    };
+    for (const sig of signals) process.on(sig, on);
+    const launcher = Number(process.env.SELFSUP_LAUNCHER_PID ?? 0);
+    const watch =
+      launcher > 0
+        ? setInterval(() => {
+            if (process.ppid === launcher) return;
+            console.error(`selfsup: rank ${this.rank}: the launcher (pid ${launcher}) is gone; exiting`);
+            process.exit(1);
+          }, 500).unref()
+        : null;
+    return () => {
+      for (const sig of signals) process.off(sig, on);
+      if (watch) clearInterval(watch);
+    };
+  }
+
   /** Runs the training loop to the end (or to a stop request) and returns what happened. */
   async train(): Promise<TrainResult> {
     const t0 = performance.now();
     let lastLoss = Number.NaN;
-    const onSigint = () => this.requestStop('interrupted (SIGINT)');
-    process.on('SIGINT', onSigint);
+    const stopSignals = this.watchStopSignals();
     try {
       await this.callHooks('beforeRun');
       while (this.epoch < this.maxEpochs && this.iter < this.maxIters && !this.stopReason) {
@@ -241,7 +278,7 @@ export class Runner implements RunnerView {
       if (this.stopReason) this.interruptCheckpoint();
       await this.callHooks('afterRun');
     } finally {
-      process.off('SIGINT', onSigint);
+      stopSignals();
       await this.loader.close();
     }
     return {

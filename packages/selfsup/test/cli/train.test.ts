@@ -211,6 +211,90 @@ test('Ctrl-C (SIGINT) stops after the current iteration with a resumable checkpo
   assert.ok(Number(m[2]) >= 3 && Number(m[2]) < 16);
 });
 
+/** Starts a long training run and sends `signal` once `after` iterations are logged; resolves with its exit. */
+async function trainUntilSignal(
+  args: string[],
+  signal: NodeJS.Signals,
+  after = 3,
+): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn(process.execPath, [BIN, 'train', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let sent = false;
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const code = await new Promise<number | null>((done) => {
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!sent && (out.match(/Epoch\(train\)/g) ?? []).length >= after) {
+        sent = true;
+        child.kill(signal);
+      }
+    });
+    child.on('exit', (c) => done(c));
+  });
+  return { code, out, err };
+}
+
+for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+  test(`${signal} (batch schedulers, docker stop, a closed terminal) stops like Ctrl-C, with a resumable checkpoint`, async () => {
+    const dir = tmp();
+    const cfg = configFile(dir, {
+      ...testConfig({ epochs: 200, n: 64 }),
+      defaultHooks: { logger: { interval: 1 }, checkpoint: { interval: 1000 } },
+    });
+    const work = join(dir, 'w');
+    const r = await trainUntilSignal([cfg, '--import', PARTS, '--work-dir', work], signal);
+    assert.equal(r.code, 1, r.err);
+    const m = new RegExp(`interrupted \\(${signal}\\); saved (\\S+iter_(\\d+)\\.pth)`).exec(r.out);
+    assert.ok(m, r.out);
+    const { state } = loadCheckpoint(m[1]);
+    assert.equal((state.meta as { iter: number }).iter, Number(m[2]), 'the checkpoint is the interrupted iteration');
+  });
+}
+
+test('workers of a launcher killed with -9 notice and exit instead of training on', async () => {
+  const dir = tmp();
+  const cfg = configFile(dir, {
+    ...testConfig({ epochs: 500, n: 64 }),
+    // A small lr: the run must still be training (not stopped by a diverging loss) when checked.
+    optimWrapper: { optimizer: { type: 'SGD', lr: 0.001 } },
+    defaultHooks: { logger: { interval: 1 }, checkpoint: { interval: 1000 } },
+  });
+  const launcher = spawn(
+    process.execPath,
+    [BIN, 'train', cfg, '--import', PARTS, '--work-dir', join(dir, 'w'), '--nproc-per-node', '2'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  launcher.stderr.on('data', () => {});
+  await new Promise<void>((ready) => {
+    launcher.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if ((out.match(/Epoch\(train\)/g) ?? []).length >= 2) ready();
+    });
+  });
+  const children = spawnSync('pgrep', ['-P', String(launcher.pid)], { encoding: 'utf8' })
+    .stdout.trim()
+    .split('\n')
+    .filter(Boolean)
+    .map(Number);
+  assert.equal(children.length, 2, 'two workers');
+  launcher.kill('SIGKILL');
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const t0 = Date.now();
+  while (children.some(alive) && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(!children.some(alive), `workers still running ${Date.now() - t0} ms after the launcher died`);
+});
+
 test('selfsup list and flops: --json outputs', () => {
   let r = selfsup(['list', 'algorithms', 'configs', '--json']);
   assert.equal(r.code, 0, r.stderr);
