@@ -6,7 +6,7 @@
  * `require` that reaches only config files and `selfsup`'s config helpers, so a config cannot
  * pull in arbitrary code by accident; `.json` (e.g. a work dir's `config.json`) is read as is.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import ts from 'typescript';
 import * as helpers from './helpers.js';
@@ -42,8 +42,11 @@ function resolveConfigPath(spec: string, from: string): string {
   const base = resolve(dirname(from), spec);
   const candidates = [base, base.replace(/\.js$/, '.ts'), `${base}.ts`, `${base}.js`, `${base}.json`];
   const hit = candidates.find((c) => existsSync(c) && (SCRIPT.has(extname(c)) || extname(c) === '.json'));
-  if (!hit) throw new ConfigError('', `${from}: config '${spec}' not found (looked for ${candidates.join(', ')})`);
-  return hit;
+  if (hit) return hit;
+  // The file is there but is no config: say that, not "not found".
+  if (existsSync(base) && statSync(base).isFile())
+    throw new ConfigError('', `${from}: '${spec}' (${base}) is not a config: a config is a .ts, .js or .json file`);
+  throw new ConfigError('', `${from}: config '${spec}' not found (looked for ${candidates.join(', ')})`);
 }
 
 function readModule(file: string, stack: string[]): ConfigObject {

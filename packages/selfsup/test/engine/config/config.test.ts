@@ -88,6 +88,13 @@ test('config files: TS with _base_ list, imports of other configs, JSON, replace
   );
   writeFileSync(join(dir, 'missing.ts'), "export default { _base_: ['./nope.ts'] };\n");
   assert.throws(() => loadConfig(join(dir, 'missing.ts')), /config '\.\/nope\.ts' not found/);
+  // An existing file that is no config (issue 17: `_base_: ['/etc/passwd']` said "not found").
+  writeFileSync(join(dir, 'notes.txt'), 'hello\n');
+  writeFileSync(join(dir, 'wrong-base.ts'), `export default { _base_: [${JSON.stringify(join(dir, 'notes.txt'))}] };\n`);
+  assert.throws(
+    () => loadConfig(join(dir, 'wrong-base.ts')),
+    /'\S+notes\.txt' \(\S+\) is not a config: a config is a \.ts, \.js or \.json file/,
+  );
 });
 
 test('validation names the exact path, the reason and the value; unknown keys get suggestions', () => {
