@@ -2,6 +2,7 @@
 export * from './core/registry.js';
 export * from './core/schema.js';
 export type { TrainProgress } from './core/progress.js';
+export * from './core/images.js';
 export * from './models/registries.js';
 export * from './data/registries.js';
 export * from './engine/registries.js';
@@ -30,6 +31,7 @@ export {
   type SpeedMeasurement,
 } from './engine/fit-schedule.js';
 export { buildOptimWrapper } from './engine/optim-builder.js';
+export * from './engine/model-source.js';
 export { complexity, type Complexity } from './analysis/complexity.js';
 export * from './data/datasets/idx.js';
 export * as data from './data/index.js';

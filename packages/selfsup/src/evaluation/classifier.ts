@@ -8,7 +8,8 @@
 import * as torch from '@selfsup/torch';
 import { nn, type Tensor } from '@selfsup/torch';
 import type { Backbone } from '../models/backbones/base.js';
-import { checkNormalization, type ImageNormalization, normalizeImages, type PoolMode, poolFeatures } from './preprocess.js';
+import { checkNormalization, type ImageNormalization, normalizeImages } from '../core/images.js';
+import { type PoolMode, poolFeatures } from './preprocess.js';
 
 export interface ImageClassifierOptions extends ImageNormalization {
   numClasses: number;

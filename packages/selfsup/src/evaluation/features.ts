@@ -10,7 +10,8 @@ import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
 import type { DataLoader } from '../data/loader/loader.js';
 import type { Backbone } from '../models/backbones/base.js';
-import { checkNormalization, type ImageNormalization, normalizeImages, type PoolMode, poolFeatures } from './preprocess.js';
+import { checkNormalization, type ImageNormalization, normalizeImages } from '../core/images.js';
+import { type PoolMode, poolFeatures } from './preprocess.js';
 
 /** Images `(N, C, H, W)` (uint8, as the loader makes them) → features `(N, D)`. */
 export type Encoder = (images: Tensor) => Tensor;

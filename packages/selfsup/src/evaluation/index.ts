@@ -10,4 +10,3 @@ export * from './linear-probe.js';
 export * from './preprocess.js';
 export * from './report.js';
 export * from './save-features.js';
-export * from '../engine/model-source.js';

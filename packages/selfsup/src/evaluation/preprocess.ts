@@ -1,15 +1,12 @@
 /**
- * What every benchmark does to images before a backbone and to a backbone's output after it:
- * per-channel normalisation of uint8 `(N, C, H, W)` images (MMSelfSup's `SelfSupDataPreprocessor`,
- * mean/std in 0–255 units) and pooling of a stage output into one `(N, D)` vector per image —
+ * What every benchmark does to a backbone's output (the images' normalisation is core/images.ts):
+ * pooling of a stage output into one `(N, D)` vector per image —
  * global average pooling of CNN maps (Lin et al. 2014, "Network In Network"; the GAP features of
  * the linear/kNN protocols, Goyal et al. 2019), the class token or mean patch token of ViT tokens
  * (Dosovitskiy et al. 2021, "An Image is Worth 16x16 Words"; MAE's `global_pool`, He et al. 2022).
  */
 import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
-
-export { checkNormalization, type ImageNormalization, normalizeImages } from '../core/images.js';
 
 /**
  * How a stage output becomes one vector per image:

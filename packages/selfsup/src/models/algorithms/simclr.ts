@@ -5,7 +5,8 @@
  * with its other view against every other projection of the (all-gathered) batch.
  *
  * Views are `(N, C, H, W)`. As in MMSelfSup, the configured head (a ContrastiveHead) computes the
- * loss from each projection's positive `(2N, 1)` and negatives `(2N, 2N·W − 2)` (`ntxentPairs`):
+ * loss from each projection's positive `(2N, 1)` and negatives `(2N, 2N·W)`, itself and its positive
+ * at −∞ (`ntxentPairs`):
  * CE(cat(pos, neg)/τ, 0), which is NT-Xent. In W processes the negatives are gathered with their
  * gradient, so selfsup's gradient is that of the global loss (MMSelfSup's GatherLayer keeps only the
  * local slice's: W× smaller).

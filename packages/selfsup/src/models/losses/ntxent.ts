@@ -26,14 +26,18 @@ export interface NTXentOptions {
 export interface NTXentPairs {
   /** `(2N, 1)`: each projection with its other view. */
   pos: Tensor;
-  /** `(2N, 2N·W − 2)`: each projection with every other projection of the (gathered) batch. */
+  /**
+   * `(2N, 2N·W)`: each projection with every projection of the (gathered) batch, itself and its
+   * positive set to −∞ — left out of the softmax without copying the other 2N·W − 2 out.
+   */
   neg: Tensor;
 }
 
 /**
  * Cosine similarities of view 1 `z1 (N, D)` and view 2 `z2 (N, D)` (row i of each a positive pair)
  * as MMSelfSup's SimCLR hands them to its ContrastiveHead: rows are `cat(z1, z2)`, `pos` the other
- * view, `neg` every other gathered projection (itself and its positive left out).
+ * view, `neg` every other gathered projection (itself and its positive at −∞, which
+ * CE(cat(pos, neg)/τ, 0) gives zero weight: the same loss and gradients as removing them).
  */
 export function ntxentPairs(z1: Tensor, z2: Tensor, opts: { gather?: boolean } = {}): NTXentPairs {
   if (z1.dim() !== 2 || z2.dim() !== 2 || z1.shape[0] !== z2.shape[0] || z1.shape[1] !== z2.shape[1])
@@ -52,9 +56,8 @@ export function ntxentPairs(z1: Tensor, z2: Tensor, opts: { gather?: boolean } =
       .add(offset)
       .unsqueeze(1);
     const sim = z.matmul(keys.t());
-    const k = keys.shape[0];
     const drop = torch.zeros(sim.shape, { dtype: 'bool', device: z.device }).scatter(1, self, true).scatter(1, positive, true);
-    return [sim.gather(1, positive), sim.maskedSelect(drop.logicalNot()).view([2 * n, k - 2])];
+    return [sim.gather(1, positive), sim.maskedFill(drop, Number.NEGATIVE_INFINITY)];
   });
   return { pos, neg };
 }
