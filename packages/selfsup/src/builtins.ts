@@ -1,5 +1,5 @@
 /**
- * The manifest of built-in parts: every backbone, neck, head, loss, algorithm, dataset,
+ * The manifest of built-in parts: every backbone, neck, head, loss, target generator, algorithm, dataset,
  * transform, pipeline step, hook, optimizer and parameter scheduler a config can name. Importing
  * this module registers them, once (ES modules run once per thread); the CLI, the package entry
  * and the loader's worker threads import it. Adding a part in-tree is its file plus one line here.
@@ -38,6 +38,7 @@ import { swavHeadPart } from './models/heads/swav-head.js';
 import { vicregHeadPart } from './models/heads/vicreg-head.js';
 import { cosineSimilarityLossPart } from './models/losses/cosine-similarity.js';
 import { crossCorrelationLossPart } from './models/losses/cross-correlation.js';
+import { pixelReconstructionLossPart } from './models/losses/pixel-reconstruction.js';
 import { swavLossPart } from './models/losses/swav.js';
 import { vicregLossPart } from './models/losses/vicreg.js';
 import { denseCLNeckPart } from './models/necks/densecl-neck.js';
@@ -82,7 +83,16 @@ export const HEAD_PARTS = [
 ] as const;
 
 /** The built-in losses. */
-export const LOSS_PARTS = [cosineSimilarityLossPart, crossCorrelationLossPart, swavLossPart, vicregLossPart] as const;
+export const LOSS_PARTS = [
+  cosineSimilarityLossPart,
+  crossCorrelationLossPart,
+  swavLossPart,
+  vicregLossPart,
+  pixelReconstructionLossPart,
+] as const;
+
+/** The built-in target generators of masked image modelling. */
+export const TARGET_GENERATOR_PARTS = [] as const;
 
 /** The built-in algorithms. */
 export const ALGORITHM_PARTS = [
@@ -116,6 +126,7 @@ export const BUILTIN_PARTS: readonly Part<unknown>[] = [
   ...NECK_PARTS,
   ...HEAD_PARTS,
   ...LOSS_PARTS,
+  ...TARGET_GENERATOR_PARTS,
   ...ALGORITHM_PARTS,
   ...DATASET_PARTS,
   ...TRANSFORM_PARTS,

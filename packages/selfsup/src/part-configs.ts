@@ -20,6 +20,7 @@ import type {
   OPTIMIZER_PARTS,
   PARAM_SCHEDULER_PARTS,
   PIPELINE_STEP_PARTS,
+  TARGET_GENERATOR_PARTS,
   TRANSFORM_PARTS,
 } from './builtins.js';
 
@@ -27,6 +28,7 @@ export type BackboneConfig = PartConfig<(typeof BACKBONE_PARTS)[number]>;
 export type NeckConfig = PartConfig<(typeof NECK_PARTS)[number]>;
 export type HeadConfig = PartConfig<(typeof HEAD_PARTS)[number]>;
 export type LossConfig = PartConfig<(typeof LOSS_PARTS)[number]>;
+export type TargetGeneratorConfig = PartConfig<(typeof TARGET_GENERATOR_PARTS)[number]>;
 /** `model`. */
 export type AlgorithmConfig = PartConfig<(typeof ALGORITHM_PARTS)[number]>;
 /** A dataset part's config, without a pipeline. */

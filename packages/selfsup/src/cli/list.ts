@@ -6,10 +6,10 @@ import '../builtins.js';
 import type { Registry } from '../core/registry.js';
 import { EXIT, parseCommand, printJson, UsageError } from './args.js';
 import { HOOKS, OPTIMIZERS, PARAM_SCHEDULERS } from '../engine/registries.js';
-import { ALGORITHMS, BACKBONES, HEADS, LOSSES, NECKS } from '../models/registries.js';
+import { ALGORITHMS, BACKBONES, HEADS, LOSSES, NECKS, TARGET_GENERATORS } from '../models/registries.js';
 import { DATASETS, PIPELINE_STEPS, TRANSFORMS } from '../data/registries.js';
 
-export const LIST_USAGE = `usage: selfsup list [algorithms|backbones|necks|heads|losses|datasets|transforms|pipeline-steps|hooks|optimizers|schedulers|configs] [--json]
+export const LIST_USAGE = `usage: selfsup list [algorithms|backbones|necks|heads|losses|target-generators|datasets|transforms|pipeline-steps|hooks|optimizers|schedulers|configs] [--json]
 
 Lists registered parts (what a config's \`type\` can name) and the bundled configs.
 `;
@@ -20,6 +20,7 @@ const REGISTRIES: Record<string, Pick<Registry<unknown>, 'list' | 'description'>
   necks: NECKS,
   heads: HEADS,
   losses: LOSSES,
+  'target-generators': TARGET_GENERATORS,
   datasets: DATASETS,
   transforms: TRANSFORMS,
   'pipeline-steps': PIPELINE_STEPS,

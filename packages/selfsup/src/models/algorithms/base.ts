@@ -15,7 +15,7 @@ import type { TrainProgress } from '../../core/progress.js';
 import type { TypedConfig } from '../../core/registry.js';
 import { num, typed, z } from '../../core/schema.js';
 import type { Backbone } from '../backbones/base.js';
-import { BACKBONES, HEADS, type LossModule, type Neck, NECKS } from '../registries.js';
+import { BACKBONES, buildFeatureNeck, type FeatureNeck, HEADS, type LossModule, type Neck, NECKS } from '../registries.js';
 import { Encoder, MomentumTarget, type MomentumTargetOptions } from './momentum-target.js';
 import type { BackboneConfig, HeadConfig, NeckConfig } from '../../part-configs.js';
 
@@ -125,7 +125,7 @@ export interface BaseModelParts<H extends LossModule, N extends Neck> {
  * Backbone → neck → head, built from the config in that order (MMSelfSup's state-dict keys
  * `backbone.*`, `neck.*`, `head.*`). `H` and `N` are the head and neck classes the algorithm needs.
  */
-export abstract class BaseModel<H extends LossModule = LossModule, N extends Neck = Neck> extends Algorithm {
+export abstract class BaseModel<H extends LossModule = LossModule, N extends Neck = FeatureNeck> extends Algorithm {
   readonly neck: N;
   readonly head: H;
   private readonly neckClass: PartClass<N> | undefined;
@@ -140,12 +140,12 @@ export abstract class BaseModel<H extends LossModule = LossModule, N extends Nec
   private buildNeck(cfg: TypedConfig, path: string): N {
     const cls = this.neckClass;
     if (cls) return NECKS.buildAs(cfg, `${path}.neck`, cls, this.constructor.name);
-    // Without a class to check against, any neck will do: N is then the registry's Neck.
-    return NECKS.build(cfg, `${path}.neck`) as N;
+    // Without a class to check against, N is the default, a feature neck.
+    return buildFeatureNeck(cfg, `${path}.neck`) as N;
   }
 
   /** Backbone then neck: the neck's outputs for preprocessed images. */
-  encode(x: Tensor): Tensor[] {
+  encode(this: BaseModel<H, FeatureNeck>, x: Tensor): Tensor[] {
     return this.neck.forward(this.backbone.forward(x));
   }
 
@@ -153,7 +153,12 @@ export abstract class BaseModel<H extends LossModule = LossModule, N extends Nec
    * A momentum target of backbone + neck: a second copy built from the same configs (so it has
    * the online network's structure), then made the online network's copy.
    */
-  protected momentumTarget(o: BaseModelOptions, path: string, opts: MomentumTargetOptions): MomentumTarget<N> {
+  protected momentumTarget(
+    this: BaseModel<H, N & FeatureNeck>,
+    o: BaseModelOptions,
+    path: string,
+    opts: MomentumTargetOptions,
+  ): MomentumTarget<N & FeatureNeck> {
     const copy = new Encoder(BACKBONES.build(o.backbone, `${path}.backbone`), this.buildNeck(o.neck, path));
     return new MomentumTarget(new Encoder(this.backbone, this.neck), copy, opts);
   }

@@ -10,10 +10,10 @@ import * as torch from '@selfsup/torch';
 import { nn, optim, type Tensor } from '@selfsup/torch';
 import type { TrainProgress } from '../../core/progress.js';
 import type { Backbone } from '../backbones/base.js';
-import type { Neck } from '../registries.js';
+import type { FeatureNeck } from '../registries.js';
 
 /** Backbone then neck, with nn.Sequential's child names (`0`, `1`) as in MMSelfSup's encoders. */
-export class Encoder<N extends Neck = Neck> extends nn.Module<[Tensor], Tensor[]> {
+export class Encoder<N extends FeatureNeck = FeatureNeck> extends nn.Module<[Tensor], Tensor[]> {
   constructor(
     readonly backbone: Backbone,
     readonly neck: N,
@@ -43,7 +43,7 @@ export interface MomentumTargetOptions {
  * with m from the schedule; buffers (BN statistics) are copied; the first step (steps = 0) copies
  * the online encoder.
  */
-export class MomentumTarget<N extends Neck = Neck> extends nn.Module<[Tensor], Tensor[]> {
+export class MomentumTarget<N extends FeatureNeck = FeatureNeck> extends nn.Module<[Tensor], Tensor[]> {
   readonly module: Encoder<N>;
   /** Updates done (int64 scalar, in the state dict as mmengine's `steps`). */
   readonly steps: Tensor;

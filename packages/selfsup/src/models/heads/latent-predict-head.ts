@@ -9,7 +9,7 @@
 import { nn, type Tensor, tidy } from '@selfsup/torch';
 import { typed, z } from '../../core/schema.js';
 import { definePart } from '../../core/registry.js';
-import { HEADS, LOSSES, NECKS, type Neck } from '../registries.js';
+import { HEADS, LOSSES, buildFeatureNeck, type FeatureNeck } from '../registries.js';
 import type { LossConfig, NeckConfig } from '../../part-configs.js';
 
 /** A loss of a prediction against a target, both `(N, C)`, returning a 0-d tensor. */
@@ -27,12 +27,12 @@ export type LatentPredictHeadOptions = z.input<typeof latentPredictHeadSchema>;
 
 /** Predictor + loss against a stop-gradient target (BYOL, SimSiam): `(N, C)`, `(N, C)` → 0-d loss. */
 export class LatentPredictHead extends nn.Module<[Tensor, Tensor], Tensor> {
-  readonly predictor: Neck;
+  readonly predictor: FeatureNeck;
   readonly loss: PairLoss;
 
   constructor(opts: LatentPredictHeadOptions, path = 'head') {
     super();
-    this.predictor = this.registerModule('predictor', NECKS.build(opts.predictor, `${path}.predictor`));
+    this.predictor = this.registerModule('predictor', buildFeatureNeck(opts.predictor, `${path}.predictor`));
     this.loss = this.registerModule('loss', LOSSES.build(opts.loss ?? { type: 'CosineSimilarityLoss' }, `${path}.loss`));
   }
 

@@ -11,7 +11,7 @@ import { nn, type Tensor, tidy } from '@selfsup/torch';
 import { posNum, typed, z } from '../../core/schema.js';
 import { definePart } from '../../core/registry.js';
 import { infoNceLoss } from '../losses/info-nce.js';
-import { HEADS, NECKS, type Neck } from '../registries.js';
+import { HEADS, buildFeatureNeck, type FeatureNeck } from '../registries.js';
 import type { NeckConfig } from '../../part-configs.js';
 
 /** `MoCoV3Head` options (everything but `type`). */
@@ -27,13 +27,13 @@ export const mocoV3HeadSchema = z.strictObject({
 export type MoCoV3HeadOptions = z.input<typeof mocoV3HeadSchema>;
 
 export class MoCoV3Head extends nn.Module<[Tensor, Tensor], Tensor> {
-  readonly predictor: Neck;
+  readonly predictor: FeatureNeck;
   readonly temperature: number;
   readonly lossWeight: number;
 
   constructor(opts: MoCoV3HeadOptions, path = 'head') {
     super();
-    this.predictor = this.registerModule('predictor', NECKS.build(opts.predictor, `${path}.predictor`));
+    this.predictor = this.registerModule('predictor', buildFeatureNeck(opts.predictor, `${path}.predictor`));
     this.temperature = opts.temperature ?? 1.0;
     this.lossWeight = opts.lossWeight ?? 2 * this.temperature;
   }

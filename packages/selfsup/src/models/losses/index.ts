@@ -4,5 +4,6 @@ export * from './cross-correlation.js';
 export * from './dino.js';
 export * from './info-nce.js';
 export * from './ntxent.js';
+export * from './pixel-reconstruction.js';
 export * from './swav.js';
 export * from './vicreg.js';

@@ -1,7 +1,8 @@
 /**
- * The neck interface: a module between backbone and head that maps the backbone's list of
- * outputs (`(N, C, H, W)` maps or ViT tokens) to a list of feature tensors (`(N, D)` vectors, or
- * DenseCL's dense grids), as MMSelfSup's necks do. The type lives with the registries (`NECKS`
- * builds a `Neck`); it is re-exported here for the modules that name it from the necks.
+ * The neck interfaces: a `FeatureNeck` maps the backbone's list of outputs (`(N, C, H, W)` maps or
+ * ViT tokens) to a list of feature tensors (`(N, D)` vectors, or DenseCL's dense grids), as
+ * MMSelfSup's necks do; a `Neck` is any module between backbone and head (masked-image-modelling
+ * decoders take their own inputs). The types live with the registries (`NECKS` builds a `Neck`);
+ * they are re-exported here for the modules that name them from the necks.
  */
-export type { Neck } from '../registries.js';
+export type { FeatureNeck, Neck } from '../registries.js';
