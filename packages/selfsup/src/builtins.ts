@@ -20,6 +20,7 @@ import { barlowTwinsPart } from './models/algorithms/barlowtwins.js';
 import { byolPart } from './models/algorithms/byol.js';
 import { denseCLPart } from './models/algorithms/densecl.js';
 import { dinoPart } from './models/algorithms/dino.js';
+import { maePart } from './models/algorithms/mae.js';
 import { mocoPart } from './models/algorithms/moco.js';
 import { mocoV3Part } from './models/algorithms/mocov3.js';
 import { simclrPart } from './models/algorithms/simclr.js';
@@ -33,6 +34,7 @@ import { contrastiveHeadPart } from './models/heads/contrastive-head.js';
 import { dinoHeadPart } from './models/heads/dino-head.js';
 import { latentCrossCorrelationHeadPart } from './models/heads/latent-cross-correlation-head.js';
 import { latentPredictHeadPart } from './models/heads/latent-predict-head.js';
+import { maePretrainHeadPart } from './models/heads/mae-pretrain-head.js';
 import { mocoV3HeadPart } from './models/heads/mocov3-head.js';
 import { swavHeadPart } from './models/heads/swav-head.js';
 import { vicregHeadPart } from './models/heads/vicreg-head.js';
@@ -44,6 +46,7 @@ import { vicregLossPart } from './models/losses/vicreg.js';
 import { denseCLNeckPart } from './models/necks/densecl-neck.js';
 import { dinoNeckPart } from './models/necks/dino-neck.js';
 import { linearNeckPart } from './models/necks/linear-neck.js';
+import { maePretrainDecoderPart } from './models/necks/mae-pretrain-decoder.js';
 import { mocoV2NeckPart } from './models/necks/mocov2-neck.js';
 import { nonLinearNeckPart } from './models/necks/nonlinear-neck.js';
 import { swavNeckPart } from './models/necks/swav-neck.js';
@@ -69,6 +72,7 @@ export const NECK_PARTS = [
   denseCLNeckPart,
   swavNeckPart,
   dinoNeckPart,
+  maePretrainDecoderPart,
 ] as const;
 
 /** The built-in heads. */
@@ -80,6 +84,7 @@ export const HEAD_PARTS = [
   swavHeadPart,
   vicregHeadPart,
   dinoHeadPart,
+  maePretrainHeadPart,
 ] as const;
 
 /** The built-in losses. */
@@ -106,6 +111,7 @@ export const ALGORITHM_PARTS = [
   denseCLPart,
   vicregPart,
   dinoPart,
+  maePart,
 ] as const;
 
 /** The built-in hooks (the `customHooks` a config may name). */

@@ -17,9 +17,23 @@ import '../src/builtins.js';
 import { ALGORITHMS } from '../src/models/registries.js';
 
 const configs = bundledConfigs();
+/** The ImageNet models already built (recipes that differ only in their schedule share one). */
+const builtModels = new Set<string>();
 
 test('the bundled configs cover every algorithm with a CPU-sized CIFAR-10 and an ImageNet recipe', () => {
-  for (const algo of ['simclr', 'mocov2', 'mocov3', 'byol', 'simsiam', 'barlowtwins', 'swav', 'densecl', 'vicreg', 'dino']) {
+  for (const algo of [
+    'simclr',
+    'mocov2',
+    'mocov3',
+    'byol',
+    'simsiam',
+    'barlowtwins',
+    'swav',
+    'densecl',
+    'vicreg',
+    'dino',
+    'mae',
+  ]) {
     assert.ok(
       configs.some((c) => c.startsWith(`${algo}/`) && c.endsWith('_cifar10.ts')),
       `${algo} CIFAR-10`,
@@ -35,12 +49,19 @@ for (const rel of configs) {
   test(`config ${rel}`, () => {
     const cfg = prepareConfig(join(CONFIG_DIR, rel));
     const views = buildViews(cfg.trainDataloader.dataset.pipeline, 'pipeline');
-    const cpuSized = !rel.includes('resnet50');
+    const cpuSized = !(rel.endsWith('_in1k.ts') || rel.includes('_in1k-'));
     if (!cpuSized) {
-      // Building a ResNet-50 recipe checks every part's options; training it is for machines with time.
+      // Building an ImageNet recipe checks every part's options (and that they fit together);
+      // training it is for machines with time.
+      const key = JSON.stringify(cfg.model);
+      if (builtModels.has(key)) return;
+      builtModels.add(key);
       torch.tidy(() => {
         const model = ALGORITHMS.build(cfg.model, 'model');
-        assert.ok(model.backbone.numFeatures === 2048);
+        const width = rel.includes('resnet50')
+          ? 2048
+          : { base: 768, large: 1024, huge: 1280 }[/vit-(base|large|huge)/.exec(rel)?.[1] ?? ''];
+        assert.equal(model.backbone.numFeatures, width, 'the backbone the name says');
         model.dispose();
       });
       return;

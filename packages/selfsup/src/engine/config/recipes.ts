@@ -224,11 +224,11 @@ export function dinoViews({
 }
 
 /** MAE (He et al. 2022): one view, bicubic RRC (0.2, 1) and a flip. */
-export function maeViews({ size = 224 }: { size?: number } = {}): MultiViewConfig {
+export function maeViews({ size = 224, backend = 'tensor' }: Omit<ViewOptions, 'blur'> = {}): MultiViewConfig {
   return {
     type: 'MultiView',
     numViews: 1,
-    transforms: [[randomResizedCrop(size, [0.2, 1], { interpolation: 'bicubic' }), flip()]],
+    transforms: [[randomResizedCrop(size, [0.2, 1], { interpolation: 'bicubic', backend }), flip()]],
   };
 }
 
@@ -476,10 +476,70 @@ export function dinoModel(o: {
   };
 }
 
+/** MAE's encoder sizes (MMSelfSup's `MAEViT` arch names: b, l, h). */
+export type MAEArch = 'base' | 'large' | 'huge';
+
+/**
+ * MMSelfSup's MAE model (`_base_/models/mae_vit-base-p16.py`) for a ViT of `arch` with `patchSize`
+ * at `imgSize`: a `MAEViT` with mask ratio 0.75, the 8-block 512-wide decoder and the normalised-pixel
+ * L2 head. Smaller settings (`embedDim`/`depth`/`numHeads`, `decoder`) size it for a CPU.
+ */
+export function maeModel(o: {
+  arch?: MAEArch;
+  patchSize?: number;
+  imgSize?: number;
+  vit?: { embedDim: number; depth: number; numHeads: number };
+  decoder?: { embedDim: number; depth: number; numHeads: number };
+  normPix?: boolean;
+}): Omit<Of<AlgorithmConfig, 'MAE'>, 'dataPreprocessor'> {
+  const patchSize = o.patchSize ?? 16;
+  const imgSize = o.imgSize ?? 224;
+  const grid = imgSize / patchSize;
+  if (!Number.isInteger(grid)) throw new RangeError(`maeModel: imgSize ${imgSize} is not a multiple of patchSize ${patchSize}`);
+  const widths: Record<MAEArch, number> = { base: 768, large: 1024, huge: 1280 };
+  const embedDim = o.vit?.embedDim ?? widths[o.arch ?? 'base'];
+  const decoder = o.decoder ?? { embedDim: 512, depth: 8, numHeads: 16 };
+  return {
+    type: 'MAE',
+    backbone: {
+      type: 'MAEViT',
+      ...(o.vit ?? { arch: o.arch ?? 'base' }),
+      patchSize,
+      ...(imgSize !== 224 && { imgSize }),
+      maskRatio: 0.75,
+    },
+    neck: {
+      type: 'MAEPretrainDecoder',
+      numPatches: grid * grid,
+      patchSize,
+      inChans: 3,
+      embedDim,
+      decoderEmbedDim: decoder.embedDim,
+      decoderDepth: decoder.depth,
+      decoderNumHeads: decoder.numHeads,
+      mlpRatio: 4,
+    },
+    head: {
+      type: 'MAEPretrainHead',
+      normPix: o.normPix ?? true,
+      patchSize,
+      loss: { type: 'PixelReconstructionLoss', criterion: 'L2' },
+    },
+  };
+}
+
 // ---------------------------------------------------------------- optimizers and schedules
 
 /** SGD with momentum 0.9. */
 export const sgd = (lr: number, weightDecay: number): OptimizerConfig => ({ type: 'SGD', lr, momentum: 0.9, weightDecay });
+
+/** AdamW (Loshchilov & Hutter 2019); MAE's betas (0.9, 0.95) unless given. */
+export const adamw = (lr: number, weightDecay: number, betas: [number, number] = [0.9, 0.95]): OptimizerConfig => ({
+  type: 'AdamW',
+  lr,
+  betas,
+  weightDecay,
+});
 
 /** LARS (You et al. 2017) with momentum 0.9. */
 export const lars = (lr: number, weightDecay: number): OptimizerConfig => ({ type: 'LARS', lr, momentum: 0.9, weightDecay });
@@ -495,6 +555,21 @@ export function larsExclude(keys: string[], o: { lrMult?: number } = {}): Paramw
   const setting = { decayMult: 0, larsExclude: true, ...(o.lrMult !== undefined && { lrMult: o.lrMult }) };
   return { customKeys: Object.fromEntries(keys.map((k) => [k, { ...setting }])) };
 }
+
+/**
+ * Parameters whose names contain one of `keys` get no weight decay (MMSelfSup's
+ * `custom_keys={'bias': dict(decay_mult=0.), …}`).
+ */
+export function noDecay(keys: string[]): Paramwise {
+  return { customKeys: Object.fromEntries(keys.map((k) => [k, { decayMult: 0 }])) };
+}
+
+/**
+ * The parameters MAE-family recipes exempt from weight decay. MMSelfSup writes `ln` for its ViT's
+ * LayerNorms (`layers.0.ln1`, `ln1`); selfsup's ViT and decoder carry timm's / the MAE release's
+ * names (`blocks.0.norm1`, `norm`, `decoder_norm`), so the same parameters are `norm` here.
+ */
+export const MAE_NO_DECAY = ['norm', 'bias', 'pos_embed', 'mask_token', 'cls_token'];
 
 /** How a cosine is stepped: per iteration (default) or once per epoch (MMEngine without `convert_to_iter_based`). */
 interface CosineOptions {

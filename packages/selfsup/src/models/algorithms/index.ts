@@ -1,4 +1,4 @@
-/** Every algorithm; importing this registers them in `ALGORITHMS`. */
+/** Every algorithm (classes, schemas and their `…Part`s); importing it registers nothing (see `src/builtins.ts`). */
 export * from './base.js';
 export * from './simclr.js';
 export * from './moco.js';
@@ -10,3 +10,5 @@ export * from './barlowtwins.js';
 export * from './swav.js';
 export * from './vicreg.js';
 export * from './dino.js';
+export * from './mae.js';
+export * from './reconstruction.js';

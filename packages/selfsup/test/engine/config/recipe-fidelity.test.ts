@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { CONFIG_DIR } from '../../../src/cli/list.js';
 import { loadConfig } from '../../../src/engine/config/load.js';
-import { BACKBONES } from '../../../src/models/registries.js';
+import { ALGORITHMS, BACKBONES } from '../../../src/models/registries.js';
 import '../../../src/builtins.js';
 
 interface Schedule {
@@ -34,9 +34,9 @@ interface Recipe {
   source: string;
   batchSize: number;
   wrapper?: 'AmpOptimWrapper';
-  optimizer: { type: 'LARS' | 'SGD'; lr: number; momentum: number; weightDecay: number };
+  optimizer: { type: 'LARS' | 'SGD' | 'AdamW'; lr: number; momentum?: number; betas?: [number, number]; weightDecay: number };
   /** `paramwise_cfg.custom_keys`; null: none. */
-  customKeys: Record<string, { decayMult: number; larsExclude: true; lrMult?: number }> | null;
+  customKeys: Record<string, { decayMult: number; larsExclude?: true; lrMult?: number }> | null;
   schedule: Schedule[];
   maxEpochs: number;
   /** selfsup's gradient ÷ MMSelfSup's (SimCLR: the number of processes). */
@@ -61,7 +61,50 @@ const SGD_COSLR_200E = {
   maxEpochs: 200,
 };
 
+/** MMSelfSup's MAE recipes: AdamW 1.5e-4 × 4096/256, no decay on LayerNorms (`ln`; `norm` in timm's names), biases, tables and tokens. */
+const MAE_ADAMW = {
+  batchSize: 512,
+  wrapper: 'AmpOptimWrapper' as const,
+  optimizer: { type: 'AdamW' as const, lr: (1.5e-4 * 4096) / 256, betas: [0.9, 0.95] as [number, number], weightDecay: 0.05 },
+  customKeys: Object.fromEntries(['norm', 'bias', 'pos_embed', 'mask_token', 'cls_token'].map((k) => [k, { decayMult: 0 }])),
+};
+/** 40 warm-up epochs then cosine to `end`, both per iteration (every MAE schedule). */
+const maeSchedule = (end: number): Schedule[] => [
+  { type: 'LinearLR', startFactor: 1e-4, begin: 0, end: 40, perIter: true },
+  { type: 'CosineAnnealingLR', tMax: end - 40, begin: 40, end, perIter: true },
+];
+const maeModelCheck = (arch: string, patch: number, width: number) => (m: Record<string, unknown>) => {
+  const backbone = m.backbone as { type: string; arch: string; patchSize: number; maskRatio: number };
+  assert.deepEqual([backbone.type, backbone.arch, backbone.patchSize, backbone.maskRatio], ['MAEViT', arch, patch, 0.75]);
+  const neck = m.neck as Record<string, number>;
+  assert.deepEqual(
+    [neck.embedDim, neck.decoderEmbedDim, neck.decoderDepth, neck.decoderNumHeads, neck.numPatches, neck.patchSize],
+    [width, 512, 8, 16, (224 / patch) ** 2, patch],
+  );
+  const head = m.head as { normPix: boolean; patchSize: number; loss: { criterion: string } };
+  assert.deepEqual([head.normPix, head.patchSize, head.loss.criterion], [true, patch, 'L2']);
+};
+const maeRecipe = (arch: 'base' | 'large' | 'huge', epochs: number): Recipe => {
+  const patch = arch === 'huge' ? 14 : 16;
+  return {
+    // MMSelfSup names its ViT-H/14 recipe "-p16" too.
+    source: `configs/selfsup/mae/mae_vit-${arch}-p16_8xb512-amp-coslr-${epochs}e_in1k.py (+ _base_/models/mae_vit-base-p16.py)`,
+    ...MAE_ADAMW,
+    schedule: maeSchedule(epochs),
+    maxEpochs: epochs,
+    model: maeModelCheck(arch, patch, { base: 768, large: 1024, huge: 1280 }[arch]),
+  };
+};
+
 const RECIPES: Record<string, Recipe> = {
+  'mae/mae_vit-base-p16_8xb512-amp-coslr-300e_in1k.ts': maeRecipe('base', 300),
+  'mae/mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.ts': maeRecipe('base', 400),
+  'mae/mae_vit-base-p16_8xb512-amp-coslr-800e_in1k.ts': maeRecipe('base', 800),
+  'mae/mae_vit-base-p16_8xb512-amp-coslr-1600e_in1k.ts': maeRecipe('base', 1600),
+  'mae/mae_vit-large-p16_8xb512-amp-coslr-400e_in1k.ts': maeRecipe('large', 400),
+  'mae/mae_vit-large-p16_8xb512-amp-coslr-800e_in1k.ts': maeRecipe('large', 800),
+  'mae/mae_vit-large-p16_8xb512-amp-coslr-1600e_in1k.ts': maeRecipe('large', 1600),
+  'mae/mae_vit-huge-p16_8xb512-amp-coslr-1600e_in1k.ts': maeRecipe('huge', 1600),
   'simclr/simclr_resnet50_16xb256-coslr-200e_in1k.ts': {
     // configs/selfsup/simclr/simclr_resnet50_16xb256-coslr-200e_in1k.py (lr 4.8, batch 256) over
     // simclr_resnet50_8xb32-coslr-200e_in1k.py (LARS, custom keys) and lars_coslr-200e_in1k.py.
@@ -161,8 +204,12 @@ for (const [file, r] of Object.entries(RECIPES)) {
     const scale = r.gradScale ?? 1;
     assert.equal(cfg.trainDataloader.batchSize, r.batchSize, 'batch size per process');
     assert.equal(cfg.optimWrapper.type, r.wrapper);
-    const { type, lr, momentum, weightDecay } = cfg.optimWrapper.optimizer;
-    assert.deepEqual({ type, lr, momentum, weightDecay }, { ...r.optimizer, weightDecay: r.optimizer.weightDecay * scale });
+    const { type, lr, momentum, betas, weightDecay } = cfg.optimWrapper.optimizer;
+    const defined = (o: object) => JSON.parse(JSON.stringify(o));
+    assert.deepEqual(
+      defined({ type, lr, momentum, betas, weightDecay }),
+      defined({ ...r.optimizer, weightDecay: r.optimizer.weightDecay * scale }),
+    );
     const expectedKeys =
       r.customKeys &&
       Object.fromEntries(
@@ -203,4 +250,17 @@ test('the LARS exclusion keys name parameters of the ResNet-50 (downsample.1 is 
   assert.ok(names.includes('layer1.0.downsample.1.weight'), 'the first shortcut BN');
   assert.ok(!names.some((n) => n.includes('downsample.1') && n.includes('bn')), "'bn' alone misses it");
   backbone.dispose();
+});
+
+test('MAE’s no-decay keys name exactly the LayerNorms, biases, position tables and tokens of the MAE ViT and decoder', () => {
+  const cfg = loadConfig(join(CONFIG_DIR, 'mae/mae_vit-tiny-p4_1xb256-coslr-100e_cifar10.ts')) as unknown as Cfg;
+  const model = ALGORITHMS.build(cfg.model, 'model');
+  const keys = Object.keys(cfg.optimWrapper.paramwiseCfg?.customKeys ?? {});
+  for (const [name, p] of model.namedParameters()) {
+    const exempt = keys.some((k) => name.includes(k));
+    const isNorm = /(^|\.)(norm\d?|decoder_norm)\.weight$/.test(name);
+    const shouldBe = isNorm || name.endsWith('.bias') || /(pos_embed|mask_token|cls_token)$/.test(name);
+    assert.equal(exempt, shouldBe, `${name} (${p.shape}) ${shouldBe ? 'needs' : 'must not have'} no-decay`);
+  }
+  model.dispose();
 });

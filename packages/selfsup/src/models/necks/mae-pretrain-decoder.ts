@@ -1,0 +1,165 @@
+/**
+ * MAE's lightweight decoder (He et al. 2022, "Masked Autoencoders Are Scalable Vision Learners"),
+ * MMSelfSup's `MAEPretrainDecoder`: the encoder's visible tokens are projected to the decoder width,
+ * a shared learnable `mask_token` fills the removed positions, `ids_restore` puts every token back
+ * in patch order, the fixed 2-D sine-cosine table is added, and a few transformer blocks then a
+ * linear layer predict each patch's pixels (`p²·C` values; `predictFeatureDim` for other targets).
+ *
+ * Input: `latent (N, 1 + keep, D)` (class token first) and `idsRestore (N, L)` from
+ * `VisionTransformer.forwardMasked`; output `(N, L, p²·C)` predictions in patch order, class token
+ * dropped. State-dict keys are the official MAE release's (`decoder_embed.*`, `mask_token`,
+ * `decoder_pos_embed`, `decoder_blocks.0.norm1.*`, `…attn.qkv.*`, `…mlp.fc1.*`, `decoder_norm.*`,
+ * `decoder_pred.*`); `convertMMSelfSupMAEDecoderKeys` maps MMSelfSup's (`decoder_blocks.0.ln1.*`,
+ * `…ffn.layers.0.0.*`, `ln1.*`).
+ */
+import * as torch from '@selfsup/torch';
+import { nn, type Tensor } from '@selfsup/torch';
+import { definePart } from '../../core/registry.js';
+import { posInt, posNum, z } from '../../core/schema.js';
+import { Block } from '../backbones/vit.js';
+import { sincos2dPosEmbed } from '../backbones/pos-embed.js';
+import { NECKS } from '../registries.js';
+
+const { init } = nn;
+
+/** `MAEPretrainDecoder` options (everything but `type`); defaults are MMSelfSup's (ViT-L-sized input). */
+export const maePretrainDecoderSchema = z.strictObject({
+  /** Patches per image (a square grid): 196 for 224-px images and 16-px patches. */
+  numPatches: posInt().optional(),
+  patchSize: posInt().optional(),
+  inChans: posInt().optional(),
+  /** The encoder's width. Default 1024. */
+  embedDim: posInt().optional(),
+  decoderEmbedDim: posInt().optional(),
+  decoderDepth: posInt().optional(),
+  decoderNumHeads: posInt().optional(),
+  mlpRatio: posNum().optional(),
+  /** LayerNorm epsilon (MMSelfSup's `norm_cfg=dict(type='LN', eps=1e-6)`). */
+  normEps: posNum().optional(),
+  /** Width of each patch's prediction; default `patchSize² · inChans` (pixels). */
+  predictFeatureDim: posInt().optional(),
+});
+
+export type MAEPretrainDecoderOptions = z.input<typeof maePretrainDecoderSchema>;
+
+/** MAE's decoder: visible latent `(N, 1 + keep, D)` + `idsRestore (N, L)` → `(N, L, p²·C)`. */
+export class MAEPretrainDecoder extends nn.Module<[Tensor, Tensor], Tensor> {
+  readonly numPatches: number;
+  readonly gridSize: number;
+  readonly patchSize: number;
+  readonly inChans: number;
+  readonly embedDim: number;
+  readonly decoderEmbedDim: number;
+  readonly predictFeatureDim: number;
+
+  readonly decoderEmbed: nn.Linear;
+  readonly maskToken: Tensor;
+  readonly decoderPosEmbed: Tensor;
+  readonly decoderBlocks: nn.ModuleList<Block>;
+  readonly decoderNorm: nn.LayerNorm;
+  readonly decoderPred: nn.Linear;
+
+  constructor(o: MAEPretrainDecoderOptions = {}) {
+    super();
+    this.numPatches = o.numPatches ?? 196;
+    this.gridSize = Math.round(Math.sqrt(this.numPatches));
+    if (this.gridSize * this.gridSize !== this.numPatches)
+      throw new RangeError(`MAEPretrainDecoder: numPatches ${this.numPatches} is not a square grid`);
+    this.patchSize = o.patchSize ?? 16;
+    this.inChans = o.inChans ?? 3;
+    this.embedDim = o.embedDim ?? 1024;
+    this.decoderEmbedDim = o.decoderEmbedDim ?? 512;
+    const depth = o.decoderDepth ?? 8;
+    const heads = o.decoderNumHeads ?? 16;
+    const eps = o.normEps ?? 1e-6;
+    this.predictFeatureDim = o.predictFeatureDim ?? this.patchSize ** 2 * this.inChans;
+    const d = this.decoderEmbedDim;
+
+    this.decoderEmbed = this.registerModule('decoder_embed', new nn.Linear(this.embedDim, d));
+    this.maskToken = this.registerParameter('mask_token', torch.zeros([1, 1, d]));
+    // Fixed, as in MAE: a table, not a parameter anyone trains.
+    this.decoderPosEmbed = this.registerParameter('decoder_pos_embed', torch.zeros([1, this.numPatches + 1, d]), false);
+    const blocks: Block[] = [];
+    for (let i = 0; i < depth; i++) blocks.push(new Block(d, heads, { mlpRatio: o.mlpRatio ?? 4, qkvBias: true, normEps: eps }));
+    this.decoderBlocks = this.registerModule('decoder_blocks', new nn.ModuleList(blocks));
+    this.decoderNorm = this.registerModule('decoder_norm', new nn.LayerNorm(d, { eps }));
+    this.decoderPred = this.registerModule('decoder_pred', new nn.Linear(d, this.predictFeatureDim));
+    this.initWeights();
+  }
+
+  /** MAE's initialisation: sine-cosine table, mask token N(0, 0.02), Xavier-uniform linears, LayerNorm 1/0. */
+  initWeights(): void {
+    torch.noGrad(() =>
+      torch.tidy(() => {
+        this.decoderPosEmbed.copy_(sincos2dPosEmbed(this.decoderEmbedDim, this.gridSize, { numPrefixTokens: 1 }));
+        init.normal_(this.maskToken, 0, 0.02);
+        for (const m of this.modules()) {
+          if (m instanceof nn.Linear) {
+            init.xavierUniform_(m.weight);
+            m.bias?.zero_();
+          } else if (m instanceof nn.LayerNorm) {
+            m.weight?.fill_(1);
+            m.bias?.zero_();
+          }
+        }
+      }),
+    );
+  }
+
+  /** Visible tokens `latent (N, 1 + keep, D)` and `idsRestore (N, L)` → predictions `(N, L, predictFeatureDim)`. */
+  forward(latent: Tensor, idsRestore: Tensor): Tensor {
+    const [n, tokens, dim] = latent.shape;
+    const l = idsRestore.shape[1];
+    if (latent.dim() !== 3 || dim !== this.embedDim)
+      throw new RangeError(`MAEPretrainDecoder: expected latent (N, 1 + keep, ${this.embedDim}), got [${latent.shape}]`);
+    if (idsRestore.dim() !== 2 || idsRestore.shape[0] !== n || l !== this.numPatches || tokens - 1 > l)
+      throw new RangeError(
+        `MAEPretrainDecoder: ids_restore [${idsRestore.shape}] does not fit latent [${latent.shape}] and ${this.numPatches} patches`,
+      );
+    return torch.tidy(() => {
+      const x = this.decoderEmbed.forward(latent);
+      const d = this.decoderEmbedDim;
+      const fill = this.maskToken.expand(n, l + 1 - tokens, d);
+      const shuffled = torch.cat([x.slice(1, 1), fill], 1);
+      const patches = shuffled.gather(1, idsRestore.unsqueeze(-1).expand(n, l, d));
+      let h = torch.cat([x.slice(1, 0, 1), patches], 1).add(this.decoderPosEmbed);
+      for (const b of this.decoderBlocks) h = b.forward(h);
+      return this.decoderPred.forward(this.decoderNorm.forward(h)).slice(1, 1);
+    });
+  }
+
+  override extraRepr(): string {
+    return `num_patches=${this.numPatches}, embed_dim=${this.embedDim}, decoder_embed_dim=${this.decoderEmbedDim}, out=${this.predictFeatureDim}`;
+  }
+}
+
+const MMSELFSUP_DECODER_RULES: [RegExp, string][] = [
+  [/^decoder_blocks\.(\d+)\.ln1\./, 'decoder_blocks.$1.norm1.'],
+  [/^decoder_blocks\.(\d+)\.ln2\./, 'decoder_blocks.$1.norm2.'],
+  [/^decoder_blocks\.(\d+)\.ffn\.layers\.0\.0\./, 'decoder_blocks.$1.mlp.fc1.'],
+  [/^decoder_blocks\.(\d+)\.ffn\.layers\.1\./, 'decoder_blocks.$1.mlp.fc2.'],
+  [/^ln1\./, 'decoder_norm.'],
+];
+
+/**
+ * Maps MMSelfSup's / mmpretrain's `MAEPretrainDecoder` keys (relative to the neck) to ours:
+ * `decoder_blocks.0.ln1.*` → `norm1`, `ln2` → `norm2`, `ffn.layers.0.0` → `mlp.fc1`,
+ * `ffn.layers.1` → `mlp.fc2`, `ln1.*` → `decoder_norm.*`; other keys are the same in both.
+ */
+export function convertMMSelfSupMAEDecoderKeys<T>(sd: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [k, v] of Object.entries(sd)) {
+    const rule = MMSELFSUP_DECODER_RULES.find(([re]) => re.test(k));
+    out[rule ? k.replace(rule[0], rule[1]) : k] = v;
+  }
+  return out;
+}
+
+/** `MAEPretrainDecoder` in NECKS. */
+export const maePretrainDecoderPart = definePart({
+  registry: NECKS,
+  name: 'MAEPretrainDecoder',
+  schema: maePretrainDecoderSchema,
+  description: "MAE's decoder: mask tokens, sine-cosine positions, transformer blocks, per-patch prediction",
+  build: (o) => new MAEPretrainDecoder(o),
+});
