@@ -13,7 +13,7 @@ commands:
   browse-dataset a PNG grid of images next to their augmented views
   eval           kNN, linear probe or fine-tune a backbone on labelled data (with baselines)
   extract        features and labels of a dataset to safetensors / .npy
-  vis            t-SNE or UMAP plot of a backbone's features
+  vis            t-SNE or UMAP plot of a backbone's features; MIM reconstructions
   flops          parameters and FLOPs of a config's backbone at an input shape
   demo           train a small model on Fashion-MNIST and report its accuracy (CPU)
   version        print selfsup's and libtorch's versions

@@ -1,4 +1,7 @@
-/** `selfsup vis tsne|umap`: a 2-D embedding of a backbone's features coloured by label, as PNG or SVG. */
+/**
+ * `selfsup vis tsne|umap`: a 2-D embedding of a backbone's features coloured by label, as PNG or
+ * SVG; `selfsup vis recon`: a masked-image-modelling model's reconstructions as a PNG grid.
+ */
 import { writeFileSync } from 'node:fs';
 import { embed2d } from '../evaluation/embed.js';
 import { extractFeatures } from '../evaluation/features.js';
@@ -6,12 +9,18 @@ import { encoderFor, evalLoader } from '../engine/model-source.js';
 import { importUserModules } from '../core/user-modules.js';
 import { scatterChart, svgToPng } from '../visualization/charts.js';
 import { EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
+import { visRecon } from './vis-recon.js';
 
 export const VIS_USAGE = `usage: selfsup vis <tsne|umap> [model] --data PATH [--out embedding.png|.svg] [options]
+       selfsup vis recon [model] --images PATH [--out recon.png] [--num N] [--seed N]
 
-model: --checkpoint CKPT | --config CFG [--weights W.pth] [--random] | --pixels
+model: --checkpoint CKPT | --config CFG [--weights W.pth] [--random] | --pixels (tsne/umap)
 options: --split S  --size N  --stage I  --max-points N (class-balanced, default 2000)  --seed N
          --perplexity P (t-SNE)  --import FILE  --json
+
+recon: N images (default 8) from PATH (any dataset --data takes), picked and masked by --seed, each
+row: original | masked | reconstruction | reconstruction + visible patches. Needs a masked-image-
+modelling model (MAE, SimMIM, …); masks come from the model or its config's pipeline.
 `;
 
 export async function vis(argv: string[]): Promise<number> {
@@ -31,6 +40,8 @@ export async function vis(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       perplexity: { type: 'string' },
       out: { type: 'string' },
+      images: { type: 'string' },
+      num: { type: 'string' },
       import: { type: 'string', multiple: true },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -42,7 +53,8 @@ export async function vis(argv: string[]): Promise<number> {
     return EXIT.OK;
   }
   const method = positionals[0];
-  if ((method !== 'tsne' && method !== 'umap') || positionals.length !== 1) throw new UsageError('vis needs tsne or umap');
+  if (method === 'recon' && positionals.length === 1) return recon(values, cfgOptions);
+  if ((method !== 'tsne' && method !== 'umap') || positionals.length !== 1) throw new UsageError('vis needs tsne, umap or recon');
   if (!values.data) throw new UsageError('--data is required');
   if (!values.pixels && !values.checkpoint && !values.config) throw new UsageError('pass --checkpoint, --config or --pixels');
   const out = values.out ?? `${method}.png`;
@@ -85,5 +97,41 @@ export async function vis(argv: string[]): Promise<number> {
   } finally {
     for (const t of [f.features, f.labels, f.indices]) t.dispose();
   }
+  return EXIT.OK;
+}
+
+async function recon(
+  values: {
+    checkpoint?: string;
+    config?: string;
+    weights?: string;
+    random?: boolean;
+    images?: string;
+    data?: string;
+    split?: string;
+    num?: string;
+    seed?: string;
+    out?: string;
+    import?: string[];
+    json?: boolean;
+  },
+  cfgOptions: string[],
+): Promise<number> {
+  const images = values.images ?? values.data;
+  if (!images) throw new UsageError('vis recon needs --images');
+  if (!values.checkpoint && !values.config) throw new UsageError('vis recon: pass --checkpoint or --config');
+  const out = values.out ?? 'recon.png';
+  if (!out.endsWith('.png')) throw new UsageError('--out must end in .png');
+  await importUserModules(values.import ?? []);
+  const r = await visRecon({
+    model: { checkpoint: values.checkpoint, config: values.config, weights: values.weights, random: values.random, cfgOptions },
+    images,
+    split: values.split,
+    num: numberFlag(values.num, '--num', { integer: true, min: 1 }),
+    seed: numberFlag(values.seed, '--seed', { integer: true, min: 0 }),
+    out,
+  });
+  if (values.json) printJson(r);
+  else console.log(`selfsup vis recon: ${r.images} images, ${(100 * r.maskedFraction).toFixed(1)}% of pixels masked → ${r.out}`);
   return EXIT.OK;
 }

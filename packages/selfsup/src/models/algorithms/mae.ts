@@ -53,6 +53,13 @@ export class MAE extends BaseModel<MAEPretrainHead, MAEPretrainDecoder> implemen
     checkMAEParts('MAE', this.vit, this.neck, this.head);
   }
 
+  /** The image size the decoder's position table is made for: the encoder's grid × patch size. */
+  get reconstructionSize(): [number, number] {
+    const [gh, gw] = this.vit.gridSize;
+    const [ph, pw] = this.vit.patchEmbed.patchSize;
+    return [gh * ph, gw * pw];
+  }
+
   /** The masked forward: predictions `(N, L, p²·C)`, mask `(N, L)` and the preprocessed images. */
   protected predict(images: Tensor): { pred: Tensor; mask: Tensor; x: Tensor } {
     return torch.tidy(() => {

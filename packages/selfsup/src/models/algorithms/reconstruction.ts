@@ -19,13 +19,21 @@ export interface Reconstruction {
 
 /** An algorithm that can reconstruct masked images (MAE, SimMIM, PixMIM, …). */
 export interface Reconstructor {
-  /** Masks and reconstructs a batch of `(N, C, H, W)` images (uint8 or 0–255 float), without gradients. */
-  reconstruct(images: Tensor): Reconstruction;
+  /** The `[height, width]` of the images it reconstructs (its encoder's input size). */
+  readonly reconstructionSize: [number, number];
+  /**
+   * Masks and reconstructs a batch of `(N, C, H, W)` images (uint8 or 0–255 float), without
+   * gradients. Algorithms that draw their own masks (MAE) ignore `masks`; those whose masks come
+   * from the data pipeline (SimMIM) need `(N, h, w)` patch masks (1 = masked).
+   */
+  reconstruct(images: Tensor, masks?: Tensor): Reconstruction;
 }
 
-/** Whether an algorithm can reconstruct (has a `reconstruct` method). */
+/** Whether an algorithm can reconstruct (has a `reconstruct` method and a `reconstructionSize`). */
 export function isReconstructor(x: unknown): x is Reconstructor {
-  return typeof x === 'object' && x !== null && typeof (x as { reconstruct?: unknown }).reconstruct === 'function';
+  if (typeof x !== 'object' || x === null) return false;
+  const r = x as { reconstruct?: unknown; reconstructionSize?: unknown };
+  return typeof r.reconstruct === 'function' && Array.isArray(r.reconstructionSize);
 }
 
 /** Preprocessed `(N, C, H, W)` values back to 0–255 units: `x · std + mean` per channel. */
