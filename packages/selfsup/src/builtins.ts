@@ -21,6 +21,7 @@ import { byolPart } from './models/algorithms/byol.js';
 import { denseCLPart } from './models/algorithms/densecl.js';
 import { dinoPart } from './models/algorithms/dino.js';
 import { maePart } from './models/algorithms/mae.js';
+import { pixmimPart } from './models/algorithms/pixmim.js';
 import { mocoPart } from './models/algorithms/moco.js';
 import { mocoV3Part } from './models/algorithms/mocov3.js';
 import { simclrPart } from './models/algorithms/simclr.js';
@@ -50,6 +51,7 @@ import { maePretrainDecoderPart } from './models/necks/mae-pretrain-decoder.js';
 import { mocoV2NeckPart } from './models/necks/mocov2-neck.js';
 import { nonLinearNeckPart } from './models/necks/nonlinear-neck.js';
 import { swavNeckPart } from './models/necks/swav-neck.js';
+import { lowFreqTargetGeneratorPart } from './models/target-generators/low-freq-target-generator.js';
 
 /** The built-in backbones. */
 export const BACKBONE_PARTS = [
@@ -97,7 +99,7 @@ export const LOSS_PARTS = [
 ] as const;
 
 /** The built-in target generators of masked image modelling. */
-export const TARGET_GENERATOR_PARTS = [] as const;
+export const TARGET_GENERATOR_PARTS = [lowFreqTargetGeneratorPart] as const;
 
 /** The built-in algorithms. */
 export const ALGORITHM_PARTS = [
@@ -112,6 +114,7 @@ export const ALGORITHM_PARTS = [
   vicregPart,
   dinoPart,
   maePart,
+  pixmimPart,
 ] as const;
 
 /** The built-in hooks (the `customHooks` a config may name). */

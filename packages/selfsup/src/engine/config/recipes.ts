@@ -232,6 +232,18 @@ export function maeViews({ size = 224, backend = 'tensor' }: Omit<ViewOptions, '
   };
 }
 
+/**
+ * PixMIM (Liu et al. 2023): the less object-centric view — resize the short side to `size`, a
+ * `size` crop of the image padded by 4 (reflect), and a flip (MMSelfSup's torchvision pipeline).
+ */
+export function pixmimViews({ size = 224 }: { size?: number } = {}): MultiViewConfig {
+  return {
+    type: 'MultiView',
+    numViews: 1,
+    transforms: [[{ type: 'Resize', size }, { type: 'RandomCrop', size, padding: 4, paddingMode: 'reflect' }, flip()]],
+  };
+}
+
 /** SimMIM (Xie et al. 2022): RRC at scale (0.67, 1), flip, then a 32-px block mask over 4-px patches (ratio 0.6). */
 export function simmimViews({ size = 192 }: { size?: number } = {}): MultiViewConfig {
   const steps: PipelineStepConfig[] = [
@@ -525,6 +537,21 @@ export function maeModel(o: {
       patchSize,
       loss: { type: 'PixelReconstructionLoss', criterion: 'L2' },
     },
+  };
+}
+
+/**
+ * MMSelfSup's PixMIM model: `maeModel(o)` regressing the image low-passed with an ideal circular
+ * filter of `radius` frequency bins (40 at 224 px).
+ */
+export function pixmimModel(
+  o: Parameters<typeof maeModel>[0] & { radius: number },
+): Omit<Of<AlgorithmConfig, 'PixMIM'>, 'dataPreprocessor'> {
+  const { radius, ...mae } = o;
+  return {
+    ...maeModel(mae),
+    type: 'PixMIM',
+    targetGenerator: { type: 'LowFreqTargetGenerator', radius, imgSize: o.imgSize ?? 224 },
   };
 }
 

@@ -11,4 +11,5 @@ export * from './swav.js';
 export * from './vicreg.js';
 export * from './dino.js';
 export * from './mae.js';
+export * from './pixmim.js';
 export * from './reconstruction.js';

@@ -69,12 +69,17 @@ export class MAE extends BaseModel<MAEPretrainHead, MAEPretrainDecoder> implemen
     });
   }
 
+  /** What the decoder learns to predict, as images: the preprocessed images themselves (PixMIM filters them). */
+  protected reconstructionTarget(x: Tensor): Tensor {
+    return x;
+  }
+
   /** One view → the masked reconstruction loss. */
   loss(batch: AlgorithmInput): LossOutput {
     needViews(batch.views, 1, 'MAE');
     return torch.tidy(() => {
       const { pred, mask, x } = this.predict(batch.views[0]);
-      return { loss: this.head.forward(pred, x, mask), logs: {} };
+      return { loss: this.head.forward(pred, this.reconstructionTarget(x), mask), logs: {} };
     });
   }
 
@@ -90,7 +95,7 @@ export class MAE extends BaseModel<MAEPretrainHead, MAEPretrainDecoder> implemen
         const p = this.head.patchSize;
         let patches = pred;
         if (this.head.normPix) {
-          const target = patchify(x, p);
+          const target = patchify(this.reconstructionTarget(x), p);
           const mean = target.mean(-1, { keepdim: true });
           const std = target.var(-1, { keepdim: true, correction: 1 }).add(1e-6).sqrt();
           patches = pred.mul(std).add(mean);

@@ -105,6 +105,20 @@ const RECIPES: Record<string, Recipe> = {
   'mae/mae_vit-large-p16_8xb512-amp-coslr-800e_in1k.ts': maeRecipe('large', 800),
   'mae/mae_vit-large-p16_8xb512-amp-coslr-1600e_in1k.ts': maeRecipe('large', 1600),
   'mae/mae_vit-huge-p16_8xb512-amp-coslr-1600e_in1k.ts': maeRecipe('huge', 1600),
+  ...Object.fromEntries(
+    [300, 800].map((e) => [
+      `pixmim/pixmim_vit-base-p16_8xb512-amp-coslr-${e}e_in1k.ts`,
+      {
+        ...maeRecipe('base', e),
+        source: `configs/selfsup/pixmim/pixmim_vit-base-p16_8xb512-amp-coslr-${e}e_in1k.py (over the MAE 300e recipe)`,
+        model: (m: Record<string, unknown>) => {
+          maeModelCheck('base', 16, 768)(m);
+          assert.equal(m.type, 'PixMIM');
+          assert.deepEqual(m.targetGenerator, { type: 'LowFreqTargetGenerator', radius: 40, imgSize: 224 });
+        },
+      },
+    ]),
+  ),
   'simclr/simclr_resnet50_16xb256-coslr-200e_in1k.ts': {
     // configs/selfsup/simclr/simclr_resnet50_16xb256-coslr-200e_in1k.py (lr 4.8, batch 256) over
     // simclr_resnet50_8xb32-coslr-200e_in1k.py (LARS, custom keys) and lars_coslr-200e_in1k.py.

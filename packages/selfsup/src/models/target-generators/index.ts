@@ -1,0 +1,2 @@
+/** Every target generator (classes, schemas and their `…Part`s); importing it registers nothing (see `src/builtins.ts`). */
+export * from './low-freq-target-generator.js';
