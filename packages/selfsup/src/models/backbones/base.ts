@@ -29,6 +29,14 @@ export abstract class Backbone extends nn.Module<[Tensor], Tensor[]> {
   /** The last stage's feature map (CNN `(N, C, h, w)`) or tokens (ViT `(N, 1+L, C)`), before pooling. */
   abstract forwardFeatures(x: Tensor): Tensor;
 
+  /**
+   * Maps another library's names for this backbone's weights to its own (MMSelfSup/mmcls ViT keys,
+   * a timm classifier), after wrappers and prefixes are removed; default: unchanged.
+   */
+  adaptStateDict<T>(sd: Record<string, T>): Record<string, T> {
+    return sd;
+  }
+
   /** Re-initialises weights with the family's scheme (what a fresh backbone has). */
   abstract initWeights(): void;
 

@@ -1,10 +1,12 @@
 /**
  * Loads a checkpoint into a backbone whatever wrapped it: a bare state dict, `{ state_dict }`
  * (MMEngine/MMSelfSup), `{ model }` (timm/DeiT), with `backbone.`/`module.`/`encoder.` prefixes
- * (MMSelfSup algorithms, DDP, some SSL repos). Keys that are not the backbone's (a classifier
- * `fc.*`/`head.*`, an SSL neck) are reported, not loaded.
+ * (MMSelfSup algorithms, DDP, some SSL repos), in the backbone's own names or another library's it
+ * knows (`Backbone.adaptStateDict`: MMSelfSup/mmcls ViT keys). Keys that are not the backbone's (a
+ * classifier `fc.*`/`head.*`, an SSL neck) are reported, not loaded.
  */
 import type { nn, StateValue, Tensor } from '@selfsup/torch';
+import { Backbone } from './base.js';
 
 const WRAPPERS = ['state_dict', 'model', 'module'];
 const PREFIXES = ['backbone.', 'module.', 'encoder.', 'model.'];
@@ -37,7 +39,8 @@ export function loadBackboneWeights(
   ckpt: StateValue,
   opts: { prefix?: string; strict?: boolean } = {},
 ): nn.LoadStateDictResult {
-  const sd = unwrapStateDict(ckpt, opts.prefix);
+  const raw = unwrapStateDict(ckpt, opts.prefix);
+  const sd = model instanceof Backbone ? model.adaptStateDict(raw) : raw;
   const own = model.stateDict();
   const mine = Object.fromEntries(Object.entries(sd).filter(([k]) => k in own));
   const res = model.loadStateDict(mine, { strict: opts.strict ?? true });

@@ -462,6 +462,14 @@ export class VisionTransformer extends Backbone {
     });
   }
 
+  /** MMSelfSup / mmcls / mmpretrain keys (`layers.0.ln1.*`, …) and timm classifiers (`head.*`) map to ours. */
+  override adaptStateDict<T>(sd: Record<string, T>): Record<string, T> {
+    const keys = Object.keys(sd);
+    if (keys.some((k) => /^layers\.\d+\./.test(k) || k.startsWith('patch_embed.projection.'))) return convertMMClsViTKeys(sd);
+    if (keys.some((k) => k.startsWith('head.'))) return convertTimmViTKeys(sd);
+    return sd;
+  }
+
   /**
    * Loads a state dict with timm's keys (see `convertMMClsViTKeys` for MMSelfSup/mmcls ones). A
    * `pos_embed` made for another (square) grid is resized to this model's grid first, and a class-token

@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// One MAE pre-training step of the CPU-sized CIFAR-10 model (ViT-Tiny/4 at 32 px, mask ratio 0.75,
+// 2-block 128-wide decoder, normalised-pixel loss): preprocess uint8 views, masked forward, decoder,
+// loss, backward, AdamW. selfsup (built from configs/mae/mae_vit-tiny-p4_1xb256-coslr-100e_cifar10.ts)
+// vs the same model in Python PyTorch (bench/mae_ref.py, timm-style) on the same libtorch and thread
+// count, each in its own process. Medians of --steps steps per run, medians over --runs runs.
+// Ratio = PyTorch time / selfsup time (≥ 1: selfsup as fast or faster); MB = peak RSS growth.
+//   node bench/mae_step.mjs [--threads 2] [--steps 10] [--runs 3] [--batch 64]
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { MALLOC_ENV, median } from './common.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({
+  options: {
+    threads: { type: 'string', default: '2' },
+    steps: { type: 'string', default: '10' },
+    runs: { type: 'string', default: '3' },
+    batch: { type: 'string', default: '64' },
+    child: { type: 'boolean', default: false },
+  },
+});
+
+async function child() {
+  const torch = await import('../packages/torch/dist/src/index.js');
+  await import('../packages/selfsup/dist/src/builtins.js');
+  const { ALGORITHMS } = await import('../packages/selfsup/dist/src/models/registries.js');
+  const { prepareConfig } = await import('../packages/selfsup/dist/src/engine/config/prepare.js');
+  torch.setNumThreads(Number(values.threads));
+  torch.manualSeed(0);
+  const cfg = prepareConfig(join(here, '../packages/selfsup/configs/mae/mae_vit-tiny-p4_1xb256-coslr-100e_cifar10.ts'));
+  const model = ALGORITHMS.build(cfg.model, 'model');
+  model.train();
+  const params = [...model.parameters()].filter((p) => p.requiresGrad);
+  const opt = new torch.optim.AdamW(params, { lr: 1.5e-4, betas: [0.9, 0.95], weightDecay: 0.05 });
+  const views = torch.keep(torch.randint(0, 256, [Number(values.batch), 3, 32, 32]).to({ dtype: 'uint8' }));
+  const base = process.resourceUsage().maxRSS / 1024;
+  const step = () =>
+    torch.tidy(() => {
+      opt.zeroGrad();
+      model.loss({ views: [views] }).loss.backward();
+      opt.step();
+    });
+  for (let i = 0; i < 2; i++) step();
+  const times = [];
+  for (let i = 0; i < Number(values.steps); i++) {
+    const t = performance.now();
+    step();
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  console.log(
+    JSON.stringify({ ms: times[Math.floor(times.length / 2)], peak_mb: process.resourceUsage().maxRSS / 1024, base_mb: base }),
+  );
+}
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...MALLOC_ENV } });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+if (values.child) {
+  await child();
+} else {
+  const py = process.env.SELFSUP_PYTHON ?? '/usr/bin/python3';
+  const ours = [];
+  const theirs = [];
+  for (let i = 0; i < Number(values.runs); i++) {
+    const args = ['--threads', values.threads, '--steps', values.steps, '--batch', values.batch];
+    ours.push(run(process.execPath, [fileURLToPath(import.meta.url), '--child', ...args]));
+    theirs.push(run(py, [join(here, 'mae_step.py'), values.threads, values.steps, values.batch]));
+  }
+  const s = median(ours.map((o) => o.ms));
+  const p = median(theirs.map((o) => o.ms));
+  const sm = median(ours.map((o) => o.peak_mb - o.base_mb));
+  const pm = median(theirs.map((o) => o.peak_mb - o.base_mb));
+  console.log(
+    `MAE ViT-Tiny/4, 32 px, batch ${values.batch}, ${values.threads} thread(s), medians of ${values.steps} steps × ${values.runs} runs`,
+  );
+  console.log(['selfsup ms', 'PyTorch ms', 'ratio', 'selfsup MB', 'PyTorch MB'].map((h) => h.padStart(11)).join(''));
+  console.log([s.toFixed(1), p.toFixed(1), (p / s).toFixed(2), sm.toFixed(0), pm.toFixed(0)].map((v) => v.padStart(11)).join(''));
+}
