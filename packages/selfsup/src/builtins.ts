@@ -20,12 +20,14 @@ import { barlowTwinsPart } from './models/algorithms/barlowtwins.js';
 import { byolPart } from './models/algorithms/byol.js';
 import { denseCLPart } from './models/algorithms/densecl.js';
 import { dinoPart } from './models/algorithms/dino.js';
+import { maskFeatPart } from './models/algorithms/maskfeat.js';
 import { mocoPart } from './models/algorithms/moco.js';
 import { mocoV3Part } from './models/algorithms/mocov3.js';
 import { simclrPart } from './models/algorithms/simclr.js';
 import { simsiamPart } from './models/algorithms/simsiam.js';
 import { swavPart } from './models/algorithms/swav.js';
 import { vicregPart } from './models/algorithms/vicreg.js';
+import { maskFeatVitPart } from './models/backbones/maskfeat-vit.js';
 import { resnetDepthParts, resnetPart, resnetV1dPart } from './models/backbones/resnet.js';
 import { simmimSwinPart, swinArchParts, swinPart } from './models/backbones/swin.js';
 import { maeVitPart, vitArchParts, vitPart } from './models/backbones/vit.js';
@@ -33,6 +35,7 @@ import { contrastiveHeadPart } from './models/heads/contrastive-head.js';
 import { dinoHeadPart } from './models/heads/dino-head.js';
 import { latentCrossCorrelationHeadPart } from './models/heads/latent-cross-correlation-head.js';
 import { latentPredictHeadPart } from './models/heads/latent-predict-head.js';
+import { maskFeatPretrainHeadPart } from './models/heads/maskfeat-head.js';
 import { mocoV3HeadPart } from './models/heads/mocov3-head.js';
 import { swavHeadPart } from './models/heads/swav-head.js';
 import { vicregHeadPart } from './models/heads/vicreg-head.js';
@@ -47,6 +50,7 @@ import { linearNeckPart } from './models/necks/linear-neck.js';
 import { mocoV2NeckPart } from './models/necks/mocov2-neck.js';
 import { nonLinearNeckPart } from './models/necks/nonlinear-neck.js';
 import { swavNeckPart } from './models/necks/swav-neck.js';
+import { hogGeneratorPart } from './models/target-generators/hog-generator.js';
 
 /** The built-in backbones. */
 export const BACKBONE_PARTS = [
@@ -56,6 +60,7 @@ export const BACKBONE_PARTS = [
   vitPart,
   ...vitArchParts,
   maeVitPart,
+  maskFeatVitPart,
   swinPart,
   simmimSwinPart,
   ...swinArchParts,
@@ -80,6 +85,7 @@ export const HEAD_PARTS = [
   swavHeadPart,
   vicregHeadPart,
   dinoHeadPart,
+  maskFeatPretrainHeadPart,
 ] as const;
 
 /** The built-in losses. */
@@ -92,7 +98,7 @@ export const LOSS_PARTS = [
 ] as const;
 
 /** The built-in target generators of masked image modelling. */
-export const TARGET_GENERATOR_PARTS = [] as const;
+export const TARGET_GENERATOR_PARTS = [hogGeneratorPart] as const;
 
 /** The built-in algorithms. */
 export const ALGORITHM_PARTS = [
@@ -106,6 +112,7 @@ export const ALGORITHM_PARTS = [
   denseCLPart,
   vicregPart,
   dinoPart,
+  maskFeatPart,
 ] as const;
 
 /** The built-in hooks (the `customHooks` a config may name). */

@@ -10,6 +10,7 @@ export * from './models/backbones/index.js';
 export * from './models/necks/index.js';
 export * from './models/heads/index.js';
 export * from './models/losses/index.js';
+export * from './models/target-generators/index.js';
 export * from './models/algorithms/index.js';
 export * as evaluation from './evaluation/index.js';
 export { mergeConfig, type ConfigObject, type ConfigValue } from './engine/config/merge.js';

@@ -1,7 +1,7 @@
 /**
  * Every bundled config loads, validates, and builds its algorithm and augmentation; every
  * CPU-sized config also trains one step on random images through its own pipeline (so the
- * views the pipeline makes are the views the algorithm expects).
+ * views and masks the pipeline makes are the ones the algorithm expects).
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -19,7 +19,19 @@ import { ALGORITHMS } from '../src/models/registries.js';
 const configs = bundledConfigs();
 
 test('the bundled configs cover every algorithm with a CPU-sized CIFAR-10 and an ImageNet recipe', () => {
-  for (const algo of ['simclr', 'mocov2', 'mocov3', 'byol', 'simsiam', 'barlowtwins', 'swav', 'densecl', 'vicreg', 'dino']) {
+  for (const algo of [
+    'simclr',
+    'mocov2',
+    'mocov3',
+    'byol',
+    'simsiam',
+    'barlowtwins',
+    'swav',
+    'densecl',
+    'vicreg',
+    'dino',
+    'maskfeat',
+  ]) {
     assert.ok(
       configs.some((c) => c.startsWith(`${algo}/`) && c.endsWith('_cifar10.ts')),
       `${algo} CIFAR-10`,
@@ -35,12 +47,12 @@ for (const rel of configs) {
   test(`config ${rel}`, () => {
     const cfg = prepareConfig(join(CONFIG_DIR, rel));
     const views = buildViews(cfg.trainDataloader.dataset.pipeline, 'pipeline');
-    const cpuSized = !rel.includes('resnet50');
-    if (!cpuSized) {
-      // Building a ResNet-50 recipe checks every part's options; training it is for machines with time.
+    const imagenetBackbone = rel.includes('resnet50') ? 2048 : rel.includes('vit-base') ? 768 : null;
+    if (imagenetBackbone !== null) {
+      // Building a ResNet-50 / ViT-B recipe checks every part's options; training it is for machines with time.
       torch.tidy(() => {
         const model = ALGORITHMS.build(cfg.model, 'model');
-        assert.ok(model.backbone.numFeatures === 2048);
+        assert.equal(model.backbone.numFeatures, imagenetBackbone);
         model.dispose();
       });
       return;
@@ -65,8 +77,10 @@ for (const rel of configs) {
           ),
         ),
       );
-      const batch = { views: views.applyBatch(imgs, 0, 0, [0, 1, 2, 3]), idx: torch.arange(4) };
+      const { views: v, masks } = views.applyBatchWithMasks(imgs, 0, 0, [0, 1, 2, 3]);
+      const batch = { views: v, masks, idx: torch.arange(4) };
       assert.equal(batch.views.length, views.totalViews);
+      assert.equal(masks.length, views.totalMasks);
       model.train();
       const out = model.loss(batch, { epoch: 0, iter: 0, maxEpochs: 1, maxIters: 10 });
       ow.updateParams(out.loss);
