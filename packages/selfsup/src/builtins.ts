@@ -22,12 +22,14 @@ import { denseCLPart } from './models/algorithms/densecl.js';
 import { dinoPart } from './models/algorithms/dino.js';
 import { maePart } from './models/algorithms/mae.js';
 import { pixmimPart } from './models/algorithms/pixmim.js';
+import { maskFeatPart } from './models/algorithms/maskfeat.js';
 import { mocoPart } from './models/algorithms/moco.js';
 import { mocoV3Part } from './models/algorithms/mocov3.js';
 import { simclrPart } from './models/algorithms/simclr.js';
 import { simsiamPart } from './models/algorithms/simsiam.js';
 import { swavPart } from './models/algorithms/swav.js';
 import { vicregPart } from './models/algorithms/vicreg.js';
+import { maskFeatVitPart } from './models/backbones/maskfeat-vit.js';
 import { resnetDepthParts, resnetPart, resnetV1dPart } from './models/backbones/resnet.js';
 import { simmimSwinPart, swinArchParts, swinPart } from './models/backbones/swin.js';
 import { maeVitPart, vitArchParts, vitPart } from './models/backbones/vit.js';
@@ -36,6 +38,7 @@ import { dinoHeadPart } from './models/heads/dino-head.js';
 import { latentCrossCorrelationHeadPart } from './models/heads/latent-cross-correlation-head.js';
 import { latentPredictHeadPart } from './models/heads/latent-predict-head.js';
 import { maePretrainHeadPart } from './models/heads/mae-pretrain-head.js';
+import { maskFeatPretrainHeadPart } from './models/heads/maskfeat-head.js';
 import { mocoV3HeadPart } from './models/heads/mocov3-head.js';
 import { swavHeadPart } from './models/heads/swav-head.js';
 import { vicregHeadPart } from './models/heads/vicreg-head.js';
@@ -52,6 +55,7 @@ import { mocoV2NeckPart } from './models/necks/mocov2-neck.js';
 import { nonLinearNeckPart } from './models/necks/nonlinear-neck.js';
 import { swavNeckPart } from './models/necks/swav-neck.js';
 import { lowFreqTargetGeneratorPart } from './models/target-generators/low-freq-target-generator.js';
+import { hogGeneratorPart } from './models/target-generators/hog-generator.js';
 
 /** The built-in backbones. */
 export const BACKBONE_PARTS = [
@@ -61,6 +65,7 @@ export const BACKBONE_PARTS = [
   vitPart,
   ...vitArchParts,
   maeVitPart,
+  maskFeatVitPart,
   swinPart,
   simmimSwinPart,
   ...swinArchParts,
@@ -87,6 +92,7 @@ export const HEAD_PARTS = [
   vicregHeadPart,
   dinoHeadPart,
   maePretrainHeadPart,
+  maskFeatPretrainHeadPart,
 ] as const;
 
 /** The built-in losses. */
@@ -99,7 +105,7 @@ export const LOSS_PARTS = [
 ] as const;
 
 /** The built-in target generators of masked image modelling. */
-export const TARGET_GENERATOR_PARTS = [lowFreqTargetGeneratorPart] as const;
+export const TARGET_GENERATOR_PARTS = [lowFreqTargetGeneratorPart, hogGeneratorPart] as const;
 
 /** The built-in algorithms. */
 export const ALGORITHM_PARTS = [
@@ -115,6 +121,7 @@ export const ALGORITHM_PARTS = [
   dinoPart,
   maePart,
   pixmimPart,
+  maskFeatPart,
 ] as const;
 
 /** The built-in hooks (the `customHooks` a config may name). */

@@ -1,7 +1,7 @@
 /**
  * Every bundled config loads, validates, and builds its algorithm and augmentation; every
  * CPU-sized config also trains one step on random images through its own pipeline (so the
- * views the pipeline makes are the views the algorithm expects).
+ * views and masks the pipeline makes are the ones the algorithm expects).
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -33,6 +33,7 @@ test('the bundled configs cover every algorithm with a CPU-sized CIFAR-10 and an
     'vicreg',
     'dino',
     'mae',
+    'maskfeat',
   ]) {
     assert.ok(
       configs.some((c) => c.startsWith(`${algo}/`) && c.endsWith('_cifar10.ts')),
@@ -86,8 +87,10 @@ for (const rel of configs) {
           ),
         ),
       );
-      const batch = { views: views.applyBatch(imgs, 0, 0, [0, 1, 2, 3]), idx: torch.arange(4) };
+      const { views: v, masks } = views.applyBatchWithMasks(imgs, 0, 0, [0, 1, 2, 3]);
+      const batch = { views: v, masks, idx: torch.arange(4) };
       assert.equal(batch.views.length, views.totalViews);
+      assert.equal(masks.length, views.totalMasks);
       model.train();
       const out = model.loss(batch, { epoch: 0, iter: 0, maxEpochs: 1, maxIters: 10 });
       ow.updateParams(out.loss);

@@ -15,7 +15,7 @@ import { DATASETS, PIPELINE_STEPS, TRANSFORMS } from '../../src/data/registries.
 import { prepareConfig } from '../../src/engine/config/prepare.js';
 import { buildOptimWrapper } from '../../src/engine/optim-builder.js';
 import { HOOKS, OPTIMIZERS, PARAM_SCHEDULERS } from '../../src/engine/registries.js';
-import { ALGORITHMS, BACKBONES, HEADS, LOSSES, NECKS } from '../../src/models/registries.js';
+import { ALGORITHMS, BACKBONES, HEADS, LOSSES, NECKS, TARGET_GENERATORS } from '../../src/models/registries.js';
 
 /** The ConfigError `f` throws. */
 function configError(f: () => unknown): ConfigError {
@@ -85,6 +85,7 @@ test('the manifest fills every registry, and each part sits in its own registry'
     NECKS,
     HEADS,
     LOSSES,
+    TARGET_GENERATORS,
     DATASETS,
     TRANSFORMS,
     PIPELINE_STEPS,

@@ -2,9 +2,9 @@
  * Recipe builders for configs: functions of a few numbers that return plain config data (no side
  * effects, no file or process access), typed by the parts' schemas. The augmentation recipes of
  * MMSelfSup's `configs/selfsup/_base_/datasets` (SimCLR, MoCo v2, BYOL, MoCo v3, SwAV and DINO
- * multi-crop, MAE, SimMIM, BEiT v2) at any crop size, with either pixel backend and with or without
- * blur; the projector/predictor/head of each algorithm of `_base_/models` with its widths as
- * parameters; the optimizers, LARS exclusions and schedules the recipes share.
+ * multi-crop, MAE, SimMIM, BEiT v2, MaskFeat) at any crop size, with either pixel backend and with
+ * or without blur; the projector/predictor/head of each algorithm of `_base_/models` (MaskFeat's whole
+ * model) with its widths as parameters; the optimizers, LARS exclusions and schedules the recipes share.
  *
  * ```ts
  * import { defineConfig, imagenetLoader, simclrViews } from 'selfsup/config';
@@ -284,6 +284,36 @@ export function beitV2Views({ size = 224 }: { size?: number } = {}): MultiViewCo
   return { type: 'MultiView', numViews: 1, transforms: [steps] };
 }
 
+/**
+ * MaskFeat (Wei et al. 2022), MMSelfSup's `imagenet_maskfeat.py`: bicubic RRC at scale (0.5, 1) and
+ * ratio (0.75, 1.3333), a flip, then BEiT's block-wise mask over the (size / patchSize)² patch grid:
+ * 78 of the 196 patches in blocks of at least 15 at 224 px, the same fractions on another grid.
+ */
+export function maskFeatViews({
+  size = 224,
+  patchSize = 16,
+  backend = 'tensor',
+}: {
+  size?: number;
+  patchSize?: number;
+  backend?: Backend;
+} = {}): MultiViewConfig {
+  const grid = size / patchSize;
+  if (!Number.isInteger(grid)) throw new RangeError(`maskFeatViews: size ${size} is not a multiple of the ${patchSize}-px patch`);
+  const patches = grid * grid;
+  const steps: PipelineStepConfig[] = [
+    randomResizedCrop(size, [0.5, 1], { backend, ratio: [0.75, 1.3333], interpolation: 'bicubic' }),
+    flip(),
+    {
+      type: 'BEiTMaskGenerator',
+      inputSize: grid,
+      numMaskingPatches: Math.max(1, Math.round((78 / 196) * patches)),
+      minNumPatches: Math.max(1, Math.round((15 / 196) * patches)),
+    },
+  ];
+  return { type: 'MultiView', numViews: 1, transforms: [steps] };
+}
+
 // ---------------------------------------------------------------- datasets
 
 type Dataloader = z.input<typeof configSchema>['trainDataloader'];
@@ -552,6 +582,37 @@ export function pixmimModel(
     ...maeModel(mae),
     type: 'PixMIM',
     targetGenerator: { type: 'LowFreqTargetGenerator', radius, imgSize: o.imgSize ?? 224 },
+  };
+}
+
+/**
+ * MaskFeat (MMSelfSup's `maskfeat_vit-base-p16.py`): a MaskFeatViT of the named size, a linear map of
+ * every token to its HOG target (trunc-normal 0.02 weights, zero bias), L2 on the masked patches;
+ * HOG of 9 bins over `pool`-px cells (default 8) weighted by a `gaussianWindow` Gaussian (default 16),
+ * 3·9·(patchSize/pool)² values per patch.
+ */
+export function maskFeatModel(o: {
+  arch: 'tiny' | 'small' | 'base' | 'large';
+  embedDim: number;
+  patchSize: number;
+  imgSize?: number;
+  pool?: number;
+  gaussianWindow?: number;
+}): Of<AlgorithmConfig, 'MaskFeat'> {
+  const { arch, embedDim, patchSize, imgSize, pool = 8, gaussianWindow = 16 } = o;
+  const cells = patchSize / pool;
+  return {
+    type: 'MaskFeat',
+    backbone: { type: 'MaskFeatViT', arch, ...(imgSize !== undefined && { imgSize }), patchSize },
+    neck: {
+      type: 'LinearNeck',
+      inChannels: embedDim,
+      outChannels: 3 * 9 * cells * cells,
+      withAvgPool: false,
+      initCfg: { type: 'TruncNormal', layer: 'Linear', std: 0.02, bias: 0 },
+    },
+    head: { type: 'MaskFeatPretrainHead', loss: { type: 'PixelReconstructionLoss', criterion: 'L2' } },
+    targetGenerator: { type: 'HOGGenerator', nbins: 9, pool, gaussianWindow, patchSize },
   };
 }
 

@@ -13,3 +13,4 @@ export * from './dino.js';
 export * from './mae.js';
 export * from './pixmim.js';
 export * from './reconstruction.js';
+export * from './maskfeat.js';

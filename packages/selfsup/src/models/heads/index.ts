@@ -4,6 +4,7 @@ export * from './dino-head.js';
 export * from './latent-cross-correlation-head.js';
 export * from './latent-predict-head.js';
 export * from './mae-pretrain-head.js';
+export * from './maskfeat-head.js';
 export * from './mocov3-head.js';
 export * from './swav-head.js';
 export * from './vicreg-head.js';

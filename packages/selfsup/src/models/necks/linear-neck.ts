@@ -1,11 +1,12 @@
 /**
  * MMSelfSup's `LinearNeck`: one fully connected layer, the projector of MoCo v1 (He et al. 2020,
- * arXiv:1911.05722) and NPID (Wu et al. 2018). State-dict keys `fc.weight`, `fc.bias`.
+ * arXiv:1911.05722) and NPID (Wu et al. 2018), and MaskFeat's per-token predictor (Wei et al. 2022, on
+ * `(N·T, C)` tokens). State-dict keys `fc.weight`, `fc.bias`.
  *
  * Input: `[(N, C, H, W)]` (average-pooled when `withAvgPool`) or `[(N, C)]`; output `[(N, out)]`.
  */
-import { nn, type Tensor, tidy } from '@selfsup/torch';
-import { bool, posInt, z } from '../../core/schema.js';
+import { nn, noGrad, type Tensor, tidy } from '@selfsup/torch';
+import { bool, num, posInt, posNum, z } from '../../core/schema.js';
 import { definePart } from '../../core/registry.js';
 import { NECKS } from '../registries.js';
 import { neckInput } from './nonlinear-neck.js';
@@ -16,6 +17,19 @@ export const linearNeckSchema = z.strictObject({
   outChannels: posInt(),
   /** Global average pooling of a `(N, C, H, W)` input. Default true. */
   withAvgPool: bool().optional(),
+  /**
+   * MMSelfSup's `init_cfg` for the fc layer (MaskFeat's `{ type: 'TruncNormal', layer: 'Linear', std: 0.02, bias: 0 }`):
+   * weight from N(0, std²) (TruncNormal: cut at ±2, as mmengine), bias `bias` (default 0). Default:
+   * PyTorch's Linear initialisation.
+   */
+  initCfg: z
+    .strictObject({
+      type: z.enum(['TruncNormal', 'Normal']),
+      layer: z.literal('Linear').optional(),
+      std: posNum(),
+      bias: num().optional(),
+    })
+    .optional(),
 });
 
 export type LinearNeckOptions = z.input<typeof linearNeckSchema>;
@@ -28,6 +42,12 @@ export class LinearNeck extends nn.Module<[Tensor[]], Tensor[]> {
     super();
     this.withAvgPool = opts.withAvgPool ?? true;
     this.fc = this.registerModule('fc', new nn.Linear(opts.inChannels, opts.outChannels));
+    const ini = opts.initCfg;
+    if (ini) {
+      if (ini.type === 'TruncNormal') nn.init.truncNormal_(this.fc.weight, { std: ini.std });
+      else nn.init.normal_(this.fc.weight, 0, ini.std);
+      noGrad(() => this.fc.bias?.fill_(ini.bias ?? 0));
+    }
   }
 
   /** `[(N, C, H, W)]` → `[(N, outChannels)]`. */

@@ -278,3 +278,60 @@ test('MAE’s no-decay keys name exactly the LayerNorms, biases, position tables
   }
   model.dispose();
 });
+
+test("maskfeat/maskfeat_vit-base-p16_8xb256-amp-coslr-300e_in1k.ts has MMSelfSup's maskfeat_vit-base-p16_8xb256-amp-coslr-300e_in1k.py", () => {
+  // configs/selfsup/maskfeat/maskfeat_vit-base-p16_8xb256-amp-coslr-300e_in1k.py over
+  // _base_/models/maskfeat_vit-base-p16.py and _base_/datasets/imagenet_maskfeat.py (its own
+  // optimizer and schedule replace adamw_coslr-300e_in1k.py's).
+  const file = 'maskfeat/maskfeat_vit-base-p16_8xb256-amp-coslr-300e_in1k.ts';
+  const cfg = loadConfig(join(CONFIG_DIR, file)) as unknown as Cfg & {
+    optimWrapper: { clipGrad: unknown; paramwiseCfg: Record<string, unknown> };
+    trainDataloader: { dataset: { pipeline: { numViews: number; transforms: Record<string, unknown>[][] } } };
+  };
+  assert.equal(cfg.trainDataloader.batchSize, 256, 'batch size per process');
+  assert.equal(cfg.optimWrapper.type, 'AmpOptimWrapper');
+  assert.deepEqual(cfg.optimWrapper.optimizer, { type: 'AdamW', lr: 2e-4 * 8, betas: [0.9, 0.999], weightDecay: 0.05 });
+  assert.deepEqual(cfg.optimWrapper.clipGrad, { maxNorm: 0.02 });
+  // 'pos_embed' and 'cls_token' are commented out in MMSelfSup's custom_keys ("to avoid loss stuck").
+  assert.deepEqual(cfg.optimWrapper.paramwiseCfg, {
+    normDecayMult: 0,
+    biasDecayMult: 0,
+    customKeys: { mask_token: { decayMult: 0 } },
+  });
+  assert.deepEqual(cfg.paramScheduler, [
+    { type: 'LinearLR', startFactor: 1e-6, byEpoch: true, begin: 0, end: 30, convertToIterBased: true },
+    { type: 'CosineAnnealingLR', byEpoch: true, begin: 30, end: 300, etaMin: 0, convertToIterBased: true },
+  ]);
+  assert.deepEqual(cfg.trainCfg, { type: 'EpochBasedTrainLoop', maxEpochs: 300 });
+  assert.deepEqual(cfg.model, {
+    type: 'MaskFeat',
+    backbone: { type: 'MaskFeatViT', arch: 'base', patchSize: 16 },
+    neck: {
+      type: 'LinearNeck',
+      inChannels: 768,
+      outChannels: 108,
+      withAvgPool: false,
+      initCfg: { type: 'TruncNormal', layer: 'Linear', std: 0.02, bias: 0 },
+    },
+    head: { type: 'MaskFeatPretrainHead', loss: { type: 'PixelReconstructionLoss', criterion: 'L2' } },
+    targetGenerator: { type: 'HOGGenerator', nbins: 9, pool: 8, gaussianWindow: 16, patchSize: 16 },
+  });
+  const { numViews, transforms } = cfg.trainDataloader.dataset.pipeline;
+  assert.equal(numViews, 1);
+  assert.deepEqual(
+    transforms[0].map(({ backend: _, ...step }) => step),
+    [
+      { type: 'RandomResizedCrop', size: 224, scale: [0.5, 1], ratio: [0.75, 1.3333], interpolation: 'bicubic' },
+      { type: 'RandomFlip', prob: 0.5 },
+      { type: 'BEiTMaskGenerator', inputSize: 14, numMaskingPatches: 78, minNumPatches: 15 },
+    ],
+  );
+  // The custom key names the backbone's mask token (and no other parameter) of ViT-B.
+  const backbone = BACKBONES.build(cfg.model.backbone, 'model.backbone');
+  const names = [...backbone.namedParameters()].map(([n]) => n);
+  assert.deepEqual(
+    names.filter((n) => n.includes('mask_token')),
+    ['mask_token'],
+  );
+  backbone.dispose();
+});

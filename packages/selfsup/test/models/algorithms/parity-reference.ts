@@ -245,7 +245,8 @@ export function tensorDiff(a: torch.Tensor, b: torch.Tensor, what: string): { ab
 /**
  * Runs the reference (`python`, after PY_COMMON; it must set `OUT = finish(model, loss, {...})`)
  * on the algorithm's current state and `views`, then selfsup's `loss(…, progress)` and backward,
- * and returns both sides' numbers. One Python process per call.
+ * and returns both sides' numbers. One Python process per call. `masks` (masked image modelling)
+ * go into the batch and, for Python, into the views file (`torch.load(D['views'])['masks']`).
  */
 export function runParity<R extends PyResult>(
   algo: Algorithm,
@@ -253,6 +254,7 @@ export function runParity<R extends PyResult>(
   progress: TrainProgress,
   python: string,
   data: Record<string, unknown> = {},
+  masks?: torch.Tensor[],
 ): ParityResult<R> {
   const dir = mkdtempSync(join(tmpdir(), 'selfsup-parity-'));
   // One thread on both sides (py() copies this process's count): the tensors are tiny, so threads
@@ -262,7 +264,7 @@ export function runParity<R extends PyResult>(
   try {
     const paths = { state: join(dir, 'state.pth'), views: join(dir, 'views.pth'), out: join(dir, 'out.pth') };
     torch.save(algo.stateDict(), paths.state);
-    torch.save({ views }, paths.views);
+    torch.save(masks ? { views, masks } : { views }, paths.views);
     const ref = py<R>(`${PY_COMMON}\n${python}`, {
       ...paths,
       progress,
@@ -273,7 +275,7 @@ export function runParity<R extends PyResult>(
     algo.train();
     algo.zeroGrad();
     const { loss, logs } = torch.tidy(() => {
-      const out = algo.loss({ views }, progress);
+      const out = algo.loss(masks ? { views, masks } : { views }, progress);
       out.loss.backward();
       return { loss: out.loss.item(), logs: out.logs };
     });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
-import { LinearNeck } from '../../../src/models/necks/linear-neck.js';
+import { LinearNeck, type LinearNeckOptions } from '../../../src/models/necks/linear-neck.js';
 import { NECKS } from '../../../src/models/registries.js';
 import { assertClose, pseudo, py } from '../../helpers.js';
 import '../../../src/builtins.js';
@@ -42,4 +42,42 @@ OUT = {'keys': list(m.state_dict().keys()), 'y': y, 'gx': x.grad.reshape(-1), 'g
     flat.dispose();
   });
   neck.dispose();
+});
+
+test('LinearNeck initCfg: MMSelfSup’s TruncNormal / Normal init_cfg for the fc (MaskFeat: std 0.02, bias 0)', () => {
+  torch.manualSeed(2);
+  const neck = (initCfg?: LinearNeckOptions['initCfg']) =>
+    new LinearNeck({ inChannels: 256, outChannels: 108, withAvgPool: false, initCfg });
+  const maskfeat = NECKS.buildAs(
+    {
+      type: 'LinearNeck',
+      inChannels: 256,
+      outChannels: 108,
+      withAvgPool: false,
+      initCfg: { type: 'TruncNormal', layer: 'Linear', std: 0.02, bias: 0 },
+    },
+    'neck',
+    LinearNeck,
+    'test',
+  );
+  const trunc = neck({ type: 'TruncNormal', std: 1 });
+  const normal = neck({ type: 'Normal', std: 1, bias: 0.25 });
+  const plain = neck();
+  torch.tidy(() => {
+    const std = (m: LinearNeck) => m.fc.weight.std().item();
+    const max = (m: LinearNeck) => m.fc.weight.abs().max().item();
+    assert.ok(Math.abs(std(maskfeat) - 0.02) < 0.001, `std ${std(maskfeat)}`);
+    assert.equal(maskfeat.fc.bias?.abs().sum().item(), 0);
+    // Truncated at ±2 (absolute, as mmengine): at std 1 nothing beyond 2 and the std of N(0, 1) cut at ±2, 0.8796.
+    assert.ok(max(trunc) <= 2 && Math.abs(std(trunc) - 0.8796) < 0.02, `max ${max(trunc)}, std ${std(trunc)}`);
+    assert.ok(max(normal) > 2 && Math.abs(std(normal) - 1) < 0.03, `Normal is not truncated: max ${max(normal)}`);
+    assert.ok(normal.fc.bias?.eq(0.25).all().item());
+    // Without it, PyTorch's Linear default: U(±1/√in) weights and biases.
+    assert.ok(max(plain) <= 1 / 16 && plain.fc.bias?.abs().sum().item() !== 0);
+  });
+  assert.throws(
+    () => NECKS.build({ type: 'LinearNeck', inChannels: 2, outChannels: 2, initCfg: { type: 'Xavier', std: 1 } }, 'neck'),
+    /neck\.initCfg\.type/,
+  );
+  for (const m of [maskfeat, trunc, normal, plain]) m.dispose();
 });
