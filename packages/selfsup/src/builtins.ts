@@ -23,17 +23,19 @@ import { dinoPart } from './models/algorithms/dino.js';
 import { mocoPart } from './models/algorithms/moco.js';
 import { mocoV3Part } from './models/algorithms/mocov3.js';
 import { simclrPart } from './models/algorithms/simclr.js';
+import { simmimPart } from './models/algorithms/simmim.js';
 import { simsiamPart } from './models/algorithms/simsiam.js';
 import { swavPart } from './models/algorithms/swav.js';
 import { vicregPart } from './models/algorithms/vicreg.js';
 import { resnetDepthParts, resnetPart, resnetV1dPart } from './models/backbones/resnet.js';
 import { simmimSwinPart, swinArchParts, swinPart } from './models/backbones/swin.js';
-import { maeVitPart, vitArchParts, vitPart } from './models/backbones/vit.js';
+import { maeVitPart, simmimVitPart, vitArchParts, vitPart } from './models/backbones/vit.js';
 import { contrastiveHeadPart } from './models/heads/contrastive-head.js';
 import { dinoHeadPart } from './models/heads/dino-head.js';
 import { latentCrossCorrelationHeadPart } from './models/heads/latent-cross-correlation-head.js';
 import { latentPredictHeadPart } from './models/heads/latent-predict-head.js';
 import { mocoV3HeadPart } from './models/heads/mocov3-head.js';
+import { simmimHeadPart } from './models/heads/simmim-head.js';
 import { swavHeadPart } from './models/heads/swav-head.js';
 import { vicregHeadPart } from './models/heads/vicreg-head.js';
 import { cosineSimilarityLossPart } from './models/losses/cosine-similarity.js';
@@ -46,6 +48,7 @@ import { dinoNeckPart } from './models/necks/dino-neck.js';
 import { linearNeckPart } from './models/necks/linear-neck.js';
 import { mocoV2NeckPart } from './models/necks/mocov2-neck.js';
 import { nonLinearNeckPart } from './models/necks/nonlinear-neck.js';
+import { simmimLinearDecoderPart } from './models/necks/simmim-linear-decoder.js';
 import { swavNeckPart } from './models/necks/swav-neck.js';
 
 /** The built-in backbones. */
@@ -56,6 +59,7 @@ export const BACKBONE_PARTS = [
   vitPart,
   ...vitArchParts,
   maeVitPart,
+  simmimVitPart,
   swinPart,
   simmimSwinPart,
   ...swinArchParts,
@@ -69,6 +73,7 @@ export const NECK_PARTS = [
   denseCLNeckPart,
   swavNeckPart,
   dinoNeckPart,
+  simmimLinearDecoderPart,
 ] as const;
 
 /** The built-in heads. */
@@ -80,6 +85,7 @@ export const HEAD_PARTS = [
   swavHeadPart,
   vicregHeadPart,
   dinoHeadPart,
+  simmimHeadPart,
 ] as const;
 
 /** The built-in losses. */
@@ -106,6 +112,7 @@ export const ALGORITHM_PARTS = [
   denseCLPart,
   vicregPart,
   dinoPart,
+  simmimPart,
 ] as const;
 
 /** The built-in hooks (the `customHooks` a config may name). */

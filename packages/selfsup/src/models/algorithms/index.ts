@@ -10,3 +10,4 @@ export * from './barlowtwins.js';
 export * from './swav.js';
 export * from './vicreg.js';
 export * from './dino.js';
+export * from './simmim.js';

@@ -4,5 +4,6 @@ export * from './dino-head.js';
 export * from './latent-cross-correlation-head.js';
 export * from './latent-predict-head.js';
 export * from './mocov3-head.js';
+export * from './simmim-head.js';
 export * from './swav-head.js';
 export * from './vicreg-head.js';

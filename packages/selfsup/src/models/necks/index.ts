@@ -5,5 +5,6 @@ export * from './linear-neck.js';
 export * from './mocov2-neck.js';
 export * from './neck.js';
 export * from './nonlinear-neck.js';
+export * from './simmim-linear-decoder.js';
 export * from './norm.js';
 export * from './swav-neck.js';
