@@ -26,13 +26,14 @@ import { maskFeatPart } from './models/algorithms/maskfeat.js';
 import { mocoPart } from './models/algorithms/moco.js';
 import { mocoV3Part } from './models/algorithms/mocov3.js';
 import { simclrPart } from './models/algorithms/simclr.js';
+import { simmimPart } from './models/algorithms/simmim.js';
 import { simsiamPart } from './models/algorithms/simsiam.js';
 import { swavPart } from './models/algorithms/swav.js';
 import { vicregPart } from './models/algorithms/vicreg.js';
 import { maskFeatVitPart } from './models/backbones/maskfeat-vit.js';
 import { resnetDepthParts, resnetPart, resnetV1dPart } from './models/backbones/resnet.js';
 import { simmimSwinPart, swinArchParts, swinPart } from './models/backbones/swin.js';
-import { maeVitPart, vitArchParts, vitPart } from './models/backbones/vit.js';
+import { maeVitPart, simmimVitPart, vitArchParts, vitPart } from './models/backbones/vit.js';
 import { contrastiveHeadPart } from './models/heads/contrastive-head.js';
 import { dinoHeadPart } from './models/heads/dino-head.js';
 import { latentCrossCorrelationHeadPart } from './models/heads/latent-cross-correlation-head.js';
@@ -40,6 +41,7 @@ import { latentPredictHeadPart } from './models/heads/latent-predict-head.js';
 import { maePretrainHeadPart } from './models/heads/mae-pretrain-head.js';
 import { maskFeatPretrainHeadPart } from './models/heads/maskfeat-head.js';
 import { mocoV3HeadPart } from './models/heads/mocov3-head.js';
+import { simmimHeadPart } from './models/heads/simmim-head.js';
 import { swavHeadPart } from './models/heads/swav-head.js';
 import { vicregHeadPart } from './models/heads/vicreg-head.js';
 import { cosineSimilarityLossPart } from './models/losses/cosine-similarity.js';
@@ -53,6 +55,7 @@ import { linearNeckPart } from './models/necks/linear-neck.js';
 import { maePretrainDecoderPart } from './models/necks/mae-pretrain-decoder.js';
 import { mocoV2NeckPart } from './models/necks/mocov2-neck.js';
 import { nonLinearNeckPart } from './models/necks/nonlinear-neck.js';
+import { simmimLinearDecoderPart } from './models/necks/simmim-linear-decoder.js';
 import { swavNeckPart } from './models/necks/swav-neck.js';
 import { lowFreqTargetGeneratorPart } from './models/target-generators/low-freq-target-generator.js';
 import { hogGeneratorPart } from './models/target-generators/hog-generator.js';
@@ -66,6 +69,7 @@ export const BACKBONE_PARTS = [
   ...vitArchParts,
   maeVitPart,
   maskFeatVitPart,
+  simmimVitPart,
   swinPart,
   simmimSwinPart,
   ...swinArchParts,
@@ -80,6 +84,7 @@ export const NECK_PARTS = [
   swavNeckPart,
   dinoNeckPart,
   maePretrainDecoderPart,
+  simmimLinearDecoderPart,
 ] as const;
 
 /** The built-in heads. */
@@ -93,6 +98,7 @@ export const HEAD_PARTS = [
   dinoHeadPart,
   maePretrainHeadPart,
   maskFeatPretrainHeadPart,
+  simmimHeadPart,
 ] as const;
 
 /** The built-in losses. */
@@ -122,6 +128,7 @@ export const ALGORITHM_PARTS = [
   maePart,
   pixmimPart,
   maskFeatPart,
+  simmimPart,
 ] as const;
 
 /** The built-in hooks (the `customHooks` a config may name). */

@@ -299,7 +299,7 @@ test('selfsup list and flops: --json outputs', () => {
   let r = selfsup(['list', 'algorithms', 'configs', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const l = JSON.parse(r.stdout.trim().split('\n').pop() as string);
-  for (const a of ['SimCLR', 'MoCo', 'MoCoV3', 'BYOL', 'SimSiam', 'BarlowTwins', 'SwAV', 'DenseCL', 'VICReg', 'DINO'])
+  for (const a of ['SimCLR', 'MoCo', 'MoCoV3', 'BYOL', 'SimSiam', 'BarlowTwins', 'SwAV', 'DenseCL', 'VICReg', 'DINO', 'SimMIM'])
     assert.ok(l.algorithms.includes(a), a);
   assert.ok(l.configs.includes('simclr/simclr_resnet50_16xb256-coslr-200e_in1k.ts'));
   r = selfsup(['list', 'nonsense']);

@@ -244,12 +244,35 @@ export function pixmimViews({ size = 224 }: { size?: number } = {}): MultiViewCo
   };
 }
 
-/** SimMIM (Xie et al. 2022): RRC at scale (0.67, 1), flip, then a 32-px block mask over 4-px patches (ratio 0.6). */
-export function simmimViews({ size = 192 }: { size?: number } = {}): MultiViewConfig {
+/** What `simmimViews` varies: the crop size, the pixel backend and SimMIMMaskGenerator's options. */
+export interface SimMIMViewOptions {
+  /** Crop size, also the mask generator's `inputSize` (default 192). */
+  size?: number;
+  /** Default 'tensor'. */
+  backend?: Backend;
+  /** Side of a masked block in pixels (default 32). */
+  maskPatchSize?: number;
+  /** The backbone's patch size: the mask is a grid of these (default 4, Swin's). */
+  modelPatchSize?: number;
+  /** Fraction of blocks masked (default 0.6). */
+  maskRatio?: number;
+}
+
+/**
+ * SimMIM (Xie et al. 2022): RRC at scale (0.67, 1), flip, then a mask of `maskPatchSize`-px blocks
+ * over `modelPatchSize`-px patches (default 32 over 4, ratio 0.6).
+ */
+export function simmimViews({
+  size = 192,
+  backend = 'tensor',
+  maskPatchSize = 32,
+  modelPatchSize = 4,
+  maskRatio = 0.6,
+}: SimMIMViewOptions = {}): MultiViewConfig {
   const steps: PipelineStepConfig[] = [
-    randomResizedCrop(size, [0.67, 1], { ratio: [3 / 4, 4 / 3] }),
+    randomResizedCrop(size, [0.67, 1], { backend, ratio: [3 / 4, 4 / 3] }),
     flip(),
-    { type: 'SimMIMMaskGenerator', inputSize: size, maskPatchSize: 32, modelPatchSize: 4, maskRatio: 0.6 },
+    { type: 'SimMIMMaskGenerator', inputSize: size, maskPatchSize, modelPatchSize, maskRatio },
   ];
   return { type: 'MultiView', numViews: 1, transforms: [steps] };
 }
@@ -566,6 +589,22 @@ export function maeModel(o: {
       normPix: o.normPix ?? true,
       patchSize,
       loss: { type: 'PixelReconstructionLoss', criterion: 'L2' },
+    },
+  };
+}
+
+/**
+ * SimMIM: a `SimMIMLinearDecoder` from the backbone's `inChannels`-channel map at its total
+ * `encoderStride`, and `SimMIMHead` with the L1 loss on the masked pixels of `patchSize`-px patches.
+ */
+export function simmimModel(o: { inChannels: number; encoderStride: number; patchSize: number }): Model<'SimMIM'> {
+  return {
+    type: 'SimMIM',
+    neck: { type: 'SimMIMLinearDecoder', inChannels: o.inChannels, encoderStride: o.encoderStride },
+    head: {
+      type: 'SimMIMHead',
+      patchSize: o.patchSize,
+      loss: { type: 'PixelReconstructionLoss', criterion: 'L1', channel: 3 },
     },
   };
 }

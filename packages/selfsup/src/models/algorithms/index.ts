@@ -14,3 +14,4 @@ export * from './mae.js';
 export * from './pixmim.js';
 export * from './reconstruction.js';
 export * from './maskfeat.js';
+export * from './simmim.js';

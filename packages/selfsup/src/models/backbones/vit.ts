@@ -586,3 +586,19 @@ export const maeVitPart = definePart({
   description: "MAE's ViT: fixed sine-cosine position embedding, Xavier init",
   build: (o) => new VisionTransformer({ posEmbed: 'sincos', init: 'mae', ...o }),
 });
+
+/**
+ * `SimMIMViT`: the ViT of SimMIM's ViT-B/16 recipe (Xie et al. 2022; microsoft/SimMIM's
+ * `VisionTransformerForSimMIM`): masked patch embeddings replaced by a learnable `mask_token`, a class
+ * token prepended and dropped at the output, which is the `(N, C, h, w)` map of the patch tokens
+ * (`outType: 'featmap'`, what `SimMIMLinearDecoder` decodes at stride = patch size), layer scale 0.1
+ * and stochastic depth 0.1. The paper's shared relative position bias is not implemented: the
+ * position embedding is absolute and learnable (the paper's `USE_APE` variant).
+ */
+export const simmimVitPart = definePart({
+  registry: BACKBONES,
+  name: 'SimMIMViT',
+  schema: vitSchema,
+  description: "SimMIM's ViT: mask token, patch tokens out as a (N, C, h, w) map, layer scale 0.1",
+  build: (o) => new VisionTransformer({ maskToken: true, outType: 'featmap', layerScaleInit: 0.1, dropPathRate: 0.1, ...o }),
+});

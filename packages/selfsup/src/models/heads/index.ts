@@ -6,5 +6,6 @@ export * from './latent-predict-head.js';
 export * from './mae-pretrain-head.js';
 export * from './maskfeat-head.js';
 export * from './mocov3-head.js';
+export * from './simmim-head.js';
 export * from './swav-head.js';
 export * from './vicreg-head.js';

@@ -6,5 +6,6 @@ export * from './mae-pretrain-decoder.js';
 export * from './mocov2-neck.js';
 export * from './neck.js';
 export * from './nonlinear-neck.js';
+export * from './simmim-linear-decoder.js';
 export * from './norm.js';
 export * from './swav-neck.js';

@@ -333,5 +333,63 @@ test("maskfeat/maskfeat_vit-base-p16_8xb256-amp-coslr-300e_in1k.ts has MMSelfSup
     names.filter((n) => n.includes('mask_token')),
     ['mask_token'],
   );
+});
+
+test("simmim/simmim_swin-base-w6_8xb256-amp-coslr-100e_in1k-192px.ts has MMSelfSup's simmim_swin-base_8xb256-amp-coslr-100e_in1k-192.py", () => {
+  // configs/selfsup/simmim/simmim_swin-base_8xb256-amp-coslr-100e_in1k-192.py over
+  // simmim_swin-base_16xb128-amp-coslr-100e_in1k-192.py, whose AdamW keeps the weight decay 0.05 of
+  // _base_/schedules/adamw_coslr-200e_in1k.py; _base_/models/simmim_swin-base.py;
+  // _base_/datasets/imagenet_simmim.py.
+  const cfg = loadConfig(join(CONFIG_DIR, 'simmim/simmim_swin-base-w6_8xb256-amp-coslr-100e_in1k-192px.ts')) as unknown as Cfg & {
+    optimWrapper: { clipGrad?: unknown };
+    trainDataloader: { dataset: { pipeline: { transforms: Record<string, unknown>[][] } } };
+    defaultHooks: { logger: { interval: number } };
+  };
+  assert.equal(cfg.trainDataloader.batchSize, 256);
+  assert.equal(cfg.optimWrapper.type, 'AmpOptimWrapper');
+  assert.deepEqual(cfg.optimWrapper.optimizer, { type: 'AdamW', lr: 8e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.05 });
+  assert.deepEqual(cfg.optimWrapper.clipGrad, { maxNorm: 5 });
+  const noDecay = { decayMult: 0 };
+  assert.deepEqual(cfg.optimWrapper.paramwiseCfg?.customKeys, {
+    norm: noDecay,
+    bias: noDecay,
+    absolute_pos_embed: noDecay,
+    relative_position_bias_table: noDecay,
+  });
+  const [warmup, cos] = cfg.paramScheduler;
+  assert.equal(cfg.paramScheduler.length, 2);
+  assert.deepEqual(
+    { ...warmup },
+    { type: 'LinearLR', startFactor: 1e-6 / 2e-4, byEpoch: true, begin: 0, end: 10, convertToIterBased: true },
+  );
+  assert.deepEqual(
+    { ...cos },
+    { type: 'CosineAnnealingLR', byEpoch: true, begin: 10, end: 100, etaMin: 4e-5, convertToIterBased: true },
+  );
+  assert.deepEqual(cfg.trainCfg, { type: 'EpochBasedTrainLoop', maxEpochs: 100 });
+  assert.equal(cfg.defaultHooks.logger.interval, 100);
+  assert.deepEqual(cfg.model.backbone, { type: 'SimMIMSwinTransformer', arch: 'base', imgSize: 192, windowSize: 6 });
+  assert.deepEqual(cfg.model.neck, { type: 'SimMIMLinearDecoder', inChannels: 1024, encoderStride: 32 });
+  assert.deepEqual(cfg.model.head, {
+    type: 'SimMIMHead',
+    patchSize: 4,
+    loss: { type: 'PixelReconstructionLoss', criterion: 'L1', channel: 3 },
+  });
+  const [crop, flip, mask] = cfg.trainDataloader.dataset.pipeline.transforms[0];
+  assert.deepEqual(crop, { type: 'RandomResizedCrop', backend: 'pillow', size: 192, scale: [0.67, 1], ratio: [3 / 4, 4 / 3] });
+  assert.deepEqual(flip, { type: 'RandomFlip', prob: 0.5 });
+  assert.deepEqual(mask, { type: 'SimMIMMaskGenerator', inputSize: 192, maskPatchSize: 32, modelPatchSize: 4, maskRatio: 0.6 });
+});
+
+test('the SimMIM no-decay keys name parameters of the Swin (norms, biases, relative position bias tables)', () => {
+  const cfg = loadConfig(join(CONFIG_DIR, 'simmim/simmim_swin-base-w6_8xb256-amp-coslr-100e_in1k-192px.ts')) as unknown as Cfg;
+  const backbone = BACKBONES.build({ ...(cfg.model.backbone as object), depths: [1, 1, 1, 1] }, 'model.backbone');
+  const names = [...backbone.namedParameters()].map(([n]) => n);
+  for (const key of ['norm', 'bias', 'relative_position_bias_table'])
+    assert.ok(
+      names.some((n) => n.includes(key)),
+      key,
+    );
+  assert.ok(names.includes('stages.0.downsample.norm.weight') && names.includes('norm3.weight'), 'merging and output norms');
   backbone.dispose();
 });

@@ -183,7 +183,10 @@ def preprocess(v):
     """SelfSupDataPreprocessor: (x − mean)/std in float32 (as the algorithm computes it), widened."""
     return ((v.float() - _MEAN) / _STD).double()
 
-VIEWS = [preprocess(v) for v in torch.load(D['views'])['views']]
+_BATCH = torch.load(D['views'])
+VIEWS = [preprocess(v) for v in _BATCH['views']]
+# The pipeline's (N, h, w) bool patch masks (masked image modelling), when the test gives them.
+MASKS = _BATCH.get('masks', [])
 PROGRESS = D['progress']
 
 def build(model):
@@ -244,9 +247,8 @@ export function tensorDiff(a: torch.Tensor, b: torch.Tensor, what: string): { ab
 
 /**
  * Runs the reference (`python`, after PY_COMMON; it must set `OUT = finish(model, loss, {...})`)
- * on the algorithm's current state and `views`, then selfsup's `loss(…, progress)` and backward,
- * and returns both sides' numbers. One Python process per call. `masks` (masked image modelling)
- * go into the batch and, for Python, into the views file (`torch.load(D['views'])['masks']`).
+ * on the algorithm's current state and `views` (and `masks`, Python's `MASKS`), then selfsup's
+ * `loss(…, progress)` and backward, and returns both sides' numbers. One Python process per call.
  */
 export function runParity<R extends PyResult>(
   algo: Algorithm,
@@ -254,7 +256,7 @@ export function runParity<R extends PyResult>(
   progress: TrainProgress,
   python: string,
   data: Record<string, unknown> = {},
-  masks?: torch.Tensor[],
+  masks: torch.Tensor[] = [],
 ): ParityResult<R> {
   const dir = mkdtempSync(join(tmpdir(), 'selfsup-parity-'));
   // One thread on both sides (py() copies this process's count): the tensors are tiny, so threads
@@ -264,7 +266,7 @@ export function runParity<R extends PyResult>(
   try {
     const paths = { state: join(dir, 'state.pth'), views: join(dir, 'views.pth'), out: join(dir, 'out.pth') };
     torch.save(algo.stateDict(), paths.state);
-    torch.save(masks ? { views, masks } : { views }, paths.views);
+    torch.save(masks.length > 0 ? { views, masks } : { views }, paths.views);
     const ref = py<R>(`${PY_COMMON}\n${python}`, {
       ...paths,
       progress,
@@ -275,7 +277,7 @@ export function runParity<R extends PyResult>(
     algo.train();
     algo.zeroGrad();
     const { loss, logs } = torch.tidy(() => {
-      const out = algo.loss(masks ? { views, masks } : { views }, progress);
+      const out = algo.loss(masks.length > 0 ? { views, masks } : { views }, progress);
       out.loss.backward();
       return { loss: out.loss.item(), logs: out.logs };
     });
