@@ -17,9 +17,9 @@
  * - top-1/top-5 on a validation loader at the end.
  *
  * Images come from the loader as uint8 `(N, C, H, W)`; the first view of each batch is used.
- * MAE's ViT-B recipe (He et al. 2022): AdamW, lr 1e-3·batch/256 (head), layerDecayRate 0.65,
- * weightDecay 0.05, 5 warm-up epochs of 100, labelSmoothing 0.1, mixupAlpha 0.8, cutmixAlpha 1.0,
- * with RandAugment and RandomErasing in the data pipeline.
+ * MAE's ViT-B recipe (He et al. 2022): AdamW, layerDecayRate 0.65, weightDecay 0.05, 5 warm-up
+ * epochs of 100, labelSmoothing 0.1, mixupAlpha 0.8, cutmixAlpha 1.0, with RandAugment and
+ * RandomErasing in the data pipeline.
  */
 import * as torch from '@selfsup/torch';
 import { F, optim, type Tensor } from '@selfsup/torch';
