@@ -39,14 +39,15 @@ export function pilAffineBytes(
   const src = p.data.slice(p.offset, p.offset + c * n);
   const out = p.data.subarray(p.offset, p.offset + c * n);
   for (let k = 0; k < c; k++) out.fill(fill[k], k * n, (k + 1) * n);
-  // Writes input pixel (xi, yi) to output pixel (x, y) in every channel.
-  const copy = (x: number, y: number, xi: number, yi: number) => {
-    for (let k = 0; k < c; k++) out[k * n + y * w + x] = src[k * n + yi * w + xi];
-  };
   const [a0, a1, a2, a3, a4, a5] = matrix;
   if (filter === 'nearest') {
-    if (a1 === 0 && a3 === 0) scaleNearest(matrix, w, h, copy);
-    else if ([0, h].every((y) => [0, w].every((x) => fitsFixed(matrix, x, y)))) fixedNearest(matrix, w, h, copy);
+    // Which input pixel each output pixel takes (−1: none, the fill stays), then every channel.
+    const from = new Int32Array(n).fill(-1);
+    const take = (x: number, y: number, xi: number, yi: number) => {
+      from[y * w + x] = yi * w + xi;
+    };
+    if (a1 === 0 && a3 === 0) scaleNearest(matrix, w, h, take);
+    else if ([0, h].every((y) => [0, w].every((x) => fitsFixed(matrix, x, y)))) fixedNearest(matrix, w, h, take);
     else {
       let xo = a2 + a1 * 0.5 + a0 * 0.5;
       let yo = a5 + a4 * 0.5 + a3 * 0.5;
@@ -56,7 +57,7 @@ export function pilAffineBytes(
         for (let x = 0; x < w; x++) {
           const xin = coord(xx);
           const yin = coord(yy);
-          if (xin >= 0 && xin < w && yin >= 0 && yin < h) copy(x, y, xin, yin);
+          if (xin >= 0 && xin < w && yin >= 0 && yin < h) take(x, y, xin, yin);
           xx += a0;
           yy += a3;
         }
@@ -64,15 +65,19 @@ export function pilAffineBytes(
         yo += a4;
       }
     }
+    for (let k = 0; k < c; k++) {
+      const base = k * n;
+      for (let i = 0; i < n; i++) if (from[i] >= 0) out[base + i] = src[base + from[i]];
+    }
     return;
   }
-  const sample = filter === 'bilinear' ? bilinearAt : bicubicAt;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const xin = a0 * (x + 0.5) + a1 * (y + 0.5) + a2;
       const yin = a3 * (x + 0.5) + a4 * (y + 0.5) + a5;
       if (xin < 0 || xin >= w || yin < 0 || yin >= h) continue;
-      for (let k = 0; k < c; k++) out[k * n + y * w + x] = sample(src, k * n, w, h, xin, yin);
+      if (filter === 'bilinear') bilinearAt(src, out, c, w, h, y * w + x, xin - 0.5, yin - 0.5);
+      else bicubicAt(src, out, c, w, h, y * w + x, xin - 0.5, yin - 0.5);
     }
   }
 }
@@ -141,25 +146,27 @@ function fixedNearest(
 
 const clampIndex = (v: number, size: number): number => (v < 0 ? 0 : v < size ? v : size - 1);
 
-/** `bilinear_filter32RGB` (and `…8`) for one channel at input point (xin, yin). */
-function bilinearAt(src: Uint8Array, base: number, w: number, h: number, xin: number, yin: number): number {
-  const xf = xin - 0.5;
-  const yf = yin - 0.5;
+/**
+ * `bilinear_filter32RGB` (and `…8`): output pixel `at` of every channel from the input point
+ * (xf, yf) (already shifted by −½); rows beyond the image repeat the one before.
+ */
+function bilinearAt(src: Uint8Array, out: Uint8Array, c: number, w: number, h: number, at: number, xf: number, yf: number): void {
   const x = floorInt(xf);
   const y = floorInt(yf);
   const dx = xf - x;
   const dy = yf - y;
   const x0 = clampIndex(x, w);
   const x1 = clampIndex(x + 1, w);
-  let row = base + clampIndex(y, h) * w;
-  const v1 = src[row + x0] + (src[row + x1] - src[row + x0]) * dx;
-  let v2 = v1;
-  if (y + 1 >= 0 && y + 1 < h) {
-    row = base + (y + 1) * w;
-    v2 = src[row + x0] + (src[row + x1] - src[row + x0]) * dx;
+  const r0 = clampIndex(y, h) * w;
+  const next = y + 1 >= 0 && y + 1 < h;
+  const r1 = (y + 1) * w;
+  const n = h * w;
+  for (let k = 0, base = 0; k < c; k++, base += n) {
+    const v1 = src[base + r0 + x0] + (src[base + r0 + x1] - src[base + r0 + x0]) * dx;
+    const v2 = next ? src[base + r1 + x0] + (src[base + r1 + x1] - src[base + r1 + x0]) * dx : v1;
+    // A Uint8Array store truncates, as the C cast does (the value lies within [0, 255]).
+    out[base + at] = v1 + (v2 - v1) * dy;
   }
-  // A Uint8Array store truncates, as the C cast does (the value is within [0, 255]).
-  return v1 + (v2 - v1) * dy;
 }
 
 /** Pillow's cubic through four samples at fraction d (its a = −1 kernel, Horner form). */
@@ -171,25 +178,36 @@ function cubic(v1: number, v2: number, v3: number, v4: number, d: number): numbe
   return p1 + d * (p2 + d * (p3 + d * p4));
 }
 
-/** `bicubic_filter32RGB` (and `…8`) for one channel: rows beyond the image repeat the previous one. */
-function bicubicAt(src: Uint8Array, base: number, w: number, h: number, xin: number, yin: number): number {
-  const xf = xin - 0.5;
-  const yf = yin - 0.5;
+/** The cubic along the row starting at `row` through columns x0…x3. */
+function cubicRow(src: Uint8Array, row: number, x0: number, x1: number, x2: number, x3: number, d: number): number {
+  return cubic(src[row + x0], src[row + x1], src[row + x2], src[row + x3], d);
+}
+
+/**
+ * `bicubic_filter32RGB` (and `…8`): as `bilinearAt` with 4 × 4 taps, edge columns repeated, rows
+ * beyond the image repeating the one before, the result clipped to [0, 255].
+ */
+function bicubicAt(src: Uint8Array, out: Uint8Array, c: number, w: number, h: number, at: number, xf: number, yf: number): void {
   const x = floorInt(xf) - 1;
   const y = floorInt(yf) - 1;
   const dx = xf - (x + 1);
   const dy = yf - (y + 1);
-  const xs = [clampIndex(x, w), clampIndex(x + 1, w), clampIndex(x + 2, w), clampIndex(x + 3, w)];
-  const at = (r: number) => {
-    const row = base + r * w;
-    return cubic(src[row + xs[0]], src[row + xs[1]], src[row + xs[2]], src[row + xs[3]], dx);
-  };
-  const v1 = at(clampIndex(y, h));
-  const v2 = y + 1 >= 0 && y + 1 < h ? at(y + 1) : v1;
-  const v3 = y + 2 >= 0 && y + 2 < h ? at(y + 2) : v2;
-  const v4 = y + 3 >= 0 && y + 3 < h ? at(y + 3) : v3;
-  const v = cubic(v1, v2, v3, v4, dy);
-  return Math.min(255, Math.max(0, v));
+  const x0 = clampIndex(x, w);
+  const x1 = clampIndex(x + 1, w);
+  const x2 = clampIndex(x + 2, w);
+  const x3 = clampIndex(x + 3, w);
+  const r0 = clampIndex(y, h) * w;
+  const ok1 = y + 1 >= 0 && y + 1 < h;
+  const ok2 = y + 2 >= 0 && y + 2 < h;
+  const ok3 = y + 3 >= 0 && y + 3 < h;
+  const n = h * w;
+  for (let k = 0, base = 0; k < c; k++, base += n) {
+    const v1 = cubicRow(src, base + r0, x0, x1, x2, x3, dx);
+    const v2 = ok1 ? cubicRow(src, base + (y + 1) * w, x0, x1, x2, x3, dx) : v1;
+    const v3 = ok2 ? cubicRow(src, base + (y + 2) * w, x0, x1, x2, x3, dx) : v2;
+    const v4 = ok3 ? cubicRow(src, base + (y + 3) * w, x0, x1, x2, x3, dx) : v3;
+    out[base + at] = Math.min(255, Math.max(0, cubic(v1, v2, v3, v4, dy)));
+  }
 }
 
 /** Python's `round(x, 15)`: the nearest double to x rounded to 15 decimals. */
