@@ -11,8 +11,10 @@ import {
   ConfigError,
   closest,
   nonNegInt,
+  int,
   nonNegNum,
   num,
+  numPair,
   posInt,
   posNum,
   prob,
@@ -36,6 +38,8 @@ import { Normalize, Pad, ToTensor } from './transforms/basic.js';
 import { RandomPatchWithLabels, RotationWithLabels } from './transforms/labels.js';
 import { BEiTMaskGenerator, SimMIMMaskGenerator } from './transforms/masks.js';
 import { MultiView } from './transforms/multi-view.js';
+import { RandAugment } from './transforms/rand-augment.js';
+import { RandomErasing } from './transforms/random-erasing.js';
 import {
   CenterCrop,
   ColorJitter,
@@ -49,6 +53,7 @@ import {
   Resize,
   type Transform,
 } from './transforms/random.js';
+import { RandomRotation } from './transforms/rotation.js';
 import type { MaskGenerator, MultiOutputTransform, PipelineStep } from './transforms/steps.js';
 import { RandomResizedCropAndInterpolationWithTwoPic } from './transforms/two-pic.js';
 
@@ -71,6 +76,7 @@ const range = (what: (() => z.ZodType<number>) | undefined = posNum) =>
     .tuple([what(), what()], { error: 'expected a range [min, max]' })
     .refine(([a, b]) => a <= b, 'expected a range [min, max] with min ≤ max');
 const interpolation = () => z.enum(['nearest', 'bilinear', 'bicubic', 'lanczos']);
+const byte = () => int().refine((v) => v >= 0 && v <= 255, 'expected a byte (0–255)');
 const channels = () => z.union([z.literal(1), z.literal(3)], { error: 'expected 1 or 3 channels' });
 const fraction = () =>
   z.number({ error: 'expected a fraction in (0, 1)' }).refine((v) => v > 0 && v < 1, 'expected a fraction in (0, 1)');
@@ -320,6 +326,53 @@ const PLAIN_TRANSFORM_PARTS = [
     },
     (o) => new Pad(o.padding, o),
     "torchvision's Pad (constant, edge, reflect, symmetric)",
+  ),
+  transformPart(
+    'RandomRotation',
+    {
+      degrees: z.union([nonNegNum(), numPair().refine(([a, b]) => a <= b, 'expected a range [min, max] with min ≤ max')], {
+        error: 'expected a non-negative number or a range [min, max]',
+      }),
+      interpolation: z.enum(['nearest', 'bilinear']).optional(),
+      expand: bool().optional(),
+      center: numPair().optional(),
+      fill: z.union([num(), z.array(num()).min(1)], { error: 'expected a number or one per channel' }).optional(),
+    },
+    (o) => new RandomRotation(o),
+    "rotation by an angle ~ U(degrees) (torchvision's tensor rotate; a number d means [−d, d])",
+  ),
+  transformPart(
+    'RandAugment',
+    {
+      policies: z.literal('timm_increasing', { error: "expected 'timm_increasing'" }).optional(),
+      numPolicies: posInt(),
+      magnitudeLevel: nonNegNum(),
+      magnitudeStd: z.union([nonNegNum(), z.literal('inf')], { error: "expected a non-negative number or 'inf'" }).optional(),
+      totalLevel: posNum().optional(),
+      prob: prob().optional(),
+      hparams: z
+        .strictObject({
+          padVal: z.union([byte(), z.tuple([byte(), byte(), byte()])], { error: 'expected a byte or three' }).optional(),
+          interpolation: z.enum(['nearest', 'bilinear', 'bicubic']).optional(),
+        })
+        .optional(),
+    },
+    (o) => new RandAugment(o),
+    "RandAugment with timm's increasing ops on Pillow's arithmetic (MAE fine-tuning: numPolicies 2, magnitudeLevel 9, magnitudeStd 0.5)",
+  ),
+  transformPart(
+    'RandomErasing',
+    {
+      eraseProb: prob().optional(),
+      minAreaRatio: prob().optional(),
+      maxAreaRatio: prob().optional(),
+      aspectRange: z.union([posNum(), range()], { error: 'expected a positive number or a range [min, max]' }).optional(),
+      mode: z.enum(['const', 'rand']).optional(),
+      fillColor: z.union([num(), z.array(num()).min(1)], { error: 'expected a number or one per channel' }).optional(),
+      fillStd: z.union([nonNegNum(), z.array(nonNegNum()).min(1)], { error: 'expected a number or one per channel' }).optional(),
+    },
+    (o) => new RandomErasing(o),
+    "mmpretrain's random erasing: a rectangle filled with a colour, random bytes, or N(fillColor, fillStd²) noise",
   ),
   transformPart('ToTensor', {}, () => new ToTensor(), 'uint8 [0, 255] → float [0, 1]'),
   transformPart(

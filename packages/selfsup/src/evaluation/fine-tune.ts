@@ -10,16 +10,34 @@
  * - a linear warm-up from 1e-4·lr then a cosine to `minLr`, both per iteration (MMSelfSup's
  *   `LinearLR` + `CosineAnnealingLR` with `convert_to_iter_based`);
  * - cross-entropy with optional label smoothing (Szegedy et al. 2016) and gradient clipping;
+ * - Mixup and CutMix per batch (batch-augments.ts; timm's `Mixup` with `switch_prob`, mmpretrain's
+ *   `RandomBatchAugment`) with soft-target cross-entropy, label smoothing folded into the targets;
+ * - a model EMA (ema.ts, MMEngine's `EMAHook`): evaluation, and the returned model, use the
+ *   averaged weights;
  * - top-1/top-5 on a validation loader at the end.
  *
  * Images come from the loader as uint8 `(N, C, H, W)`; the first view of each batch is used.
+ * MAE's ViT-B recipe (He et al. 2022): AdamW, layerDecayRate 0.65, weightDecay 0.05, 5 warm-up
+ * epochs of 100, labelSmoothing 0.1, mixupAlpha 0.8, cutmixAlpha 1.0, with RandAugment and
+ * RandomErasing in the data pipeline.
  */
 import * as torch from '@selfsup/torch';
 import { F, optim, type Tensor } from '@selfsup/torch';
 import type { DataLoader } from '../data/loader/loader.js';
+import { Rng } from '../data/transforms/rng.js';
 import type { Backbone } from '../models/backbones/base.js';
 import { percent, type TopkAccuracy, topkCorrect } from './accuracy.js';
+import {
+  type BatchMix,
+  CutMix,
+  Mixup,
+  RandomBatchAugment,
+  applyMix,
+  smoothOneHot,
+  softTargetCrossEntropy,
+} from './batch-augments.js';
 import { ImageClassifier, type ImageClassifierOptions } from './classifier.js';
+import { ExponentialMovingAverage } from './ema.js';
 
 /** Optimizer settings of a fine-tune (defaults: MAE's ViT-B recipe for AdamW, the CIFAR recipe for SGD). */
 export interface FineTuneOptimOptions {
@@ -50,6 +68,21 @@ export interface FineTuneOptions extends ImageClassifierOptions, FineTuneOptimOp
   labelSmoothing?: number;
   /** Clip the gradients' global L2 norm to this value (default: no clipping). */
   clipGradNorm?: number;
+  /** Mixup's Beta(α, α) (MAE: 0.8); unset for no Mixup. */
+  mixupAlpha?: number;
+  /** CutMix's Beta(α, α) (MAE: 1.0); unset for no CutMix. */
+  cutmixAlpha?: number;
+  /** Probability that a batch is mixed at all (timm's `mixup_prob`, default 1). */
+  mixupProb?: number;
+  /** With both, the probability that a mixed batch uses CutMix rather than Mixup (timm's `switch_prob`, default 0.5). */
+  mixupSwitchProb?: number;
+  /** CutMix's box side range as fractions of the image side (timm's `cutmix_minmax`); λ then follows the box. */
+  cutmixMinmax?: [number, number];
+  /**
+   * Keep an EMA of the weights with this momentum (MMEngine's convention: the new value's weight,
+   * e.g. 1e-4); the validation and the returned model use the averaged weights.
+   */
+  emaMomentum?: number;
   /** Called after every iteration with the loss and the head's lr. */
   onIter?: (info: { epoch: number; iter: number; loss: number; lr: number }) => void;
   /** Called after every epoch with the mean training loss. */
@@ -130,6 +163,47 @@ export function buildFineTuneOptimizer(model: ImageClassifier, o: FineTuneOptimO
   return new optim.AdamW(input, { lr, betas: o.betas ?? [0.9, 0.999] });
 }
 
+/**
+ * The per-batch mix of `o` (null without mixupAlpha and cutmixAlpha), as timm's `Mixup` chooses:
+ * with probability `mixupProb`, CutMix with probability `mixupSwitchProb` when both are on, else
+ * Mixup; in mmpretrain's terms a RandomBatchAugment with those probabilities.
+ */
+export function buildBatchMix(o: FineTuneOptions): RandomBatchAugment | null {
+  const augments: BatchMix[] = [];
+  const probs: number[] = [];
+  const mixProb = o.mixupProb ?? 1;
+  const switchProb = o.mixupSwitchProb ?? 0.5;
+  for (const [name, v] of [
+    ['mixupAlpha', o.mixupAlpha],
+    ['cutmixAlpha', o.cutmixAlpha],
+  ] as const)
+    if (v !== undefined && !(v > 0 && Number.isFinite(v))) throw new RangeError(`fineTune: ${name} must be positive, got ${v}`);
+  for (const [name, v] of [
+    ['mixupProb', mixProb],
+    ['mixupSwitchProb', switchProb],
+  ] as const)
+    if (!(v >= 0 && v <= 1)) throw new RangeError(`fineTune: ${name} must be in [0, 1], got ${v}`);
+  const both = o.mixupAlpha !== undefined && o.cutmixAlpha !== undefined;
+  if (o.mixupAlpha !== undefined) {
+    augments.push(new Mixup(o.mixupAlpha));
+    probs.push(both ? mixProb * (1 - switchProb) : mixProb);
+  }
+  if (o.cutmixAlpha !== undefined) {
+    augments.push(new CutMix(o.cutmixAlpha, { cutmixMinmax: o.cutmixMinmax }));
+    probs.push(both ? mixProb * switchProb : mixProb);
+  }
+  if (o.cutmixMinmax && o.cutmixAlpha === undefined) throw new RangeError('fineTune: cutmixMinmax needs cutmixAlpha');
+  return augments.length > 0 ? new RandomBatchAugment(augments, probs) : null;
+}
+
+/** The stream of a batch's mix: a view number no sample uses, so it is apart from the augmentations'. */
+const MIX_STREAM = 0x6d6978;
+
+/** The stream batch `step` of `epoch` draws its mix from. */
+export function batchMixRng(seed: number, epoch: number, step: number): Rng {
+  return Rng.forSample(seed, epoch, step, MIX_STREAM);
+}
+
 /** Top-1/top-5 accuracy (percent) of a classifier over a labelled loader, in eval mode and inference mode. */
 export async function evaluateClassifier(model: ImageClassifier, loader: DataLoader): Promise<TopkAccuracy> {
   const was = model.training;
@@ -159,7 +233,9 @@ export async function evaluateClassifier(model: ImageClassifier, loader: DataLoa
 /**
  * Fine-tunes `backbone` (in place) with a new linear head on `train`, then evaluates top-1/top-5
  * on `val` (skipped, reported as NaN, when `val` is null). The loader's epoch is set before each
- * epoch, so its shuffling and augmentation follow its seed.
+ * epoch, so its shuffling and augmentation follow its seed; batch mixing draws from
+ * `(seed, epoch, iteration)` (`seed` default 0). With `emaMomentum`, the backbone and the returned
+ * model end with the averaged weights.
  */
 export async function fineTune(
   backbone: Backbone,
@@ -174,11 +250,15 @@ export async function fineTune(
   if (!(warmup >= 0 && warmup < epochs)) throw new RangeError(`fineTune: warmupEpochs must be in [0, epochs), got ${warmup}`);
   const itersPerEpoch = train.length;
   if (itersPerEpoch === 0) throw new RangeError(`fineTune: the training loader over ${train.dataset.describe()} is empty`);
+  const mixer = buildBatchMix(opts);
+  const smoothing = opts.labelSmoothing ?? 0;
   const model = new ImageClassifier(backbone, opts);
   const device = backbone.parameters()[0]?.device ?? 'cpu';
   model.head.to(device);
   const optimizer = buildFineTuneOptimizer(model, opts);
+  let ema: ExponentialMovingAverage | null = null;
   try {
+    if (opts.emaMomentum !== undefined) ema = new ExponentialMovingAverage(model, { momentum: opts.emaMomentum });
     const wrapper = new optim.OptimWrapper(optimizer, {
       clipGrad: opts.clipGradNorm !== undefined ? { maxNorm: opts.clipGradNorm } : null,
     });
@@ -208,17 +288,32 @@ export async function fineTune(
       train.setEpoch(epoch);
       let sum = 0;
       let seen = 0;
+      let step = 0;
       for await (const batch of train) {
         try {
           const labels = batch.labels;
           if (!labels) throw new TypeError(`fineTune: ${train.dataset.describe()} has no labels`);
           const lr = optimizer.getHyper(Math.max(0, head), 'lr');
+          const rng = batchMixRng(opts.seed ?? 0, epoch, step);
           const loss = torch.tidy(() => {
-            const logits = model.forward(batch.views[0]);
-            const l = F.crossEntropy(logits, labels.to(logits.device), { labelSmoothing: opts.labelSmoothing ?? 0 });
+            let images = batch.views[0];
+            let target: Tensor | null = null;
+            if (mixer) {
+              // timm's targets: smoothed one-hot, then mixed with the images (unmixed batches keep them).
+              target = smoothOneHot(labels.to(device), model.numClasses, smoothing);
+              const [n, , h, w] = images.shape;
+              const mix = mixer.sample(rng, n, h, w);
+              if (mix) ({ images, scores: target } = applyMix(images.to(device).float(), target, mix));
+            }
+            const logits = model.forward(images);
+            const l = target
+              ? softTargetCrossEntropy(logits, target)
+              : F.crossEntropy(logits, labels.to(logits.device), { labelSmoothing: smoothing });
             wrapper.updateParams(l);
             return l.item();
           });
+          ema?.update(model);
+          step++;
           if (!Number.isFinite(loss)) throw new Error(`fineTune: the loss is ${loss} at epoch ${epoch}, iteration ${iter}`);
           schedulers.stepIter();
           iterLoss.push(loss);
@@ -234,6 +329,8 @@ export async function fineTune(
       trainLoss.push(sum / Math.max(1, seen));
       opts.onEpoch?.({ epoch, loss: trainLoss[epoch] });
     }
+    // MMEngine's EMAHook evaluates with the averaged weights; here they also stay in the model.
+    ema?.swap(model);
     const acc = val ? await evaluateClassifier(model, val) : { top1: Number.NaN, top5: Number.NaN };
     return { ...acc, trainLoss, iterLoss, model };
   } catch (e) {
@@ -241,6 +338,7 @@ export async function fineTune(
     model.head.dispose();
     throw e;
   } finally {
+    ema?.dispose();
     optimizer.dispose();
   }
 }

@@ -3,10 +3,19 @@ import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { DataLoader } from '../../src/data/loader/loader.js';
 import { ArrayDataset } from '../../src/data/datasets/array-dataset.js';
+import { applyMix, smoothOneHot, softTargetCrossEntropy } from '../../src/evaluation/batch-augments.js';
 import { ImageClassifier } from '../../src/evaluation/classifier.js';
-import { buildFineTuneOptimizer, fineTune, fineTuneParamGroups } from '../../src/evaluation/fine-tune.js';
+import {
+  batchMixRng,
+  buildBatchMix,
+  buildFineTuneOptimizer,
+  type FineTuneOptions,
+  fineTune,
+  fineTuneParamGroups,
+} from '../../src/evaluation/fine-tune.js';
 import { ResNet } from '../../src/models/backbones/resnet.js';
 import { VisionTransformer } from '../../src/models/backbones/vit.js';
+import { assertClose } from '../helpers.js';
 
 const NORM = { mean: [127.5, 127.5, 127.5], std: [64, 64, 64] };
 
@@ -112,4 +121,88 @@ test('fineTuneParamGroups: layer-wise lr decay of a tiny ViT gives lr·rate^(L+1
   );
   assert.ok(plain[1].paramNames.includes('backbone.cls_token') && plain[0].paramNames.includes('head.weight'));
   model.dispose();
+});
+
+test('fineTune with Mixup/CutMix and an EMA: the loss is the soft-target CE of the mixed batch; the model ends with the EMA of the weights', async () => {
+  const opts: FineTuneOptions = {
+    ...NORM,
+    numClasses: 2,
+    epochs: 1,
+    optimizer: 'sgd',
+    lr: 0.05,
+    labelSmoothing: 0.1,
+    mixupAlpha: 0.8,
+    cutmixAlpha: 1.0,
+    emaMomentum: 0.3,
+    seed: 0,
+  };
+  const tiny = () => new ResNet({ depth: 18, widthMultiplier: 0.0625, cifarStem: true });
+  const loader = () => new DataLoader(halvesDataset(24, 5), { batchSize: 8, shuffle: true, seed: 4 });
+  torch.manualSeed(1);
+  const backbone = tiny();
+  const watched = backbone.parameters()[0];
+  const snapshots: torch.Tensor[] = [];
+  const before = torch.memory().liveTensors;
+  const r = await fineTune(backbone, loader(), null, {
+    ...opts,
+    onIter: () => snapshots.push(torch.tidy(() => watched.detach().clone())),
+  });
+  // Nothing leaks: the head (and the test's snapshots) are the only new tensors; the EMA's copies are freed.
+  assert.equal(torch.memory().liveTensors - before, 2 + snapshots.length);
+  assert.equal(r.iterLoss.length, 3);
+  // The EMA by hand from the weights after each step (MMEngine: copy, then lerp by the momentum).
+  const ema = snapshots[0].clone();
+  for (const w of snapshots.slice(1)) ema.lerp_(w, 0.3);
+  assertClose(watched, ema, 1e-7, 'the backbone ends with the averaged weights');
+  assert.ok(ema.sub(snapshots[2]).abs().max().item() > 1e-4, 'the average differs from the last weights');
+  r.model.head.dispose();
+
+  // The first loss again, from a fresh model with the same initialisation, the same first batch and the same mix.
+  torch.manualSeed(1);
+  const model = new ImageClassifier(tiny(), opts);
+  model.train();
+  const train = loader();
+  train.setEpoch(0);
+  for await (const batch of train) {
+    torch.tidy(() => {
+      const labels = batch.labels as torch.Tensor;
+      const [n, , h, w] = batch.views[0].shape;
+      const mix = buildBatchMix(opts)?.sample(batchMixRng(0, 0, 0), n, h, w);
+      assert.ok(mix, 'mixupProb 1: every batch is mixed');
+      const { images, scores } = applyMix(batch.views[0].float(), smoothOneHot(labels, 2, 0.1), mix);
+      const loss = softTargetCrossEntropy(model.forward(images), scores).item();
+      assertClose(loss, r.iterLoss[0], 1e-5, `first loss (${mix.kind}, λ ${mix.lam})`);
+    });
+    batch.dispose();
+    break;
+  }
+  for (const t of [...snapshots, ema]) t.dispose();
+  model.dispose();
+});
+
+test("buildBatchMix: timm's switch and mix probabilities as RandomBatchAugment probs; bad options named", () => {
+  assert.equal(buildBatchMix({ ...NORM, numClasses: 2, epochs: 1 }), null);
+  const both = buildBatchMix({
+    ...NORM,
+    numClasses: 2,
+    epochs: 1,
+    mixupAlpha: 0.8,
+    cutmixAlpha: 1,
+    mixupProb: 0.8,
+    mixupSwitchProb: 0.25,
+  });
+  assert.deepEqual(both?.probs, [0.8 * 0.75, 0.8 * 0.25]);
+  assert.deepEqual(buildBatchMix({ ...NORM, numClasses: 2, epochs: 1, cutmixAlpha: 1 })?.probs, [1]);
+  assert.throws(
+    () => buildBatchMix({ ...NORM, numClasses: 2, epochs: 1, mixupAlpha: -1 }),
+    /fineTune: mixupAlpha must be positive/,
+  );
+  assert.throws(
+    () => buildBatchMix({ ...NORM, numClasses: 2, epochs: 1, mixupAlpha: 1, mixupProb: 2 }),
+    /mixupProb must be in \[0, 1\]/,
+  );
+  assert.throws(
+    () => buildBatchMix({ ...NORM, numClasses: 2, epochs: 1, cutmixMinmax: [0.2, 0.8] }),
+    /cutmixMinmax needs cutmixAlpha/,
+  );
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { permutation } from '../../src/data/loader/samplers.js';
-import { linearProbe } from '../../src/evaluation/linear-probe.js';
+import { LinearClassifier, linearProbe } from '../../src/evaluation/linear-probe.js';
 import { assertClose, py } from '../helpers.js';
 
 /** Gaussian clusters around well-separated centres: linearly separable with margin. */
@@ -126,5 +126,55 @@ for norm in ['none', 'batchnorm', 'standardize']:
       assert.ok(r.classifier.fc.weight.sub(W).abs().max().item() > 0.1);
       r.classifier.dispose();
     }
+  });
+});
+
+test("MAE's probe head: BatchNorm1d(affine=False, eps=1e-6) before fc — no BN parameters, PyTorch's batch and running statistics", () => {
+  torch.manualSeed(5);
+  torch.tidy(() => {
+    const clf = new LinearClassifier(6, 3, 'batchnorm');
+    // Only the linear layer trains; the norm has statistics but no affine parameters.
+    assert.deepEqual(
+      [...clf.namedParameters()].map(([n]) => n),
+      ['fc.weight', 'fc.bias'],
+    );
+    assert.deepEqual(Object.keys(clf.stateDict()).sort(), [
+      'bn.num_batches_tracked',
+      'bn.running_mean',
+      'bn.running_var',
+      'fc.bias',
+      'fc.weight',
+    ]);
+    assert.equal(clf.bn?.eps, 1e-6);
+    // Features on very different scales per dimension (what the norm makes the probe insensitive to).
+    const scale = torch.tensor([1e-3, 0.1, 1, 10, 100, 1e3]);
+    const xs = [torch.randn([10, 6]).mul(scale).add(3), torch.randn([7, 6]).mul(scale).sub(1)];
+    const bn = clf.bn as torch.nn.BatchNorm1d;
+    clf.train();
+    const trainOut = xs.map((x) => bn.forward(x));
+    const logits = clf.forward(xs[1]);
+    assert.deepEqual(logits.shape, [7, 3]);
+    clf.eval();
+    const evalOut = bn.forward(xs[0]);
+    const ref = py<{ train: number[][][]; mean: number[]; var: number[]; count: number; eval: number[][] }>(
+      `bn = torch.nn.BatchNorm1d(6, affine=False, eps=1e-6)
+xs = [torch.tensor(x) for x in D['xs']]
+train = [bn(x) for x in xs]
+bn(xs[1])
+bn.eval()
+OUT = {'train': train, 'mean': bn.running_mean, 'var': bn.running_var, 'count': int(bn.num_batches_tracked), 'eval': bn(xs[0])}`,
+      { xs: xs.map((x) => x.toList()) },
+    );
+    for (const [i, y] of trainOut.entries()) assertClose(y, ref.train[i], 1e-4, `batch ${i}: normalised features`);
+    assertClose(bn.runningMean as torch.Tensor, ref.mean, 1e-4, 'running mean');
+    assertClose(bn.runningVar as torch.Tensor, ref.var, 1e-3, 'running var (unbiased)');
+    assert.equal(bn.numBatchesTracked?.item(), ref.count);
+    assertClose(evalOut, ref.eval, 1e-4, 'eval mode uses the running statistics');
+    // In train mode every dimension comes out with mean 0 and biased variance v / (v + ε): 1 unless v
+    // is near ε = 1e-6 (the 1e-3 scale's v ≈ 1e-6 gives about ½).
+    assertClose(trainOut[0].mean(0), [0, 0, 0, 0, 0, 0], 1e-3, 'batch means (float32 of features offset by 3 at scale 1e-3)');
+    const v = xs[0].double().var(0, { unbiased: false });
+    assertClose(trainOut[0].var(0, { unbiased: false }), v.div(v.add(1e-6)), 2e-3, 'batch variances');
+    clf.dispose();
   });
 });

@@ -53,7 +53,7 @@ function onRows(batch: Tensor, which: number[], fn: (rows: Tensor) => Tensor): T
  * A JS per-image op on uint8 tensors, `(C, H, W)` or each image `i` of `(N, C, H, W)`: how the
  * `pillow` backends (Pillow's arithmetic on bytes) run on the tensor paths.
  */
-function onBytes(x: Tensor, what: string, fn: (p: Planes, i: number) => void): Tensor {
+export function onBytes(x: Tensor, what: string, fn: (p: Planes, i: number) => void): Tensor {
   if (x.dtype !== 'uint8' || (x.dim() !== 3 && x.dim() !== 4))
     throw new TypeError(
       `${what} with backend 'pillow' needs uint8 (C, H, W) images (PIL's L/RGB), got ${x.dtype} ${JSON.stringify(x.shape)}`,

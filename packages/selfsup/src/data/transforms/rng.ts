@@ -46,6 +46,42 @@ export class Rng {
     return lo + Math.floor(this.random() * (hi - lo));
   }
 
+  /**
+   * Normal N(mean, std²) by Box–Muller: two uniforms per draw (no cached second value, so a
+   * stream's draws do not depend on how many normals came before).
+   */
+  normal(mean = 0, std = 1): number {
+    // 1 − u lies in (0, 1]: the logarithm stays finite.
+    const r = Math.sqrt(-2 * Math.log(1 - this.random()));
+    return mean + std * r * Math.cos(2 * Math.PI * this.random());
+  }
+
+  /**
+   * Gamma(shape, 1) (Marsaglia & Tsang 2000, "A Simple Method for Generating Gamma Variables");
+   * shapes below 1 through Gamma(shape + 1)·U^(1/shape).
+   */
+  gamma(shape: number): number {
+    if (!(shape > 0)) throw new RangeError(`Rng.gamma: shape must be positive, got ${shape}`);
+    if (shape < 1) return this.gamma(shape + 1) * (1 - this.random()) ** (1 / shape);
+    const d = shape - 1 / 3;
+    const c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      const x = this.normal();
+      const t = 1 + c * x;
+      if (t <= 0) continue;
+      const v = t * t * t;
+      const u = 1 - this.random();
+      if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+    }
+  }
+
+  /** Beta(a, b) as X / (X + Y) of two gamma draws (Mixup's and CutMix's λ). */
+  beta(a: number, b: number): number {
+    const x = this.gamma(a);
+    const y = this.gamma(b);
+    return x / (x + y);
+  }
+
   /** A random permutation of 0..n-1 (Fisher–Yates). */
   permutation(n: number): number[] {
     const p = Array.from({ length: n }, (_, i) => i);

@@ -27,6 +27,14 @@ const CASES: Record<string, Record<string, unknown>[]> = {
     { sigmaMin: 0.1, sigmaMax: 2, prob: 0.5 },
     { sigmaMin: 0.1, sigmaMax: 2, prob: 0.5, backend: 'pillow' },
   ],
+  RandAugment: [
+    { numPolicies: 2, magnitudeLevel: 9, magnitudeStd: 0.5, hparams: { padVal: [124, 116, 104], interpolation: 'bicubic' } },
+  ],
+  RandomErasing: [
+    { eraseProb: 0.5, mode: 'rand', fillColor: [124, 116, 104], fillStd: [58, 57, 57] },
+    { eraseProb: 0.5, fillColor: 0 },
+  ],
+  RandomRotation: [{ degrees: 30, interpolation: 'bilinear', fill: [1, 2, 3] }],
 };
 
 test('every registered augmentation is covered by the kernel table', () => {

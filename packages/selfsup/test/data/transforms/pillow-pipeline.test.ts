@@ -122,3 +122,43 @@ test("MMSelfSup's SimCLR view with every backend 'pillow': the loader's bytes pa
   assert.deepEqual(packedMask.masks[0].shape, [6, 10, 10]);
   assert.deepEqual(packedMask.masks[0].data, withMask.masks[0].to('uint8').contiguous().toBytes());
 });
+
+test("MAE's fine-tuning view (bicubic Pillow crop, flip, RandAugment, RandomErasing): the loader's bytes path, the batch path and the per-image path agree", () => {
+  const view = [
+    { type: 'RandomResizedCrop', size: 32, interpolation: 'bicubic', backend: 'pillow' },
+    { type: 'RandomFlip', prob: 0.5 },
+    {
+      type: 'RandAugment',
+      numPolicies: 2,
+      magnitudeLevel: 9,
+      magnitudeStd: 0.5,
+      hparams: { padVal: [124, 116, 104], interpolation: 'bicubic' },
+    },
+    {
+      type: 'RandomErasing',
+      eraseProb: 0.25,
+      mode: 'rand',
+      minAreaRatio: 0.02,
+      maxAreaRatio: 1 / 3,
+      fillColor: [123.675, 116.28, 103.53],
+      fillStd: [58.395, 57.12, 57.375],
+    },
+  ];
+  const views = buildViews(view, 'pipeline');
+  const imgs = [image(48, 64, 1), image(50, 45, 2), image(64, 64, 3), image(40, 52, 4), image(52, 61, 5), image(70, 33, 6)];
+  const idxs = [3, 1, 4, 1, 5, 9];
+  const hwc = imgs.map((t) => ({
+    data: t.permute(1, 2, 0).contiguous().toBytes(),
+    height: t.shape[1],
+    width: t.shape[2],
+    channels: 3 as const,
+  }));
+  const packed = views.applyImagesPacked(hwc, 2, 0, idxs);
+  const batched = views.applyBatch(imgs, 2, 0, idxs);
+  assert.deepEqual(packed.views[0].shape, [6, 3, 32, 32]);
+  assert.deepEqual(packed.views[0].data, batched[0].contiguous().toBytes(), 'bytes path vs batch path');
+  imgs.forEach((img, j) => {
+    const [one] = views.apply(img, 2, 0, idxs[j]);
+    assert.equal(maxAbsDiff(one, batched[0].select(0, j)), 0, `image ${j}`);
+  });
+});
