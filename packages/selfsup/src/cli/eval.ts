@@ -27,6 +27,8 @@ options:
   --k 10,20,100,200 --temperature 0.07                       (knn)
   --epochs N --lr X --batch-size N --optimizer sgd|lars|adamw --norm none|batchnorm|standardize
   --layer-decay R         (finetune, ViT)
+  --warmup-epochs N --label-smoothing E --mixup A --cutmix A --ema M --clip-grad X
+                          (finetune; MAE's ViT-B recipe: 5, 0.1, 0.8, 1.0, 1e-4 with --layer-decay 0.65)
   --stage I               backbone output to use (default the last)
   --import FILE           modules registering custom parts
   --json                  print the results as JSON on the last line
@@ -53,6 +55,12 @@ const OPTIONS = {
   optimizer: { type: 'string' },
   norm: { type: 'string' },
   'layer-decay': { type: 'string' },
+  'warmup-epochs': { type: 'string' },
+  'label-smoothing': { type: 'string' },
+  mixup: { type: 'string' },
+  cutmix: { type: 'string' },
+  ema: { type: 'string' },
+  'clip-grad': { type: 'string' },
   stage: { type: 'string' },
   import: { type: 'string', multiple: true },
   json: { type: 'boolean' },
@@ -118,6 +126,12 @@ export async function evaluate(argv: string[]): Promise<number> {
       lr,
       stage,
       layerDecayRate: numberFlag(values['layer-decay'], '--layer-decay', { min: 0 }),
+      warmupEpochs: numberFlag(values['warmup-epochs'], '--warmup-epochs', { min: 0 }),
+      labelSmoothing: numberFlag(values['label-smoothing'], '--label-smoothing', { min: 0 }),
+      mixupAlpha: numberFlag(values.mixup, '--mixup', { min: 0 }),
+      cutmixAlpha: numberFlag(values.cutmix, '--cutmix', { min: 0 }),
+      emaMomentum: numberFlag(values.ema, '--ema', { min: 0 }),
+      clipGradNorm: numberFlag(values['clip-grad'], '--clip-grad', { min: 0 }),
       onEpoch: ({ epoch, loss }) => log(`fine-tune epoch ${epoch + 1}: loss ${loss.toFixed(4)}`),
     });
     results = { ssl: { top1: r.top1, top5: r.top5, trainLoss: r.trainLoss } };

@@ -140,3 +140,47 @@ OUT = {'f': f.tolist(), 'l': l.tolist()}`,
   assert.equal(r.code, 2);
   assert.match(r.stderr, /pass --checkpoint or --config/);
 });
+
+test('selfsup eval finetune: MAE’s fine-tuning options (mixup, cutmix, smoothing, EMA, layer decay) on a ViT', async () => {
+  const { dir } = await makeFolder();
+  const cfg = join(dir, 'vit.ts');
+  writeFileSync(
+    cfg,
+    `export default ${JSON.stringify({
+      model: {
+        type: 'MAE',
+        backbone: { type: 'MAEViT', imgSize: 8, patchSize: 4, embedDim: 16, depth: 2, numHeads: 2 },
+        neck: {
+          type: 'MAEPretrainDecoder',
+          numPatches: 4,
+          patchSize: 4,
+          embedDim: 16,
+          decoderEmbedDim: 8,
+          decoderDepth: 1,
+          decoderNumHeads: 2,
+        },
+        head: { type: 'MAEPretrainHead', normPix: true, patchSize: 4 },
+      },
+      trainDataloader: { batchSize: 4, dataset: { type: 'ImageFolder', root: join(dir, 'train') } },
+      optimWrapper: { optimizer: { type: 'AdamW', lr: 1e-3 } },
+      trainCfg: { type: 'EpochBasedTrainLoop', maxEpochs: 1 },
+    })};\n`,
+  );
+  const common = ['eval', 'finetune', '--config', cfg, '--train-data', dir, '--epochs', '2', '--batch-size', '4'];
+  let r = selfsup([
+    ...common,
+    ...['--layer-decay', '0.65', '--warmup-epochs', '1', '--label-smoothing', '0.1', '--mixup', '0.8', '--cutmix', '1.0'],
+    ...['--ema', '0.5', '--clip-grad', '5', '--json'],
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = lastJson(r.stdout).results.ssl;
+  assert.equal(out.trainLoss.length, 2, 'one mean loss per epoch');
+  assert.ok(out.top1 >= 0 && out.top1 <= 100 && out.trainLoss.every(Number.isFinite));
+  // Bad values are refused with the option named.
+  r = selfsup([...common, '--mixup', '-1']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--mixup/);
+  r = selfsup([...common, '--warmup-epochs', '2']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /warmupEpochs must be in \[0, epochs\)/);
+});
