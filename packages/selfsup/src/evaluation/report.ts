@@ -19,6 +19,8 @@ export interface ReportExtras {
   tsne?: { coords: Float64Array; labels: number[]; classNames?: string[] };
   /** A PNG grid of augmented views (e.g. from the views visualiser). */
   viewsPng?: Buffer;
+  /** A PNG grid of masked-image-modelling reconstructions (original / masked / reconstruction / + visible). */
+  reconstructionPng?: Buffer;
   /**
    * Benchmark results, rendered as tables: a record of records of scalars becomes a matrix
    * (e.g. `{ knn: { ssl: { top1, top5 }, random: {…}, pixels: {…} }, linear: {…} }`), a record of
@@ -217,6 +219,16 @@ export function renderReport(workDir: string, extras: ReportExtras = {}): string
   if (extras.viewsPng) {
     const img = `<img class="views" alt="augmented views" src="data:image/png;base64,${extras.viewsPng.toString('base64')}">`;
     parts.push(section('views', 'Augmented views', img));
+  }
+  if (extras.reconstructionPng) {
+    const img = `<img class="views" alt="reconstructions" src="data:image/png;base64,${extras.reconstructionPng.toString('base64')}">`;
+    parts.push(
+      section(
+        'reconstruction',
+        'Reconstructions',
+        `<p>original · masked · reconstruction · reconstruction + visible patches</p>${img}`,
+      ),
+    );
   }
   if (extras.evaluation && Object.keys(extras.evaluation).length > 0) {
     parts.push(section('evaluation', 'Evaluation', renderValue(extras.evaluation, 0)));

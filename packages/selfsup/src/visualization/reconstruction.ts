@@ -6,6 +6,12 @@
 import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
 import { imageGrid, type Tile, tileBytes } from '../core/image-grid.js';
+import type { Dataset } from '../data/datasets/base.js';
+import { permutation } from '../data/loader/samplers.js';
+import { imageToTensor } from '../data/transforms/functional.js';
+import { CenterCrop, Resize } from '../data/transforms/random.js';
+import { Rng } from '../data/transforms/rng.js';
+import type { MaskGenerator } from '../data/transforms/steps.js';
 import type { Reconstruction, Reconstructor } from '../models/algorithms/reconstruction.js';
 
 /** The column titles of `reconstructionGrid`, in order. */
@@ -38,4 +44,54 @@ export async function reconstructionGrid(
     return { rows: tiles, maskedFraction: r.mask.mean().item() as number };
   });
   return { png: await imageGrid(rows, { scale: o.scale, gap: o.gap }), maskedFraction };
+}
+
+/**
+ * `num` images of `dataset` picked by `seed`, resized (shorter side) and centre-cropped to the
+ * model's `reconstructionSize` (grey ones repeated to RGB), with a mask each from `maskGenerator`
+ * when given (the training pipeline's, drawn from the sample's stream), reconstructed with the
+ * default generator seeded by `seed`: the grid's PNG, how many images and the masked fraction.
+ */
+export async function datasetReconstructionGrid(
+  model: Reconstructor,
+  dataset: Dataset,
+  o: { num?: number; seed?: number; maskGenerator?: MaskGenerator | null } = {},
+): Promise<{ png: Buffer; images: number; maskedFraction: number }> {
+  if (dataset.length === 0) throw new RangeError(`reconstruction: ${dataset.describe()} holds no images`);
+  const seed = o.seed ?? 0;
+  const picks = permutation(dataset.length, seed).slice(0, Math.min(o.num ?? 8, dataset.length));
+  const [h, w] = model.reconstructionSize;
+  const resize = new Resize(Math.max(h, w));
+  const crop = new CenterCrop([h, w]);
+  const imgs: Tensor[] = [];
+  const masks: Tensor[] = [];
+  try {
+    for (const idx of picks) {
+      const s = await dataset.get(idx);
+      imgs.push(
+        torch.keep(
+          torch.tidy(() => {
+            const x = crop.apply(resize.apply(imageToTensor(s.img)));
+            return x.shape[0] === 1 ? x.expand(3, -1, -1).contiguous() : x;
+          }),
+        ),
+      );
+      if (o.maskGenerator) {
+        const m = o.maskGenerator.generate(Rng.forSample(seed, 0, idx));
+        masks.push(torch.keep(torch.tensor(m.data, { shape: [m.height, m.width] }).to({ dtype: 'bool' })));
+      }
+    }
+    const batch = torch.keep(torch.stack(imgs));
+    const maskBatch = masks.length ? torch.keep(torch.stack(masks)) : undefined;
+    try {
+      torch.manualSeed(seed);
+      const { png, maskedFraction } = await reconstructionGrid(model, batch, { masks: maskBatch });
+      return { png, images: picks.length, maskedFraction };
+    } finally {
+      batch.dispose();
+      maskBatch?.dispose();
+    }
+  } finally {
+    for (const t of [...imgs, ...masks]) t.dispose();
+  }
 }

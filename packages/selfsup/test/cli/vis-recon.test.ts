@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -65,6 +65,12 @@ test('selfsup vis recon: a trained MAE’s original | masked | reconstruction | 
   const work = join(dir, 'work');
   let r = selfsup(['train', cfg, '--work-dir', work, '--quiet', '--json']);
   assert.equal(r.code, 0, r.stderr);
+  // The run report shows the trained model's reconstructions.
+  const report = readFileSync(join(work, 'report.html'), 'utf8');
+  const section = /<section id="reconstruction">[\s\S]*?<img[^>]*src="data:image\/png;base64,([^"]+)"/.exec(report);
+  assert.ok(section, 'report.html has a reconstruction section with an image');
+  const meta = await sharp(Buffer.from(section[1], 'base64')).metadata();
+  assert.deepEqual([meta.width, meta.height], [4 * 128 + 5 * 4, 6 * 128 + 7 * 4], 'six images, four panels each');
 
   const out = join(dir, 'recon.png');
   r = selfsup(['vis', 'recon', '--checkpoint', work, '--images', images, '--num', '3', '--seed', '1', '--out', out, '--json']);
