@@ -60,9 +60,8 @@ for (const rel of configs) {
       builtModels.add(key);
       torch.tidy(() => {
         const model = ALGORITHMS.build(cfg.model, 'model');
-        const width = rel.includes('resnet50')
-          ? 2048
-          : { base: 768, large: 1024, huge: 1280 }[/vit-(base|large|huge)/.exec(rel)?.[1] ?? ''];
+        const widths: Record<string, number> = { 'vit-base': 768, 'vit-large': 1024, 'vit-huge': 1280, 'swin-base': 1024 };
+        const width = rel.includes('resnet50') ? 2048 : widths[/(vit|swin)-(base|large|huge)/.exec(rel)?.[0] ?? ''];
         assert.equal(model.backbone.numFeatures, width, 'the backbone the name says');
         model.dispose();
       });
