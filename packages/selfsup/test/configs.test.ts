@@ -23,6 +23,7 @@ const builtModels = new Set<string>();
 test('the bundled configs cover every algorithm with a CPU-sized CIFAR-10 and an ImageNet recipe', () => {
   for (const algo of [
     'simclr',
+    'mocov1',
     'mocov2',
     'mocov3',
     'byol',
@@ -62,7 +63,7 @@ for (const rel of configs) {
         const model = ALGORITHMS.build(cfg.model, 'model');
         const width = rel.includes('resnet50')
           ? 2048
-          : { base: 768, large: 1024, huge: 1280 }[/vit-(base|large|huge)/.exec(rel)?.[1] ?? ''];
+          : { small: 384, base: 768, large: 1024, huge: 1280 }[/vit-(small|base|large|huge)/.exec(rel)?.[1] ?? ''];
         assert.equal(model.backbone.numFeatures, width, 'the backbone the name says');
         model.dispose();
       });
