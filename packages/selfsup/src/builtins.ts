@@ -31,6 +31,7 @@ import { simsiamPart } from './models/algorithms/simsiam.js';
 import { swavPart } from './models/algorithms/swav.js';
 import { vicregPart } from './models/algorithms/vicreg.js';
 import { maskFeatVitPart } from './models/backbones/maskfeat-vit.js';
+import { mocoV3VitPart } from './models/backbones/mocov3-vit.js';
 import { resnetDepthParts, resnetPart, resnetV1dPart } from './models/backbones/resnet.js';
 import { simmimSwinPart, swinArchParts, swinPart } from './models/backbones/swin.js';
 import { maeVitPart, simmimVitPart, vitArchParts, vitPart } from './models/backbones/vit.js';
@@ -69,6 +70,7 @@ export const BACKBONE_PARTS = [
   ...vitArchParts,
   maeVitPart,
   maskFeatVitPart,
+  mocoV3VitPart,
   simmimVitPart,
   swinPart,
   simmimSwinPart,

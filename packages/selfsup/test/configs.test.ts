@@ -23,6 +23,7 @@ const builtModels = new Set<string>();
 test('the bundled configs cover every algorithm with a CPU-sized CIFAR-10 and an ImageNet recipe', () => {
   for (const algo of [
     'simclr',
+    'mocov1',
     'mocov2',
     'mocov3',
     'byol',
@@ -60,8 +61,14 @@ for (const rel of configs) {
       builtModels.add(key);
       torch.tidy(() => {
         const model = ALGORITHMS.build(cfg.model, 'model');
-        const widths: Record<string, number> = { 'vit-base': 768, 'vit-large': 1024, 'vit-huge': 1280, 'swin-base': 1024 };
-        const width = rel.includes('resnet50') ? 2048 : widths[/(vit|swin)-(base|large|huge)/.exec(rel)?.[0] ?? ''];
+        const widths: Record<string, number> = {
+          'vit-small': 384,
+          'vit-base': 768,
+          'vit-large': 1024,
+          'vit-huge': 1280,
+          'swin-base': 1024,
+        };
+        const width = rel.includes('resnet50') ? 2048 : widths[/(vit|swin)-(small|base|large|huge)/.exec(rel)?.[0] ?? ''];
         assert.equal(model.backbone.numFeatures, width, 'the backbone the name says');
         model.dispose();
       });

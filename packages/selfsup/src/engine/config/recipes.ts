@@ -158,10 +158,18 @@ export function byolViews({ size = 224, backend = 'tensor', blur = true }: ViewO
   return { type: 'MultiView', numViews: [1, 1], transforms: [view(1, 0), view(0.1, 0.2)] };
 }
 
-/** MoCo v3 (Chen et al. 2021): BYOL's asymmetric views with RRC (0.2, 1) and the flip last. */
-export function mocoV3Views({ size = 224, backend = 'tensor', blur = true }: ViewOptions = {}): MultiViewConfig {
+/**
+ * MoCo v3 (Chen et al. 2021): BYOL's asymmetric views with RRC (0.2, 1) and the flip last. The ViT
+ * recipes crop at `scale` (0.08, 1).
+ */
+export function mocoV3Views({
+  size = 224,
+  backend = 'tensor',
+  blur = true,
+  scale = [0.2, 1],
+}: ViewOptions & { scale?: Range } = {}): MultiViewConfig {
   const view = (blurProb: number, solarizeProb: number) => [
-    randomResizedCrop(size, [0.2, 1], { backend }),
+    randomResizedCrop(size, scale, { backend }),
     jitter(0.4, 0.4, 0.2, 0.1, backend),
     grayscale(0.2, backend),
     ...blurIf(blur, blurProb, backend),
@@ -169,6 +177,20 @@ export function mocoV3Views({ size = 224, backend = 'tensor', blur = true }: Vie
     flip(),
   ];
   return { type: 'MultiView', numViews: [1, 1], transforms: [view(1, 0), view(0.1, 0.2)] };
+}
+
+/**
+ * MoCo v1 (He et al. 2020; MMSelfSup's `imagenet_mocov1.py`): 2 views of RRC (0.2, 1), greyscale 0.2,
+ * colour jitter 0.4/0.4/0.4/0.4 always applied, flip.
+ */
+export function mocoV1Views({ size = 224, backend = 'tensor' }: Omit<ViewOptions, 'blur'> = {}): MultiViewConfig {
+  const view = [
+    randomResizedCrop(size, [0.2, 1], { backend }),
+    grayscale(0.2, backend),
+    colorJitter({ brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.4, backend }),
+    flip(),
+  ];
+  return { type: 'MultiView', numViews: 2, transforms: [view] };
 }
 
 /** Multi-crop options: `size` for the global crops, `smallSize` for the local ones. */
@@ -220,6 +242,35 @@ export function dinoViews({
     type: 'MultiView',
     numViews: numCrops,
     transforms: [view(size, [split, 1], 1), view(smallSize, [0.05, split], 0.5)],
+  };
+}
+
+/**
+ * MMSelfSup's `projects/dino` `DINOMultiCrop` (the ViT recipe): 2 global bicubic crops at scale
+ * (split, 1) and `numLocal` local ones at (0.05, split), each flipped, jittered 0.4/0.4/0.2/0.1 with
+ * probability 0.8, greyscaled with 0.2 and always blurred; the second global crop is also solarized
+ * with 0.2. Views: global 1, global 2, then the local crops.
+ */
+export function dinoMultiCropViews({
+  size = 224,
+  smallSize = 96,
+  numLocal = 8,
+  split = 0.4,
+  backend = 'tensor',
+  blur = true,
+}: Omit<MultiCropOptions, 'numCrops'> & { numLocal?: number; split?: number } = {}): MultiViewConfig {
+  const view = (s: number, scale: Range, solarizeProb?: number) => [
+    randomResizedCrop(s, scale, { backend, interpolation: 'bicubic' }),
+    flip(),
+    jitter(0.4, 0.4, 0.2, 0.1, backend),
+    grayscale(0.2, backend),
+    ...blurIf(blur, 1, backend),
+    ...(solarizeProb === undefined ? [] : [solarize(solarizeProb)]),
+  ];
+  return {
+    type: 'MultiView',
+    numViews: [1, 1, numLocal],
+    transforms: [view(size, [split, 1]), view(size, [split, 1], 0.2), view(smallSize, [0.05, split])],
   };
 }
 
@@ -407,29 +458,49 @@ export function byolModel({ inChannels, hidChannels, outChannels }: Mlp): Model<
 }
 
 /**
- * MoCo v3: 2-layer projector and predictor without biases, the projector's last BN without affine;
- * InfoNCE at `temperature`. The predictor has no last BN (MMSelfSup's and the paper's) unless
- * `predictorLastBn` (the CPU-sized CIFAR-10 recipe's).
+ * MoCo v3: projector and predictor without biases, the projector's last BN without affine; InfoNCE
+ * at `temperature`. The ResNet recipes: a 2-layer projector on the pooled map and a predictor without
+ * last BN (MMSelfSup's and the paper's) unless `predictorLastBn` (the CPU-sized CIFAR-10 recipe's).
+ * `vit: true` is the ViT recipe (`mocov3_vit-small-p16.py`): a 3-layer projector on the class token
+ * (`vitBackbone`) and a predictor with a last BN.
  */
-export function mocoV3Model(o: Mlp & { temperature: number; predictorLastBn?: boolean }): Model<'MoCoV3'> {
-  const { temperature, inChannels, hidChannels, outChannels, predictorLastBn = false } = o;
-  const mlp = (i: number, withAvgPool: boolean, withLastBn: boolean): NeckConfig => ({
+export function mocoV3Model(o: Mlp & { temperature: number; predictorLastBn?: boolean; vit?: boolean }): Model<'MoCoV3'> {
+  const { temperature, inChannels, hidChannels, outChannels, vit = false } = o;
+  const predictorLastBn = o.predictorLastBn ?? vit;
+  const mlp = (i: number, numLayers: number, withAvgPool: boolean, withLastBn: boolean): NeckConfig => ({
     type: 'NonLinearNeck',
     inChannels: i,
     hidChannels,
     outChannels,
-    numLayers: 2,
+    numLayers,
     withBias: false,
     withLastBn,
     withLastBnAffine: false,
     withLastBias: false,
     withAvgPool,
   });
+  const neck = vit ? { ...mlp(inChannels, 3, false, true), vitBackbone: true } : mlp(inChannels, 2, true, true);
   return {
     type: 'MoCoV3',
     baseMomentum: 0.99,
-    neck: mlp(inChannels, true, true),
-    head: { type: 'MoCoV3Head', temperature, predictor: mlp(outChannels, false, predictorLastBn) },
+    neck,
+    head: { type: 'MoCoV3Head', temperature, predictor: mlp(outChannels, 2, false, predictorLastBn) },
+  };
+}
+
+/**
+ * MoCo v1 (He et al. 2020; MMSelfSup's `_base_/models/mocov1.py`): a queue of 65536 128-d keys, a
+ * key encoder of momentum 0.999, a linear 128-d projection of the pooled map, InfoNCE at 0.07.
+ * Smaller `queueLen`/`momentum` size it for a CPU.
+ */
+export function mocoV1Model(o: { inChannels: number; queueLen?: number; momentum?: number }): Model<'MoCo'> {
+  return {
+    type: 'MoCo',
+    queueLen: o.queueLen ?? 65536,
+    featDim: 128,
+    momentum: o.momentum ?? 0.999,
+    neck: { type: 'LinearNeck', inChannels: o.inChannels, outChannels: 128, withAvgPool: true },
+    head: { type: 'ContrastiveHead', temperature: 0.07 },
   };
 }
 
@@ -513,8 +584,12 @@ export function swavModel(o: {
   };
 }
 
-/** DINO: the DINO projector, a teacher of momentum 0.996, centring 0.9, student temperature 0.1. */
+/**
+ * DINO: the DINO projector, a teacher of momentum `baseMomentum` (default 0.996; MMSelfSup's ViT
+ * project config keeps the algorithm's 0.99), centring 0.9, student temperature 0.1.
+ */
 export function dinoModel(o: {
+  baseMomentum?: number;
   inChannels: number;
   hiddenChannels: number;
   bottleneckChannels: number;
@@ -526,7 +601,7 @@ export function dinoModel(o: {
   const { inChannels, hiddenChannels, bottleneckChannels, outChannels, numCrops, teacherTemp, warmupTeacherTempEpochs } = o;
   return {
     type: 'DINO',
-    baseMomentum: 0.996,
+    baseMomentum: o.baseMomentum ?? 0.996,
     neck: { type: 'DINONeck', inChannels, hiddenChannels, bottleneckChannels, outChannels },
     head: {
       type: 'DINOHead',

@@ -2,5 +2,6 @@
 export * from './base.js';
 export * from './load.js';
 export * from './maskfeat-vit.js';
+export * from './mocov3-vit.js';
 export * from './resnet.js';
 export * from './transformers.js';

@@ -9,15 +9,24 @@ import type { Tensor } from '@selfsup/torch';
 const { F } = torch;
 
 /**
- * The `(1, prefix + H·W, D)` fixed sine-cosine embedding of an `H × W` patch grid, as MAE's numpy
- * `get_2d_sincos_pos_embed`: the first D/2 channels encode the column (x) position, the last D/2
- * the row (y) position, each as `[sin(p·ω), cos(p·ω)]` with ω_i = 1 / temperature^(i / (D/4)).
- * `numPrefixTokens` zero rows go first (MAE's `cls_token=True` is 1). Token k is row k / W, column k % W.
+ * Which coordinate each half of a sine-cosine table encodes for token k of an `H × W` grid.
+ * 'mae': MAE's numpy `get_2d_sincos_pos_embed` (meshgrid 'xy'): first half the column k % W, second
+ * half the row ⌊k / W⌋. 'mocov3': MoCo v3's `build_2d_sincos_position_embedding` (also MMSelfSup's),
+ * whose `torch.meshgrid(grid_w, grid_h)` is 'ij'-indexed: first half ⌊k / H⌋, second half k % H —
+ * on a square grid the row then the column, i.e. MAE's halves swapped.
+ */
+export type SincosLayout = 'mae' | 'mocov3';
+
+/**
+ * The `(1, prefix + H·W, D)` fixed sine-cosine embedding of an `H × W` patch grid: each half of the
+ * channels encodes one grid coordinate p (see `SincosLayout`) as `[sin(p·ω), cos(p·ω)]` with
+ * ω_i = 1 / temperature^(i / (D/4)). `numPrefixTokens` zero rows go first (`cls_token=True` is 1).
+ * Token k is row ⌊k / W⌋, column k % W of the patch grid.
  */
 export function sincos2dPosEmbed(
   embedDim: number,
   grid: number | [number, number],
-  o: { numPrefixTokens?: number; temperature?: number } = {},
+  o: { numPrefixTokens?: number; temperature?: number; layout?: SincosLayout } = {},
 ): Tensor {
   if (embedDim % 4 !== 0) throw new RangeError(`sincos2dPosEmbed: embed dim ${embedDim} must be divisible by 4`);
   const [gh, gw] = typeof grid === 'number' ? [grid, grid] : grid;
@@ -26,15 +35,16 @@ export function sincos2dPosEmbed(
   const quarter = embedDim / 4;
   const omega = Array.from({ length: quarter }, (_, i) => 1 / temperature ** (i / quarter));
   const out = new Float32Array((prefix + gh * gw) * embedDim);
-  for (let r = 0; r < gh; r++) {
-    for (let c = 0; c < gw; c++) {
-      const base = (prefix + r * gw + c) * embedDim;
-      for (let i = 0; i < quarter; i++) {
-        out[base + i] = Math.sin(c * omega[i]);
-        out[base + quarter + i] = Math.cos(c * omega[i]);
-        out[base + 2 * quarter + i] = Math.sin(r * omega[i]);
-        out[base + 3 * quarter + i] = Math.cos(r * omega[i]);
-      }
+  const mocov3 = o.layout === 'mocov3';
+  for (let k = 0; k < gh * gw; k++) {
+    const first = mocov3 ? Math.floor(k / gh) : k % gw;
+    const second = mocov3 ? k % gh : Math.floor(k / gw);
+    const base = (prefix + k) * embedDim;
+    for (let i = 0; i < quarter; i++) {
+      out[base + i] = Math.sin(first * omega[i]);
+      out[base + quarter + i] = Math.cos(first * omega[i]);
+      out[base + 2 * quarter + i] = Math.sin(second * omega[i]);
+      out[base + 3 * quarter + i] = Math.cos(second * omega[i]);
     }
   }
   return torch.tensor(out, { shape: [1, prefix + gh * gw, embedDim] });

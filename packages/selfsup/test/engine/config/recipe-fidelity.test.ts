@@ -96,6 +96,45 @@ const maeRecipe = (arch: 'base' | 'large' | 'huge', epochs: number): Recipe => {
   };
 };
 
+/**
+ * MMSelfSup's MoCo v3 ViT recipes: mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py over
+ * _base_/models/mocov3_vit-small-p16.py, _base_/datasets/imagenet_mocov3.py (batch 256) and
+ * adamw_coslr-300e_in1k.py, whose optimizer and scheduler the config restates (AdamW 2.4e-3 with
+ * PyTorch's betas, decay 0.1; the cosine now per iteration); base and large override the arch and
+ * the projector's input (large: batch 64).
+ */
+const mocoV3VitRecipe = (arch: 'mocov3-small' | 'base' | 'large', width: number, batchSize: number, file: string): Recipe => ({
+  source: `configs/selfsup/mocov3/${file}.py`,
+  batchSize,
+  wrapper: 'AmpOptimWrapper',
+  optimizer: { type: 'AdamW', lr: 2.4e-3, betas: [0.9, 0.999], weightDecay: 0.1 },
+  customKeys: null,
+  schedule: [
+    { type: 'LinearLR', startFactor: 1e-4, begin: 0, end: 40, perIter: true },
+    { type: 'CosineAnnealingLR', tMax: 260, begin: 40, end: 300, perIter: true },
+  ],
+  maxEpochs: 300,
+  model: (m) => {
+    assert.equal(m.baseMomentum, 0.99);
+    assert.deepEqual(m.backbone, { type: 'MoCoV3ViT', arch, imgSize: 224, patchSize: 16, stopGradConv1: true });
+    const mlp = { withBias: false, withLastBn: true, withLastBnAffine: false, withLastBias: false, withAvgPool: false };
+    assert.deepEqual(m.neck, {
+      type: 'NonLinearNeck',
+      inChannels: width,
+      hidChannels: 4096,
+      outChannels: 256,
+      numLayers: 3,
+      ...mlp,
+      vitBackbone: true,
+    });
+    assert.deepEqual(m.head, {
+      type: 'MoCoV3Head',
+      temperature: 0.2,
+      predictor: { type: 'NonLinearNeck', inChannels: 256, hidChannels: 4096, outChannels: 256, numLayers: 2, ...mlp },
+    });
+  },
+});
+
 const RECIPES: Record<string, Recipe> = {
   'mae/mae_vit-base-p16_8xb512-amp-coslr-300e_in1k.ts': maeRecipe('base', 300),
   'mae/mae_vit-base-p16_8xb512-amp-coslr-400e_in1k.ts': maeRecipe('base', 400),
@@ -191,6 +230,72 @@ const RECIPES: Record<string, Recipe> = {
     batchSize: 32,
     customKeys: null,
     ...SGD_COSLR_200E,
+  },
+  'mocov3/mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.ts': mocoV3VitRecipe(
+    'mocov3-small',
+    384,
+    256,
+    'mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k',
+  ),
+  'mocov3/mocov3_vit-base-p16_16xb256-amp-coslr-300e_in1k.ts': mocoV3VitRecipe(
+    'base',
+    768,
+    256,
+    'mocov3_vit-base-p16_16xb256-amp-coslr-300e_in1k',
+  ),
+  'mocov3/mocov3_vit-large-p16_64xb64-amp-coslr-300e_in1k.ts': mocoV3VitRecipe(
+    'large',
+    1024,
+    64,
+    'mocov3_vit-large-p16_64xb64-amp-coslr-300e_in1k',
+  ),
+  'mocov1/mocov1_resnet50_8xb32-coslr-200e_in1k.ts': {
+    source: 'configs/selfsup/mocov1/mocov1_resnet50_8xb32-coslr-200e_in1k.py (+ _base_/models/mocov1.py, sgd_coslr-200e_in1k.py)',
+    batchSize: 32,
+    customKeys: null,
+    ...SGD_COSLR_200E,
+    model: (m) => {
+      assert.deepEqual([m.type, m.queueLen, m.featDim, m.momentum], ['MoCo', 65536, 128, 0.999]);
+      assert.deepEqual(m.neck, { type: 'LinearNeck', inChannels: 2048, outChannels: 128, withAvgPool: true });
+      assert.deepEqual(m.head, { type: 'ContrastiveHead', temperature: 0.07 });
+    },
+  },
+  'dino/dino_vit-base-p16_8xb64-amp-coslr-100e_in1k.ts': {
+    // projects/dino/config/dino_vit-base-p16_8xb64-amp-coslr-100e_in1k.py (one file, no _base_);
+    // its custom key 'ln' is 'norm' in timm's names (as MAE's).
+    source: 'projects/dino/config/dino_vit-base-p16_8xb64-amp-coslr-100e_in1k.py',
+    batchSize: 64,
+    wrapper: 'AmpOptimWrapper',
+    optimizer: { type: 'AdamW', lr: 0.0024, betas: [0.9, 0.95], weightDecay: 0.05 },
+    customKeys: MAE_ADAMW.customKeys,
+    schedule: [
+      { type: 'LinearLR', startFactor: 1e-9, begin: 0, end: 10, perIter: true },
+      { type: 'CosineAnnealingLR', tMax: 90, begin: 10, end: 100, perIter: true },
+    ],
+    maxEpochs: 100,
+    model: (m) => {
+      // DINO's base_momentum default (0.99), which the project config does not set.
+      assert.equal(m.baseMomentum, 0.99);
+      assert.deepEqual(m.backbone, { type: 'VisionTransformer', arch: 'base', patchSize: 16 });
+      assert.deepEqual(m.neck, {
+        type: 'DINONeck',
+        inChannels: 768,
+        hiddenChannels: 2048,
+        bottleneckChannels: 256,
+        outChannels: 65536,
+      });
+      // DINOTeacherTempWarmupHook(warmup_teacher_temp=0.04, teacher_temp=0.04, teacher_temp_warmup_epochs=0).
+      assert.deepEqual(m.head, {
+        type: 'DINOHead',
+        outChannels: 65536,
+        numCrops: 10,
+        studentTemp: 0.1,
+        centerMomentum: 0.9,
+        warmupTeacherTemp: 0.04,
+        teacherTemp: 0.04,
+        warmupTeacherTempEpochs: 0,
+      });
+    },
   },
   'densecl/densecl_resnet50_8xb32-coslr-200e_in1k.ts': {
     source: 'configs/selfsup/densecl/densecl_resnet50_8xb32-coslr-200e_in1k.py (+ sgd_coslr-200e_in1k.py)',
@@ -392,4 +497,72 @@ test('the SimMIM no-decay keys name parameters of the Swin (norms, biases, relat
     );
   assert.ok(names.includes('stages.0.downsample.norm.weight') && names.includes('norm3.weight'), 'merging and output norms');
   backbone.dispose();
+});
+
+type Step = Record<string, unknown>;
+type ViewsCfg = { trainDataloader: { dataset: { pipeline: { numViews: number | number[]; transforms: Step[][] } } } };
+/** The pipeline's views without the pixel backend (which only says how Pillow-exact the arithmetic is). */
+const viewsOf = (file: string) => {
+  const { numViews, transforms } = (loadConfig(join(CONFIG_DIR, file)) as unknown as ViewsCfg).trainDataloader.dataset.pipeline;
+  const strip = (step: Step): Step => {
+    const { backend: _, ...rest } = step;
+    return Array.isArray(rest.transforms) ? { ...rest, transforms: (rest.transforms as Step[]).map(strip) } : rest;
+  };
+  return { numViews, transforms: transforms.map((v) => v.map(strip)) };
+};
+const jitter = (saturation: number, hue: number) => ({
+  type: 'RandomApply',
+  transforms: [{ type: 'ColorJitter', brightness: 0.4, contrast: 0.4, saturation, hue }],
+  prob: 0.8,
+});
+const blur = (prob: number) => ({ type: 'RandomGaussianBlur', sigmaMin: 0.1, sigmaMax: 2, prob });
+
+test('the MoCo v3 ViT recipes have MMSelfSup’s ViT views (RRC scale (0.08, 1), blur 1.0/0.1, solarize 0/0.2)', () => {
+  // mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py's view_pipeline1/2 (base and large inherit them).
+  const view = (blurProb: number, solarizeProb: number) => [
+    { type: 'RandomResizedCrop', size: 224, scale: [0.08, 1] },
+    jitter(0.2, 0.1),
+    { type: 'RandomGrayscale', prob: 0.2 },
+    blur(blurProb),
+    { type: 'RandomSolarize', threshold: 128, prob: solarizeProb },
+    { type: 'RandomFlip', prob: 0.5 },
+  ];
+  for (const size of ['small', 'base', 'large'])
+    assert.deepEqual(
+      viewsOf(`mocov3/mocov3_vit-${size}-p16_${size === 'large' ? '64xb64' : '16xb256'}-amp-coslr-300e_in1k.ts`),
+      { numViews: [1, 1], transforms: [view(1, 0), view(0.1, 0.2)] },
+      size,
+    );
+});
+
+test('the MoCo v1 recipe has MMSelfSup’s imagenet_mocov1.py views (jitter 0.4 × 4 always applied)', () => {
+  assert.deepEqual(viewsOf('mocov1/mocov1_resnet50_8xb32-coslr-200e_in1k.ts'), {
+    numViews: 2,
+    transforms: [
+      [
+        { type: 'RandomResizedCrop', size: 224, scale: [0.2, 1] },
+        { type: 'RandomGrayscale', prob: 0.2 },
+        { type: 'ColorJitter', brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.4 },
+        { type: 'RandomFlip', prob: 0.5 },
+      ],
+    ],
+  });
+});
+
+test('the DINO ViT recipe has the project’s DINOMultiCrop (2 global + 8 local, blur 1.0, solarize on global 2)', () => {
+  const crop = (size: number, scale: [number, number]) => [
+    { type: 'RandomResizedCrop', size, scale, interpolation: 'bicubic' },
+    { type: 'RandomFlip', prob: 0.5 },
+    jitter(0.2, 0.1),
+    { type: 'RandomGrayscale', prob: 0.2 },
+    blur(1),
+  ];
+  assert.deepEqual(viewsOf('dino/dino_vit-base-p16_8xb64-amp-coslr-100e_in1k.ts'), {
+    numViews: [1, 1, 8],
+    transforms: [
+      crop(224, [0.4, 1]),
+      [...crop(224, [0.4, 1]), { type: 'RandomSolarize', threshold: 128, prob: 0.2 }],
+      crop(96, [0.05, 0.4]),
+    ],
+  });
 });
