@@ -41,25 +41,25 @@ test('MILANViT keeps exactly the patches with importance when only 4 (= 16Â·(1 â
   ];
   torch.tidy(() => {
     const imp = torch.zeros([2, 16]);
-    chosen.forEach((ids, i) =>
-      ids.forEach((j, r) =>
+    for (const [i, ids] of chosen.entries()) {
+      for (const [r, j] of ids.entries())
         imp
           .select(0, i)
           .select(0, j)
-          .fill_(r + 1),
-      ),
-    );
+          .fill_(r + 1);
+    }
     const out = vit.forwardAttentionMasked(torch.randn([2, 3, 16, 16]), imp);
     assert.deepEqual(out.latent.shape, [2, 5, 16]);
     const kept = out.idsKeep.toList() as (number | bigint)[][];
-    kept.forEach((row, i) =>
+    for (const [i, row] of kept.entries())
       assert.deepEqual(
         [...row].map(Number).sort((a, b) => a - b),
         chosen[i],
-      ),
-    );
+      );
     const mask = out.mask.toList() as number[][];
-    mask.forEach((row, i) => row.forEach((m, j) => assert.equal(m, chosen[i].includes(j) ? 0 : 1)));
+    for (const [i, row] of mask.entries()) {
+      for (const [j, m] of row.entries()) assert.equal(m, chosen[i].includes(j) ? 0 : 1);
+    }
     // ids_restore inverts keep ++ dump.
     const order = torch.cat([out.idsKeep, out.idsDump], 1).gather(1, out.idsRestore);
     assert.deepEqual(
