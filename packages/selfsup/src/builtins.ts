@@ -22,6 +22,8 @@ import { denseCLPart } from './models/algorithms/densecl.js';
 import { dinoPart } from './models/algorithms/dino.js';
 import { maePart } from './models/algorithms/mae.js';
 import { pixmimPart } from './models/algorithms/pixmim.js';
+import { evaPart } from './models/algorithms/eva.js';
+import { milanPart } from './models/algorithms/milan.js';
 import { maskFeatPart } from './models/algorithms/maskfeat.js';
 import { mocoPart } from './models/algorithms/moco.js';
 import { mocoV3Part } from './models/algorithms/mocov3.js';
@@ -32,6 +34,7 @@ import { swavPart } from './models/algorithms/swav.js';
 import { vicregPart } from './models/algorithms/vicreg.js';
 import { maskFeatVitPart } from './models/backbones/maskfeat-vit.js';
 import { mocoV3VitPart } from './models/backbones/mocov3-vit.js';
+import { milanVitPart } from './models/backbones/milan-vit.js';
 import { resnetDepthParts, resnetPart, resnetV1dPart } from './models/backbones/resnet.js';
 import { simmimSwinPart, swinArchParts, swinPart } from './models/backbones/swin.js';
 import { maeVitPart, simmimVitPart, vitArchParts, vitPart } from './models/backbones/vit.js';
@@ -40,6 +43,7 @@ import { dinoHeadPart } from './models/heads/dino-head.js';
 import { latentCrossCorrelationHeadPart } from './models/heads/latent-cross-correlation-head.js';
 import { latentPredictHeadPart } from './models/heads/latent-predict-head.js';
 import { maePretrainHeadPart } from './models/heads/mae-pretrain-head.js';
+import { milanPretrainHeadPart } from './models/heads/milan-head.js';
 import { maskFeatPretrainHeadPart } from './models/heads/maskfeat-head.js';
 import { mocoV3HeadPart } from './models/heads/mocov3-head.js';
 import { simmimHeadPart } from './models/heads/simmim-head.js';
@@ -54,12 +58,14 @@ import { denseCLNeckPart } from './models/necks/densecl-neck.js';
 import { dinoNeckPart } from './models/necks/dino-neck.js';
 import { linearNeckPart } from './models/necks/linear-neck.js';
 import { maePretrainDecoderPart } from './models/necks/mae-pretrain-decoder.js';
+import { milanPretrainDecoderPart } from './models/necks/milan-pretrain-decoder.js';
 import { mocoV2NeckPart } from './models/necks/mocov2-neck.js';
 import { nonLinearNeckPart } from './models/necks/nonlinear-neck.js';
 import { simmimLinearDecoderPart } from './models/necks/simmim-linear-decoder.js';
 import { swavNeckPart } from './models/necks/swav-neck.js';
 import { lowFreqTargetGeneratorPart } from './models/target-generators/low-freq-target-generator.js';
 import { hogGeneratorPart } from './models/target-generators/hog-generator.js';
+import { clipGeneratorPart } from './models/target-generators/clip-generator.js';
 
 /** The built-in backbones. */
 export const BACKBONE_PARTS = [
@@ -71,6 +77,7 @@ export const BACKBONE_PARTS = [
   maeVitPart,
   maskFeatVitPart,
   mocoV3VitPart,
+  milanVitPart,
   simmimVitPart,
   swinPart,
   simmimSwinPart,
@@ -86,6 +93,7 @@ export const NECK_PARTS = [
   swavNeckPart,
   dinoNeckPart,
   maePretrainDecoderPart,
+  milanPretrainDecoderPart,
   simmimLinearDecoderPart,
 ] as const;
 
@@ -99,6 +107,7 @@ export const HEAD_PARTS = [
   vicregHeadPart,
   dinoHeadPart,
   maePretrainHeadPart,
+  milanPretrainHeadPart,
   maskFeatPretrainHeadPart,
   simmimHeadPart,
 ] as const;
@@ -113,7 +122,7 @@ export const LOSS_PARTS = [
 ] as const;
 
 /** The built-in target generators of masked image modelling. */
-export const TARGET_GENERATOR_PARTS = [lowFreqTargetGeneratorPart, hogGeneratorPart] as const;
+export const TARGET_GENERATOR_PARTS = [lowFreqTargetGeneratorPart, hogGeneratorPart, clipGeneratorPart] as const;
 
 /** The built-in algorithms. */
 export const ALGORITHM_PARTS = [
@@ -129,6 +138,8 @@ export const ALGORITHM_PARTS = [
   dinoPart,
   maePart,
   pixmimPart,
+  evaPart,
+  milanPart,
   maskFeatPart,
   simmimPart,
 ] as const;

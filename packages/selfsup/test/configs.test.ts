@@ -4,7 +4,8 @@
  * views and masks the pipeline makes are the ones the algorithm expects).
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { bundledConfigs, CONFIG_DIR } from '../src/cli/list.js';
@@ -15,8 +16,34 @@ import { imageToTensor } from '../src/data/transforms/functional.js';
 import { makeImage } from '../src/data/image.js';
 import '../src/builtins.js';
 import { ALGORITHMS } from '../src/models/registries.js';
+import { writeRandomClip } from './models/target-generators/clip-teacher.js';
 
 const configs = bundledConfigs();
+/**
+ * A teacher recipe (EVA, MILAN: `CLIPGenerator`) with its teacher swapped for a seeded random CLIP
+ * of the recipe's grid and feature width but 8 wide and one block: the real one (CLIP ViT-B/16,
+ * 86 M weights) is the user's file, and nothing is downloaded. Other models pass through.
+ */
+function withTinyTeacher(model: Record<string, unknown>): Record<string, unknown> {
+  const t = model.targetGenerator as Record<string, unknown> | undefined;
+  if (t?.type !== 'CLIPGenerator') return model;
+  const arch = {
+    imgSize: (t.imgSize as number | undefined) ?? 224,
+    patchSize: (t.patchSize as number | undefined) ?? 16,
+    outputDim: (t.outputDim as number | undefined) ?? 512,
+    embedDim: 8,
+    depth: 1,
+    numHeads: 1,
+  };
+  const file = writeRandomClip(arch);
+  teacherFiles.push(file);
+  return { ...model, targetGenerator: { ...t, ...arch, tokenizerPath: file } };
+}
+const teacherFiles: string[] = [];
+test.after(() => {
+  for (const f of teacherFiles) rmSync(dirname(f), { recursive: true, force: true });
+});
+
 /** The ImageNet models already built (recipes that differ only in their schedule share one). */
 const builtModels = new Set<string>();
 
@@ -60,7 +87,7 @@ for (const rel of configs) {
       if (builtModels.has(key)) return;
       builtModels.add(key);
       torch.tidy(() => {
-        const model = ALGORITHMS.build(cfg.model, 'model');
+        const model = ALGORITHMS.build(withTinyTeacher(cfg.model) as typeof cfg.model, 'model');
         const widths: Record<string, number> = {
           'vit-small': 384,
           'vit-base': 768,

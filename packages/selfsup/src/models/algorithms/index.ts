@@ -15,3 +15,5 @@ export * from './pixmim.js';
 export * from './reconstruction.js';
 export * from './maskfeat.js';
 export * from './simmim.js';
+export * from './eva.js';
+export * from './milan.js';

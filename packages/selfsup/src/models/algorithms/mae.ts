@@ -25,8 +25,20 @@ import { denormalizeImages, type Reconstruction, type Reconstructor } from './re
 export const maeSchema = z.strictObject(baseModelShape);
 export type MAEOptions = z.input<typeof maeSchema>;
 
-/** Checks that a ViT encoder, MAE decoder and head agree on widths, grid and patch size. */
-export function checkMAEParts(who: string, vit: VisionTransformer, decoder: MAEPretrainDecoder, head: MAEPretrainHead): void {
+/** What `checkMAEParts` reads of a decoder (MAE's, MILAN's) and of a pixel head (none for feature targets). */
+export interface MAEDecoderShape {
+  readonly embedDim: number;
+  readonly numPatches: number;
+  readonly patchSize: number;
+}
+
+/** Checks that a ViT encoder, MAE-style decoder and (pixel) head agree on widths, grid and patch size. */
+export function checkMAEParts(
+  who: string,
+  vit: VisionTransformer,
+  decoder: MAEDecoderShape,
+  head: { readonly patchSize: number } | null,
+): void {
   const [gh, gw] = vit.gridSize;
   const p = vit.patchEmbed.patchSize;
   if (vit.numPrefixTokens !== 1)
@@ -35,9 +47,9 @@ export function checkMAEParts(who: string, vit: VisionTransformer, decoder: MAEP
     throw new RangeError(`${who}: neck.embedDim ${decoder.embedDim} must equal the backbone's width ${vit.embedDim}`);
   if (decoder.numPatches !== gh * gw)
     throw new RangeError(`${who}: neck.numPatches ${decoder.numPatches} must equal the backbone's ${gh}×${gw} patch grid`);
-  if (p[0] !== p[1] || head.patchSize !== p[0] || decoder.patchSize !== p[0])
+  if (p[0] !== p[1] || decoder.patchSize !== p[0] || (head && head.patchSize !== p[0]))
     throw new RangeError(
-      `${who}: head.patchSize ${head.patchSize} and neck.patchSize ${decoder.patchSize} must equal the backbone's patch size ${p}`,
+      `${who}: ${head ? `head.patchSize ${head.patchSize} and ` : ''}neck.patchSize ${decoder.patchSize} must equal the backbone's patch size ${p}`,
     );
 }
 

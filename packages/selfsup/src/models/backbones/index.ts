@@ -5,3 +5,4 @@ export * from './maskfeat-vit.js';
 export * from './mocov3-vit.js';
 export * from './resnet.js';
 export * from './transformers.js';
+export * from './milan-vit.js';

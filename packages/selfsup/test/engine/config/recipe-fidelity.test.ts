@@ -158,6 +158,50 @@ const RECIPES: Record<string, Recipe> = {
       },
     ]),
   ),
+  // MMSelfSup's EVA and MILAN recipes: the MAE 400e one at 256 per process (16 processes), its
+  // decoder predicting CLIP ViT-B/16's 512-d features, MILANPretrainHead with 2 − 2·cos.
+  ...Object.fromEntries(
+    (
+      [
+        ['eva/eva-mae-style_vit-base-p16_16xb256-coslr-400e_in1k', 'EVA', 'MAEViT', 'MAEPretrainDecoder'],
+        ['milan/milan_vit-base-p16_16xb256-amp-coslr-400e_in1k', 'MILAN', 'MILANViT', 'MILANPretrainDecoder'],
+      ] as const
+    ).map(([name, type, backbone, neck]) => [
+      `${name}.ts`,
+      {
+        ...maeRecipe('base', 400),
+        batchSize: 256,
+        source: `configs/selfsup/${name}.py (over the MAE 400e recipe)`,
+        model: (m: Record<string, unknown>) => {
+          assert.equal(m.type, type);
+          const b = m.backbone as { type: string; arch: string; patchSize: number; maskRatio: number };
+          assert.deepEqual([b.type, b.arch, b.patchSize, b.maskRatio], [backbone, 'base', 16, 0.75]);
+          const n = m.neck as Record<string, unknown>;
+          assert.deepEqual(
+            [
+              n.type,
+              n.embedDim,
+              n.decoderEmbedDim,
+              n.decoderDepth,
+              n.decoderNumHeads,
+              n.numPatches,
+              n.patchSize,
+              n.predictFeatureDim,
+            ],
+            [neck, 768, 512, 8, 16, 196, 16, 512],
+          );
+          assert.deepEqual(m.head, {
+            type: 'MILANPretrainHead',
+            loss: { type: 'CosineSimilarityLoss', shiftFactor: 2, scaleFactor: 2 },
+          });
+          const t = m.targetGenerator as Record<string, unknown>;
+          assert.equal(t.type, 'CLIPGenerator');
+          // CLIP ViT-B/16 by default: 224 px, 16-px patches, 512-d features.
+          assert.deepEqual([t.imgSize, t.patchSize, t.outputDim], [undefined, undefined, undefined]);
+        },
+      },
+    ]),
+  ),
   'simclr/simclr_resnet50_16xb256-coslr-200e_in1k.ts': {
     // configs/selfsup/simclr/simclr_resnet50_16xb256-coslr-200e_in1k.py (lr 4.8, batch 256) over
     // simclr_resnet50_8xb32-coslr-200e_in1k.py (LARS, custom keys) and lars_coslr-200e_in1k.py.
