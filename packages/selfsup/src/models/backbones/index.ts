@@ -4,3 +4,4 @@ export * from './load.js';
 export * from './maskfeat-vit.js';
 export * from './resnet.js';
 export * from './transformers.js';
+export * from './beit-vit.js';

@@ -9,3 +9,5 @@ export * from './mocov3-head.js';
 export * from './simmim-head.js';
 export * from './swav-head.js';
 export * from './vicreg-head.js';
+export * from './beitv1-head.js';
+export * from './beitv2-head.js';
