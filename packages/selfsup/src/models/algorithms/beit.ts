@@ -126,7 +126,9 @@ export class BEiT extends Algorithm {
 
   loss(batch: AlgorithmInput, _progress?: TrainProgress): LossOutput {
     if (batch.views.length < 2)
-      throw new RangeError(`BEiT: expected two views per sample (image, tokenizer image), got ${batch.views.length}; ${MASK_STEP}`);
+      throw new RangeError(
+        `BEiT: expected two views per sample (image, tokenizer image), got ${batch.views.length}; ${MASK_STEP}`,
+      );
     const mask = this.maskOf(batch, batch.views[0]);
     return torch.tidy(() => {
       const latent = this.vit.forward(this.preprocess(batch.views[0]), mask);

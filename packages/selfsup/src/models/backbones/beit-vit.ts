@@ -117,11 +117,9 @@ export class BEiTAttention extends nn.Module<[Tensor, (Tensor | null)?], Tensor>
       'relative_position_bias_table',
       win ? torch.zeros([tableRows(win), numHeads]) : null,
     );
-    this.relative_position_index = this.registerBuffer(
-      'relative_position_index',
-      win ? relativePositionIndex(...win) : null,
-      { persistent: false },
-    );
+    this.relative_position_index = this.registerBuffer('relative_position_index', win ? relativePositionIndex(...win) : null, {
+      persistent: false,
+    });
     this.proj = this.registerModule('proj', new nn.Linear(dim, dim));
     this.projDrop = this.registerModule('proj_drop', new nn.Dropout(o.drop ?? 0));
   }
@@ -290,7 +288,8 @@ export class BEiTViT extends Backbone {
     this.outType = o.outType ?? 'raw';
     this.frozenStages = o.frozenStages ?? -1;
     this.normEval = o.normEval ?? false;
-    if (this.frozenStages > this.depth) throw new RangeError(`BEiTViT: frozenStages ${this.frozenStages} exceeds depth ${this.depth}`);
+    if (this.frozenStages > this.depth)
+      throw new RangeError(`BEiTViT: frozenStages ${this.frozenStages} exceeds depth ${this.depth}`);
     const perBlock = o.relPosBias ?? false;
     const shared = o.sharedRelPosBias ?? !perBlock;
     if (perBlock && shared) throw new TypeError('BEiTViT: relPosBias and sharedRelPosBias cannot both be true');

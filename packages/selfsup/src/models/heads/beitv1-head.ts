@@ -59,7 +59,9 @@ export abstract class BEiTHeadBase extends nn.Module<never[], Tensor> {
     const ids = target.dim() === 4 ? target.argmax(1).reshape(n, -1) : target.reshape(n, -1);
     if (ids.shape[1] !== l) {
       ids.dispose();
-      throw new RangeError(`${who}: the tokenizer gave [${target.shape}] for ${l} patches per image (its grid must be the backbone's)`);
+      throw new RangeError(
+        `${who}: the tokenizer gave [${target.shape}] for ${l} patches per image (its grid must be the backbone's)`,
+      );
     }
     return ids.to({ dtype: 'int64' });
   }

@@ -108,9 +108,7 @@ export class BEiTV2Neck extends nn.Module<[Tensor[], (Tensor | null)?], [Tensor,
       );
     const [early, last] = inputs;
     if (early.dim() !== 3 || last.dim() !== 3 || early.shape[2] !== this.embedDim || last.shape[2] !== this.embedDim)
-      throw new RangeError(
-        `BEiTV2Neck: expected (N, 1+L, ${this.embedDim}) tokens, got [${early.shape}] and [${last.shape}]`,
-      );
+      throw new RangeError(`BEiTV2Neck: expected (N, 1+L, ${this.embedDim}) tokens, got [${early.shape}] and [${last.shape}]`);
     return torch.tidy(() => {
       let clsPt = torch.cat([last.slice(1, 0, 1), early.slice(1, 1)], 1);
       for (const b of this.patchAggregation) clsPt = b.forward(clsPt, relPosBias);
@@ -124,6 +122,6 @@ export const beitV2NeckPart = definePart({
   registry: NECKS,
   name: 'BEiTV2Neck',
   schema: beitV2NeckSchema,
-  description: "BEiT v2: blocks over the last class token + early patch tokens; shared norm, class tokens dropped",
+  description: 'BEiT v2: blocks over the last class token + early patch tokens; shared norm, class tokens dropped',
   build: (o) => new BEiTV2Neck(o),
 });

@@ -26,7 +26,11 @@ export class DallEConv extends nn.Module<[Tensor], Tensor> {
   readonly w: Tensor;
   readonly b: Tensor;
 
-  constructor(nIn: number, nOut: number, readonly kw: number) {
+  constructor(
+    nIn: number,
+    nOut: number,
+    readonly kw: number,
+  ) {
     super();
     this.w = this.registerParameter('w', torch.randn([nOut, nIn, kw, kw]).mul_({ float: 1 / Math.sqrt(nIn * kw * kw) }));
     this.b = this.registerParameter('b', torch.zeros([nOut]));
@@ -56,7 +60,7 @@ export class DallEBlock extends nn.Module<[Tensor], Tensor> {
       new DallEConv(hid, hid, 3),
       new DallEConv(hid, nOut, 1),
     ];
-    this.convs.forEach((c, i) => res.set(`conv_${i + 1}`, c));
+    for (const [i, c] of this.convs.entries()) res.set(`conv_${i + 1}`, c);
     this.registerModule('res_path', res);
   }
 

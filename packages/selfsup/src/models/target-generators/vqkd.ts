@@ -127,7 +127,8 @@ export const vqkdPart = definePart({
     loadTokenizerWeights(vqkd, tokenizerPath, {
       who: 'VQKD',
       key: `${path}.tokenizerPath`,
-      expected: "the VQ-KD tokenizer's state dict (the official vqkd_encoder_base_decoder_3x768x12_clip or an MMSelfSup vqkd_encoder.pth)",
+      expected:
+        "the VQ-KD tokenizer's state dict (the official vqkd_encoder_base_decoder_3x768x12_clip or an MMSelfSup vqkd_encoder.pth)",
       adapt: convertMMVQKDKeys,
     });
     return vqkd;

@@ -19,7 +19,17 @@ import * as torch from '@selfsup/torch';
 import { ALGORITHMS, BEiT, type TrainProgress } from '../../../src/index.js';
 import { py } from '../../helpers.js';
 import { PY_BEIT } from './beit-reference.js';
-import { checkGrads, checkLoss, checkState, type PyResult, perturb, runParity, seededViews, summary, toFloat64 } from './parity-reference.js';
+import {
+  checkGrads,
+  checkLoss,
+  checkState,
+  type PyResult,
+  perturb,
+  runParity,
+  seededViews,
+  summary,
+  toFloat64,
+} from './parity-reference.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'selfsup-beit-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
