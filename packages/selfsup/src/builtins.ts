@@ -16,6 +16,14 @@ import { simSiamHookPart } from './engine/hooks/simsiam-hook.js';
 import { timeBudgetHookPart } from './engine/hooks/time-budget-hook.js';
 import { OPTIMIZER_PARTS } from './engine/optimizers.js';
 import { PARAM_SCHEDULER_PARTS } from './engine/param-schedulers.js';
+import { beitPart } from './models/algorithms/beit.js';
+import { beitVitPart } from './models/backbones/beit-vit.js';
+import { beitV1HeadPart } from './models/heads/beitv1-head.js';
+import { beitV2HeadPart } from './models/heads/beitv2-head.js';
+import { beitLossPart } from './models/losses/beit-loss.js';
+import { beitV2NeckPart } from './models/necks/beitv2-neck.js';
+import { dallEPart } from './models/target-generators/dall-e.js';
+import { vqkdPart } from './models/target-generators/vqkd.js';
 import { barlowTwinsPart } from './models/algorithms/barlowtwins.js';
 import { byolPart } from './models/algorithms/byol.js';
 import { denseCLPart } from './models/algorithms/densecl.js';
@@ -82,6 +90,7 @@ export const BACKBONE_PARTS = [
   swinPart,
   simmimSwinPart,
   ...swinArchParts,
+  beitVitPart,
 ] as const;
 
 /** The built-in necks. */
@@ -95,6 +104,7 @@ export const NECK_PARTS = [
   maePretrainDecoderPart,
   milanPretrainDecoderPart,
   simmimLinearDecoderPart,
+  beitV2NeckPart,
 ] as const;
 
 /** The built-in heads. */
@@ -110,6 +120,8 @@ export const HEAD_PARTS = [
   milanPretrainHeadPart,
   maskFeatPretrainHeadPart,
   simmimHeadPart,
+  beitV1HeadPart,
+  beitV2HeadPart,
 ] as const;
 
 /** The built-in losses. */
@@ -119,10 +131,17 @@ export const LOSS_PARTS = [
   swavLossPart,
   vicregLossPart,
   pixelReconstructionLossPart,
+  beitLossPart,
 ] as const;
 
 /** The built-in target generators of masked image modelling. */
-export const TARGET_GENERATOR_PARTS = [lowFreqTargetGeneratorPart, hogGeneratorPart, clipGeneratorPart] as const;
+export const TARGET_GENERATOR_PARTS = [
+  lowFreqTargetGeneratorPart,
+  hogGeneratorPart,
+  clipGeneratorPart,
+  dallEPart,
+  vqkdPart,
+] as const;
 
 /** The built-in algorithms. */
 export const ALGORITHM_PARTS = [
@@ -142,6 +161,7 @@ export const ALGORITHM_PARTS = [
   milanPart,
   maskFeatPart,
   simmimPart,
+  beitPart,
 ] as const;
 
 /** The built-in hooks (the `customHooks` a config may name). */

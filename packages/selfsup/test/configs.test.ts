@@ -4,9 +4,10 @@
  * views and masks the pipeline makes are the ones the algorithm expects).
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { bundledConfigs, CONFIG_DIR } from '../src/cli/list.js';
 import { prepareConfig } from '../src/engine/config/prepare.js';
@@ -16,6 +17,8 @@ import { imageToTensor } from '../src/data/transforms/functional.js';
 import { makeImage } from '../src/data/image.js';
 import '../src/builtins.js';
 import { ALGORITHMS } from '../src/models/registries.js';
+import { DallEEncoder } from '../src/models/target-generators/dall-e.js';
+import { VQKD } from '../src/models/target-generators/vqkd.js';
 import { writeRandomClip } from './models/target-generators/clip-teacher.js';
 
 const configs = bundledConfigs();
@@ -40,10 +43,34 @@ function withTinyTeacher(model: Record<string, unknown>): Record<string, unknown
   return { ...model, targetGenerator: { ...t, ...arch, tokenizerPath: file } };
 }
 const teacherFiles: string[] = [];
-test.after(() => {
+after(() => {
   for (const f of teacherFiles) rmSync(dirname(f), { recursive: true, force: true });
 });
 
+/**
+ * BEiT's configs name a tokenizer file the user supplies (the released DALL-E / VQ-KD weights); here
+ * each is replaced by a seeded random tokenizer of the config's architecture, written once per
+ * architecture to a temp file, so the configs build and train without the release.
+ */
+const tokDir = mkdtempSync(join(tmpdir(), 'selfsup-config-tok-'));
+after(() => rmSync(tokDir, { recursive: true, force: true }));
+const tokenizers = new Map<string, string>();
+function withTokenizer<M>(model: M): M {
+  const tg = (model as { targetGenerator?: { type: string; tokenizerPath?: string } }).targetGenerator;
+  if (!tg || (tg.type !== 'DALL-E' && tg.type !== 'VQKD')) return model;
+  const { type, tokenizerPath: _, ...opts } = tg;
+  const key = JSON.stringify([type, opts]);
+  let path = tokenizers.get(key);
+  if (!path) {
+    path = join(tokDir, `tok${tokenizers.size}.pth`);
+    torch.manualSeed(0);
+    const tok = type === 'DALL-E' ? new DallEEncoder(opts) : new VQKD(opts);
+    torch.save(tok.stateDict(), path);
+    tok.dispose();
+    tokenizers.set(key, path);
+  }
+  return { ...model, targetGenerator: { ...tg, tokenizerPath: path } };
+}
 /** The ImageNet models already built (recipes that differ only in their schedule share one). */
 const builtModels = new Set<string>();
 
@@ -63,6 +90,8 @@ test('the bundled configs cover every algorithm with a CPU-sized CIFAR-10 and an
     'mae',
     'maskfeat',
     'simmim',
+    'beit',
+    'beitv2',
   ]) {
     assert.ok(
       configs.some((c) => c.startsWith(`${algo}/`) && c.endsWith('_cifar10.ts')),
@@ -87,7 +116,7 @@ for (const rel of configs) {
       if (builtModels.has(key)) return;
       builtModels.add(key);
       torch.tidy(() => {
-        const model = ALGORITHMS.build(withTinyTeacher(cfg.model) as typeof cfg.model, 'model');
+        const model = ALGORITHMS.build(withTokenizer(withTinyTeacher(cfg.model) as typeof cfg.model), 'model');
         const widths: Record<string, number> = {
           'vit-small': 384,
           'vit-base': 768,
@@ -106,7 +135,7 @@ for (const rel of configs) {
     const swinB = rel.includes('swin-base');
     const modelCfg = swinB ? { ...cfg.model, backbone: { ...cfg.model.backbone, depths: [1, 1, 1, 1] } } : cfg.model;
     torch.manualSeed(0);
-    const model = ALGORITHMS.build(modelCfg, 'model');
+    const model = ALGORITHMS.build(withTokenizer(modelCfg), 'model');
     if (swinB) assert.equal(model.backbone.numFeatures, 1024);
     const ow = buildOptimWrapper(cfg.optimWrapper, model);
     const channels = rel.includes('fashion-mnist') ? 1 : 3;

@@ -2,7 +2,7 @@
  * Recipe builders for configs: functions of a few numbers that return plain config data (no side
  * effects, no file or process access), typed by the parts' schemas. The augmentation recipes of
  * MMSelfSup's `configs/selfsup/_base_/datasets` (SimCLR, MoCo v2, BYOL, MoCo v3, SwAV and DINO
- * multi-crop, MAE, SimMIM, BEiT v2, MaskFeat) at any crop size, with either pixel backend and with
+ * multi-crop, MAE, SimMIM, BEiT v1 and v2, MaskFeat) at any crop size, with either pixel backend and with
  * or without blur; the projector/predictor/head of each algorithm of `_base_/models` (MaskFeat's whole
  * model) with its widths as parameters; the optimizers, LARS exclusions and schedules the recipes share.
  *
@@ -329,20 +329,31 @@ export function simmimViews({
 }
 
 /**
- * BEiT v2 (Peng et al. 2022): colour jitter 0.4/0.4/0.4, flip, one crop at scale (0.2, 1) resized
- * bicubically to `size` twice (image and tokenizer target), and a block-wise mask of 75 of the
- * (size/16)² patches (fewer on a smaller grid; at least 16 per block). Views: `[image, target]`, one mask.
+ * BEiT v2 (Peng et al. 2022), MMSelfSup's `imagenet_beitv2.py`: colour jitter 0.4/0.4/0.4, flip, one
+ * crop at scale (0.2, 1) resized bicubically to `size` (the image) and to `secondSize` (VQ-KD's view;
+ * default `size`), and a block-wise mask of 75 of the 196 patches in blocks of 16 to 75 patches (the
+ * same fractions on another grid). Views: `[image, target]`, one mask.
  */
-export function beitV2Views({ size = 224 }: { size?: number } = {}): MultiViewConfig {
-  const grid = size / 16;
-  if (!Number.isInteger(grid)) throw new RangeError(`beitV2Views: size ${size} is not a multiple of the 16-px patch`);
+export function beitV2Views({
+  size = 224,
+  secondSize = size,
+  patchSize = 16,
+}: {
+  size?: number;
+  secondSize?: number;
+  patchSize?: number;
+} = {}): MultiViewConfig {
+  const grid = size / patchSize;
+  if (!Number.isInteger(grid)) throw new RangeError(`beitV2Views: size ${size} is not a multiple of the ${patchSize}-px patch`);
+  const patches = grid * grid;
+  const masked = Math.max(1, Math.round((75 / 196) * patches));
   const steps: PipelineStepConfig[] = [
     colorJitter({ brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0 }),
     flip(),
     {
       type: 'RandomResizedCropAndInterpolationWithTwoPic',
       size,
-      secondSize: size,
+      secondSize,
       scale: [0.2, 1],
       interpolation: 'bicubic',
       secondInterpolation: 'bicubic',
@@ -350,9 +361,53 @@ export function beitV2Views({ size = 224 }: { size?: number } = {}): MultiViewCo
     {
       type: 'BEiTMaskGenerator',
       inputSize: grid,
-      numMaskingPatches: Math.min(75, Math.round((75 / 196) * grid * grid)),
-      minNumPatches: 16,
-      maxNumPatches: 75,
+      numMaskingPatches: masked,
+      minNumPatches: Math.max(1, Math.round((16 / 196) * patches)),
+      maxNumPatches: masked,
+    },
+  ];
+  return { type: 'MultiView', numViews: 1, transforms: [steps] };
+}
+
+/**
+ * BEiT v1 (Bao et al. 2022), MMSelfSup's `imagenet_beit.py`: colour jitter 0.4/0.4/0.4, flip, one
+ * crop at scale (0.08, 1) resized bicubically to `size` (the image) and with Lanczos to `secondSize`
+ * (DALL-E's view: 112 px at 224, the tokenizer's 8-px cells then cover the 16-px patches' grid), and a
+ * block-wise mask of 75 of the 196 patches in blocks of at least 16 (the same fractions on another
+ * grid). The tokenizer view's map_pixels normalisation is the model's `dataPreprocessor.secondMean/secondStd`.
+ */
+export function beitV1Views({
+  size = 224,
+  secondSize = size / 2,
+  patchSize = 16,
+}: {
+  size?: number;
+  secondSize?: number;
+  patchSize?: number;
+} = {}): MultiViewConfig {
+  const grid = size / patchSize;
+  if (!Number.isInteger(grid)) throw new RangeError(`beitV1Views: size ${size} is not a multiple of the ${patchSize}-px patch`);
+  if (secondSize / 8 !== grid)
+    throw new RangeError(
+      `beitV1Views: DALL-E's ${secondSize / 8}-cell grid at ${secondSize} px must be the ${grid}x${grid} patch grid`,
+    );
+  const patches = grid * grid;
+  const steps: PipelineStepConfig[] = [
+    colorJitter({ brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0 }),
+    flip(),
+    {
+      type: 'RandomResizedCropAndInterpolationWithTwoPic',
+      size,
+      secondSize,
+      scale: [0.08, 1],
+      interpolation: 'bicubic',
+      secondInterpolation: 'lanczos',
+    },
+    {
+      type: 'BEiTMaskGenerator',
+      inputSize: grid,
+      numMaskingPatches: Math.max(1, Math.round((75 / 196) * patches)),
+      minNumPatches: Math.max(1, Math.round((16 / 196) * patches)),
     },
   ];
   return { type: 'MultiView', numViews: 1, transforms: [steps] };

@@ -17,3 +17,4 @@ export * from './maskfeat.js';
 export * from './simmim.js';
 export * from './eva.js';
 export * from './milan.js';
+export * from './beit.js';

@@ -6,3 +6,4 @@ export * from './mocov3-vit.js';
 export * from './resnet.js';
 export * from './transformers.js';
 export * from './milan-vit.js';
+export * from './beit-vit.js';

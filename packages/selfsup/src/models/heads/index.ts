@@ -10,3 +10,5 @@ export * from './simmim-head.js';
 export * from './swav-head.js';
 export * from './vicreg-head.js';
 export * from './milan-head.js';
+export * from './beitv1-head.js';
+export * from './beitv2-head.js';

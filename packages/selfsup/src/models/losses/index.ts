@@ -7,3 +7,4 @@ export * from './ntxent.js';
 export * from './pixel-reconstruction.js';
 export * from './swav.js';
 export * from './vicreg.js';
+export * from './beit-loss.js';

@@ -10,3 +10,4 @@ export * from './simmim-linear-decoder.js';
 export * from './norm.js';
 export * from './swav-neck.js';
 export * from './milan-pretrain-decoder.js';
+export * from './beitv2-neck.js';

@@ -610,3 +610,133 @@ test('the DINO ViT recipe has the project’s DINOMultiCrop (2 global + 8 local,
     ],
   });
 });
+
+/** The BEiT recipes' shared checks: batch, wrapper, clipping, 10 + 290 epochs of warm-up + cosine to 1e-5, views. */
+function checkBEiTRecipe(
+  file: string,
+  betas: [number, number],
+  second: { size: number; scale: [number, number]; interp: string },
+) {
+  const cfg = loadConfig(join(CONFIG_DIR, file)) as unknown as Cfg & {
+    optimWrapper: { clipGrad: unknown; paramwiseCfg: Record<string, unknown> };
+    trainDataloader: { dataset: { pipeline: { numViews: number; transforms: Record<string, unknown>[][] } } };
+  };
+  assert.equal(cfg.trainDataloader.batchSize, 256, 'batch size per process');
+  assert.equal(cfg.optimWrapper.type, 'AmpOptimWrapper');
+  assert.deepEqual(cfg.optimWrapper.optimizer, { type: 'AdamW', lr: 1.5e-3, betas, weightDecay: 0.05 });
+  assert.deepEqual(cfg.optimWrapper.clipGrad, { maxNorm: 3 });
+  assert.deepEqual(cfg.paramScheduler, [
+    { type: 'LinearLR', startFactor: 1e-4, byEpoch: true, begin: 0, end: 10, convertToIterBased: true },
+    { type: 'CosineAnnealingLR', byEpoch: true, begin: 10, end: 300, etaMin: 1e-5, convertToIterBased: true },
+  ]);
+  assert.deepEqual(cfg.trainCfg, { type: 'EpochBasedTrainLoop', maxEpochs: 300 });
+  const { numViews, transforms } = cfg.trainDataloader.dataset.pipeline;
+  assert.equal(numViews, 1);
+  const steps = transforms[0].map(({ backend: _, ...step }) => step);
+  assert.deepEqual(steps[0], { type: 'ColorJitter', brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0 });
+  assert.deepEqual(steps[1], { type: 'RandomFlip', prob: 0.5 });
+  assert.deepEqual(steps[2], {
+    type: 'RandomResizedCropAndInterpolationWithTwoPic',
+    size: 224,
+    secondSize: second.size,
+    scale: second.scale,
+    interpolation: 'bicubic',
+    secondInterpolation: second.interp,
+  });
+  return { cfg, mask: steps[3] };
+}
+
+test("beit/beit_vit-base-p16_8xb256-amp-coslr-300e_in1k.ts has MMSelfSup's beit_vit-base-p16_8xb256-amp-coslr-300e_in1k.py", () => {
+  // configs/selfsup/beit/beit_vit-base-p16_8xb256-amp-coslr-300e_in1k.py over _base_/models/beit_vit-base-p16.py
+  // and _base_/datasets/imagenet_beit.py (TwoNormDataPreprocessor second_mean −20.4, second_std 204).
+  const { cfg, mask } = checkBEiTRecipe('beit/beit_vit-base-p16_8xb256-amp-coslr-300e_in1k.ts', [0.9, 0.999], {
+    size: 112,
+    scale: [0.08, 1],
+    interp: 'lanczos',
+  });
+  assert.deepEqual(mask, { type: 'BEiTMaskGenerator', inputSize: 14, numMaskingPatches: 75, minNumPatches: 16 });
+  // MMSelfSup's 'ln' names mmcls's norms (ours: normDecayMult); 'bias' also matches the relative bias tables.
+  assert.deepEqual(cfg.optimWrapper.paramwiseCfg, {
+    normDecayMult: 0,
+    customKeys: { bias: { decayMult: 0 }, gamma: { decayMult: 0 }, pos_embed: { decayMult: 0 }, cls_token: { decayMult: 0 } },
+  });
+  const model = cfg.model as Record<string, unknown>;
+  assert.deepEqual(model.backbone, {
+    type: 'BEiTViT',
+    arch: 'base',
+    patchSize: 16,
+    dropPathRate: 0.1,
+    finalNorm: true,
+    layerScaleInit: 0.1,
+  });
+  assert.deepEqual(model.head, { type: 'BEiTV1Head', embedDims: 768, numEmbed: 8192, loss: { type: 'BEiTLoss' } });
+  assert.deepEqual(model.dataPreprocessor, {
+    mean: [123.675, 116.28, 103.53],
+    std: [58.395, 57.12, 57.375],
+    secondMean: [-20.4, -20.4, -20.4],
+    secondStd: [204, 204, 204],
+  });
+  assert.equal((model.targetGenerator as { type: string }).type, 'DALL-E');
+  assert.equal(model.neck, undefined, 'v1 has no neck');
+});
+
+test("beitv2/beitv2_vit-base-p16_8xb256-amp-coslr-300e_in1k.ts has MMSelfSup's beitv2_vit-base-p16_8xb256-amp-coslr-300e_in1k.py", () => {
+  // configs/selfsup/beitv2/beitv2_vit-base-p16_8xb256-amp-coslr-300e_in1k.py over _base_/models/beitv2_vit-base-p16.py
+  // and _base_/datasets/imagenet_beitv2.py (second_mean = second_std = 127.5).
+  const { cfg, mask } = checkBEiTRecipe('beitv2/beitv2_vit-base-p16_8xb256-amp-coslr-300e_in1k.ts', [0.9, 0.98], {
+    size: 224,
+    scale: [0.2, 1],
+    interp: 'bicubic',
+  });
+  assert.deepEqual(mask, {
+    type: 'BEiTMaskGenerator',
+    inputSize: 14,
+    numMaskingPatches: 75,
+    minNumPatches: 16,
+    maxNumPatches: 75,
+  });
+  assert.deepEqual(cfg.optimWrapper.paramwiseCfg, {
+    normDecayMult: 0,
+    customKeys: {
+      '.bias': { decayMult: 0 },
+      q_bias: { decayMult: 0 },
+      v_bias: { decayMult: 0 },
+      cls_token: { decayMult: 0 },
+      pos_embed: { decayMult: 0 },
+      gamma: { decayMult: 0 },
+    },
+  });
+  const model = cfg.model as Record<string, unknown>;
+  assert.deepEqual(model.backbone, {
+    type: 'BEiTViT',
+    arch: 'base',
+    patchSize: 16,
+    outIndices: [-4, -1],
+    dropPathRate: 0,
+    finalNorm: false,
+    layerScaleInit: 0.1,
+  });
+  assert.deepEqual(model.neck, {
+    type: 'BEiTV2Neck',
+    numLayers: 2,
+    earlyLayers: 9,
+    backboneArch: 'base',
+    dropPathRate: 0,
+    layerScaleInit: 0.1,
+  });
+  assert.deepEqual(model.head, { type: 'BEiTV2Head', embedDims: 768, numEmbed: 8192, loss: { type: 'BEiTLoss' } });
+  const tg = model.targetGenerator as Record<string, unknown>;
+  assert.deepEqual(
+    { ...tg, tokenizerPath: undefined },
+    {
+      type: 'VQKD',
+      tokenizerPath: undefined,
+      encoderConfig: { arch: 'base', imgSize: 224, patchSize: 16, absPosEmbed: true, layerScaleInit: 0, finalNorm: true },
+      numEmbed: 8192,
+      embedDims: 32,
+    },
+  );
+  // The custom keys name what MMSelfSup's do in our (timm) names: the q/v biases and layer scales.
+  const names = [...BACKBONES.build(model.backbone as never, 'model.backbone').namedParameters()].map(([n]) => n);
+  assert.ok(names.includes('blocks.0.attn.q_bias') && names.includes('blocks.0.gamma_1'));
+});
