@@ -28,10 +28,12 @@ import { mocoV3Part } from './models/algorithms/mocov3.js';
 import { simclrPart } from './models/algorithms/simclr.js';
 import { simmimPart } from './models/algorithms/simmim.js';
 import { simsiamPart } from './models/algorithms/simsiam.js';
+import { sparkPart } from './models/algorithms/spark.js';
 import { swavPart } from './models/algorithms/swav.js';
 import { vicregPart } from './models/algorithms/vicreg.js';
 import { maskFeatVitPart } from './models/backbones/maskfeat-vit.js';
 import { resnetDepthParts, resnetPart, resnetV1dPart } from './models/backbones/resnet.js';
+import { sparseResNetPart } from './models/backbones/sparse-resnet.js';
 import { simmimSwinPart, swinArchParts, swinPart } from './models/backbones/swin.js';
 import { maeVitPart, simmimVitPart, vitArchParts, vitPart } from './models/backbones/vit.js';
 import { contrastiveHeadPart } from './models/heads/contrastive-head.js';
@@ -42,6 +44,7 @@ import { maePretrainHeadPart } from './models/heads/mae-pretrain-head.js';
 import { maskFeatPretrainHeadPart } from './models/heads/maskfeat-head.js';
 import { mocoV3HeadPart } from './models/heads/mocov3-head.js';
 import { simmimHeadPart } from './models/heads/simmim-head.js';
+import { sparkPretrainHeadPart } from './models/heads/spark-head.js';
 import { swavHeadPart } from './models/heads/swav-head.js';
 import { vicregHeadPart } from './models/heads/vicreg-head.js';
 import { cosineSimilarityLossPart } from './models/losses/cosine-similarity.js';
@@ -56,6 +59,7 @@ import { maePretrainDecoderPart } from './models/necks/mae-pretrain-decoder.js';
 import { mocoV2NeckPart } from './models/necks/mocov2-neck.js';
 import { nonLinearNeckPart } from './models/necks/nonlinear-neck.js';
 import { simmimLinearDecoderPart } from './models/necks/simmim-linear-decoder.js';
+import { sparkLightDecoderPart } from './models/necks/spark-light-decoder.js';
 import { swavNeckPart } from './models/necks/swav-neck.js';
 import { lowFreqTargetGeneratorPart } from './models/target-generators/low-freq-target-generator.js';
 import { hogGeneratorPart } from './models/target-generators/hog-generator.js';
@@ -73,6 +77,7 @@ export const BACKBONE_PARTS = [
   swinPart,
   simmimSwinPart,
   ...swinArchParts,
+  sparseResNetPart,
 ] as const;
 
 /** The built-in necks. */
@@ -85,6 +90,7 @@ export const NECK_PARTS = [
   dinoNeckPart,
   maePretrainDecoderPart,
   simmimLinearDecoderPart,
+  sparkLightDecoderPart,
 ] as const;
 
 /** The built-in heads. */
@@ -99,6 +105,7 @@ export const HEAD_PARTS = [
   maePretrainHeadPart,
   maskFeatPretrainHeadPart,
   simmimHeadPart,
+  sparkPretrainHeadPart,
 ] as const;
 
 /** The built-in losses. */
@@ -129,6 +136,7 @@ export const ALGORITHM_PARTS = [
   pixmimPart,
   maskFeatPart,
   simmimPart,
+  sparkPart,
 ] as const;
 
 /** The built-in hooks (the `customHooks` a config may name). */

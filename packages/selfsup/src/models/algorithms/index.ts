@@ -15,3 +15,4 @@ export * from './pixmim.js';
 export * from './reconstruction.js';
 export * from './maskfeat.js';
 export * from './simmim.js';
+export * from './spark.js';

@@ -3,4 +3,6 @@ export * from './base.js';
 export * from './load.js';
 export * from './maskfeat-vit.js';
 export * from './resnet.js';
+export * from './sparse-modules.js';
+export * from './sparse-resnet.js';
 export * from './transformers.js';

@@ -7,5 +7,6 @@ export * from './mae-pretrain-head.js';
 export * from './maskfeat-head.js';
 export * from './mocov3-head.js';
 export * from './simmim-head.js';
+export * from './spark-head.js';
 export * from './swav-head.js';
 export * from './vicreg-head.js';

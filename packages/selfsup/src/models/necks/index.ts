@@ -7,5 +7,6 @@ export * from './mocov2-neck.js';
 export * from './neck.js';
 export * from './nonlinear-neck.js';
 export * from './simmim-linear-decoder.js';
+export * from './spark-light-decoder.js';
 export * from './norm.js';
 export * from './swav-neck.js';
