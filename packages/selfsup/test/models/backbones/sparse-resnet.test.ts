@@ -31,7 +31,9 @@ test('SparseResNet with every position active is the dense ResNet (training-mode
     const all = torch.ones([2, 1, 4, 4], { dtype: 'bool' });
     const a = s.forwardSparse(x, all);
     const b = r.forward(x);
-    a.forEach((t, i) => assertClose(t, b[i], 1e-10, `stage ${i}`));
+    a.forEach((t, i) => {
+      assertClose(t, b[i], 1e-10, `stage ${i}`);
+    });
     assertClose(s.stateDict()['layer4.1.bn2.running_var'], r.stateDict()['layer4.1.bn2.running_var'], 1e-10, 'running var');
   });
   s.dispose();
@@ -101,7 +103,9 @@ test('the backbone of a trained SparK loads strictly into a plain ResNet, which 
     const x = torch.randn([2, 3, 32, 32]);
     const a = plain.forward(x);
     const b = algo.backbone.forward(x);
-    a.forEach((t, i) => assertClose(t, b[i], 1e-5, `stage ${i}`));
+    a.forEach((t, i) => {
+      assertClose(t, b[i], 1e-5, `stage ${i}`);
+    });
   });
   plain.dispose();
   algo.dispose();
