@@ -35,6 +35,7 @@ test('the bundled configs cover every algorithm with a CPU-sized CIFAR-10 and an
     'mae',
     'maskfeat',
     'simmim',
+    'spark',
   ]) {
     assert.ok(
       configs.some((c) => c.startsWith(`${algo}/`) && c.endsWith('_cifar10.ts')),
