@@ -38,12 +38,14 @@ import { mocoV3Part } from './models/algorithms/mocov3.js';
 import { simclrPart } from './models/algorithms/simclr.js';
 import { simmimPart } from './models/algorithms/simmim.js';
 import { simsiamPart } from './models/algorithms/simsiam.js';
+import { sparkPart } from './models/algorithms/spark.js';
 import { swavPart } from './models/algorithms/swav.js';
 import { vicregPart } from './models/algorithms/vicreg.js';
 import { maskFeatVitPart } from './models/backbones/maskfeat-vit.js';
 import { mocoV3VitPart } from './models/backbones/mocov3-vit.js';
 import { milanVitPart } from './models/backbones/milan-vit.js';
 import { resnetDepthParts, resnetPart, resnetV1dPart } from './models/backbones/resnet.js';
+import { sparseResNetPart } from './models/backbones/sparse-resnet.js';
 import { simmimSwinPart, swinArchParts, swinPart } from './models/backbones/swin.js';
 import { maeVitPart, simmimVitPart, vitArchParts, vitPart } from './models/backbones/vit.js';
 import { contrastiveHeadPart } from './models/heads/contrastive-head.js';
@@ -55,6 +57,7 @@ import { milanPretrainHeadPart } from './models/heads/milan-head.js';
 import { maskFeatPretrainHeadPart } from './models/heads/maskfeat-head.js';
 import { mocoV3HeadPart } from './models/heads/mocov3-head.js';
 import { simmimHeadPart } from './models/heads/simmim-head.js';
+import { sparkPretrainHeadPart } from './models/heads/spark-head.js';
 import { swavHeadPart } from './models/heads/swav-head.js';
 import { vicregHeadPart } from './models/heads/vicreg-head.js';
 import { cosineSimilarityLossPart } from './models/losses/cosine-similarity.js';
@@ -70,6 +73,7 @@ import { milanPretrainDecoderPart } from './models/necks/milan-pretrain-decoder.
 import { mocoV2NeckPart } from './models/necks/mocov2-neck.js';
 import { nonLinearNeckPart } from './models/necks/nonlinear-neck.js';
 import { simmimLinearDecoderPart } from './models/necks/simmim-linear-decoder.js';
+import { sparkLightDecoderPart } from './models/necks/spark-light-decoder.js';
 import { swavNeckPart } from './models/necks/swav-neck.js';
 import { lowFreqTargetGeneratorPart } from './models/target-generators/low-freq-target-generator.js';
 import { hogGeneratorPart } from './models/target-generators/hog-generator.js';
@@ -91,6 +95,7 @@ export const BACKBONE_PARTS = [
   simmimSwinPart,
   ...swinArchParts,
   beitVitPart,
+  sparseResNetPart,
 ] as const;
 
 /** The built-in necks. */
@@ -105,6 +110,7 @@ export const NECK_PARTS = [
   milanPretrainDecoderPart,
   simmimLinearDecoderPart,
   beitV2NeckPart,
+  sparkLightDecoderPart,
 ] as const;
 
 /** The built-in heads. */
@@ -122,6 +128,7 @@ export const HEAD_PARTS = [
   simmimHeadPart,
   beitV1HeadPart,
   beitV2HeadPart,
+  sparkPretrainHeadPart,
 ] as const;
 
 /** The built-in losses. */
@@ -162,6 +169,7 @@ export const ALGORITHM_PARTS = [
   maskFeatPart,
   simmimPart,
   beitPart,
+  sparkPart,
 ] as const;
 
 /** The built-in hooks (the `customHooks` a config may name). */

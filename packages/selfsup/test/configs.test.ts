@@ -92,6 +92,7 @@ test('the bundled configs cover every algorithm with a CPU-sized CIFAR-10 and an
     'simmim',
     'beit',
     'beitv2',
+    'spark',
   ]) {
     assert.ok(
       configs.some((c) => c.startsWith(`${algo}/`) && c.endsWith('_cifar10.ts')),

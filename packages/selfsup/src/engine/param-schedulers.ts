@@ -7,6 +7,7 @@
 import { optim } from '@selfsup/torch';
 import { definePart } from '../core/registry.js';
 import { bool, int, nonNegInt, nonNegNum, posInt, posNum, prob, str, z } from '../core/schema.js';
+import { CosineAnnealingWeightDecay } from './cosine-weight-decay.js';
 import { PARAM_SCHEDULERS } from './registries.js';
 
 /** Options every scheduler has (MMEngine's `_ParamScheduler`). */
@@ -44,6 +45,29 @@ function schedulerPart<const N extends optim.SchedulerConfig['type'], S extends 
         optim.buildParamScheduler(target, { type: name, ...o } as optim.SchedulerConfig, { epochLength }),
   });
 }
+
+/** mmpretrain's `CosineAnnealingWeightDecay` (its own class: zero-decay groups keep 0). */
+const { param: _param, ...commonButParam } = common;
+export const cosineAnnealingWeightDecayPart = definePart({
+  registry: PARAM_SCHEDULERS,
+  name: 'CosineAnnealingWeightDecay',
+  schema: z.strictObject({
+    ...commonButParam,
+    /** Half-period in steps (default end − begin). */
+    tMax: posInt().optional(),
+    /** Final weight decay (default 0; SparK: 0.2, above the initial 0.04). */
+    etaMin: nonNegNum().optional(),
+    /** Final value as a ratio of each group's initial decay (instead of etaMin). */
+    etaMinRatio: nonNegNum().optional(),
+  }),
+  description: "mmpretrain's cosine schedule of the weight decay; groups without decay keep none",
+  build:
+    ({ convertToIterBased, ...o }) =>
+    (target, { epochLength }) =>
+      convertToIterBased === true && o.byEpoch !== false
+        ? CosineAnnealingWeightDecay.fromEpochs(target, o, epochLength)
+        : new CosineAnnealingWeightDecay(target, o),
+});
 
 /** The built-in schedulers. */
 export const PARAM_SCHEDULER_PARTS = [
@@ -100,4 +124,5 @@ export const PARAM_SCHEDULER_PARTS = [
     },
     'the 1cycle policy (Smith & Topin 2019)',
   ),
+  cosineAnnealingWeightDecayPart,
 ];

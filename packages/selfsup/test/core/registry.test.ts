@@ -99,6 +99,7 @@ test('the manifest fills every registry, and each part sits in its own registry'
   assert.deepEqual(OPTIMIZERS.list(), ['Adam', 'AdamW', 'LAMB', 'LARS', 'SGD']);
   assert.deepEqual(PARAM_SCHEDULERS.list(), [
     'CosineAnnealingLR',
+    'CosineAnnealingWeightDecay',
     'ExponentialLR',
     'LinearLR',
     'MultiStepLR',

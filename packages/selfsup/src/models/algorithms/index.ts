@@ -18,3 +18,4 @@ export * from './simmim.js';
 export * from './eva.js';
 export * from './milan.js';
 export * from './beit.js';
+export * from './spark.js';

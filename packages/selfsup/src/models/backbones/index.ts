@@ -4,6 +4,8 @@ export * from './load.js';
 export * from './maskfeat-vit.js';
 export * from './mocov3-vit.js';
 export * from './resnet.js';
+export * from './sparse-modules.js';
+export * from './sparse-resnet.js';
 export * from './transformers.js';
 export * from './milan-vit.js';
 export * from './beit-vit.js';

@@ -7,6 +7,7 @@ export * from './mae-pretrain-head.js';
 export * from './maskfeat-head.js';
 export * from './mocov3-head.js';
 export * from './simmim-head.js';
+export * from './spark-head.js';
 export * from './swav-head.js';
 export * from './vicreg-head.js';
 export * from './milan-head.js';

@@ -7,6 +7,7 @@ export * from './mocov2-neck.js';
 export * from './neck.js';
 export * from './nonlinear-neck.js';
 export * from './simmim-linear-decoder.js';
+export * from './spark-light-decoder.js';
 export * from './norm.js';
 export * from './swav-neck.js';
 export * from './milan-pretrain-decoder.js';

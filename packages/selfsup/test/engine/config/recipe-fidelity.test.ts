@@ -12,8 +12,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type * as torch from '@selfsup/torch';
 import { CONFIG_DIR } from '../../../src/cli/list.js';
 import { loadConfig } from '../../../src/engine/config/load.js';
+import { buildOptimWrapper } from '../../../src/engine/optim-builder.js';
 import { ALGORITHMS, BACKBONES } from '../../../src/models/registries.js';
 import '../../../src/builtins.js';
 
@@ -739,4 +741,81 @@ test("beitv2/beitv2_vit-base-p16_8xb256-amp-coslr-300e_in1k.ts has MMSelfSup's b
   // The custom keys name what MMSelfSup's do in our (timm) names: the q/v biases and layer scales.
   const names = [...BACKBONES.build(model.backbone as never, 'model.backbone').namedParameters()].map(([n]) => n);
   assert.ok(names.includes('blocks.0.attn.q_bias') && names.includes('blocks.0.gamma_1'));
+});
+
+for (const [epochs, warmup] of [
+  [200, 20],
+  [800, 40],
+  [1600, 40],
+] as const) {
+  const file = `spark/spark_sparse-resnet50_8xb512-amp-coslr-${epochs}e_in1k.ts`;
+  test(`${file} has mmpretrain's spark_sparse-resnet50_8xb512-amp-coslr-${epochs}e_in1k.py`, () => {
+    // configs/spark/spark_sparse-resnet50_8xb512-amp-coslr-800e_in1k.py (the 200e and 1600e ones
+    // replace its param_scheduler and max_epochs) over _base_/datasets/imagenet_bs512_mae.py.
+    const cfg = loadConfig(join(CONFIG_DIR, file)) as unknown as Cfg & {
+      optimWrapper: { clipGrad: unknown; paramwiseCfg: unknown };
+      syncBn: boolean;
+      trainDataloader: { dataset: { pipeline: { numViews: number; transforms: Record<string, unknown>[][] } } };
+      defaultHooks: { logger: { interval: number }; checkpoint: { interval: number; maxKeepCkpts: number } };
+    };
+    assert.equal(cfg.trainDataloader.batchSize, 512, 'batch size per process');
+    assert.equal(cfg.optimWrapper.type, 'AmpOptimWrapper');
+    assert.deepEqual(cfg.optimWrapper.optimizer, {
+      type: 'LAMB',
+      lr: (2e-4 * 4096) / 512,
+      betas: [0.9, 0.95],
+      weightDecay: 0.04,
+    });
+    assert.deepEqual(cfg.optimWrapper.clipGrad, { maxNorm: 5 });
+    assert.deepEqual(cfg.optimWrapper.paramwiseCfg, {
+      biasDecayMult: 0,
+      flatDecayMult: 0,
+      customKeys: { mask_token: { decayMult: 0 } },
+    });
+    const perIter = { byEpoch: true, convertToIterBased: true };
+    assert.deepEqual(
+      cfg.paramScheduler.map((s) => ({ ...s })),
+      [
+        { type: 'LinearLR', startFactor: 1e-4, begin: 0, end: warmup, ...perIter },
+        // MMEngine's T_max is end − begin when not given: 760 for the 800e recipe.
+        { type: 'CosineAnnealingLR', begin: warmup, end: epochs, etaMin: 0, ...perIter },
+        { type: 'CosineAnnealingWeightDecay', etaMin: 0.2, tMax: epochs, begin: 0, end: epochs, ...perIter },
+      ],
+    );
+    assert.deepEqual(cfg.trainCfg, { type: 'EpochBasedTrainLoop', maxEpochs: epochs });
+    assert.equal(cfg.defaultHooks.logger.interval, 100);
+    assert.deepEqual([cfg.defaultHooks.checkpoint.interval, cfg.defaultHooks.checkpoint.maxKeepCkpts], [1, 2]);
+    assert.equal(cfg.syncBn, true, "mmpretrain's decoder uses SyncBN");
+    assert.deepEqual(cfg.model, {
+      type: 'SparK',
+      inputSize: 224,
+      downsampleRatio: 32,
+      maskRatio: 0.6,
+      encDecNormDim: 2048,
+      backbone: { type: 'SparseResNet', depth: 50, outIndices: [0, 1, 2, 3], dropPathRate: 0.05 },
+      neck: { type: 'SparKLightDecoder', featureDim: 512, upsampleRatio: 32, midChannels: 0, lastAct: false },
+      head: { type: 'SparKPretrainHead', loss: { type: 'PixelReconstructionLoss', criterion: 'L2' } },
+    });
+    const { numViews, transforms } = cfg.trainDataloader.dataset.pipeline;
+    assert.equal(numViews, 1);
+    assert.deepEqual(transforms[0], [
+      { type: 'RandomResizedCrop', backend: 'pillow', size: 224, scale: [0.2, 1], interpolation: 'bicubic' },
+      { type: 'RandomFlip', prob: 0.5 },
+    ]);
+  });
+}
+
+test('SparK’s no-decay settings exempt exactly the biases, BN parameters and mask tokens of the model', () => {
+  const cfg = loadConfig(join(CONFIG_DIR, 'spark/spark_sparse-resnet18-w025_1xb256-coslr-100e_cifar10.ts')) as unknown as Cfg;
+  const model = ALGORITHMS.build(cfg.model, 'model');
+  const wrapper = buildOptimWrapper(cfg.optimWrapper, model);
+  const decayOf = new Map<torch.Tensor, number>();
+  wrapper.optimizer.paramGroups.forEach((g, i) => {
+    for (const p of g.params) decayOf.set(p, wrapper.optimizer.getHyper(i, 'weightDecay'));
+  });
+  for (const [name, p] of model.namedParameters()) {
+    const exempt = name.endsWith('.bias') || p.dim() === 1 || name.startsWith('mask_tokens.');
+    assert.equal(decayOf.get(p), exempt ? 0 : 0.04, `${name} (${p.shape})`);
+  }
+  model.dispose();
 });
