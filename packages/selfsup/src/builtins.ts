@@ -22,6 +22,7 @@ import { denseCLPart } from './models/algorithms/densecl.js';
 import { dinoPart } from './models/algorithms/dino.js';
 import { maePart } from './models/algorithms/mae.js';
 import { pixmimPart } from './models/algorithms/pixmim.js';
+import { mffPart } from './models/algorithms/mff.js';
 import { maskFeatPart } from './models/algorithms/maskfeat.js';
 import { mocoPart } from './models/algorithms/moco.js';
 import { mocoV3Part } from './models/algorithms/mocov3.js';
@@ -31,6 +32,7 @@ import { simsiamPart } from './models/algorithms/simsiam.js';
 import { swavPart } from './models/algorithms/swav.js';
 import { vicregPart } from './models/algorithms/vicreg.js';
 import { maskFeatVitPart } from './models/backbones/maskfeat-vit.js';
+import { mffVitPart } from './models/backbones/mff-vit.js';
 import { resnetDepthParts, resnetPart, resnetV1dPart } from './models/backbones/resnet.js';
 import { simmimSwinPart, swinArchParts, swinPart } from './models/backbones/swin.js';
 import { maeVitPart, simmimVitPart, vitArchParts, vitPart } from './models/backbones/vit.js';
@@ -69,6 +71,7 @@ export const BACKBONE_PARTS = [
   ...vitArchParts,
   maeVitPart,
   maskFeatVitPart,
+  mffVitPart,
   simmimVitPart,
   swinPart,
   simmimSwinPart,
@@ -127,6 +130,7 @@ export const ALGORITHM_PARTS = [
   dinoPart,
   maePart,
   pixmimPart,
+  mffPart,
   maskFeatPart,
   simmimPart,
 ] as const;

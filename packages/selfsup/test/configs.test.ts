@@ -33,6 +33,7 @@ test('the bundled configs cover every algorithm with a CPU-sized CIFAR-10 and an
     'vicreg',
     'dino',
     'mae',
+    'mff',
     'maskfeat',
     'simmim',
   ]) {

@@ -625,6 +625,19 @@ export function pixmimModel(
 }
 
 /**
+ * mmpretrain's MFF model: `maeModel(o)` whose encoder is an `MFFViT` fusing the outputs of the
+ * blocks `outIndices` (the 300-epoch recipe fuses 1, 3, 5, 7, 9, 11; the 800-epoch one 0, 2, 4, 6, 8, 11).
+ */
+export function mffModel(
+  o: Parameters<typeof maeModel>[0] & { outIndices: number[] },
+): Omit<Of<AlgorithmConfig, 'MFF'>, 'dataPreprocessor'> {
+  const { outIndices, ...mae } = o;
+  const { backbone, ...rest } = maeModel(mae);
+  if (backbone.type !== 'MAEViT') throw new TypeError(`mffModel: expected maeModel to make an MAEViT, got ${backbone.type}`);
+  return { ...rest, type: 'MFF', backbone: { ...backbone, type: 'MFFViT', outIndices } };
+}
+
+/**
  * MaskFeat (MMSelfSup's `maskfeat_vit-base-p16.py`): a MaskFeatViT of the named size, a linear map of
  * every token to its HOG target (trunc-normal 0.02 weights, zero bias), L2 on the masked patches;
  * HOG of 9 bins over `pool`-px cells (default 8) weighted by a `gaussianWindow` Gaussian (default 16),

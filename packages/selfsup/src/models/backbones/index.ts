@@ -2,5 +2,6 @@
 export * from './base.js';
 export * from './load.js';
 export * from './maskfeat-vit.js';
+export * from './mff-vit.js';
 export * from './resnet.js';
 export * from './transformers.js';

@@ -119,6 +119,25 @@ const RECIPES: Record<string, Recipe> = {
       },
     ]),
   ),
+  ...Object.fromEntries(
+    (
+      [
+        [300, [1, 3, 5, 7, 9, 11]],
+        [800, [0, 2, 4, 6, 8, 11]],
+      ] as const
+    ).map(([e, outIndices]) => [
+      `mff/mff_vit-base-p16_8xb512-amp-coslr-${e}e_in1k.ts`,
+      {
+        ...maeRecipe('base', e),
+        source: `configs/mff/mff_vit-base-p16_8xb512-amp-coslr-${e}e_in1k.py (open-mmlab/mmpretrain, over its MAE ${e}e recipe)`,
+        model: (m: Record<string, unknown>) => {
+          const backbone = m.backbone as Record<string, unknown>;
+          maeModelCheck('base', 16, 768)({ ...m, backbone: { ...backbone, type: 'MAEViT' } });
+          assert.deepEqual([m.type, backbone.type, backbone.outIndices], ['MFF', 'MFFViT', outIndices]);
+        },
+      },
+    ]),
+  ),
   'simclr/simclr_resnet50_16xb256-coslr-200e_in1k.ts': {
     // configs/selfsup/simclr/simclr_resnet50_16xb256-coslr-200e_in1k.py (lr 4.8, batch 256) over
     // simclr_resnet50_8xb32-coslr-200e_in1k.py (LARS, custom keys) and lars_coslr-200e_in1k.py.
@@ -392,4 +411,22 @@ test('the SimMIM no-decay keys name parameters of the Swin (norms, biases, relat
     );
   assert.ok(names.includes('stages.0.downsample.norm.weight') && names.includes('norm3.weight'), 'merging and output norms');
   backbone.dispose();
+});
+
+test("mff recipes have mmpretrain's view (Resize 224, reflect-padded RandomCrop 224, flip) and seed 2", () => {
+  // mmpretrain configs/mff/mff_vit-base-p16_8xb512-amp-coslr-{300,800}e_in1k.py: train_pipeline and randomness.
+  for (const e of [300, 800]) {
+    const cfg = loadConfig(join(CONFIG_DIR, `mff/mff_vit-base-p16_8xb512-amp-coslr-${e}e_in1k.ts`)) as unknown as Cfg & {
+      trainDataloader: { dataset: { pipeline: { numViews: number; transforms: Record<string, unknown>[][] } } };
+      randomness: { seed: number };
+    };
+    const { numViews, transforms } = cfg.trainDataloader.dataset.pipeline;
+    assert.equal(numViews, 1);
+    assert.deepEqual(transforms[0], [
+      { type: 'Resize', size: 224 },
+      { type: 'RandomCrop', size: 224, padding: 4, paddingMode: 'reflect' },
+      { type: 'RandomFlip', prob: 0.5 },
+    ]);
+    assert.equal(cfg.randomness.seed, 2);
+  }
 });
