@@ -23,6 +23,7 @@ import { dinoPart } from './models/algorithms/dino.js';
 import { maePart } from './models/algorithms/mae.js';
 import { pixmimPart } from './models/algorithms/pixmim.js';
 import { mffPart } from './models/algorithms/mff.js';
+import { mixmimPart } from './models/algorithms/mixmim.js';
 import { maskFeatPart } from './models/algorithms/maskfeat.js';
 import { mocoPart } from './models/algorithms/moco.js';
 import { mocoV3Part } from './models/algorithms/mocov3.js';
@@ -33,6 +34,7 @@ import { swavPart } from './models/algorithms/swav.js';
 import { vicregPart } from './models/algorithms/vicreg.js';
 import { maskFeatVitPart } from './models/backbones/maskfeat-vit.js';
 import { mffVitPart } from './models/backbones/mff-vit.js';
+import { mixmimTransformerPart } from './models/backbones/mixmim.js';
 import { resnetDepthParts, resnetPart, resnetV1dPart } from './models/backbones/resnet.js';
 import { simmimSwinPart, swinArchParts, swinPart } from './models/backbones/swin.js';
 import { maeVitPart, simmimVitPart, vitArchParts, vitPart } from './models/backbones/vit.js';
@@ -42,6 +44,7 @@ import { latentCrossCorrelationHeadPart } from './models/heads/latent-cross-corr
 import { latentPredictHeadPart } from './models/heads/latent-predict-head.js';
 import { maePretrainHeadPart } from './models/heads/mae-pretrain-head.js';
 import { maskFeatPretrainHeadPart } from './models/heads/maskfeat-head.js';
+import { mixmimPretrainHeadPart } from './models/heads/mixmim-head.js';
 import { mocoV3HeadPart } from './models/heads/mocov3-head.js';
 import { simmimHeadPart } from './models/heads/simmim-head.js';
 import { swavHeadPart } from './models/heads/swav-head.js';
@@ -55,6 +58,7 @@ import { denseCLNeckPart } from './models/necks/densecl-neck.js';
 import { dinoNeckPart } from './models/necks/dino-neck.js';
 import { linearNeckPart } from './models/necks/linear-neck.js';
 import { maePretrainDecoderPart } from './models/necks/mae-pretrain-decoder.js';
+import { mixmimPretrainDecoderPart } from './models/necks/mixmim-pretrain-decoder.js';
 import { mocoV2NeckPart } from './models/necks/mocov2-neck.js';
 import { nonLinearNeckPart } from './models/necks/nonlinear-neck.js';
 import { simmimLinearDecoderPart } from './models/necks/simmim-linear-decoder.js';
@@ -72,6 +76,7 @@ export const BACKBONE_PARTS = [
   maeVitPart,
   maskFeatVitPart,
   mffVitPart,
+  mixmimTransformerPart,
   simmimVitPart,
   swinPart,
   simmimSwinPart,
@@ -88,6 +93,7 @@ export const NECK_PARTS = [
   dinoNeckPart,
   maePretrainDecoderPart,
   simmimLinearDecoderPart,
+  mixmimPretrainDecoderPart,
 ] as const;
 
 /** The built-in heads. */
@@ -102,6 +108,7 @@ export const HEAD_PARTS = [
   maePretrainHeadPart,
   maskFeatPretrainHeadPart,
   simmimHeadPart,
+  mixmimPretrainHeadPart,
 ] as const;
 
 /** The built-in losses. */
@@ -131,6 +138,7 @@ export const ALGORITHM_PARTS = [
   maePart,
   pixmimPart,
   mffPart,
+  mixmimPart,
   maskFeatPart,
   simmimPart,
 ] as const;

@@ -3,5 +3,6 @@ export * from './base.js';
 export * from './load.js';
 export * from './maskfeat-vit.js';
 export * from './mff-vit.js';
+export * from './mixmim.js';
 export * from './resnet.js';
 export * from './transformers.js';

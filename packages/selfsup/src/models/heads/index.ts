@@ -9,3 +9,4 @@ export * from './mocov3-head.js';
 export * from './simmim-head.js';
 export * from './swav-head.js';
 export * from './vicreg-head.js';
+export * from './mixmim-head.js';

@@ -9,3 +9,4 @@ export * from './nonlinear-neck.js';
 export * from './simmim-linear-decoder.js';
 export * from './norm.js';
 export * from './swav-neck.js';
+export * from './mixmim-pretrain-decoder.js';
