@@ -34,6 +34,7 @@ test('the bundled configs cover every algorithm with a CPU-sized CIFAR-10 and an
     'dino',
     'mae',
     'mff',
+    'mixmim',
     'maskfeat',
     'simmim',
   ]) {
@@ -63,7 +64,9 @@ for (const rel of configs) {
         const model = ALGORITHMS.build(cfg.model, 'model');
         const width = rel.includes('resnet50')
           ? 2048
-          : { base: 768, large: 1024, huge: 1280 }[/vit-(base|large|huge)/.exec(rel)?.[1] ?? ''];
+          : rel.includes('mixmim-base')
+            ? 1024
+            : { base: 768, large: 1024, huge: 1280 }[/vit-(base|large|huge)/.exec(rel)?.[1] ?? ''];
         assert.equal(model.backbone.numFeatures, width, 'the backbone the name says');
         model.dispose();
       });

@@ -85,7 +85,7 @@ export class MixMIMBlock extends nn.Module<[Tensor, Tensor | null], Tensor> {
   ) {
     super();
     const [h, w] = resolution;
-    this.windowSize = Math.min(h, w) <= o.windowSize ? Math.min(h, w) : o.windowSize;
+    this.windowSize = Math.min(h, w, o.windowSize);
     if (h % this.windowSize !== 0 || w % this.windowSize !== 0)
       throw new RangeError(`MixMIMTransformer: a ${h}×${w} map is not a whole number of ${this.windowSize}-token windows`);
     this.ln1 = this.registerModule('ln1', new nn.LayerNorm(embedDim));
