@@ -32,6 +32,8 @@ import { maePart } from './models/algorithms/mae.js';
 import { pixmimPart } from './models/algorithms/pixmim.js';
 import { evaPart } from './models/algorithms/eva.js';
 import { milanPart } from './models/algorithms/milan.js';
+import { mffPart } from './models/algorithms/mff.js';
+import { mixmimPart } from './models/algorithms/mixmim.js';
 import { maskFeatPart } from './models/algorithms/maskfeat.js';
 import { mocoPart } from './models/algorithms/moco.js';
 import { mocoV3Part } from './models/algorithms/mocov3.js';
@@ -44,6 +46,8 @@ import { vicregPart } from './models/algorithms/vicreg.js';
 import { maskFeatVitPart } from './models/backbones/maskfeat-vit.js';
 import { mocoV3VitPart } from './models/backbones/mocov3-vit.js';
 import { milanVitPart } from './models/backbones/milan-vit.js';
+import { mffVitPart } from './models/backbones/mff-vit.js';
+import { mixmimTransformerPart } from './models/backbones/mixmim.js';
 import { resnetDepthParts, resnetPart, resnetV1dPart } from './models/backbones/resnet.js';
 import { sparseResNetPart } from './models/backbones/sparse-resnet.js';
 import { simmimSwinPart, swinArchParts, swinPart } from './models/backbones/swin.js';
@@ -55,6 +59,7 @@ import { latentPredictHeadPart } from './models/heads/latent-predict-head.js';
 import { maePretrainHeadPart } from './models/heads/mae-pretrain-head.js';
 import { milanPretrainHeadPart } from './models/heads/milan-head.js';
 import { maskFeatPretrainHeadPart } from './models/heads/maskfeat-head.js';
+import { mixmimPretrainHeadPart } from './models/heads/mixmim-head.js';
 import { mocoV3HeadPart } from './models/heads/mocov3-head.js';
 import { simmimHeadPart } from './models/heads/simmim-head.js';
 import { sparkPretrainHeadPart } from './models/heads/spark-head.js';
@@ -70,6 +75,7 @@ import { dinoNeckPart } from './models/necks/dino-neck.js';
 import { linearNeckPart } from './models/necks/linear-neck.js';
 import { maePretrainDecoderPart } from './models/necks/mae-pretrain-decoder.js';
 import { milanPretrainDecoderPart } from './models/necks/milan-pretrain-decoder.js';
+import { mixmimPretrainDecoderPart } from './models/necks/mixmim-pretrain-decoder.js';
 import { mocoV2NeckPart } from './models/necks/mocov2-neck.js';
 import { nonLinearNeckPart } from './models/necks/nonlinear-neck.js';
 import { simmimLinearDecoderPart } from './models/necks/simmim-linear-decoder.js';
@@ -90,6 +96,8 @@ export const BACKBONE_PARTS = [
   maskFeatVitPart,
   mocoV3VitPart,
   milanVitPart,
+  mffVitPart,
+  mixmimTransformerPart,
   simmimVitPart,
   swinPart,
   simmimSwinPart,
@@ -111,6 +119,7 @@ export const NECK_PARTS = [
   simmimLinearDecoderPart,
   beitV2NeckPart,
   sparkLightDecoderPart,
+  mixmimPretrainDecoderPart,
 ] as const;
 
 /** The built-in heads. */
@@ -129,6 +138,7 @@ export const HEAD_PARTS = [
   beitV1HeadPart,
   beitV2HeadPart,
   sparkPretrainHeadPart,
+  mixmimPretrainHeadPart,
 ] as const;
 
 /** The built-in losses. */
@@ -166,6 +176,8 @@ export const ALGORITHM_PARTS = [
   pixmimPart,
   evaPart,
   milanPart,
+  mffPart,
+  mixmimPart,
   maskFeatPart,
   simmimPart,
   beitPart,

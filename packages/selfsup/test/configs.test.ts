@@ -88,6 +88,8 @@ test('the bundled configs cover every algorithm with a CPU-sized CIFAR-10 and an
     'vicreg',
     'dino',
     'mae',
+    'mff',
+    'mixmim',
     'maskfeat',
     'simmim',
     'beit',
@@ -124,8 +126,9 @@ for (const rel of configs) {
           'vit-large': 1024,
           'vit-huge': 1280,
           'swin-base': 1024,
+          'mixmim-base': 1024,
         };
-        const width = rel.includes('resnet50') ? 2048 : widths[/(vit|swin)-(small|base|large|huge)/.exec(rel)?.[0] ?? ''];
+        const width = rel.includes('resnet50') ? 2048 : widths[/(vit|swin|mixmim)-(small|base|large|huge)/.exec(rel)?.[0] ?? ''];
         assert.equal(model.backbone.numFeatures, width, 'the backbone the name says');
         model.dispose();
       });

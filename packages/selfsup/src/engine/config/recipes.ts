@@ -755,6 +755,79 @@ export function pixmimModel(
 }
 
 /**
+ * mmpretrain's MFF model: `maeModel(o)` whose encoder is an `MFFViT` fusing the outputs of the
+ * blocks `outIndices` (the 300-epoch recipe fuses 1, 3, 5, 7, 9, 11; the 800-epoch one 0, 2, 4, 6, 8, 11).
+ */
+export function mffModel(
+  o: Parameters<typeof maeModel>[0] & { outIndices: number[] },
+): Omit<Of<AlgorithmConfig, 'MFF'>, 'dataPreprocessor'> {
+  const { outIndices, ...mae } = o;
+  const { backbone, ...rest } = maeModel(mae);
+  if (backbone.type !== 'MAEViT') throw new TypeError(`mffModel: expected maeModel to make an MAEViT, got ${backbone.type}`);
+  return { ...rest, type: 'MFF', backbone: { ...backbone, type: 'MFFViT', outIndices } };
+}
+
+/**
+ * MixMIM (MMSelfSup's `mixmim_mixmim-base_16xb128-coslr-300e_in1k.py` model): a MixMIM encoder of
+ * `arch` (or the `encoder` sizes) on `imgSize` images cut into `patchSize`-px patches, the 512-wide decoder (8 blocks, 16 heads) over
+ * the encoder's final grid at stride 32 (49 cells at 224 px), normalised-pixel L2 over every cell.
+ */
+export function mixmimModel(
+  o: {
+    arch?: 'base' | 'large' | 'huge';
+    imgSize?: number;
+    /** Default 4 (every MixMIM size). */
+    patchSize?: number;
+    encoder?: { embedDim: number; depths: number[]; numHeads: number[]; windowSize: number[] };
+    decoder?: { embedDim: number; depth: number; numHeads: number };
+  } = {},
+): Omit<Of<AlgorithmConfig, 'MixMIM'>, 'dataPreprocessor'> {
+  const imgSize = o.imgSize ?? 224;
+  const sizes = { base: [128, 4], large: [192, 4], huge: [352, 4] } as const;
+  const [width, stages] = o.encoder ? [o.encoder.embedDim, o.encoder.depths.length] : sizes[o.arch ?? 'base'];
+  const patchSize = o.patchSize ?? 4;
+  const stride = patchSize * 2 ** (stages - 1);
+  const grid = imgSize / stride;
+  if (!Number.isInteger(grid))
+    throw new RangeError(`mixmimModel: imgSize ${imgSize} is not a multiple of the encoder stride ${stride}`);
+  const decoder = o.decoder ?? { embedDim: 512, depth: 8, numHeads: 16 };
+  return {
+    type: 'MixMIM',
+    backbone: {
+      type: 'MixMIMTransformerPretrain',
+      ...(o.encoder ?? { arch: o.arch ?? 'base' }),
+      ...(imgSize !== 224 && { imgSize }),
+      ...(patchSize !== 4 && { patchSize }),
+      dropRate: 0,
+      dropPathRate: 0,
+    },
+    neck: {
+      type: 'MixMIMPretrainDecoder',
+      numPatches: grid * grid,
+      encoderStride: stride,
+      embedDim: width * 2 ** (stages - 1),
+      decoderEmbedDim: decoder.embedDim,
+      decoderDepth: decoder.depth,
+      decoderNumHeads: decoder.numHeads,
+    },
+    head: {
+      type: 'MixMIMPretrainHead',
+      normPix: true,
+      patchSize: stride,
+      loss: { type: 'PixelReconstructionLoss', criterion: 'L2' },
+    },
+  };
+}
+
+/**
+ * What MMSelfSup's MixMIM recipe exempts from weight decay (`custom_keys` 'ln' and 'bias'): biases,
+ * the encoder blocks' `ln1`/`ln2` and, under MMSelfSup's names, the decoder's LayerNorms — which
+ * selfsup's decoder calls `norm1`/`norm2`/`decoder_norm`. The patch-embedding, merging and final
+ * encoder norms (`…norm`, no "ln" in MMSelfSup's names either) keep their decay, as there.
+ */
+export const MIXMIM_NO_DECAY = ['ln', 'bias', 'norm1', 'norm2', 'decoder_norm'];
+
+/**
  * MaskFeat (MMSelfSup's `maskfeat_vit-base-p16.py`): a MaskFeatViT of the named size, a linear map of
  * every token to its HOG target (trunc-normal 0.02 weights, zero bias), L2 on the masked patches;
  * HOG of 9 bins over `pool`-px cells (default 8) weighted by a `gaussianWindow` Gaussian (default 16),

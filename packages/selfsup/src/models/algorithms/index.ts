@@ -12,6 +12,8 @@ export * from './vicreg.js';
 export * from './dino.js';
 export * from './mae.js';
 export * from './pixmim.js';
+export * from './mff.js';
+export * from './mixmim.js';
 export * from './reconstruction.js';
 export * from './maskfeat.js';
 export * from './simmim.js';

@@ -3,6 +3,8 @@ export * from './base.js';
 export * from './load.js';
 export * from './maskfeat-vit.js';
 export * from './mocov3-vit.js';
+export * from './mff-vit.js';
+export * from './mixmim.js';
 export * from './resnet.js';
 export * from './sparse-modules.js';
 export * from './sparse-resnet.js';

@@ -456,10 +456,15 @@ export class VisionTransformer extends Backbone {
       const mask = sorted.gather(1, idsRestore);
       let h = visible;
       if (this.clsToken) h = torch.cat([this.clsToken.add(pos.slice(1, 0, p)).expand(n, -1, -1), visible], 1);
-      for (const b of this.blocks) h = b.forward(h);
-      const latent = this.norm ? this.norm.forward(h) : h;
-      return { latent, mask, idsRestore };
+      return { latent: this.encodeVisible(h), mask, idsRestore };
     });
+  }
+
+  /** `forwardMasked`'s encoder over the visible tokens `(N, prefix + keep, C)`: the blocks, then the final norm. */
+  protected encodeVisible(h: Tensor): Tensor {
+    let t = h;
+    for (const b of this.blocks) t = b.forward(t);
+    return this.norm ? this.norm.forward(t) : t;
   }
 
   /** MMSelfSup / mmcls / mmpretrain keys (`layers.0.ln1.*`, …) and timm classifiers (`head.*`) map to ours. */

@@ -13,3 +13,4 @@ export * from './vicreg-head.js';
 export * from './milan-head.js';
 export * from './beitv1-head.js';
 export * from './beitv2-head.js';
+export * from './mixmim-head.js';

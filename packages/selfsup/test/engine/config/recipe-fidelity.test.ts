@@ -204,6 +204,25 @@ const RECIPES: Record<string, Recipe> = {
       },
     ]),
   ),
+  ...Object.fromEntries(
+    (
+      [
+        [300, [1, 3, 5, 7, 9, 11]],
+        [800, [0, 2, 4, 6, 8, 11]],
+      ] as const
+    ).map(([e, outIndices]) => [
+      `mff/mff_vit-base-p16_8xb512-amp-coslr-${e}e_in1k.ts`,
+      {
+        ...maeRecipe('base', e),
+        source: `configs/mff/mff_vit-base-p16_8xb512-amp-coslr-${e}e_in1k.py (open-mmlab/mmpretrain, over its MAE ${e}e recipe)`,
+        model: (m: Record<string, unknown>) => {
+          const backbone = m.backbone as Record<string, unknown>;
+          maeModelCheck('base', 16, 768)({ ...m, backbone: { ...backbone, type: 'MAEViT' } });
+          assert.deepEqual([m.type, backbone.type, backbone.outIndices], ['MFF', 'MFFViT', outIndices]);
+        },
+      },
+    ]),
+  ),
   'simclr/simclr_resnet50_16xb256-coslr-200e_in1k.ts': {
     // configs/selfsup/simclr/simclr_resnet50_16xb256-coslr-200e_in1k.py (lr 4.8, batch 256) over
     // simclr_resnet50_8xb32-coslr-200e_in1k.py (LARS, custom keys) and lars_coslr-200e_in1k.py.
@@ -817,5 +836,97 @@ test('SparK’s no-decay settings exempt exactly the biases, BN parameters and m
     const exempt = name.endsWith('.bias') || p.dim() === 1 || name.startsWith('mask_tokens.');
     assert.equal(decayOf.get(p), exempt ? 0 : 0.04, `${name} (${p.shape})`);
   }
+  model.dispose();
+});
+
+test("mff recipes have mmpretrain's view (Resize 224, reflect-padded RandomCrop 224, flip) and seed 2", () => {
+  // mmpretrain configs/mff/mff_vit-base-p16_8xb512-amp-coslr-{300,800}e_in1k.py: train_pipeline and randomness.
+  for (const e of [300, 800]) {
+    const cfg = loadConfig(join(CONFIG_DIR, `mff/mff_vit-base-p16_8xb512-amp-coslr-${e}e_in1k.ts`)) as unknown as Cfg & {
+      trainDataloader: { dataset: { pipeline: { numViews: number; transforms: Record<string, unknown>[][] } } };
+      randomness: { seed: number };
+    };
+    const { numViews, transforms } = cfg.trainDataloader.dataset.pipeline;
+    assert.equal(numViews, 1);
+    assert.deepEqual(transforms[0], [
+      { type: 'Resize', size: 224 },
+      { type: 'RandomCrop', size: 224, padding: 4, paddingMode: 'reflect' },
+      { type: 'RandomFlip', prob: 0.5 },
+    ]);
+    assert.equal(cfg.randomness.seed, 2);
+  }
+});
+
+test("mixmim/mixmim_mixmim-base_16xb128-coslr-300e_in1k.ts has MMSelfSup's mixmim_mixmim-base_16xb128-coslr-300e_in1k.py", () => {
+  // configs/selfsup/mixmim/mixmim_mixmim-base_16xb128-coslr-300e_in1k.py (open-mmlab/mmpretrain
+  // keeps it as configs/mixmim/) over _base_/datasets/imagenet_bs128_mixmim.py.
+  const cfg = loadConfig(join(CONFIG_DIR, 'mixmim/mixmim_mixmim-base_16xb128-coslr-300e_in1k.ts')) as unknown as Cfg & {
+    trainDataloader: { dataset: { pipeline: { numViews: number; transforms: Record<string, unknown>[][] } } };
+    randomness: { seed: number };
+  };
+  assert.equal(cfg.trainDataloader.batchSize, 128, 'batch size per process');
+  assert.equal(cfg.optimWrapper.type, 'OptimWrapper');
+  assert.deepEqual(cfg.optimWrapper.optimizer, {
+    type: 'AdamW',
+    lr: (1.5e-4 * 2048) / 256,
+    betas: [0.9, 0.95],
+    weightDecay: 0.05,
+  });
+  assert.deepEqual(cfg.paramScheduler, [
+    { type: 'LinearLR', startFactor: 1e-4, byEpoch: true, begin: 0, end: 40, convertToIterBased: true },
+    { type: 'CosineAnnealingLR', byEpoch: true, begin: 40, end: 300, etaMin: 0, convertToIterBased: true },
+  ]);
+  assert.deepEqual(cfg.trainCfg, { type: 'EpochBasedTrainLoop', maxEpochs: 300 });
+  assert.equal(cfg.randomness.seed, 0);
+  assert.deepEqual(cfg.model, {
+    type: 'MixMIM',
+    backbone: { type: 'MixMIMTransformerPretrain', arch: 'base', dropRate: 0, dropPathRate: 0 },
+    neck: {
+      type: 'MixMIMPretrainDecoder',
+      numPatches: 49,
+      encoderStride: 32,
+      embedDim: 1024,
+      decoderEmbedDim: 512,
+      decoderDepth: 8,
+      decoderNumHeads: 16,
+    },
+    // MMSelfSup's MixMIM sets the head's patch size from the neck's encoder stride.
+    head: {
+      type: 'MixMIMPretrainHead',
+      normPix: true,
+      patchSize: 32,
+      loss: { type: 'PixelReconstructionLoss', criterion: 'L2' },
+    },
+  });
+  const { numViews, transforms } = cfg.trainDataloader.dataset.pipeline;
+  assert.equal(numViews, 1);
+  assert.deepEqual(transforms[0], [
+    { type: 'RandomResizedCrop', size: 224, scale: [0.2, 1], interpolation: 'bicubic', backend: 'pillow' },
+    { type: 'RandomFlip', prob: 0.5 },
+  ]);
+});
+
+test('MixMIM’s no-decay keys exempt exactly what MMSelfSup’s ‘ln’ and ‘bias’ exempt under its names', () => {
+  const cfg = loadConfig(join(CONFIG_DIR, 'mixmim/mixmim_mixmim-tiny-p2-w4_1xb256-coslr-100e_cifar10.ts')) as unknown as Cfg;
+  const model = ALGORITHMS.build(cfg.model, 'model');
+  const keys = Object.keys(cfg.optimWrapper.paramwiseCfg?.customKeys ?? {});
+  // MMSelfSup's names: the backbone's are ours (mmcls's); the decoder's blocks and norm are mmcls's.
+  const mmName = (n: string) =>
+    n
+      .replace(/^neck\.decoder_blocks\.(\d+)\.norm1\./, 'neck.decoder_blocks.$1.ln1.')
+      .replace(/^neck\.decoder_blocks\.(\d+)\.norm2\./, 'neck.decoder_blocks.$1.ln2.')
+      .replace(/^neck\.decoder_blocks\.(\d+)\.mlp\.fc1\./, 'neck.decoder_blocks.$1.ffn.layers.0.0.')
+      .replace(/^neck\.decoder_blocks\.(\d+)\.mlp\.fc2\./, 'neck.decoder_blocks.$1.ffn.layers.1.')
+      .replace(/^neck\.decoder_norm\./, 'neck.ln1.');
+  const decayed: string[] = [];
+  for (const [name] of model.namedParameters()) {
+    const mm = mmName(name);
+    const exempt = keys.some((k) => name.includes(k));
+    assert.equal(exempt, mm.includes('ln') || mm.includes('bias'), `${name} (MMSelfSup: ${mm})`);
+    if (!exempt && name.endsWith('.weight') && /norm/.test(name)) decayed.push(name);
+  }
+  // The patch-embedding, merging and final encoder norms keep their decay in MMSelfSup too.
+  assert.ok(decayed.includes('backbone.patch_embed.norm.weight') && decayed.includes('backbone.norm.weight'));
+  assert.ok(decayed.includes('backbone.layers.0.downsample.norm.weight'));
   model.dispose();
 });
