@@ -15,6 +15,7 @@
 import type {
   AlgorithmConfig,
   BackboneConfig,
+  HeadConfig,
   MultiViewConfig,
   NeckConfig,
   OptimizerConfig,
@@ -686,7 +687,12 @@ export function maeModel(o: {
   vit?: { embedDim: number; depth: number; numHeads: number };
   decoder?: { embedDim: number; depth: number; numHeads: number };
   normPix?: boolean;
-}): Omit<Of<AlgorithmConfig, 'MAE'>, 'dataPreprocessor'> {
+}): {
+  type: 'MAE';
+  backbone: Of<BackboneConfig, 'MAEViT'>;
+  neck: Of<NeckConfig, 'MAEPretrainDecoder'>;
+  head: Of<HeadConfig, 'MAEPretrainHead'>;
+} {
   const patchSize = o.patchSize ?? 16;
   const imgSize = o.imgSize ?? 224;
   const grid = imgSize / patchSize;
