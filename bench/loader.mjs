@@ -28,8 +28,16 @@ const { values } = parseArgs({
     // with Pillow's arithmetic: torchvision's results on PIL images, and PIL's GaussianBlur as
     // MMSelfSup blurs; the torchvision side then blurs with PIL too).
     backend: { type: 'string', default: 'tensor' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (values.help) {
+  // The usage is this file's opening comment.
+  const { readFileSync } = await import('node:fs');
+  const head = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
+  console.log(head.slice(0, head.findIndex((l) => !l.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  process.exit(0);
+}
 if (!values.root) throw new Error('--root DIR is required (an ImageFolder, e.g. extracted CIFAR-10)');
 const torch = await import('../packages/torch/dist/src/index.js');
 const { DataLoader } = await import('../packages/selfsup/dist/src/data/loader/loader.js');
