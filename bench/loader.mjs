@@ -34,8 +34,18 @@ const { values } = parseArgs({
 if (values.help) {
   // The usage is this file's opening comment.
   const { readFileSync } = await import('node:fs');
-  const head = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
-  console.log(head.slice(0, head.findIndex((l) => !l.startsWith('//'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  const head = readFileSync(fileURLToPath(import.meta.url), 'utf8')
+    .split('\n')
+    .slice(1);
+  console.log(
+    head
+      .slice(
+        0,
+        head.findIndex((l) => !l.startsWith('//')),
+      )
+      .map((l) => l.replace(/^\/\/ ?/, ''))
+      .join('\n'),
+  );
   process.exit(0);
 }
 if (!values.root) throw new Error('--root DIR is required (an ImageFolder, e.g. extracted CIFAR-10)');
