@@ -597,8 +597,8 @@ export const maeVitPart = definePart({
  * `VisionTransformerForSimMIM`): masked patch embeddings replaced by a learnable `mask_token`, a class
  * token prepended and dropped at the output, which is the `(N, C, h, w)` map of the patch tokens
  * (`outType: 'featmap'`, what `SimMIMLinearDecoder` decodes at stride = patch size), layer scale 0.1
- * and stochastic depth 0.1. The paper's shared relative position bias is not implemented: the
- * position embedding is absolute and learnable (the paper's `USE_APE` variant).
+ * and stochastic depth 0.1, with the paper's absolute learnable position embedding (its `USE_APE`
+ * variant) rather than its shared relative position bias.
  */
 export const simmimVitPart = definePart({
   registry: BACKBONES,

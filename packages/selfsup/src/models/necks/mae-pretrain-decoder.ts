@@ -62,9 +62,7 @@ export class MAEPretrainDecoder extends nn.Module<[Tensor, Tensor], Tensor> {
   constructor(o: MAEPretrainDecoderOptions = {}) {
     super();
     this.numPatches = o.numPatches ?? 196;
-    this.gridSize = Math.round(Math.sqrt(this.numPatches));
-    if (this.gridSize * this.gridSize !== this.numPatches)
-      throw new RangeError(`MAEPretrainDecoder: numPatches ${this.numPatches} is not a square grid`);
+    this.gridSize = squareGrid(this.numPatches, 'MAEPretrainDecoder');
     this.patchSize = o.patchSize ?? 16;
     this.inChans = o.inChans ?? 3;
     this.embedDim = o.embedDim ?? 1024;
@@ -87,23 +85,9 @@ export class MAEPretrainDecoder extends nn.Module<[Tensor, Tensor], Tensor> {
     this.initWeights();
   }
 
-  /** MAE's initialisation: sine-cosine table, mask token N(0, 0.02), Xavier-uniform linears, LayerNorm 1/0. */
+  /** MAE's initialisation (`initMAEDecoderWeights`). */
   initWeights(): void {
-    torch.noGrad(() =>
-      torch.tidy(() => {
-        this.decoderPosEmbed.copy_(sincos2dPosEmbed(this.decoderEmbedDim, this.gridSize, { numPrefixTokens: 1 }));
-        init.normal_(this.maskToken, 0, 0.02);
-        for (const m of this.modules()) {
-          if (m instanceof nn.Linear) {
-            init.xavierUniform_(m.weight);
-            m.bias?.zero_();
-          } else if (m instanceof nn.LayerNorm) {
-            m.weight?.fill_(1);
-            m.bias?.zero_();
-          }
-        }
-      }),
-    );
+    initMAEDecoderWeights(this, { posEmbed: this.decoderPosEmbed, maskToken: this.maskToken, grid: this.gridSize });
   }
 
   /** Visible tokens `latent (N, 1 + keep, D)` and `idsRestore (N, L)` → predictions `(N, L, predictFeatureDim)`. */
@@ -131,6 +115,40 @@ export class MAEPretrainDecoder extends nn.Module<[Tensor, Tensor], Tensor> {
   override extraRepr(): string {
     return `num_patches=${this.numPatches}, embed_dim=${this.embedDim}, decoder_embed_dim=${this.decoderEmbedDim}, out=${this.predictFeatureDim}`;
   }
+}
+
+/** The side of a square patch grid of `numPatches`, or a RangeError naming `who`. */
+export function squareGrid(numPatches: number, who: string): number {
+  const side = Math.round(Math.sqrt(numPatches));
+  if (side * side !== numPatches) throw new RangeError(`${who}: numPatches ${numPatches} is not a square grid`);
+  return side;
+}
+
+/**
+ * MAE's decoder initialisation (shared by the decoders built on it, MILAN's): the fixed sine-cosine
+ * table (`prefix` leading zero rows, default 1 for the class token), the mask token N(0, 0.02),
+ * Xavier-uniform linears with zero biases, LayerNorms 1/0.
+ */
+export function initMAEDecoderWeights(
+  decoder: nn.AnyModule,
+  o: { posEmbed: Tensor; maskToken: Tensor; grid: number; prefix?: number },
+): void {
+  torch.noGrad(() =>
+    torch.tidy(() => {
+      const dim = o.posEmbed.shape[2];
+      o.posEmbed.copy_(sincos2dPosEmbed(dim, o.grid, { numPrefixTokens: o.prefix ?? 1 }));
+      init.normal_(o.maskToken, 0, 0.02);
+      for (const m of decoder.modules()) {
+        if (m instanceof nn.Linear) {
+          init.xavierUniform_(m.weight);
+          m.bias?.zero_();
+        } else if (m instanceof nn.LayerNorm) {
+          m.weight?.fill_(1);
+          m.bias?.zero_();
+        }
+      }
+    }),
+  );
 }
 
 const MMSELFSUP_DECODER_RULES: [RegExp, string][] = [

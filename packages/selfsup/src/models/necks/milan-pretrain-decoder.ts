@@ -18,12 +18,11 @@ import * as torch from '@selfsup/torch';
 import { nn, type Tensor } from '@selfsup/torch';
 import { definePart } from '../../core/registry.js';
 import { posInt, posNum, z } from '../../core/schema.js';
-import { sincos2dPosEmbed } from '../backbones/pos-embed.js';
 import { Mlp } from '../backbones/vit.js';
 import { NECKS } from '../registries.js';
+import { initMAEDecoderWeights, squareGrid } from './mae-pretrain-decoder.js';
 
 const { F } = torch;
-const { init } = nn;
 
 /** `MILANPretrainDecoder` options (everything but `type`); defaults are MMSelfSup's. */
 export const milanPretrainDecoderSchema = z.strictObject({
@@ -122,9 +121,7 @@ export class MILANPretrainDecoder extends nn.Module<[Tensor, Tensor, Tensor, Ten
   constructor(o: MILANPretrainDecoderOptions = {}) {
     super();
     this.numPatches = o.numPatches ?? 196;
-    this.gridSize = Math.round(Math.sqrt(this.numPatches));
-    if (this.gridSize * this.gridSize !== this.numPatches)
-      throw new RangeError(`MILANPretrainDecoder: numPatches ${this.numPatches} is not a square grid`);
+    this.gridSize = squareGrid(this.numPatches, 'MILANPretrainDecoder');
     this.patchSize = o.patchSize ?? 16;
     this.inChans = o.inChans ?? 3;
     this.embedDim = o.embedDim ?? 1024;
@@ -147,21 +144,7 @@ export class MILANPretrainDecoder extends nn.Module<[Tensor, Tensor, Tensor, Ten
 
   /** MAE's initialisation: sine-cosine table, mask token N(0, 0.02), Xavier-uniform linears, LayerNorm 1/0. */
   initWeights(): void {
-    torch.noGrad(() =>
-      torch.tidy(() => {
-        this.decoderPosEmbed.copy_(sincos2dPosEmbed(this.decoderEmbedDim, this.gridSize, { numPrefixTokens: 1 }));
-        init.normal_(this.maskToken, 0, 0.02);
-        for (const m of this.modules()) {
-          if (m instanceof nn.Linear) {
-            init.xavierUniform_(m.weight);
-            m.bias?.zero_();
-          } else if (m instanceof nn.LayerNorm) {
-            m.weight?.fill_(1);
-            m.bias?.zero_();
-          }
-        }
-      }),
-    );
+    initMAEDecoderWeights(this, { posEmbed: this.decoderPosEmbed, maskToken: this.maskToken, grid: this.gridSize });
   }
 
   forward(latent: Tensor, idsRestore: Tensor, idsKeep: Tensor, idsDump: Tensor): Tensor {

@@ -22,6 +22,7 @@ import { posInt, posNum, z } from '../../core/schema.js';
 import { sincos2dPosEmbed } from '../backbones/pos-embed.js';
 import { Block } from '../backbones/vit.js';
 import { NECKS } from '../registries.js';
+import { squareGrid } from './mae-pretrain-decoder.js';
 
 const { init } = nn;
 
@@ -63,9 +64,7 @@ export class MixMIMPretrainDecoder extends nn.Module<[Tensor, Tensor], Tensor> {
   constructor(o: MixMIMPretrainDecoderOptions = {}) {
     super();
     this.numPatches = o.numPatches ?? 196;
-    this.gridSize = Math.round(Math.sqrt(this.numPatches));
-    if (this.gridSize * this.gridSize !== this.numPatches)
-      throw new RangeError(`MixMIMPretrainDecoder: numPatches ${this.numPatches} is not a square grid`);
+    this.gridSize = squareGrid(this.numPatches, 'MixMIMPretrainDecoder');
     this.inChans = o.inChans ?? 3;
     this.embedDim = o.embedDim ?? 1024;
     this.encoderStride = o.encoderStride ?? 32;

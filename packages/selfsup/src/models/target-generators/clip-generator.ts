@@ -134,7 +134,7 @@ export class CLIPVisionTransformer extends nn.Module<[Tensor], { features: Tenso
     const d = embedDim;
     const tokens = (imgSize / patchSize) ** 2 + 1;
     this.conv1 = this.registerModule('conv1', new nn.Conv2d(3, d, patchSize, { stride: patchSize, bias: false }));
-    // Placeholders until the checkpoint is loaded (every key is required then).
+    // Zeros: every weight comes from the user's checkpoint, which must hold every key.
     this.classEmbedding = this.registerParameter('class_embedding', torch.zeros([d]));
     this.positionalEmbedding = this.registerParameter('positional_embedding', torch.zeros([tokens, d]));
     this.lnPre = this.registerModule('ln_pre', new nn.LayerNorm(d, { eps: 1e-5 }));
