@@ -72,10 +72,10 @@ class MAE(nn.Module):
         x = self.patch_embed(imgs).flatten(2).transpose(1, 2) + self.pos_embed[:, 1:]
         N, L, D = x.shape
         keep = int(L * (1 - self.ratio))
-        ids_shuffle = torch.argsort(torch.rand(N, L), dim=1)
+        ids_shuffle = torch.argsort(torch.rand(N, L, device=x.device), dim=1)
         ids_restore = torch.argsort(ids_shuffle, dim=1)
         x = torch.gather(x, 1, ids_shuffle[:, :keep].unsqueeze(-1).expand(-1, -1, D))
-        mask = torch.ones(N, L)
+        mask = torch.ones(N, L, device=x.device)
         mask[:, :keep] = 0
         mask = torch.gather(mask, 1, ids_restore)
         x = torch.cat([(self.cls_token + self.pos_embed[:, :1]).expand(N, -1, -1), x], 1)

@@ -7,7 +7,8 @@
         "native/dispatch.cc",
         "native/autograd.cc",
         "native/runtime.cc",
-        "native/distributed.cc"
+        "native/distributed.cc",
+        "native/accel.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -1,5 +1,6 @@
 // c10d process groups (PyTorch's own distributed backend): a TCPStore rendezvous plus Gloo
-// collectives on CPU tensors. Collectives are blocking (they wait for the Work): training loops
+// collectives (CPU tensors, and CUDA tensors on a CUDA libtorch) or NCCL collectives (CUDA tensors,
+// a CUDA libtorch ≥ 2 built with nccl.h found: USE_C10D_NCCL). Collectives are blocking (they wait for the Work): training loops
 // are synchronous, and overlap comes from bucketing in the TS layer.
 #include "state.h"
 
@@ -7,6 +8,10 @@
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/api/include/torch/version.h>
+#endif
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
 #include <chrono>
@@ -18,9 +23,17 @@ namespace {
 
 #ifdef USE_C10D_GLOO
 
+// libtorch 2 split process groups into a front and per-device backends; the collectives used here
+// are on both.
+#if TORCH_VERSION_MAJOR >= 2
+using Backend = c10d::Backend;
+#else
+using Backend = c10d::ProcessGroup;
+#endif
+
 struct Group {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> pg;
+  c10::intrusive_ptr<Backend> pg;
   int rank;
   int size;
 };
@@ -45,7 +58,8 @@ std::vector<at::Tensor> tensors(Napi::Env env, const Napi::Value& v, const char*
   return out;
 }
 
-// newGroup(host, port, rank, size, timeoutMs) -> id. Rank 0 hosts the TCPStore.
+// newGroup(host, port, rank, size, timeoutMs, backend) -> id. Rank 0 hosts the TCPStore; backend is
+// 'gloo' or 'nccl'.
 Napi::Value NewGroup(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string host = info[0].As<Napi::String>().Utf8Value();
@@ -53,6 +67,13 @@ Napi::Value NewGroup(const Napi::CallbackInfo& info) {
   int rank = info[2].As<Napi::Number>().Int32Value();
   int size = info[3].As<Napi::Number>().Int32Value();
   auto timeout = std::chrono::milliseconds(static_cast<int64_t>(info[4].As<Napi::Number>().DoubleValue()));
+  std::string backend = info[5].IsString() ? info[5].As<Napi::String>().Utf8Value() : "gloo";
+  if (backend != "gloo" && backend != "nccl") throwType(env, "initProcessGroup: backend must be 'gloo' or 'nccl', got '" + backend + "'");
+#ifndef USE_C10D_NCCL
+  if (backend == "nccl") {
+    throwType(env, "initProcessGroup: this build of the addon has no NCCL (it needs a CUDA libtorch >= 2 and nccl.h at build time); use backend 'gloo'");
+  }
+#endif
   if (size < 1 || rank < 0 || rank >= size) throwType(env, "initProcessGroup: need 0 <= rank < worldSize");
   auto g = std::make_unique<Group>();
   g->rank = rank;
@@ -65,17 +86,26 @@ Napi::Value NewGroup(const Napi::CallbackInfo& info) {
     so.waitWorkers = true;
     so.timeout = timeout;
     g->store = c10::make_intrusive<c10d::TCPStore>(host, so);
-    auto opts = c10d::ProcessGroupGloo::Options::create();
-    opts->timeout = timeout;
-    const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
-    if (ifname && *ifname) {
-      opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
-    } else if (host == "127.0.0.1" || host == "localhost") {
-      opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
-    } else {
-      opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+#ifdef USE_C10D_NCCL
+    if (backend == "nccl") {
+      auto nopts = c10d::ProcessGroupNCCL::Options::create();
+      nopts->timeout = timeout;
+      g->pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(g->store, rank, size, nopts);
     }
-    g->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(g->store, rank, size, opts);
+#endif
+    if (!g->pg) {
+      auto opts = c10d::ProcessGroupGloo::Options::create();
+      opts->timeout = timeout;
+      const char* ifname = std::getenv("GLOO_SOCKET_IFNAME");
+      if (ifname && *ifname) {
+        opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
+      } else if (host == "127.0.0.1" || host == "localhost") {
+        opts->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1"));
+      } else {
+        opts->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+      }
+      g->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(g->store, rank, size, opts);
+    }
   })
   groups().push_back(std::move(g));
   return Napi::Number::New(env, static_cast<double>(groups().size() - 1));
@@ -180,6 +210,14 @@ Napi::Value DestroyGroup(const Napi::CallbackInfo& info) {
 
 #endif
 
+Napi::Value HasNccl(const Napi::CallbackInfo& info) {
+#ifdef USE_C10D_NCCL
+  return Napi::Boolean::New(info.Env(), true);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
 Napi::Value HasGloo(const Napi::CallbackInfo& info) {
 #ifdef USE_C10D_GLOO
   return Napi::Boolean::New(info.Env(), true);
@@ -192,6 +230,7 @@ Napi::Value HasGloo(const Napi::CallbackInfo& info) {
 
 void initDistributed(Napi::Env env, Napi::Object exports) {
   exports.Set("hasGloo", Napi::Function::New(env, HasGloo, "hasGloo"));
+  exports.Set("hasNccl", Napi::Function::New(env, HasNccl, "hasNccl"));
 #ifdef USE_C10D_GLOO
   exports.Set("pgNew", Napi::Function::New(env, NewGroup, "pgNew"));
   exports.Set("pgAllReduce", Napi::Function::New(env, AllReduce, "pgAllReduce"));

@@ -186,6 +186,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   initDispatch(env, exports);
   initAutograd(env, exports);
   initDistributed(env, exports);
+  initAccel(env, exports);
   exports.Set("version", Napi::Function::New(env, Version, "version"));
   exports.Set("config", Napi::Function::New(env, Config, "config"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));

@@ -92,5 +92,6 @@ void initTensors(Napi::Env env, Napi::Object exports);
 void initDispatch(Napi::Env env, Napi::Object exports);
 void initAutograd(Napi::Env env, Napi::Object exports);
 void initDistributed(Napi::Env env, Napi::Object exports);
+void initAccel(Napi::Env env, Napi::Object exports);
 
 }  // namespace selfsup

@@ -48,16 +48,70 @@ function abiFlag(t) {
   return '-D_GLIBCXX_USE_CXX11_ABI=1';
 }
 
+/** The libtorch version from its headers, as [major, minor]. */
+function torchVersion(t) {
+  for (const d of t.inc) {
+    try {
+      const text = fs.readFileSync(path.join(d, 'torch', 'csrc', 'api', 'include', 'torch', 'version.h'), 'utf8');
+      const major = /TORCH_VERSION_MAJOR (\d+)/.exec(text);
+      const minor = /TORCH_VERSION_MINOR (\d+)/.exec(text);
+      if (major && minor) return [Number(major[1]), Number(minor[1])];
+    } catch {}
+    try {
+      const text = fs.readFileSync(path.join(d, 'torch', 'version.h'), 'utf8');
+      const major = /TORCH_VERSION_MAJOR (\d+)/.exec(text);
+      const minor = /TORCH_VERSION_MINOR (\d+)/.exec(text);
+      if (major && minor) return [Number(major[1]), Number(minor[1])];
+    } catch {}
+  }
+  return [0, 0];
+}
+
+/**
+ * Include directories holding `header`: CUDA_HOME / /usr/local/cuda, then the `nvidia/*` packages
+ * beside a pip install's torch/ directory (where pip puts the CUDA runtime and NCCL headers).
+ */
+function findHeaderDir(t, header) {
+  const dirs = [];
+  if (process.env.CUDA_HOME) dirs.push(path.join(process.env.CUDA_HOME, 'include'));
+  dirs.push('/usr/local/cuda/include', '/usr/include');
+  const nvidia = path.join(t.lib, '..', '..', 'nvidia');
+  if (fs.existsSync(nvidia)) {
+    for (const pkg of fs.readdirSync(nvidia)) dirs.push(path.join(nvidia, pkg, 'include'));
+  }
+  return dirs.find((d) => fs.existsSync(path.join(d, header))) ?? null;
+}
+
+/**
+ * CUDA builds of libtorch: the CUDA runtime headers give device properties (`cuda.getDeviceProperties`),
+ * nccl.h the c10d NCCL backend (libtorch ≥ 2). SELFSUP_NO_CUDA_HEADERS=1 / SELFSUP_NO_NCCL=1 turn them off.
+ */
+function cudaParts(t, has) {
+  const out = { defines: [], inc: [] };
+  if (!has('torch_cuda') || process.env.SELFSUP_NO_CUDA_HEADERS === '1') return out;
+  const cudaInc = findHeaderDir(t, 'cuda_runtime_api.h');
+  if (!cudaInc) return out;
+  out.defines.push('-DSELFSUP_CUDA_HEADERS');
+  out.inc.push(cudaInc);
+  const ncclInc = findHeaderDir(t, 'nccl.h');
+  if (ncclInc && torchVersion(t)[0] >= 2 && process.env.SELFSUP_NO_NCCL !== '1') {
+    out.defines.push('-DUSE_C10D_NCCL');
+    if (ncclInc !== cudaInc) out.inc.push(ncclInc);
+  }
+  return out;
+}
+
 const what = process.argv[2];
 try {
   const t = find();
   const has = (name) => fs.existsSync(path.join(t.lib, `lib${name}.so`));
-  if (what === 'include') console.log(t.inc.join(' '));
+  const cuda = cudaParts(t, has);
+  if (what === 'include') console.log([...t.inc, ...cuda.inc].join(' '));
   else if (what === 'cflags') {
     // c10d's Gloo backend needs gloo's headers (Debian: libgloo-dev; pip wheels bundle them).
     const gloo =
       t.inc.some((d) => fs.existsSync(path.join(d, 'gloo', 'config.h'))) || fs.existsSync('/usr/include/gloo/config.h');
-    console.log([abiFlag(t), gloo ? '-DUSE_C10D_GLOO' : ''].join(' ').trim());
+    console.log([abiFlag(t), gloo ? '-DUSE_C10D_GLOO' : '', ...cuda.defines].join(' ').trim());
   } else if (what === 'libs') {
     const libs = [`-L${t.lib}`, `-Wl,-rpath,${t.lib}`, '-Wl,--no-as-needed', '-ltorch', '-ltorch_cpu', '-lc10'];
     // CUDA builds register their kernels at load time: link them even though no symbol is used.

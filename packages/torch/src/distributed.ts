@@ -12,7 +12,8 @@ import { Tensor as TensorClass } from './tensor.js';
 
 interface DistNative {
   hasGloo(): boolean;
-  pgNew(host: string, port: number, rank: number, size: number, timeoutMs: number): number;
+  hasNccl(): boolean;
+  pgNew(host: string, port: number, rank: number, size: number, timeoutMs: number, backend: Backend): number;
   pgAllReduce(id: number, hs: number[], op: string): void;
   pgAllGather(id: number, h: number): number[];
   pgAllGatherWithGrad(id: number, h: number): number[];
@@ -25,8 +26,15 @@ const dist = native as unknown as DistNative;
 
 export type ReduceOp = 'sum' | 'avg' | 'max' | 'min' | 'product';
 
+/**
+ * c10d's backends: Gloo (CPU tensors; CUDA tensors too on a CUDA libtorch) and NCCL (CUDA tensors
+ * only; each process keeps its tensors on its own GPU, `cuda:LOCAL_RANK`).
+ */
+export type Backend = 'gloo' | 'nccl';
+
 export interface InitOptions {
-  backend?: 'gloo';
+  /** Default 'gloo'. */
+  backend?: Backend;
   rank?: number;
   worldSize?: number;
   masterAddr?: string;
@@ -39,6 +47,7 @@ interface Group {
   id: number;
   rank: number;
   worldSize: number;
+  backend: Backend;
 }
 
 let group: Group | null = null;
@@ -59,10 +68,15 @@ export function isGlooAvailable(): boolean {
 /** Joins the default process group; every rank calls it with the same master address and port. */
 export function initProcessGroup(o: InitOptions = {}): void {
   if (group) throw new Error('initProcessGroup: the default process group is already initialized');
-  if ((o.backend ?? 'gloo') !== 'gloo')
-    throw new TypeError(`initProcessGroup: backend '${o.backend}' is not available; use 'gloo'`);
-  if (!dist.hasGloo())
-    throw new Error('initProcessGroup: this build has no Gloo backend (install libgloo-dev and rebuild the addon)');
+  const backend = o.backend ?? 'gloo';
+  if (backend !== 'gloo' && backend !== 'nccl')
+    throw new TypeError(`initProcessGroup: unknown backend '${String(backend)}'; use 'gloo' or 'nccl'`);
+  if (!dist.hasGloo()) throw new Error('initProcessGroup: this build has no c10d (install libgloo-dev and rebuild the addon)');
+  if (backend === 'nccl' && !dist.hasNccl())
+    throw new Error(
+      "initProcessGroup: backend 'nccl' needs the addon built against a CUDA libtorch >= 2 with nccl.h " +
+        '(LIBTORCH=<pip torch dir> bash scripts/setup.sh); use backend gloo',
+    );
   const rank = o.rank ?? envInt('RANK');
   const worldSize = o.worldSize ?? envInt('WORLD_SIZE');
   const addr = o.masterAddr ?? process.env.MASTER_ADDR;
@@ -74,8 +88,25 @@ export function initProcessGroup(o: InitOptions = {}): void {
     port === undefined && 'MASTER_PORT',
   ].filter(Boolean);
   if (missing.length) throw new Error(`initProcessGroup: set ${missing.join(', ')} (environment) or pass them as options`);
-  const id = dist.pgNew(addr as string, port as number, rank as number, worldSize as number, o.timeoutMs ?? 30 * 60 * 1000);
-  group = { id, rank: rank as number, worldSize: worldSize as number };
+  const id = dist.pgNew(
+    addr as string,
+    port as number,
+    rank as number,
+    worldSize as number,
+    o.timeoutMs ?? 30 * 60 * 1000,
+    backend,
+  );
+  group = { id, rank: rank as number, worldSize: worldSize as number, backend };
+}
+
+/** The default group's backend (null when not distributed). */
+export function getBackend(): Backend | null {
+  return group?.backend ?? null;
+}
+
+/** Whether this addon was built with the NCCL backend. */
+export function isNcclAvailable(): boolean {
+  return dist.hasNccl();
 }
 
 export function isInitialized(): boolean {

@@ -13,6 +13,7 @@ export * from './math.js';
 export { tidy, keep, scope, Scope, memory, setGcSafetyNet } from './scope.js';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode, isInferenceModeEnabled } from './autograd.js';
 export * as autograd from './autograd.js';
+export { autocast, autocastState, type AutocastDevice, type AutocastOptions } from './amp.js';
 export { manualSeed, Generator, defaultGenerator, getRngState, setRngState, useDeterministicAlgorithms } from './random.js';
 export * as nn from './nn/index.js';
 export { Module } from './nn/module.js';
@@ -43,10 +44,77 @@ export function getNumThreads(): number {
   return native.getNumThreads();
 }
 
+/** One CUDA device as libtorch sees it (name, memory and capability need a build with the CUDA headers). */
+export interface CudaDeviceInfo {
+  index: number;
+  name?: string;
+  totalMemory?: number;
+  capability?: string;
+}
+
+interface AccelNative {
+  cudaSynchronize(index: number): void;
+  cudaInfo(): { runtime: number; cudnn: number; devices: CudaDeviceInfo[] };
+  backendFlags(set?: { cudnnBenchmark?: boolean; allowTF32Matmul?: boolean; allowTF32Cudnn?: boolean }): {
+    cudnnBenchmark: boolean;
+    allowTF32Matmul: boolean;
+    allowTF32Cudnn: boolean;
+  };
+}
+const accel = native as unknown as AccelNative;
+
+/** `major.minor` of CUDA's integer version codes (12040 → 12.4; cuDNN 90100 → 9.1.0). */
+function versionString(code: number, kind: 'cuda' | 'cudnn'): string | null {
+  if (!code) return null;
+  if (kind === 'cuda') return `${Math.floor(code / 1000)}.${Math.floor((code % 1000) / 10)}`;
+  // cuDNN 9 encodes major*10000 + minor*100 + patch; cuDNN 8 major*1000 + minor*100 + patch.
+  const major = code >= 90000 ? Math.floor(code / 10000) : Math.floor(code / 1000);
+  const rest = code >= 90000 ? code % 10000 : code % 1000;
+  return `${major}.${Math.floor(rest / 100)}.${rest % 100}`;
+}
+
 export const cuda = {
   /** Whether this libtorch was built with CUDA and sees a GPU. */
   isAvailable: (): boolean => native.cudaIsAvailable(),
   deviceCount: (): number => native.cudaDeviceCount(),
+  /** Waits for all queued work on a device (`torch.cuda.synchronize`): time GPU code only after it. */
+  synchronize: (index = 0): void => accel.cudaSynchronize(index),
+  /** CUDA runtime and cuDNN versions libtorch was built with, and the visible devices. */
+  info: (): { runtime: string | null; cudnn: string | null; devices: CudaDeviceInfo[] } => {
+    const i = accel.cudaInfo();
+    return { runtime: versionString(i.runtime, 'cuda'), cudnn: versionString(i.cudnn, 'cudnn'), devices: i.devices };
+  },
+};
+
+/** libtorch's global backend switches (`torch.backends.cudnn.benchmark`, TF32 use). */
+export const backends = {
+  cudnn: {
+    /** Let cuDNN time its algorithms per input shape and keep the fastest (default false, as PyTorch). */
+    get benchmark(): boolean {
+      return accel.backendFlags().cudnnBenchmark;
+    },
+    set benchmark(on: boolean) {
+      accel.backendFlags({ cudnnBenchmark: on });
+    },
+    /** TF32 tensor cores in cuDNN convolutions (default true, as PyTorch). */
+    get allowTF32(): boolean {
+      return accel.backendFlags().allowTF32Cudnn;
+    },
+    set allowTF32(on: boolean) {
+      accel.backendFlags({ allowTF32Cudnn: on });
+    },
+  },
+  cuda: {
+    matmul: {
+      /** TF32 tensor cores in float32 matmuls (default false, as PyTorch ≥ 1.12). */
+      get allowTF32(): boolean {
+        return accel.backendFlags().allowTF32Matmul;
+      },
+      set allowTF32(on: boolean) {
+        accel.backendFlags({ allowTF32Matmul: on });
+      },
+    },
+  },
 };
 
 // libtorch's default was 1 thread on a 2-core VM (measured): use the cores unless told otherwise.

@@ -260,6 +260,10 @@ export class Tensor implements Disposable {
   cuda(index = 0): Tensor {
     return this.to(`cuda:${index}`);
   }
+  /** A copy in page-locked host memory (`pin_memory`) so host→GPU copies can run asynchronously; needs a CUDA libtorch. */
+  pinMemory(): Tensor {
+    return wrap(call('pin_memory', '', this.handle));
+  }
   clone(opts: { memoryFormat?: MemoryFormat } = {}): Tensor {
     return wrap(call('clone', '', this.handle, opts.memoryFormat ? MEMORY_FORMAT_CODE[opts.memoryFormat] : undefined));
   }

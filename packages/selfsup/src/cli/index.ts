@@ -16,7 +16,7 @@ commands:
   vis            t-SNE or UMAP plot of a backbone's features; MIM reconstructions
   flops          parameters and FLOPs of a config's backbone at an input shape
   demo           train a small model on Fashion-MNIST and report its accuracy (CPU)
-  version        print selfsup's and libtorch's versions
+  version        print selfsup's and libtorch's versions, CUDA/cuDNN and the GPUs
 
 exit codes: 0 ok, 1 failure, 2 usage or config error
 `;
@@ -38,6 +38,19 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   version: async () => async () => {
     const torch = await import('@selfsup/torch');
     console.log(`selfsup 0.1.0, libtorch ${torch.version}, ${torch.getNumThreads()} threads`);
+    const c = torch.cuda.info();
+    if (c.runtime === null) console.log('CUDA: not in this build (CPU libtorch)');
+    else {
+      const nccl = torch.distributed.isNcclAvailable() ? ', NCCL' : '';
+      console.log(
+        `CUDA ${c.runtime}, cuDNN ${c.cudnn ?? 'none'}${nccl}; ${c.devices.length} GPU${c.devices.length === 1 ? '' : 's'}`,
+      );
+      for (const d of c.devices) {
+        const mem = d.totalMemory === undefined ? '' : `, ${(d.totalMemory / 2 ** 30).toFixed(0)} GiB`;
+        const cap = d.capability === undefined ? '' : `, compute capability ${d.capability}`;
+        console.log(`  cuda:${d.index}: ${d.name ?? 'GPU'}${mem}${cap}`);
+      }
+    }
     return EXIT.OK;
   },
 };

@@ -11,6 +11,8 @@ import { distributedEnv, launch } from '../engine/launch.js';
 import { fitToSeconds } from '../engine/fit-schedule.js';
 import { writeRunReport } from '../engine/run-report.js';
 import { Runner } from '../engine/runner.js';
+import { resolveDevice } from '../engine/device.js';
+import type { Config } from '../engine/config/config.js';
 import { EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
 
 export const TRAIN_USAGE = `usage: selfsup train <config> [options]
@@ -27,7 +29,8 @@ options:
   --fit-minutes M           fit the whole schedule (warm-up, decay, intervals) into M minutes: times
                             16 iterations first, then trains that many iterations as fit (one process)
   --import FILE             load a module that registers custom parts (repeatable)
-  --nproc-per-node N        processes on this machine (distributed, Gloo)
+  --device D                auto (default: a GPU when there is one), cpu, cuda, cuda:N
+  --nproc-per-node N        processes on this machine (distributed: NCCL on GPUs, else Gloo)
   --nnodes N --node-rank R --master-addr HOST --master-port PORT
   --quiet                   only errors
   --json                    print the result as JSON on the last line
@@ -42,6 +45,7 @@ const OPTIONS = {
   'max-minutes': { type: 'string' },
   'fit-minutes': { type: 'string' },
   import: { type: 'string', multiple: true },
+  device: { type: 'string' },
   'nproc-per-node': { type: 'string' },
   nnodes: { type: 'string' },
   'node-rank': { type: 'string' },
@@ -114,7 +118,8 @@ export async function train(argv: string[]): Promise<number> {
   const workDir = resolve(values['work-dir'] ?? cfg.workDir ?? join('work_dirs', name));
 
   const env = distributedEnv();
-  if (env && !torch.distributed.isInitialized()) torch.distributed.initProcessGroup();
+  if (env && !torch.distributed.isInitialized())
+    torch.distributed.initProcessGroup({ backend: distBackend(cfg, env.localRank, values.device) });
   const rank = torch.distributed.getRank();
   if (rank === 0) {
     mkdirSync(workDir, { recursive: true });
@@ -124,10 +129,11 @@ export async function train(argv: string[]): Promise<number> {
     workDir,
     resume: values.resume === undefined ? false : values.resume === '' ? true : values.resume,
     quiet: values.quiet,
+    device: values.device,
   });
   runner.log(
     `selfsup train: ${cfg.expName}, ${runner.maxEpochs} epochs × ${runner.itersPerEpoch} iterations, ` +
-      `${runner.worldSize} process${runner.worldSize > 1 ? 'es' : ''}, libtorch ${torch.version}, ${torch.getNumThreads()} threads; work dir ${workDir}`,
+      `${runner.worldSize} process${runner.worldSize > 1 ? 'es' : ''} on ${runner.device}, libtorch ${torch.version}, ${torch.getNumThreads()} threads; work dir ${workDir}`,
   );
   const result = await runner.train();
   if (env) torch.distributed.destroyProcessGroup();
@@ -141,4 +147,15 @@ export async function train(argv: string[]): Promise<number> {
     if (values.json) printJson({ workDir, ...result, report });
   }
   return result.interrupted ? EXIT.FAILURE : EXIT.OK;
+}
+
+/**
+ * The c10d backend: the config's `envCfg.distCfg.backend`, else NCCL when this process trains on a
+ * GPU and the addon has NCCL (PyTorch's choice), else Gloo.
+ */
+function distBackend(cfg: Config, localRank: number, deviceFlag: string | undefined): 'gloo' | 'nccl' {
+  const asked = cfg.envCfg?.distCfg?.backend;
+  if (asked) return asked;
+  const device = resolveDevice(deviceFlag ?? cfg.device, localRank, deviceFlag ? '--device' : 'device');
+  return device.startsWith('cuda') && torch.distributed.isNcclAvailable() ? 'nccl' : 'gloo';
 }

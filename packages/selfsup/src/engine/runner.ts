@@ -3,8 +3,10 @@
  * the algorithm, data, optimizer and schedules from a validated config, runs hooks at fixed
  * points in priority order, and saves/restores everything a resumed run needs to reproduce the
  * uninterrupted one exactly on CPU (model, optimizer, schedules, hook state, RNG, data position).
- * Distributed runs use torch.distributed (Gloo) with DistributedDataParallel; rank 0 alone
- * writes logs and checkpoints.
+ * Distributed runs use torch.distributed (Gloo, or NCCL on GPUs) with DistributedDataParallel;
+ * rank 0 alone writes logs and checkpoints. The model, its optimizer state, momentum targets,
+ * queues and memory banks live on `device` (`cpu`, `cuda:N`); each batch is copied there once per
+ * step; checkpoints hold CPU tensors and load on any device.
  */
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
@@ -23,6 +25,7 @@ import { entry, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { Config } from './config/config.js';
 import type { Hook, IterOutputs, RunnerView } from './hooks/hook.js';
 import { ParamSchedulerHook } from './hooks/param-scheduler-hook.js';
+import { batchToDevice, deviceType, resolveDevice } from './device.js';
 import { buildOptimWrapper } from './optim-builder.js';
 import { HOOKS, PARAM_SCHEDULERS } from './registries.js';
 import { ALGORITHMS } from '../models/registries.js';
@@ -34,6 +37,8 @@ export interface RunnerOptions {
   resume?: string | boolean;
   /** Print nothing but errors. */
   quiet?: boolean;
+  /** Overrides the config's `device` (`auto`, `cpu`, `cuda`, `cuda:N`). */
+  device?: string;
 }
 
 export interface TrainResult {
@@ -67,6 +72,8 @@ export class Runner implements RunnerView {
   readonly rank: number;
   readonly worldSize: number;
   readonly seed: number;
+  /** Where the model trains (`cpu`, `cuda:0`). */
+  readonly device: string;
   readonly maxEpochs: number;
   readonly maxIters: number;
   readonly itersPerEpoch: number;
@@ -95,6 +102,13 @@ export class Runner implements RunnerView {
     this.seed = cfg.randomness?.seed ?? 0;
     torch.manualSeed(this.seed);
     if (cfg.randomness?.deterministic) torch.useDeterministicAlgorithms(true);
+    this.device = resolveDevice(
+      opts.device ?? cfg.device,
+      Number(process.env.LOCAL_RANK ?? 0),
+      opts.device ? '--device' : 'device',
+    );
+    if (cfg.envCfg?.cudnnBenchmark !== undefined && deviceType(this.device) === 'cuda')
+      torch.backends.cudnn.benchmark = cfg.envCfg.cudnnBenchmark;
     if (this.rank === 0) mkdirSync(this.checkpointDir, { recursive: true });
 
     // Data.
@@ -135,6 +149,8 @@ export class Runner implements RunnerView {
     // Model.
     this.model = ALGORITHMS.build(cfg.model, 'model');
     if (cfg.loadFrom) loadBackboneWeights(this.model.backbone, torch.load(cfg.loadFrom, { unknownGlobals: 'inert' }));
+    // Before the optimizer is built: its state is made on the parameters' device.
+    if (this.device !== 'cpu') this.model.to(this.device);
     let trainModel: Module<[AlgorithmInput, TrainProgress?], LossOutput> = this.model;
     if (this.worldSize > 1) {
       if (cfg.syncBn) nn.SyncBatchNorm.convert(this.model as unknown as Module<never[], unknown>);
@@ -298,8 +314,11 @@ export class Runner implements RunnerView {
     const t = performance.now();
     this.trainModel.train();
     const progress = this.progress;
+    const ow = this.optimWrapper;
     const { output, loss } = torch.tidy(() => {
-      const out = this.trainModel.forward(batch, progress);
+      // Copies made here are freed with the step's other temporaries.
+      const input = batchToDevice(batch, this.device, { pin: this.cfg.trainDataloader.pinMemory });
+      const out = ow.optimContext(() => this.trainModel.forward(input, progress));
       const value = out.loss.item();
       if (!Number.isFinite(value)) {
         const terms = Object.entries(out.logs)
@@ -311,7 +330,6 @@ export class Runner implements RunnerView {
             'Lower the learning rate, add clipGrad to optimWrapper, or check the data.',
         );
       }
-      const ow = this.optimWrapper;
       ow.backward(ow.scaleLoss(out.loss));
       if (ow.shouldUpdate()) {
         if (this.trainModel instanceof nn.DistributedDataParallel) this.trainModel.syncGradients();
@@ -359,8 +377,14 @@ export class Runner implements RunnerView {
       state_dict: this.model.stateDict() as unknown as StateValue,
       optimizer: this.optimWrapper.stateDict(),
       param_schedulers: this.schedulers.stateDict() as unknown as StateValue,
-      rng: { torch: torch.getRngState() },
+      rng: { torch: torch.getRngState(), ...(this.device === 'cpu' ? {} : { cuda: this.deviceRngState() }) },
     };
+  }
+
+  /** The GPU's default generator state (masks and dropout drawn on the device use it). */
+  private deviceRngState(): torch.Tensor {
+    using g = torch.defaultGenerator(this.device);
+    return g.getState();
   }
 
   /** Writes `name` into the checkpoints dir (rank 0), updates `latest`, returns the path. */
@@ -370,7 +394,9 @@ export class Runner implements RunnerView {
     try {
       this.lastCheckpoint = saveCheckpoint(this.checkpointDir, name, state);
     } finally {
-      ((state.rng as StateDict).torch as torch.Tensor).dispose();
+      const rng = state.rng as StateDict;
+      (rng.torch as torch.Tensor).dispose();
+      (rng.cuda as torch.Tensor | undefined)?.dispose();
     }
     return this.lastCheckpoint;
   }
@@ -389,8 +415,12 @@ export class Runner implements RunnerView {
     this.optimWrapper.loadStateDict(entry(state, 'optimizer', file));
     const scheds = state.param_schedulers;
     if (Array.isArray(scheds)) this.schedulers.loadStateDict(scheds as never);
-    const rng = entry(state, 'rng', file).torch;
-    if (rng instanceof torch.Tensor) torch.setRngState(rng);
+    const rngs = entry(state, 'rng', file);
+    if (rngs.torch instanceof torch.Tensor) torch.setRngState(rngs.torch);
+    if (rngs.cuda instanceof torch.Tensor && this.device !== 'cpu') {
+      using g = torch.defaultGenerator(this.device);
+      g.setState(rngs.cuda);
+    }
     const iter = Number(meta.iter);
     if (!Number.isInteger(iter) || iter < 0) throw new Error(`${file}: meta.iter is not an iteration count`);
     if (Number(meta.world_size ?? 1) !== this.worldSize)

@@ -4,10 +4,13 @@
  * `accumulativeCounts` iterations (the loss scaled by 1/accumulativeCounts, and by the remainder
  * for a last incomplete window), optional gradient clipping, the optimizer step and `zeroGrad`.
  * With a `GradScaler` it does mixed-precision loss scaling (unscale before clipping, skip
- * overflowing steps).
+ * overflowing steps); with `autocast`, `optimContext(fn)` runs the forward pass in an autocast
+ * region (MMEngine's `AmpOptimWrapper.optim_context`).
  *
  * Schedulers accept an `OptimWrapper` wherever they accept an optimizer.
  */
+import { type AutocastDevice, autocast } from '../amp.js';
+import type { DType } from '../dtype.js';
 import { tidy } from '../scope.js';
 import type { StateDict } from '../serialization/state.js';
 import type { Tensor } from '../tensor.js';
@@ -28,6 +31,10 @@ export interface OptimWrapperOptions {
   clipGrad?: ClipGradOptions | null;
   /** Mixed precision: scale the loss, unscale before clipping, skip steps with inf/NaN gradients. */
   gradScaler?: GradScaler | null;
+  /** A fixed loss scale: the scaler still skips inf/NaN steps but keeps this scale (MMEngine's numeric `loss_scale`). */
+  fixedLossScale?: number;
+  /** Mixed precision: the autocast region `optimContext` opens around forward and loss. */
+  autocast?: { deviceType: AutocastDevice; dtype: DType } | null;
 }
 
 /** What `updateParams` did this iteration. */
@@ -45,6 +52,8 @@ export class OptimWrapper implements HyperparamTarget {
   readonly accumulativeCounts: number;
   readonly clipGrad: ClipGradOptions | null;
   readonly gradScaler: GradScaler | null;
+  readonly autocast: { deviceType: AutocastDevice; dtype: DType } | null;
+  private readonly fixedLossScale: number | undefined;
   private innerCount = 0;
   private maxCounts = -1;
   private remainderCounts = -1;
@@ -58,6 +67,14 @@ export class OptimWrapper implements HyperparamTarget {
       throw new RangeError(`OptimWrapper: accumulativeCounts must be a positive integer, got ${this.accumulativeCounts}`);
     this.clipGrad = opts.clipGrad ?? null;
     this.gradScaler = opts.gradScaler ?? null;
+    this.autocast = opts.autocast ?? null;
+    this.fixedLossScale = opts.fixedLossScale;
+  }
+
+  /** Runs the forward pass and loss: in the autocast region when mixed precision is on, else as is. */
+  optimContext<T>(fn: () => T): T {
+    const a = this.autocast;
+    return a ? autocast(a.deviceType, { dtype: a.dtype }, fn) : fn();
   }
 
   // ---- HyperparamTarget ------------------------------------------------------------------------
@@ -133,7 +150,7 @@ export class OptimWrapper implements HyperparamTarget {
     let stepped: boolean;
     if (this.gradScaler) {
       stepped = this.gradScaler.step(this.optimizer);
-      this.gradScaler.update();
+      this.gradScaler.update(this.fixedLossScale);
     } else {
       this.optimizer.step();
       stepped = true;

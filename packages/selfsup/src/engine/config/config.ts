@@ -31,6 +31,13 @@ const dataloader = z.strictObject({
   /** Worker threads that decode and augment (MMEngine's `num_workers`); 0: on the training thread. */
   numWorkers: nonNegInt().optional(),
   onCorrupt: z.enum(['error', 'skip']).optional(),
+  /** Copy batches into page-locked host memory so host→GPU copies run asynchronously (GPU runs only). */
+  pinMemory: bool().optional(),
+});
+
+/** Where training runs: the first GPU when there is one (`auto`, the default), the CPU, or a named GPU. */
+export const deviceSchema = z.string().regex(/^(auto|cpu|cuda(:\d+)?)$/, {
+  error: "expected 'auto', 'cpu', 'cuda' or 'cuda:N'",
 });
 
 export const configSchema = z.strictObject({
@@ -58,6 +65,15 @@ export const configSchema = z.strictObject({
   /** Online kNN accuracy on a labelled train/val pair every `interval` epochs (logged as `knn_top1`). */
   knnMonitor: knnMonitorSchema.nullable().optional(),
   randomness: z.strictObject({ seed: nonNegInt().optional(), deterministic: bool().optional() }).optional(),
+  /** `auto` (default: a GPU when libtorch sees one, else the CPU), `cpu`, `cuda`, `cuda:N`. */
+  device: deviceSchema.optional(),
+  /** MMEngine's `env_cfg`: cuDNN autotuning and the distributed backend (default nccl on GPUs, gloo on CPU). */
+  envCfg: z
+    .strictObject({
+      cudnnBenchmark: bool().optional(),
+      distCfg: z.strictObject({ backend: z.enum(['gloo', 'nccl']).optional() }).optional(),
+    })
+    .optional(),
   /** Convert every BatchNorm to SyncBatchNorm when distributed. */
   syncBn: bool().optional(),
   workDir: str().optional(),
