@@ -36,7 +36,9 @@ Pre-trains a small SimCLR on Fashion-MNIST (or your images with --data) for at m
 backbone randomly initialised and with raw pixels. Writes the checkpoint and report.html.
 
   --data FOLDER     your images: class sub-folders (labelled; evaluated on a held-out 20 %) or a
-                    flat folder (unlabeled; pre-training only)
+                    flat folder (unlabeled; pre-training only). The schedule is sized to the
+                    images in epochs (at least 200 iterations) before it is fitted to --minutes;
+                    a warning says when too few images or iterations leave little to learn
   --size N          image size for --data (default 64)
   --config FILE     another config to pre-train with
   --eval-samples N  images per split for the evaluation (default 10000)
