@@ -10,6 +10,7 @@ import { openDataset } from '../data/open.js';
 import { buildViews } from '../data/register.js';
 import { buildDataset } from '../engine/build-data.js';
 import { prepareConfig } from '../engine/config/prepare.js';
+import { resolveConfigArg } from './config-arg.js';
 import { ConfigError } from '../core/schema.js';
 import { importUserModules } from '../core/user-modules.js';
 import { EXIT, numberFlag, parseCommand, UsageError } from './args.js';
@@ -84,7 +85,7 @@ async function source(
   if (values.pipeline !== undefined || values.size !== undefined)
     throw new UsageError('--pipeline and --size are for --data without a config (the config has its pipeline)');
   await importUserModules(values.import ?? []);
-  const cfg = prepareConfig(config, cfgOptions);
+  const cfg = prepareConfig(resolveConfigArg(config), cfgOptions);
   const dsCfg = cfg.trainDataloader.dataset;
   if (dsCfg.pipeline === undefined) throw new UsageError(`${config}: trainDataloader.dataset has no pipeline to show`);
   const views = buildViews(dsCfg.pipeline, 'trainDataloader.dataset.pipeline');

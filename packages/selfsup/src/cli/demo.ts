@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import * as torch from '@selfsup/torch';
 import { prepareConfig } from '../engine/config/prepare.js';
 import type { Config } from '../engine/config/config.js';
-import { fitToSeconds, scheduleIters } from '../engine/fit-schedule.js';
+import { fitToSeconds, scheduleIters, stretchEpochs } from '../engine/fit-schedule.js';
 import { writeRunReport } from '../engine/run-report.js';
 import { Runner } from '../engine/runner.js';
 import { frozenBenchmark, type FrozenResult } from '../evaluation/benchmark.js';
@@ -21,8 +21,9 @@ import { buildDataset } from '../engine/build-data.js';
 import { DataLoader } from '../data/loader/loader.js';
 import type { TypedConfig } from '../core/registry.js';
 import type { PipelineStepConfig } from '../part-configs.js';
-import { EXIT, numberFlag, parseCommand, printJson } from './args.js';
+import { EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
 import { CONFIG_DIR } from './list.js';
+import { resolveConfigArg } from './config-arg.js';
 import { ALGORITHMS } from '../models/registries.js';
 import { DATASETS } from '../data/registries.js';
 
@@ -35,7 +36,9 @@ Pre-trains a small SimCLR on Fashion-MNIST (or your images with --data) for at m
 backbone randomly initialised and with raw pixels. Writes the checkpoint and report.html.
 
   --data FOLDER     your images: class sub-folders (labelled; evaluated on a held-out 20 %) or a
-                    flat folder (unlabeled; pre-training only)
+                    flat folder (unlabeled; pre-training only). The schedule is sized to the
+                    images in epochs (at least 200 iterations) before it is fitted to --minutes;
+                    a warning says when too few images or iterations leave little to learn
   --size N          image size for --data (default 64)
   --config FILE     another config to pre-train with
   --eval-samples N  images per split for the evaluation (default 10000)
@@ -65,7 +68,7 @@ export async function demo(argv: string[]): Promise<number> {
     if (!values.quiet) console.log(m);
   };
 
-  let cfg = prepareConfig(values.config ?? join(CONFIG_DIR, DEMO_CONFIG), cfgOptions);
+  let cfg = prepareConfig(values.config ? resolveConfigArg(values.config) : join(CONFIG_DIR, DEMO_CONFIG), cfgOptions);
   cfg.expName = 'demo';
   cfg.customHooks = [...(cfg.customHooks ?? []), { type: 'TimeBudgetHook', seconds: minutes * 60 }];
   let datasetName = 'Fashion-MNIST';
@@ -73,12 +76,14 @@ export async function demo(argv: string[]): Promise<number> {
     train: { type: 'FashionMNIST', split: 'train', numSamples: evalSamples, seed: 0 },
     test: { type: 'FashionMNIST', split: 'test', numSamples: Math.min(evalSamples, 10000), seed: 0 },
   };
-  if (values.data)
+  if (values.data) {
     ({ datasetName, evalData } = useOwnData(
       cfg,
       values.data,
       numberFlag(values.size, '--size', { integer: true, min: 8 }) ?? 64,
     ));
+    cfg = sizeScheduleToData(cfg, say);
+  }
 
   say(
     `selfsup demo: ${cfg.model.type} on ${datasetName} for at most ${minutes} min on ${torch.getNumThreads()} CPU threads (libtorch ${torch.version})`,
@@ -100,6 +105,11 @@ export async function demo(argv: string[]): Promise<number> {
   say(
     `pre-training: ${trained.iters} iterations in ${trained.seconds.toFixed(0)} s${trained.stopped ? ` (${trained.stopped})` : ''}`,
   );
+  if (trained.iters < DEMO_MIN_ITERS)
+    console.warn(
+      `selfsup demo: warning: only ${trained.iters} iterations trained (fewer than ${DEMO_MIN_ITERS}): too few to learn ` +
+        'useful features; expect the backbone near its random initialisation (give more --minutes)',
+    );
   if (trained.interrupted) {
     say(`interrupted; the checkpoint ${trained.checkpoint} resumes with: selfsup train ${join(workDir, 'config.json')} --resume`);
     writeFileSync(join(workDir, 'config.json'), `${JSON.stringify({ ...cfg, workDir }, null, 2)}\n`);
@@ -172,6 +182,28 @@ export async function demo(argv: string[]): Promise<number> {
   return EXIT.OK;
 }
 
+/** Iterations below which a pre-training run has not learned much (the demo warns below it). */
+export const DEMO_MIN_ITERS = 200;
+
+/**
+ * For --data: the recipe (one epoch of Fashion-MNIST, 234 iterations with a 50-iteration warm-up)
+ * run for as many epochs of the user's images as make at least DEMO_MIN_ITERS iterations, so a
+ * small folder does not end inside the warm-up; the time budget may still compress it.
+ */
+function sizeScheduleToData(cfg: Config, say: (m: string) => void): Config {
+  const { dataset } = buildDataset(cfg.trainDataloader.dataset, 'trainDataloader.dataset');
+  const batch = cfg.trainDataloader.batchSize;
+  const itersPerEpoch = Math.floor(dataset.length / batch);
+  if (itersPerEpoch < 1) throw new UsageError(`--data: ${dataset.length} training images make no batch of ${batch}`);
+  if (cfg.trainCfg.type === 'IterBasedTrainLoop') return cfg;
+  const epochs = Math.max(cfg.trainCfg.maxEpochs as number, Math.ceil(DEMO_MIN_ITERS / itersPerEpoch));
+  say(
+    `schedule sized to your data: ${epochs} epochs × ${itersPerEpoch} iterations ` +
+      `(${dataset.length} training images in batches of ${batch}; at least ${DEMO_MIN_ITERS} iterations)`,
+  );
+  return stretchEpochs(cfg, epochs);
+}
+
 const pct = (v: number | undefined) => (v === undefined ? '    -  ' : `${v.toFixed(2).padStart(6)}%`);
 
 /** The report's evaluation tables: kNN and linear top-1/top-5 per encoder. */
@@ -208,7 +240,13 @@ function useOwnData(
     ...(labelled ? split('train') : { type: 'ImageFolder' as const, root: folder }),
     pipeline: { type: 'MultiView', numViews: 2, transforms: [view] },
   };
-  cfg.trainDataloader.batchSize = Math.min(cfg.trainDataloader.batchSize, Math.max(2, Math.floor(probe.length / 2)));
+  const batch = Math.min(cfg.trainDataloader.batchSize, Math.max(2, Math.floor(probe.length / 2)));
+  if (batch < cfg.trainDataloader.batchSize)
+    console.warn(
+      `selfsup demo: warning: ${probe.length} images are fewer than the recipe's batch of ${cfg.trainDataloader.batchSize}: ` +
+        `batches of ${batch}; contrastive methods learn little from so few negatives (add images)`,
+    );
+  cfg.trainDataloader.batchSize = batch;
   const model = cfg.model as unknown as Record<string, unknown> & { backbone: Record<string, unknown> };
   model.backbone = { ...model.backbone, inChannels: 3 };
   model.dataPreprocessor = { mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375] };

@@ -2,6 +2,7 @@
 import * as torch from '@selfsup/torch';
 import { complexity, humanCount } from '../analysis/complexity.js';
 import { prepareConfig } from '../engine/config/prepare.js';
+import { resolveConfigArg } from './config-arg.js';
 import { importUserModules } from '../core/user-modules.js';
 import '../builtins.js';
 import { EXIT, parseCommand, printJson, UsageError } from './args.js';
@@ -34,7 +35,7 @@ export async function flops(argv: string[]): Promise<number> {
   if (shape.length !== 3 || shape.some((d) => !Number.isInteger(d) || d <= 0))
     throw new UsageError(`--shape: expected C,H,W positive integers, got '${values.shape}'`);
   await importUserModules(values.import ?? []);
-  const cfg = prepareConfig(positionals[0], cfgOptions);
+  const cfg = prepareConfig(resolveConfigArg(positionals[0]), cfgOptions);
   const model = ALGORITHMS.build(cfg.model, 'model');
   model.eval();
   const c = complexity(model.backbone, () => model.backbone.forward(torch.zeros([1, ...shape])));

@@ -11,7 +11,8 @@ import { DATASETS, PIPELINE_STEPS, TRANSFORMS } from '../data/registries.js';
 
 export const LIST_USAGE = `usage: selfsup list [algorithms|backbones|necks|heads|losses|target-generators|datasets|transforms|pipeline-steps|hooks|optimizers|schedulers|configs] [--json]
 
-Lists registered parts (what a config's \`type\` can name) and the bundled configs.
+Lists registered parts (what a config's \`type\` can name) and the bundled configs (\`selfsup train\`
+takes a config's listed path or bare name from any directory; --json gives full paths).
 `;
 
 const REGISTRIES: Record<string, Pick<Registry<unknown>, 'list' | 'description'>> = {
@@ -61,7 +62,8 @@ export async function list(argv: string[]): Promise<number> {
   const kinds = positionals.length ? positionals : [...Object.keys(REGISTRIES), 'configs'];
   const result: Record<string, string[]> = {};
   for (const k of kinds) {
-    if (k === 'configs') result.configs = bundledConfigs();
+    // --json: full paths (a script can open them); the listing: paths `selfsup train` also takes.
+    if (k === 'configs') result.configs = bundledConfigs().map((c) => (values.json ? join(CONFIG_DIR, c) : c));
     else if (REGISTRIES[k]) result[k] = REGISTRIES[k].list();
     else throw new UsageError(`unknown kind '${k}'; one of ${[...Object.keys(REGISTRIES), 'configs'].join(', ')}`);
   }

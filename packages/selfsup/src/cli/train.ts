@@ -2,8 +2,8 @@
  * `selfsup train <config>`: pre-trains with a config (MMSelfSup's tools/train.py), resumable,
  * on one process or several (`--nproc-per-node`, torchrun semantics).
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import * as torch from '@selfsup/torch';
 import { prepareConfig } from '../engine/config/prepare.js';
 import { importUserModules } from '../core/user-modules.js';
@@ -14,14 +14,34 @@ import { Runner } from '../engine/runner.js';
 import { resolveDevice } from '../engine/device.js';
 import type { Config } from '../engine/config/config.js';
 import { EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
+import { resolveConfigArg } from './config-arg.js';
+import { checkImageFolder, useImageFolder } from './own-data.js';
+
+/** The work dir a work dir's config.json records (where its checkpoints are), if `file` is one. */
+function recordedWorkDir(file: string): string | undefined {
+  if (extname(file) !== '.json') return undefined;
+  try {
+    const w = (JSON.parse(readFileSync(file, 'utf8')) as { workDir?: unknown }).workDir;
+    return typeof w === 'string' ? resolve(dirname(file), w) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export const TRAIN_USAGE = `usage: selfsup train <config> [options]
 
-Pre-trains a backbone with an algorithm config (.ts, .js or a work dir's config.json).
+Pre-trains a backbone with an algorithm config: a .ts/.js/.json file, a bundled config's name or
+the path \`selfsup list configs\` prints (from any directory), or a work dir's config.json (which
+records its work dir: \`selfsup train DIR/config.json --resume\` continues that run).
 
 options:
-  --work-dir DIR            outputs (default work_dirs/<config name>)
+  --work-dir DIR            outputs (default: the one a config.json records, else work_dirs/<config name>)
   --resume [CKPT]           resume from CKPT, or from the work dir's latest checkpoint
+  --data DIR                train on a folder of images (class sub-folders or flat) instead of the
+                            config's dataset, with the config's pipeline (the kNN monitor goes off)
+  --size N                  with --data: every crop/resize step of the pipeline outputs N px (a ViT's
+                            imgSize or a mask generator's inputSize: set them with --cfg-options)
+  --auto-scale-lr           scale lr by (processes × batch size) / autoScaleLr.baseBatchSize (MMEngine)
   --cfg-options K=V ...     override config values (model.neck.outChannels=64 optimWrapper.optimizer.lr=0.1)
   --seed N                  randomness.seed
   --deterministic           deterministic algorithms
@@ -40,6 +60,9 @@ options:
 const OPTIONS = {
   'work-dir': { type: 'string' },
   resume: { type: 'string' },
+  data: { type: 'string' },
+  size: { type: 'string' },
+  'auto-scale-lr': { type: 'boolean' },
   seed: { type: 'string' },
   deterministic: { type: 'boolean' },
   'max-minutes': { type: 'string' },
@@ -89,12 +112,36 @@ export async function train(argv: string[]): Promise<number> {
     });
   }
 
+  const size = numberFlag(values.size, '--size', { integer: true, min: 1 });
+  if (size !== undefined && values.data === undefined) throw new UsageError('--size goes with --data (it sizes your images)');
   await importUserModules(values.import ?? []);
-  const file = positionals[0];
+  const file = resolveConfigArg(positionals[0]);
   const extra = [...cfgOptions];
   if (values.seed !== undefined) extra.push(`randomness.seed=${numberFlag(values.seed, '--seed', { integer: true, min: 0 })}`);
   if (values.deterministic) extra.push('randomness.deterministic=true');
-  let cfg = prepareConfig(file, extra);
+  const notes: string[] = [];
+  let cfg = prepareConfig(file, extra, {
+    edit: (raw) => {
+      if (values.data !== undefined) notes.push(...useImageFolder(raw, values.data, size));
+    },
+  });
+  if (values['auto-scale-lr']) {
+    // As MMSelfSup's tools/train.py: the flag turns on the config's own autoScaleLr.
+    if (cfg.autoScaleLr === undefined)
+      throw new UsageError(
+        '--auto-scale-lr: the config has no autoScaleLr.baseBatchSize (the batch its lr was written for); ' +
+          'add it to the config or with --cfg-options autoScaleLr.baseBatchSize=N',
+      );
+    cfg.autoScaleLr = { ...cfg.autoScaleLr, enable: true };
+  }
+  if (values.data !== undefined) {
+    const d = checkImageFolder(cfg, values.data);
+    if (!values.quiet)
+      console.log(
+        `selfsup train: --data ${values.data}: ${d.images} images${d.classes > 1 ? ` in ${d.classes} classes` : ''}` +
+          `${notes.length ? `; ${notes.join('; ')}` : ''}`,
+      );
+  }
   const fitMinutes = numberFlag(values['fit-minutes'], '--fit-minutes', { min: 0 });
   let maxMinutes = numberFlag(values['max-minutes'], '--max-minutes', { min: 0 });
   if (fitMinutes !== undefined) {
@@ -115,7 +162,7 @@ export async function train(argv: string[]): Promise<number> {
     cfg.customHooks = [...(cfg.customHooks ?? []), { type: 'TimeBudgetHook', seconds: maxMinutes * 60 }];
   const name = basename(file, extname(file)) === 'config' ? basename(resolve(file, '..')) : basename(file, extname(file));
   cfg.expName ??= name;
-  const workDir = resolve(values['work-dir'] ?? cfg.workDir ?? join('work_dirs', name));
+  const workDir = resolve(values['work-dir'] ?? recordedWorkDir(file) ?? cfg.workDir ?? join('work_dirs', name));
 
   const env = distributedEnv();
   if (env && !torch.distributed.isInitialized())

@@ -78,6 +78,42 @@ export function fitSchedule(cfg: Config, maxIters: number, itersPerEpoch: number
   return out;
 }
 
+/**
+ * `cfg` run for `epochs` epochs instead of its own number, its schedule stretched in epochs:
+ * epoch-stepped scheduler positions (begin, end, periods), the epoch checkpoint interval and the
+ * kNN-monitor interval are multiplied by epochs / maxEpochs, while iteration-based entries (a
+ * warm-up written in iterations) keep their lengths. This is how a recipe written for a large
+ * dataset becomes one for a small folder: one epoch of 16 images is 4 iterations, inside a
+ * 50-iteration warm-up; enough epochs make a run that leaves it. Needs an epoch-based loop.
+ */
+export function stretchEpochs(cfg: Config, epochs: number): Config {
+  if (!Number.isInteger(epochs) || epochs < 1)
+    throw new RangeError(`stretchEpochs: epochs must be a positive integer, got ${epochs}`);
+  if (cfg.trainCfg.type === 'IterBasedTrainLoop')
+    throw new RangeError('stretchEpochs: the config trains for a number of iterations (IterBasedTrainLoop), not epochs');
+  const factor = epochs / (cfg.trainCfg.maxEpochs as number);
+  const paramScheduler = (cfg.paramScheduler ?? []).map((raw) => {
+    const e = raw as SchedulerEntry;
+    if (e.byEpoch === false) return raw;
+    const out: SchedulerEntry = { ...e };
+    if (e.begin !== undefined) out.begin = Math.round(Number(e.begin) * factor);
+    if (e.end !== undefined && Number(e.end) < 1e9) out.end = Math.max(1, Math.round(Number(e.end) * factor));
+    for (const k of PERIOD_KEYS) {
+      const v = e[k];
+      if (typeof v === 'number') out[k] = Math.max(1, Math.round(v * factor));
+      else if (Array.isArray(v)) out[k] = v.map((m) => Math.round(Number(m) * factor));
+    }
+    return out as typeof raw;
+  });
+  const out: Config = { ...cfg, paramScheduler, trainCfg: { ...cfg.trainCfg, maxEpochs: epochs } };
+  const ck = cfg.defaultHooks?.checkpoint;
+  if (ck?.interval !== undefined && ck.interval !== -1 && ck.byEpoch !== false)
+    out.defaultHooks = { ...cfg.defaultHooks, checkpoint: { ...ck, interval: Math.max(1, Math.round(ck.interval * factor)) } };
+  if (cfg.knnMonitor?.interval !== undefined)
+    out.knnMonitor = { ...cfg.knnMonitor, interval: Math.max(1, Math.round(cfg.knnMonitor.interval * factor)) };
+  return out;
+}
+
 /** Records when each iteration ended. */
 class IterClock extends Hook {
   readonly ends: number[] = [];

@@ -27,6 +27,7 @@ import type { Hook, IterOutputs, RunnerView } from './hooks/hook.js';
 import { ParamSchedulerHook } from './hooks/param-scheduler-hook.js';
 import { batchToDevice, deviceType, resolveDevice } from './device.js';
 import { buildOptimWrapper } from './optim-builder.js';
+import { scaleLr } from './auto-scale-lr.js';
 import { HOOKS, PARAM_SCHEDULERS } from './registries.js';
 import { ALGORITHMS } from '../models/registries.js';
 import type { TrainProgress } from '../core/progress.js';
@@ -158,6 +159,14 @@ export class Runner implements RunnerView {
     }
     this.trainModel = trainModel;
     this.optimWrapper = buildOptimWrapper(cfg.optimWrapper, this.model);
+    // Before the schedulers: they record each group's initial lr (MMEngine's order).
+    const realBatch = this.worldSize * dl.batchSize;
+    const ratio = scaleLr(this.optimWrapper, cfg.autoScaleLr, realBatch);
+    if (ratio !== null)
+      this.log(
+        `autoScaleLr: lr set for a batch of ${cfg.autoScaleLr?.baseBatchSize}; the real batch is ${realBatch} ` +
+          `(${this.worldSize} × ${dl.batchSize}): lr scaled by ${ratio}`,
+      );
     this.schedulers = new optim.ParamSchedulerList(
       (cfg.paramScheduler ?? []).map((c, i) =>
         PARAM_SCHEDULERS.build(c, `paramScheduler.${i}`)(this.optimWrapper, { epochLength: this.itersPerEpoch }),

@@ -92,5 +92,14 @@ test('selfsup demo --data: the same on a folder of your own labelled images (hel
   assert.equal(res.dataset, data);
   // Dark vs bright images: raw pixels separate the held-out 4 images perfectly.
   assert.equal(res.knn.pixels, 100);
+  // 16 training images in batches of 4: the one-epoch recipe would be 4 iterations inside its
+  // 50-iteration warm-up; the schedule is sized in epochs to at least 200 iterations instead…
+  assert.match(
+    r.stdout,
+    /schedule sized to your data: 50 epochs × 4 iterations \(16 training images in batches of 4; at least 200 iterations\)/,
+  );
+  // …and 3 s cannot train that many here: the run says it could not learn much.
+  const trained = Number((/pre-training: (\d+) iterations/.exec(r.stdout) as RegExpExecArray)[1]);
+  if (trained < 200) assert.match(r.stderr, new RegExp(`warning: only ${trained} iterations trained \\(fewer than 200\\)`));
   assert.ok(existsSync(join(work, 'report.html')));
 });

@@ -301,7 +301,7 @@ test('selfsup list and flops: --json outputs', () => {
   const l = JSON.parse(r.stdout.trim().split('\n').pop() as string);
   for (const a of ['SimCLR', 'MoCo', 'MoCoV3', 'BYOL', 'SimSiam', 'BarlowTwins', 'SwAV', 'DenseCL', 'VICReg', 'DINO', 'SimMIM'])
     assert.ok(l.algorithms.includes(a), a);
-  assert.ok(l.configs.includes('simclr/simclr_resnet50_16xb256-coslr-200e_in1k.ts'));
+  assert.ok(l.configs.includes(join(CONFIG_DIR, 'simclr/simclr_resnet50_16xb256-coslr-200e_in1k.ts')));
   r = selfsup(['list', 'nonsense']);
   assert.equal(r.code, 2);
   const cfg = join(CONFIG_DIR, 'simclr/simclr_resnet50_16xb256-coslr-200e_in1k.ts');

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { nn, optim } from '@selfsup/torch';
 import type { Config } from '../../src/engine/config/config.js';
 import { validateConfig } from '../../src/engine/config/config.js';
-import { fitSchedule, fitToSeconds } from '../../src/engine/fit-schedule.js';
+import { fitSchedule, fitToSeconds, stretchEpochs } from '../../src/engine/fit-schedule.js';
 import { Runner } from '../../src/engine/runner.js';
 import { testConfig } from './parts.js';
 import '../../src/builtins.js';
@@ -99,6 +99,33 @@ test('fitSchedule: epoch-stepped and iteration-based entries are scaled to itera
   assert.equal(fit[100], 0.25);
   assert.throws(() => fitSchedule(cfg, 0, L), /maxIters must be a positive integer/);
   assert.throws(() => fitSchedule(cfg, 10, 0.5), /itersPerEpoch must be a positive integer/);
+});
+
+test('stretchEpochs: epoch positions scale with the epochs, an iteration warm-up keeps its length', () => {
+  const L = 4; // a small folder: 4 iterations per epoch
+  const cfg = cfgWith(
+    [
+      { type: 'LinearLR', startFactor: 0.1, byEpoch: false, begin: 0, end: 50 },
+      { type: 'CosineAnnealingLR', byEpoch: true, begin: 0, end: 1, convertToIterBased: true },
+    ],
+    { type: 'EpochBasedTrainLoop', maxEpochs: 1 },
+    { defaultHooks: { checkpoint: { interval: 1 } } },
+  );
+  const s = stretchEpochs(cfg, 60);
+  assert.deepEqual(s.trainCfg, { type: 'EpochBasedTrainLoop', maxEpochs: 60 });
+  const [lin, cos] = s.paramScheduler as Record<string, unknown>[];
+  assert.deepEqual(lin, (cfg.paramScheduler as object[])[0]);
+  assert.deepEqual([cos.begin, cos.end, cos.byEpoch], [0, 60, true]);
+  assert.equal(s.defaultHooks?.checkpoint?.interval, 60);
+  // The stretched run leaves the warm-up (50 of 240 iterations) and anneals to ~0 by its end;
+  // the one-epoch original is still warming up when it ends (lr < 1 all along).
+  const orig = lrTrace(cfg, L, L);
+  assert.ok(Math.max(...orig) < 0.2);
+  const lr = lrTrace(s, 60 * L, L);
+  assert.ok(Math.max(...lr) > 0.7, String(Math.max(...lr)));
+  assert.ok(lr[60 * L] < 1e-3 * Math.max(...lr));
+  assert.throws(() => stretchEpochs(cfg, 0), /epochs must be a positive integer/);
+  assert.throws(() => stretchEpochs(cfgWith([], { type: 'IterBasedTrainLoop', maxIters: 5 }), 3), /IterBasedTrainLoop/);
 });
 
 test('fitToSeconds: times the real config, then a runner trains exactly the fitted iterations to the end of the schedule', async () => {

@@ -17,6 +17,7 @@ import { checkpointHookSchema } from '../hooks/checkpoint-hook.js';
 import { knnMonitorSchema } from '../hooks/knn-monitor-hook.js';
 import { loggerHookSchema } from '../hooks/logger-hook.js';
 import { optimWrapperSchema } from '../optim-builder.js';
+import { autoScaleLrSchema } from '../auto-scale-lr.js';
 import type { ConfigObject } from './merge.js';
 import { bool, nonNegInt, posInt, str, typed, validate, z } from '../../core/schema.js';
 import type { AlgorithmConfig, DatasetConfig, HookConfig, SchedulerConfig } from '../../part-configs.js';
@@ -79,6 +80,8 @@ export const configSchema = z.strictObject({
   workDir: str().optional(),
   /** Initial weights (a `.pth`/safetensors checkpoint) loaded into the model before training. */
   loadFrom: str().nullable().optional(),
+  /** MMEngine's `auto_scale_lr`: lr × (world size × batchSize) / baseBatchSize when enabled. */
+  autoScaleLr: autoScaleLrSchema.optional(),
   /** The algorithm's name for logs (filled from the config file name). */
   expName: str().optional(),
 });

@@ -1,13 +1,16 @@
 /**
  * Config files (MMEngine's `Config.fromfile`, in TypeScript): a module whose default export is
  * plain data. `_base_: ['../_base_/models/simclr.ts', …]` lists base files (paths relative to the
- * file) merged in order underneath it; a config may also import other config files. `.ts`,
+ * file, or absolute) merged in order underneath it; a config may also import other config files,
+ * named the same two ways (`import base from '/abs/base.ts'`, `'./base.js'`): one resolution rule,
+ * `resolveConfigPath`, serves both. A bare name (`'foo'`) is a package to `import` (refused) and,
+ * as in MMEngine, a path relative to the file in `_base_`. `.ts`,
  * `.mts`, `.js`, `.mjs` and `.cjs` files are transpiled with TypeScript and evaluated with a
  * `require` that reaches only config files and `selfsup`'s config helpers, so a config cannot
  * pull in arbitrary code by accident; `.json` (e.g. a work dir's `config.json`) is read as is.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
+import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import ts from 'typescript';
 import * as helpers from './helpers.js';
 import { type ConfigObject, type ConfigValue, isPlainObject, mergeConfig, stripMarkers } from './merge.js';
@@ -38,7 +41,13 @@ function loadTree(file: string, stack: string[]): ConfigObject {
   return mergeConfig(merged, rest) as ConfigObject;
 }
 
-function resolveConfigPath(spec: string, from: string): string {
+/** Whether an `import` names a config file: a path relative to the importing file, or absolute. */
+export function isConfigImport(spec: string): boolean {
+  return spec.startsWith('./') || spec.startsWith('../') || isAbsolute(spec);
+}
+
+/** Where `spec` (a `_base_` entry or an import) written in `from` points: relative to `from`'s folder, or absolute. */
+export function resolveConfigPath(spec: string, from: string): string {
   const base = resolve(dirname(from), spec);
   const candidates = [base, base.replace(/\.js$/, '.ts'), `${base}.ts`, `${base}.js`, `${base}.json`];
   const hit = candidates.find((c) => existsSync(c) && (SCRIPT.has(extname(c)) || extname(c) === '.json'));
@@ -90,11 +99,14 @@ function evaluate(file: string, text: string, stack: string[]): unknown {
   const mod: { exports: Record<string, unknown> } = { exports: {} };
   const req = (spec: string): unknown => {
     if (spec === 'selfsup' || spec === 'selfsup/config') return HELPERS;
-    if (spec.startsWith('.')) {
+    if (isConfigImport(spec)) {
       const cfg = loadTree(resolveConfigPath(spec, file), [...stack, file]);
       return { __esModule: true, default: cfg };
     }
-    throw new ConfigError('', `${file}: a config may import only other config files and 'selfsup', not '${spec}'`);
+    throw new ConfigError(
+      '',
+      `${file}: a config may import only other config files (./relative or /absolute paths) and 'selfsup', not '${spec}'`,
+    );
   };
   try {
     new Function('exports', 'require', 'module', '__filename', '__dirname', out.outputText)(

@@ -2,8 +2,14 @@
  * `--cfg-options a.b.c=value` (MMEngine's): dotted paths into the config (list items by index,
  * `paramScheduler.1.etaMin=0`), values parsed by type: numbers, `true`/`false`, `null`,
  * lists (`[0.2,1]` or `0.2,1`), JSON objects, and strings otherwise.
+ *
+ * As MMEngine's `merge_from_dict`, a JSON object merges into the object already there, unless it
+ * carries `"_delete_": true`, which replaces it (`trainDataloader.dataset={"_delete_":true,…}`).
+ * Setting a part's `type` to another part (`…dataset.type=ImageFolder`, or a JSON object with
+ * another `type`) drops the old part's options the new one does not accept (`switchPartType`).
  */
-import { type ConfigObject, type ConfigValue, clone, isPlainObject } from './merge.js';
+import { type ConfigObject, type ConfigValue, clone, isPlainObject, mergeConfig, stripMarkers } from './merge.js';
+import { switchPartType } from './type-switch.js';
 import { ConfigError } from '../../core/schema.js';
 
 /** Parses one scalar or list value as MMEngine's DictAction does, typed. */
@@ -72,10 +78,23 @@ export function applyCfgOptions(cfg: ConfigObject, options: string[]): ConfigObj
         throw new ConfigError(path.join('.'), `--cfg-options: no item ${last} in a list of ${node.length}`);
       node[k] = value;
     } else if (isPlainObject(node)) {
-      node[last] = value;
+      if (last === 'type' && typeof value === 'string') {
+        const switched = switchPartType(node, value);
+        for (const k of Object.keys(node)) delete node[k];
+        Object.assign(node, switched);
+      } else {
+        node[last] = mergeValue(node[last], value);
+      }
     } else {
       throw new ConfigError(path.join('.'), `--cfg-options: cannot set a key inside ${JSON.stringify(node)}`);
     }
   }
   return out;
+}
+
+/** `value` set over `old`: objects merge (a type switch first drops the old part's options), `_delete_` replaces. */
+function mergeValue(old: ConfigValue | undefined, value: ConfigValue): ConfigValue {
+  if (!isPlainObject(value) || !isPlainObject(old)) return stripMarkers(value);
+  const base = typeof value.type === 'string' && value._delete_ !== true ? switchPartType(old, value.type) : old;
+  return stripMarkers(mergeConfig(base, value));
 }

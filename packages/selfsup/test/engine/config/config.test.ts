@@ -52,6 +52,36 @@ test('--cfg-options: typed values and dotted paths through lists', () => {
   assert.throws(() => applyCfgOptions(cfg, ['noequals']), /expected key=value/);
 });
 
+test("--cfg-options: a JSON object merges (MMEngine), `_delete_` replaces, a type switch drops the old part's options", () => {
+  const pipeline = [{ type: 'RandomFlip', prob: 0.5 }];
+  const cfg: ConfigObject = {
+    trainDataloader: { batchSize: 8, dataset: { type: 'CIFAR10', root: 'data/cifar10', split: 'train', pipeline } },
+    optim: { type: 'SGD', lr: 0.1, momentum: 0.9 },
+  };
+  // A JSON object merges key by key into the object already there.
+  assert.deepEqual(applyCfgOptions(cfg, ['optim={"lr": 0.5}']).optim, { type: 'SGD', lr: 0.5, momentum: 0.9 });
+  // `_delete_: true` replaces it, and the marker does not survive into the config.
+  assert.deepEqual(applyCfgOptions(cfg, ['optim={"_delete_": true, "type": "AdamW", "lr": 0.001}']).optim, {
+    type: 'AdamW',
+    lr: 0.001,
+  });
+  // Switching the dataset type: CIFAR10's `split` goes (ImageFolder has none), the shared `root` and
+  // the dataset's `pipeline` (not a CIFAR10 option) stay; the result validates.
+  const switched = applyCfgOptions(cfg, ['trainDataloader.dataset.type=ImageFolder', 'trainDataloader.dataset.root=/imgs']);
+  assert.deepEqual((switched.trainDataloader as ConfigObject).dataset, { type: 'ImageFolder', root: '/imgs', pipeline });
+  // The same switch as one JSON object.
+  const json = applyCfgOptions(cfg, ['trainDataloader.dataset={"type": "ImageFolder", "root": "/imgs"}']);
+  assert.deepEqual((json.trainDataloader as ConfigObject).dataset, { type: 'ImageFolder', root: '/imgs', pipeline });
+  // …and with `_delete_`, nothing of the old dataset is kept (not even the pipeline).
+  const replaced = applyCfgOptions(cfg, ['trainDataloader.dataset={"_delete_": true, "type": "ImageFolder", "root": "/imgs"}']);
+  assert.deepEqual((replaced.trainDataloader as ConfigObject).dataset, { type: 'ImageFolder', root: '/imgs' });
+  // Within one registry only: a type no registry holds along with the old one keeps every key.
+  const unknown = applyCfgOptions(cfg, ['trainDataloader.dataset.type=Nope']);
+  assert.equal(((unknown.trainDataloader as ConfigObject).dataset as ConfigObject).split, 'train');
+  // The input is untouched.
+  assert.equal(((cfg.trainDataloader as ConfigObject).dataset as ConfigObject).type, 'CIFAR10');
+});
+
 test('config files: TS with _base_ list, imports of other configs, JSON, replace marker, errors', () => {
   const dir = mkdtempSync(join(tmpdir(), 'selfsup-cfg-'));
   mkdirSync(join(dir, '_base_'));
@@ -84,8 +114,23 @@ test('config files: TS with _base_ list, imports of other configs, JSON, replace
   );
   assert.throws(
     () => loadConfig(join(dir, 'evil.ts')),
-    /may import only other config files and 'selfsup', not 'node:child_process'/,
+    /may import only other config files \(\.\/relative or \/absolute paths\) and 'selfsup', not 'node:child_process'/,
   );
+  // An import by absolute path resolves as a `_base_` entry by absolute path does (one rule).
+  const abs = join(dir, '_base_', 'model.ts');
+  writeFileSync(join(dir, 'abs-import.ts'), `import base from ${JSON.stringify(abs)};\nexport default { ...base, extra: 1 };\n`);
+  writeFileSync(join(dir, 'abs-base.ts'), `export default { _base_: [${JSON.stringify(abs)}], extra: 1 };\n`);
+  assert.deepEqual(loadConfig(join(dir, 'abs-import.ts')), loadConfig(join(dir, 'abs-base.ts')));
+  assert.equal(
+    loadConfig(join(dir, 'abs-import.ts')).model && (loadConfig(join(dir, 'abs-import.ts')).model as ConfigObject).type,
+    'M',
+  );
+  // A missing absolute import says "not found" like a missing base, naming the path.
+  writeFileSync(join(dir, 'abs-missing.ts'), `import base from ${JSON.stringify(join(dir, 'nope.ts'))};\nexport default base;\n`);
+  assert.throws(() => loadConfig(join(dir, 'abs-missing.ts')), /config '\S+nope\.ts' not found/);
+  // A bare name is a package, not a config, in an import.
+  writeFileSync(join(dir, 'bare.ts'), "import base from 'model';\nexport default base;\n");
+  assert.throws(() => loadConfig(join(dir, 'bare.ts')), /not 'model'/);
   writeFileSync(join(dir, 'missing.ts'), "export default { _base_: ['./nope.ts'] };\n");
   assert.throws(() => loadConfig(join(dir, 'missing.ts')), /config '\.\/nope\.ts' not found/);
   // An existing file that is no config (issue 17: `_base_: ['/etc/passwd']` said "not found").
