@@ -17,11 +17,16 @@ import { timeBudgetHookPart } from './engine/hooks/time-budget-hook.js';
 import { OPTIMIZER_PARTS } from './engine/optimizers.js';
 import { PARAM_SCHEDULER_PARTS } from './engine/param-schedulers.js';
 import { beitPart } from './models/algorithms/beit.js';
+import { caePart } from './models/algorithms/cae.js';
 import { beitVitPart } from './models/backbones/beit-vit.js';
+import { caeVitPart } from './models/backbones/cae-vit.js';
 import { beitV1HeadPart } from './models/heads/beitv1-head.js';
+import { caeHeadPart } from './models/heads/cae-head.js';
 import { beitV2HeadPart } from './models/heads/beitv2-head.js';
 import { beitLossPart } from './models/losses/beit-loss.js';
+import { caeLossPart } from './models/losses/cae-loss.js';
 import { beitV2NeckPart } from './models/necks/beitv2-neck.js';
+import { caeNeckPart } from './models/necks/cae-neck.js';
 import { dallEPart } from './models/target-generators/dall-e.js';
 import { vqkdPart } from './models/target-generators/vqkd.js';
 import { barlowTwinsPart } from './models/algorithms/barlowtwins.js';
@@ -103,6 +108,7 @@ export const BACKBONE_PARTS = [
   simmimSwinPart,
   ...swinArchParts,
   beitVitPart,
+  caeVitPart,
   sparseResNetPart,
 ] as const;
 
@@ -118,6 +124,7 @@ export const NECK_PARTS = [
   milanPretrainDecoderPart,
   simmimLinearDecoderPart,
   beitV2NeckPart,
+  caeNeckPart,
   sparkLightDecoderPart,
   mixmimPretrainDecoderPart,
 ] as const;
@@ -137,6 +144,7 @@ export const HEAD_PARTS = [
   simmimHeadPart,
   beitV1HeadPart,
   beitV2HeadPart,
+  caeHeadPart,
   sparkPretrainHeadPart,
   mixmimPretrainHeadPart,
 ] as const;
@@ -149,6 +157,7 @@ export const LOSS_PARTS = [
   vicregLossPart,
   pixelReconstructionLossPart,
   beitLossPart,
+  caeLossPart,
 ] as const;
 
 /** The built-in target generators of masked image modelling. */
@@ -181,6 +190,7 @@ export const ALGORITHM_PARTS = [
   maskFeatPart,
   simmimPart,
   beitPart,
+  caePart,
   sparkPart,
 ] as const;
 

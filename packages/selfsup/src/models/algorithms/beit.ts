@@ -31,7 +31,7 @@ import { ALGORITHMS, HEADS, NECKS, TARGET_GENERATORS, type TargetGenerator } fro
 import { Algorithm, type AlgorithmInput, algorithmShape, type LossOutput } from './base.js';
 
 /** MMSelfSup's `TwoNormDataPreprocessor`: the image's statistics and the tokenizer view's, 0–255 units. */
-const twoNormSchema = z
+export const twoNormSchema = z
   .strictObject({
     mean: z.array(num()).optional(),
     std: z.array(num()).optional(),

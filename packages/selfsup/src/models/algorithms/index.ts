@@ -20,4 +20,5 @@ export * from './simmim.js';
 export * from './eva.js';
 export * from './milan.js';
 export * from './beit.js';
+export * from './cae.js';
 export * from './spark.js';

@@ -11,3 +11,4 @@ export * from './sparse-resnet.js';
 export * from './transformers.js';
 export * from './milan-vit.js';
 export * from './beit-vit.js';
+export * from './cae-vit.js';

@@ -13,4 +13,5 @@ export * from './vicreg-head.js';
 export * from './milan-head.js';
 export * from './beitv1-head.js';
 export * from './beitv2-head.js';
+export * from './cae-head.js';
 export * from './mixmim-head.js';

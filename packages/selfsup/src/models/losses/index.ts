@@ -8,3 +8,4 @@ export * from './pixel-reconstruction.js';
 export * from './swav.js';
 export * from './vicreg.js';
 export * from './beit-loss.js';
+export * from './cae-loss.js';

@@ -12,4 +12,5 @@ export * from './norm.js';
 export * from './swav-neck.js';
 export * from './milan-pretrain-decoder.js';
 export * from './beitv2-neck.js';
+export * from './cae-neck.js';
 export * from './mixmim-pretrain-decoder.js';
