@@ -3,6 +3,7 @@
  * benchmarks/classification): a `selfsup train` checkpoint or converted weights, with the
  * random-init and raw-pixel baselines in the same table (`--baselines`).
  */
+import { resolveDevice } from '../engine/device.js';
 import { frozenBenchmark } from '../evaluation/benchmark.js';
 import { fineTune } from '../evaluation/fine-tune.js';
 import { evalLoader, loadModel, modelEncoder } from '../engine/model-source.js';
@@ -30,6 +31,7 @@ options:
   --warmup-epochs N --label-smoothing E --mixup A --cutmix A --ema M --clip-grad X
                           (finetune; MAE's ViT-B recipe: 5, 0.1, 0.8, 1.0, 1e-4 with --layer-decay 0.65)
   --stage I               backbone output to use (default the last)
+  --device D              auto (default: a GPU when there is one), cpu, cuda, cuda:N
   --import FILE           modules registering custom parts
   --json                  print the results as JSON on the last line
 `;
@@ -62,6 +64,7 @@ const OPTIONS = {
   ema: { type: 'string' },
   'clip-grad': { type: 'string' },
   stage: { type: 'string' },
+  device: { type: 'string' },
   import: { type: 'string', multiple: true },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -105,11 +108,17 @@ export async function evaluate(argv: string[]): Promise<number> {
   const lr = numberFlag(values.lr, '--lr', { min: 0 });
   const batchSize = numberFlag(values['batch-size'], '--batch-size', { integer: true, min: 1 });
   const src = { checkpoint: values.checkpoint, config: values.config, weights: values.weights, cfgOptions };
+  const device = resolveDevice(values.device, 0, '--device');
+  const onDevice = <M extends { to(d: string): unknown }>(m: M): M => {
+    if (device !== 'cpu') m.to(device);
+    return m;
+  };
   const main = loadModel({ ...src, random: values.random });
+  onDevice(main.model);
   const log = (m: string) => {
     if (!values.json) console.error(`selfsup eval: ${m}`);
   };
-  log(`${main.describe}`);
+  log(`${main.describe}${device === 'cpu' ? '' : ` on ${device}`}`);
   const train = await evalLoader({ ...data.train, batchSize: 256 });
   const test = await evalLoader({ ...data.test, batchSize: 256 });
   log(`train ${train.dataset.describe()}; test ${test.dataset.describe()}`);
@@ -138,7 +147,7 @@ export async function evaluate(argv: string[]): Promise<number> {
   } else {
     const encoders: Record<string, Encoder> = { ssl: modelEncoder(main.model, stage) };
     if (values.baselines) {
-      encoders.random = modelEncoder(loadModel({ ...src, random: true }).model, stage);
+      encoders.random = modelEncoder(onDevice(loadModel({ ...src, random: true }).model), stage);
       encoders.pixels = pixelEncoder(main.model.normalization);
     }
     const ks = values.k ? values.k.split(',').map((k) => numberFlag(k, '--k', { integer: true, min: 1 }) as number) : undefined;

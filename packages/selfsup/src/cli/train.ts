@@ -7,7 +7,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import * as torch from '@selfsup/torch';
 import { prepareConfig } from '../engine/config/prepare.js';
 import { importUserModules } from '../core/user-modules.js';
-import { distributedEnv, launch } from '../engine/launch.js';
+import { adoptSlurmEnv, distributedEnv, launch } from '../engine/launch.js';
 import { fitToSeconds } from '../engine/fit-schedule.js';
 import { writeRunReport } from '../engine/run-report.js';
 import { Runner } from '../engine/runner.js';
@@ -52,6 +52,8 @@ options:
   --device D                auto (default: a GPU when there is one), cpu, cuda, cuda:N
   --nproc-per-node N        processes on this machine (distributed: NCCL on GPUs, else Gloo)
   --nnodes N --node-rank R --master-addr HOST --master-port PORT
+  --launcher L              none (default: torchrun-style variables when set), or slurm: one process
+                            per srun task, ranks from SLURM_* (tools/slurm_train.sh)
   --quiet                   only errors
   --json                    print the result as JSON on the last line
   -h, --help
@@ -70,6 +72,7 @@ const OPTIONS = {
   import: { type: 'string', multiple: true },
   device: { type: 'string' },
   'nproc-per-node': { type: 'string' },
+  launcher: { type: 'string' },
   nnodes: { type: 'string' },
   'node-rank': { type: 'string' },
   'master-addr': { type: 'string' },
@@ -88,6 +91,10 @@ export async function train(argv: string[]): Promise<number> {
     return EXIT.OK;
   }
   if (positionals.length !== 1) throw new UsageError('train needs exactly one config file');
+  const launcher = values.launcher ?? 'none';
+  if (!['none', 'pytorch', 'slurm'].includes(launcher))
+    throw new UsageError(`--launcher: none, pytorch or slurm, got '${launcher}'`);
+  if (launcher === 'slurm') adoptSlurmEnv();
   const nproc = numberFlag(values['nproc-per-node'], '--nproc-per-node', { integer: true, min: 1 }) ?? 1;
   const nnodes = numberFlag(values.nnodes, '--nnodes', { integer: true, min: 1 }) ?? 1;
   if (values['fit-minutes'] !== undefined && (nproc * nnodes > 1 || distributedEnv()))

@@ -2,11 +2,12 @@
  * Multi-process launch with torchrun's semantics: `--nproc-per-node N` starts N copies of the
  * same command with RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT
  * (and the CPU threads divided among them); `--nnodes/--node-rank/--master-addr/--master-port`
- * span machines. External launchers (Slurm, Kubernetes) set the same variables themselves.
+ * span machines. Under Slurm (`srun`, `--launcher slurm`) the variables come from Slurm's
+ * (`adoptSlurmEnv`); other launchers (Kubernetes, torchrun) set them themselves.
  * When a worker fails, the others are stopped and its exit code is returned. SIGINT, SIGTERM and
  * SIGHUP are forwarded to the workers.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 
 export interface LaunchOptions {
@@ -20,6 +21,43 @@ export interface LaunchOptions {
   /** Node executable and script (default: this process's). */
   execPath?: string;
   script?: string;
+}
+
+/**
+ * The first host of a Slurm node list (`gpu[07-08,11],cpu3` → `gpu07`), for when `scontrol` is not
+ * on the PATH. Zero padding is kept, as Slurm names hosts.
+ */
+export function firstSlurmHost(nodeList: string): string {
+  const m = /^([^,[]*)(?:\[([^\]]+)\])?([^,]*)/.exec(nodeList.trim());
+  if (!m || (!m[1] && !m[2])) throw new Error(`SLURM_NODELIST '${nodeList}' is not a Slurm node list`);
+  const first = m[2] ? (m[2].split(',')[0].split('-')[0] ?? '') : '';
+  return `${m[1]}${first}${m[3]}`;
+}
+
+/**
+ * Under `srun` (one task per GPU, `--launcher slurm`), the torchrun variables from Slurm's, as
+ * MMEngine's `_init_dist_slurm`: RANK = SLURM_PROCID, WORLD_SIZE = SLURM_NTASKS, LOCAL_RANK =
+ * SLURM_LOCALID, MASTER_ADDR = the first host of SLURM_NODELIST (`scontrol show hostnames`),
+ * MASTER_PORT = 29500 unless set. Variables already set win. Returns what it set.
+ */
+export function adoptSlurmEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const need = ['SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST'].filter((k) => env[k] === undefined);
+  if (need.length) throw new Error(`--launcher slurm: ${need.join(', ')} not set (run the command under srun)`);
+  let master = env.MASTER_ADDR;
+  if (!master) {
+    const r = spawnSync('scontrol', ['show', 'hostnames', env.SLURM_NODELIST as string], { encoding: 'utf8', env });
+    master =
+      r.status === 0 && r.stdout.trim() ? r.stdout.trim().split('\n')[0].trim() : firstSlurmHost(env.SLURM_NODELIST as string);
+  }
+  const set: Record<string, string> = {
+    RANK: env.RANK ?? (env.SLURM_PROCID as string),
+    WORLD_SIZE: env.WORLD_SIZE ?? (env.SLURM_NTASKS as string),
+    LOCAL_RANK: env.LOCAL_RANK ?? env.SLURM_LOCALID ?? '0',
+    MASTER_ADDR: master,
+    MASTER_PORT: env.MASTER_PORT ?? '29500',
+  };
+  Object.assign(env, set);
+  return set;
 }
 
 /** Whether this process is a worker of a distributed run (the environment says so). */
