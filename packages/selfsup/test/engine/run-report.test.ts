@@ -1,10 +1,11 @@
 /**
  * The run report reads the training data under the loader's onCorrupt policy: a run that skipped
- * an undecodable image must not fail afterwards when the report draws its augmentation grid.
+ * an undecodable image must not fail afterwards when the report draws its augmentation grid, nor
+ * when the kNN monitor extracts features for its accuracy and the report's t-SNE.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -17,13 +18,17 @@ const PARTS = fileURLToPath(new URL('./parts.js', import.meta.url));
 test("onCorrupt: 'skip' with numWorkers 0: training and the report finish (exit 0), warning with the bad file's name", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'selfsup-report-corrupt-'));
   const root = join(dir, 'imgs');
-  mkdirSync(root);
-  for (let i = 0; i < 6; i++) {
-    await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 40 * i, g: 100, b: 200 - 30 * i } } })
-      .png()
-      .toFile(join(root, `${i}.png`));
+  for (const cls of ['a', 'b']) {
+    mkdirSync(join(root, cls), { recursive: true });
+    for (let i = 0; i < 3; i++) {
+      await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 40 * i, g: cls === 'a' ? 20 : 220, b: 90 } } })
+        .png()
+        .toFile(join(root, cls, `${i}.png`));
+    }
   }
-  writeFileSync(join(root, '3.png'), 'not a png');
+  writeFileSync(join(root, 'b', '1.png'), 'not a png');
+  // The kNN monitor (features of both sets, and the report's t-SNE) reads the same folder.
+  const labelled = { type: 'ImageFolder', root, pipeline: [{ type: 'Resize', size: 8 }] };
   const cfg = join(dir, 'exp.json');
   writeFileSync(
     cfg,
@@ -37,6 +42,7 @@ test("onCorrupt: 'skip' with numWorkers 0: training and the report finish (exit 
       },
       optimWrapper: { optimizer: { type: 'SGD', lr: 0.01 } },
       trainCfg: { type: 'EpochBasedTrainLoop', maxEpochs: 1 },
+      knnMonitor: { train: labelled, val: labelled, k: 1, interval: 1 },
       randomness: { seed: 0 },
     }),
   );
@@ -46,7 +52,9 @@ test("onCorrupt: 'skip' with numWorkers 0: training and the report finish (exit 
     timeout: 120_000,
   });
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /skipping undecodable image: .*3\.png: cannot decode image/);
-  assert.ok(existsSync(join(work, 'report.html')), 'report written');
+  assert.match(r.stderr, /skipping undecodable image: .*b\/1\.png: cannot decode image/);
+  const report = readFileSync(join(work, 'report.html'), 'utf8');
+  // The monitor's val features: the 5 images of 6 that decode.
+  assert.match(report, /t-SNE of backbone features \(5 images\)/);
   assert.ok(existsSync(join(work, 'checkpoints', 'epoch_1.pth')), 'checkpoint written');
 });

@@ -124,7 +124,8 @@ export function loadBytes(buf: Uint8Array, source = 'safetensors'): SafetensorsC
     if (recorded !== actual) {
       bad(
         `data section is corrupt (CRC-32 ${actual}, the header records ${recorded} under '${DATA_CRC32_KEY}'); ` +
-          'the file was damaged on disk or in transfer: restore it from a good copy',
+          'the file was damaged on disk or in transfer: restore it from a good copy (if another tool rewrote the ' +
+          `tensors and copied selfsup's metadata, remove '${DATA_CRC32_KEY}' from it)`,
       );
     }
   }
