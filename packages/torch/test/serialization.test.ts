@@ -147,13 +147,13 @@ test('safetensors: selfsup writes what a hand-written Python parser reads, and r
   const n = Number(raw.readBigUInt64LE(0));
   assert.equal((8 + n) % 8, 0, 'header padded to 8 bytes');
   const parsed = py<Record<string, unknown>>(
-    `import struct
+    `import struct, zlib
 b = open(D['p'], 'rb').read(); n = struct.unpack('<Q', b[:8])[0]; h = json.loads(b[8:8+n]); data = bytearray(b[8+n:])
 dt = {'F32': torch.float32, 'I64': torch.int64, 'BF16': torch.bfloat16}
 def get(k):
     e = h[k]; s, t = e['data_offsets']
     return torch.frombuffer(data[s:t], dtype=dt[e['dtype']]).reshape(e['shape']) if t > s else torch.empty(e['shape'])
-OUT = {'w': get('enc.w'), 'b': get('enc.b'), 'h': get('h').float(), 'meta': h['__metadata__']}
+OUT = {'w': get('enc.w'), 'b': get('enc.b'), 'h': get('h').float(), 'meta': h['__metadata__'], 'crc': '%08x' % zlib.crc32(bytes(data))}
 wb = {'x': torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torch.float64), 'y': torch.tensor([7], dtype=torch.int32)}
 hdr = {}; off = 0; blob = b''
 for k, v in wb.items():
@@ -168,7 +168,7 @@ open(D['q'], 'wb').write(struct.pack('<Q', len(hj)) + hj + blob)`,
   ]);
   assert.deepEqual(parsed.b, [1, 2]);
   assert.deepEqual(parsed.h, [1.5]);
-  assert.deepEqual(parsed.meta, { format: 'pt' });
+  assert.deepEqual(parsed.meta, { format: 'pt', 'selfsup.data_crc32': parsed.crc });
   torch.tidy(() => {
     const t = torch.load(join(dir, 'py.safetensors')) as Record<string, torch.Tensor>;
     assert.deepEqual(t.x.toList(), [

@@ -44,6 +44,12 @@ export function parseCommand<O extends Options>(
   }
 }
 
+/** `--on-corrupt error|skip`: what a command does with images that do not decode (default: fail). */
+export function corruptFlag(v: string | undefined): 'error' | 'skip' | undefined {
+  if (v === undefined || v === 'error' || v === 'skip') return v;
+  throw new UsageError(`--on-corrupt must be error or skip, got '${v}'`);
+}
+
 /** A flag's value as a number, or a UsageError naming the flag. */
 export function numberFlag(
   value: string | undefined,

@@ -5,6 +5,7 @@
 import '../builtins.js';
 import { writeFileSync } from 'node:fs';
 import { augmentationGrid } from '../data/browse.js';
+import type { CorruptPolicy } from '../data/pick-samples.js';
 import type { Dataset } from '../data/datasets/base.js';
 import { openDataset } from '../data/open.js';
 import { buildViews } from '../data/register.js';
@@ -67,7 +68,7 @@ async function source(
   config: string | undefined,
   values: { data?: string; split?: string; pipeline?: string; size?: string; import?: string[] },
   cfgOptions: string[],
-): Promise<{ views: MultiView; dataset: () => Promise<Dataset> }> {
+): Promise<{ views: MultiView; dataset: () => Promise<Dataset>; onCorrupt?: CorruptPolicy }> {
   const fromData = () => openDataset({ path: values.data as string, split: values.split });
   if (config === undefined) {
     if (values.data === undefined) throw new UsageError('--data <path> or a config is required');
@@ -92,6 +93,8 @@ async function source(
   return {
     views,
     dataset: async () => (values.data !== undefined ? fromData() : buildDataset(dsCfg, 'trainDataloader.dataset').dataset),
+    // The grid shows what training sees: images the config skips are skipped here too.
+    onCorrupt: cfg.trainDataloader.onCorrupt,
   };
 }
 
@@ -103,6 +106,7 @@ export async function browseDataset(argv: string[]): Promise<number> {
   let seed: number;
   let scale: number | undefined;
   let out: string;
+  let onCorrupt: CorruptPolicy | undefined;
   try {
     const { values, positionals, cfgOptions } = parseCommand(argv, OPTIONS, { positionals: true });
     if (values.help) {
@@ -114,7 +118,7 @@ export async function browseDataset(argv: string[]): Promise<number> {
     seed = numberFlag(values.seed, '--seed', { integer: true, min: 0 }) ?? 0;
     scale = numberFlag(values.scale, '--scale', { min: Number.MIN_VALUE });
     out = values.out as string;
-    ({ views, dataset } = await source(positionals[0], values, cfgOptions));
+    ({ views, dataset, onCorrupt } = await source(positionals[0], values, cfgOptions));
   } catch (e) {
     if (!(e instanceof UsageError || e instanceof ConfigError)) throw e;
     console.error(`selfsup browse-dataset: ${e.message}${e instanceof UsageError ? `\n\n${USAGE}` : ''}`);
@@ -122,7 +126,7 @@ export async function browseDataset(argv: string[]): Promise<number> {
   }
   try {
     const ds = await dataset();
-    const png = await augmentationGrid(ds, views, { n, seed, scale });
+    const png = await augmentationGrid(ds, views, { n, seed, scale, onCorrupt });
     writeFileSync(out, png);
     console.log(
       `selfsup browse-dataset: wrote ${out} (${Math.min(n, ds.length)} rows × ${1 + views.totalViews} columns, ${ds.describe()})`,

@@ -9,7 +9,7 @@ import { fineTune } from '../evaluation/fine-tune.js';
 import { evalLoader, loadModel, modelEncoder } from '../engine/model-source.js';
 import { importUserModules } from '../core/user-modules.js';
 import { type Encoder, pixelEncoder } from '../evaluation/features.js';
-import { EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
+import { corruptFlag, EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
 
 export const EVAL_USAGE = `usage: selfsup eval <knn|linear|finetune> [model] --train-data PATH [data options] [options]
 
@@ -23,6 +23,7 @@ data:
   --train-split S --test-split S    (defaults train / test)
   --size N                resize the short side to N and centre-crop N×N (images of varying size)
   --limit-train N --limit-test N    seeded random subsets
+  --on-corrupt error|skip images that do not decode: fail (default) or leave out with a warning
 options:
   --baselines             also evaluate the random-init backbone and raw pixels
   --k 10,20,100,200 --temperature 0.07                       (knn)
@@ -48,6 +49,7 @@ const OPTIONS = {
   size: { type: 'string' },
   'limit-train': { type: 'string' },
   'limit-test': { type: 'string' },
+  'on-corrupt': { type: 'string' },
   baselines: { type: 'boolean' },
   k: { type: 'string' },
   temperature: { type: 'string' },
@@ -75,18 +77,21 @@ export function dataFlags(values: Record<string, string | boolean | string[] | u
   const trainPath = values['train-data'] as string | undefined;
   if (!trainPath) throw new UsageError('--train-data is required');
   const size = numberFlag(values.size as string | undefined, '--size', { integer: true, min: 1 });
+  const onCorrupt = corruptFlag(values['on-corrupt'] as string | undefined);
   return {
     train: {
       path: trainPath,
       split: (values['train-split'] as string | undefined) ?? 'train',
       size,
       limit: numberFlag(values['limit-train'] as string | undefined, '--limit-train', { integer: true, min: 1 }),
+      onCorrupt,
     },
     test: {
       path: (values['test-data'] as string | undefined) ?? trainPath,
       split: (values['test-split'] as string | undefined) ?? 'test',
       size,
       limit: numberFlag(values['limit-test'] as string | undefined, '--limit-test', { integer: true, min: 1 }),
+      onCorrupt,
     },
   };
 }

@@ -3,12 +3,12 @@ import { extractFeatures } from '../evaluation/features.js';
 import { saveFeatures } from '../evaluation/save-features.js';
 import { encoderFor, evalLoader } from '../engine/model-source.js';
 import { importUserModules } from '../core/user-modules.js';
-import { EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
+import { corruptFlag, EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
 
 export const EXTRACT_USAGE = `usage: selfsup extract [model] --data PATH --out FILE.safetensors|FILE.npy [options]
 
 model: --checkpoint CKPT | --config CFG [--weights W.pth] [--random] | --pixels
-options: --split S (default train)  --size N  --stage I  --limit N  --import FILE  --json
+options: --split S (default train)  --size N  --stage I  --limit N  --on-corrupt error|skip  --import FILE  --json
 Writes (N, D) float32 features and (N) int64 labels (-1 when unlabelled); .npy writes the labels
 to FILE.labels.npy beside it.
 `;
@@ -25,6 +25,7 @@ export async function extract(argv: string[]): Promise<number> {
     size: { type: 'string' },
     stage: { type: 'string' },
     limit: { type: 'string' },
+    'on-corrupt': { type: 'string' },
     out: { type: 'string' },
     import: { type: 'string', multiple: true },
     json: { type: 'boolean' },
@@ -45,6 +46,7 @@ export async function extract(argv: string[]): Promise<number> {
     size,
     limit: numberFlag(values.limit, '--limit', { integer: true, min: 1 }),
     labelled: false,
+    onCorrupt: corruptFlag(values['on-corrupt']),
   });
   const encoder = encoderFor({
     pixels: values.pixels,

@@ -19,6 +19,8 @@ export interface ReconOptions {
   num?: number;
   /** Picks the images and seeds the masks. Default 0. */
   seed?: number;
+  /** Images that do not decode; default: the model config's `trainDataloader.onCorrupt`. */
+  onCorrupt?: 'error' | 'skip';
   out: string;
 }
 
@@ -33,6 +35,8 @@ export async function visRecon(o: ReconOptions): Promise<{ out: string; images: 
       num: o.num,
       seed: o.seed,
       maskGenerator: pipelineMaskGenerator(cfg),
+      // Unless told, the model's config decides, as it did for training, whether an undecodable image is fatal.
+      onCorrupt: o.onCorrupt ?? cfg.trainDataloader.onCorrupt,
     });
     writeFileSync(o.out, r.png);
     return { out: o.out, images: r.images, maskedFraction: r.maskedFraction };

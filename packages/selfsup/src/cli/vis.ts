@@ -8,7 +8,7 @@ import { extractFeatures } from '../evaluation/features.js';
 import { encoderFor, evalLoader } from '../engine/model-source.js';
 import { importUserModules } from '../core/user-modules.js';
 import { scatterChart, svgToPng } from '../visualization/charts.js';
-import { EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
+import { corruptFlag, EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
 import { visRecon } from './vis-recon.js';
 
 export const VIS_USAGE = `usage: selfsup vis <tsne|umap> [model] --data PATH [--out embedding.png|.svg] [options]
@@ -16,7 +16,7 @@ export const VIS_USAGE = `usage: selfsup vis <tsne|umap> [model] --data PATH [--
 
 model: --checkpoint CKPT | --config CFG [--weights W.pth] [--random] | --pixels (tsne/umap)
 options: --split S  --size N  --stage I  --max-points N (class-balanced, default 2000)  --seed N
-         --perplexity P (t-SNE)  --import FILE  --json
+         --perplexity P (t-SNE)  --on-corrupt error|skip (default: fail; recon: the config's)  --import FILE  --json
 
 recon: N images (default 8) from PATH (any dataset --data takes), picked and masked by --seed, each
 row: original | masked | reconstruction | reconstruction + visible patches. Needs a masked-image-
@@ -39,6 +39,7 @@ export async function vis(argv: string[]): Promise<number> {
       'max-points': { type: 'string' },
       seed: { type: 'string' },
       perplexity: { type: 'string' },
+      'on-corrupt': { type: 'string' },
       out: { type: 'string' },
       images: { type: 'string' },
       num: { type: 'string' },
@@ -64,6 +65,7 @@ export async function vis(argv: string[]): Promise<number> {
     path: values.data,
     split: values.split ?? 'test',
     size: numberFlag(values.size, '--size', { integer: true, min: 1 }),
+    onCorrupt: corruptFlag(values['on-corrupt']),
   });
   const encoder = encoderFor({
     pixels: values.pixels,
@@ -112,6 +114,7 @@ async function recon(
     num?: string;
     seed?: string;
     out?: string;
+    'on-corrupt'?: string;
     import?: string[];
     json?: boolean;
   },
@@ -129,6 +132,7 @@ async function recon(
     split: values.split,
     num: numberFlag(values.num, '--num', { integer: true, min: 1 }),
     seed: numberFlag(values.seed, '--seed', { integer: true, min: 0 }),
+    onCorrupt: corruptFlag(values['on-corrupt']),
     out,
   });
   if (values.json) printJson(r);

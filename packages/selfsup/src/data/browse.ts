@@ -7,7 +7,7 @@
 import * as torch from '@selfsup/torch';
 import { imageGrid, type Tile, tileBytes } from '../core/image-grid.js';
 import type { Dataset } from './datasets/base.js';
-import { permutation } from './loader/samplers.js';
+import { type CorruptPolicy, pickSamples } from './pick-samples.js';
 import { imageToTensor } from './transforms/functional.js';
 import type { MultiView } from './transforms/multi-view.js';
 
@@ -20,6 +20,8 @@ export interface GridOptions {
   scale?: number;
   /** Pixels between cells. */
   gap?: number;
+  /** The data loader's policy for images that do not decode: `'skip'` draws the next sample instead. */
+  onCorrupt?: CorruptPolicy;
 }
 
 /**
@@ -29,10 +31,8 @@ export interface GridOptions {
 export async function augmentationGrid(dataset: Dataset, views: MultiView, o: GridOptions): Promise<Buffer> {
   if (!Number.isInteger(o.n) || o.n < 1) throw new RangeError(`augmentationGrid: n must be a positive integer, got ${o.n}`);
   if (dataset.length === 0) throw new RangeError(`augmentationGrid: ${dataset.describe()} is empty`);
-  const picks = permutation(dataset.length, o.seed).slice(0, Math.min(o.n, dataset.length));
   const rows: Tile[][] = [];
-  for (const idx of picks) {
-    const s = await dataset.get(idx);
+  for (const { idx, sample: s } of await pickSamples(dataset, o.n, o.seed, o.onCorrupt)) {
     rows.push(
       torch.tidy(() => {
         const img = imageToTensor(s.img);

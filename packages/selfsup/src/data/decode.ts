@@ -1,7 +1,9 @@
 /**
  * Image decoding with sharp (libvips): JPEG, PNG, WebP, TIFF, GIF, AVIF (plain JPEGs straight with
  * libjpeg-turbo in the pixel addon, the library libvips and PIL decode them with: the same pixels
- * without a libvips pipeline's ~1 ms per call). EXIF orientation is
+ * without a libvips pipeline's ~1 ms per call; CMYK and YCCK JPEGs there too, converted to RGB
+ * exactly as PIL converts them, Adobe-inverted ink and ICC profile ignored, where libvips' colour
+ * management would differ from PIL by up to ~60 levels). EXIF orientation is
  * applied; grayscale, alpha, CMYK, palette and 16-bit inputs become 8-bit RGB (alpha dropped, as
  * PIL's `convert('RGB')`), or 1-channel when asked. Corrupt, truncated, empty and non-image files
  * raise a `DecodeError` naming the file; decoding has a time limit so a hostile file cannot hang.

@@ -99,6 +99,8 @@ export interface DataSource {
   batchSize?: number;
   /** Require labels (default true). */
   labelled?: boolean;
+  /** Images that do not decode: `'skip'` leaves them out with a warning naming the file (default `'error'`). */
+  onCorrupt?: 'error' | 'skip';
 }
 
 /** An evaluation loader (no shuffle, all images). */
@@ -108,6 +110,6 @@ export async function evalLoader(src: DataSource): Promise<{ dataset: Dataset; l
   if (src.labelled !== false && !dataset.labels)
     throw new Error(`${src.path}: evaluation needs labelled data (class sub-folders or a labelled format)`);
   const views = src.size ? new MultiView([[new Resize(src.size), new CenterCrop(src.size)]], 1) : undefined;
-  const loader = new DataLoader(dataset, { batchSize: src.batchSize ?? 256, views, shuffle: false });
+  const loader = new DataLoader(dataset, { batchSize: src.batchSize ?? 256, views, shuffle: false, onCorrupt: src.onCorrupt });
   return { dataset, loader };
 }

@@ -22,8 +22,11 @@ export async function writeRunReport(
     timings: { pretrain: result.seconds, ...(extra.timings ?? {}) },
     ...(extra.evaluation ? { evaluation: extra.evaluation } : {}),
   };
+  // The pictures read the training data under its onCorrupt policy: an image training skipped must
+  // not fail the run at the report.
+  const onCorrupt = runner.loader.o.onCorrupt;
   const views = runner.loader.o.views;
-  if (views) extras.viewsPng = await augmentationGrid(runner.loader.dataset, views, { n: 6, seed: runner.seed });
+  if (views) extras.viewsPng = await augmentationGrid(runner.loader.dataset, views, { n: 6, seed: runner.seed, onCorrupt });
   const model = runner.model;
   if (isReconstructor(model)) {
     // Drawn in eval mode with the run's seed; the global generator is left as training left it.
@@ -35,6 +38,7 @@ export async function writeRunReport(
         num: 6,
         seed: runner.seed,
         maskGenerator: pipelineMaskGenerator(runner.cfg),
+        onCorrupt,
       });
       extras.reconstructionPng = grid.png;
     } finally {

@@ -179,7 +179,15 @@ export class Runner implements RunnerView {
       HOOKS.build({ type: 'LoggerHook', ...cfg.defaultHooks?.logger }, 'defaultHooks.logger'),
       HOOKS.build({ type: 'CheckpointHook', byEpoch: !iterBased, ...cfg.defaultHooks?.checkpoint }, 'defaultHooks.checkpoint'),
       ...(cfg.customHooks ?? []).map((h, i) => HOOKS.build(h, `customHooks.${i}`)),
-      ...(cfg.knnMonitor ? [HOOKS.build({ type: 'KnnMonitorHook', ...cfg.knnMonitor }, 'knnMonitor')] : []),
+      ...(cfg.knnMonitor
+        ? [
+            HOOKS.build(
+              // The monitor reads its datasets under the run's policy for undecodable images unless it sets its own.
+              { type: 'KnnMonitorHook', onCorrupt: cfg.trainDataloader.onCorrupt, ...cfg.knnMonitor },
+              'knnMonitor',
+            ),
+          ]
+        : []),
     ];
     // Stable sort: equal priorities keep registration order (MMEngine's rule).
     this.hooks = hooks

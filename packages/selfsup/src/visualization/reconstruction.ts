@@ -7,7 +7,7 @@ import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
 import { imageGrid, type Tile, tileBytes } from '../core/image-grid.js';
 import type { Dataset } from '../data/datasets/base.js';
-import { permutation } from '../data/loader/samplers.js';
+import { type CorruptPolicy, pickSamples } from '../data/pick-samples.js';
 import { imageToTensor } from '../data/transforms/functional.js';
 import { CenterCrop, Resize } from '../data/transforms/random.js';
 import { Rng } from '../data/transforms/rng.js';
@@ -51,23 +51,23 @@ export async function reconstructionGrid(
  * model's `reconstructionSize` (grey ones repeated to RGB), with a mask each from `maskGenerator`
  * when given (the training pipeline's, drawn from the sample's stream), reconstructed with the
  * default generator seeded by `seed`: the grid's PNG, how many images and the masked fraction.
+ * `onCorrupt: 'skip'` passes over images that do not decode (with a warning), as training does.
  */
 export async function datasetReconstructionGrid(
   model: Reconstructor,
   dataset: Dataset,
-  o: { num?: number; seed?: number; maskGenerator?: MaskGenerator | null } = {},
+  o: { num?: number; seed?: number; maskGenerator?: MaskGenerator | null; onCorrupt?: CorruptPolicy } = {},
 ): Promise<{ png: Buffer; images: number; maskedFraction: number }> {
   if (dataset.length === 0) throw new RangeError(`reconstruction: ${dataset.describe()} holds no images`);
   const seed = o.seed ?? 0;
-  const picks = permutation(dataset.length, seed).slice(0, Math.min(o.num ?? 8, dataset.length));
+  const picks = await pickSamples(dataset, o.num ?? 8, seed, o.onCorrupt);
   const [h, w] = model.reconstructionSize;
   const resize = new Resize(Math.max(h, w));
   const crop = new CenterCrop([h, w]);
   const imgs: Tensor[] = [];
   const masks: Tensor[] = [];
   try {
-    for (const idx of picks) {
-      const s = await dataset.get(idx);
+    for (const { idx, sample: s } of picks) {
       imgs.push(
         torch.keep(
           torch.tidy(() => {

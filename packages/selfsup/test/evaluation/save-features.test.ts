@@ -19,10 +19,10 @@ test('saveFeatures writes .npy and .safetensors files that numpy / a hand-parsed
     const st = saveFeatures(join(dir, 'f.safetensors'), { features, labels }, { metadata: { backbone: 'resnet18' } });
     const got = py<{
       npy: { f: number[][]; l: number[]; fd: string; ld: string; fs: number[]; ls: number[] };
-      st: { f: number[][]; l: number[]; meta: Record<string, string>; fdt: string; ldt: string };
+      st: { f: number[][]; l: number[]; meta: Record<string, string>; fdt: string; ldt: string; crc: string };
     }>(
       `
-import numpy as np
+import numpy as np, zlib
 f = np.load(D['npy'][0]); l = np.load(D['npy'][1])
 with open(D['st'][0], 'rb') as fh: raw = fh.read()
 n = int.from_bytes(raw[:8], 'little'); header = json.loads(raw[8:8 + n]); data = raw[8 + n:]
@@ -32,7 +32,7 @@ def tensor(name, dtype):
 OUT = {
   'npy': {'f': f.astype(np.float64).tolist(), 'l': l.tolist(), 'fd': f.dtype.str, 'ld': l.dtype.str, 'fs': list(f.shape), 'ls': list(l.shape)},
   'st': {'f': tensor('features', torch.float32), 'l': tensor('labels', torch.int64), 'meta': header['__metadata__'],
-         'fdt': header['features']['dtype'], 'ldt': header['labels']['dtype']},
+         'fdt': header['features']['dtype'], 'ldt': header['labels']['dtype'], 'crc': '%08x' % zlib.crc32(data)},
 }`,
       { npy, st },
     );
@@ -42,7 +42,11 @@ OUT = {
     assert.deepEqual([got.npy.fd, got.npy.ld, got.npy.fs, got.npy.ls], ['<f4', '<i8', [7, 5], [7]]);
     assert.deepEqual(got.st.f, features.toList());
     assert.deepEqual(got.st.l, [3, 0, 2, 2, 1, 0, 9]);
-    assert.deepEqual([got.st.fdt, got.st.ldt, got.st.meta], ['F32', 'I64', { backbone: 'resnet18' }]);
+    // The metadata given, and the data section's CRC-32 as Python's zlib computes it.
+    assert.deepEqual(
+      [got.st.fdt, got.st.ldt, got.st.meta],
+      ['F32', 'I64', { backbone: 'resnet18', 'selfsup.data_crc32': got.st.crc }],
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * The zip container of PyTorch's `.pth` files: a reader (central directory, zip64, stored or
- * deflated entries) and a streaming writer of stored entries with data aligned to 64 bytes,
+ * deflated entries, every entry's CRC-32 checked) and a streaming writer of stored entries with data aligned to 64 bytes,
  * as PyTorch's own writer does so that loaders may mmap tensor data.
  */
 import { writeSync } from 'node:fs';
@@ -23,6 +23,11 @@ export function isZip(buf: Uint8Array): boolean {
   return buf.length >= 4 && buf[0] === 0x50 && buf[1] === 0x4b && buf[2] === 0x03 && buf[3] === 0x04;
 }
 
+/**
+ * Reads the central directory of a zip archive and checks every entry's CRC-32 against it, as
+ * Python's `zipfile.testzip` does: a flipped bit anywhere in an entry's data is refused here,
+ * naming the entry, instead of loading as silently wrong weights.
+ */
 export function readZip(buf: Uint8Array, source: string): Map<string, ZipEntry> {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const fail = (why: string): never => {
@@ -51,6 +56,8 @@ export function readZip(buf: Uint8Array, source: string): Map<string, ZipEntry> 
   for (let n = 0; n < count; n++) {
     if (p + 46 > buf.length || dv.getUint32(p, true) !== CENTRAL) fail(`bad central directory entry ${n}`);
     const method = dv.getUint16(p + 10, true);
+    // The central directory's CRC, not the local header's: writers that stream (flag bit 3) leave the latter 0.
+    const storedCrc = dv.getUint32(p + 16, true);
     let compSize = dv.getUint32(p + 20, true);
     let size = dv.getUint32(p + 24, true);
     const nameLen = dv.getUint16(p + 28, true);
@@ -83,21 +90,35 @@ export function readZip(buf: Uint8Array, source: string): Map<string, ZipEntry> 
     const start = localOffset + 30 + dv.getUint16(localOffset + 26, true) + dv.getUint16(localOffset + 28, true);
     if (start + compSize > buf.length) fail(`entry ${name} runs past the end of the file`);
     const raw = buf.subarray(start, start + compSize);
-    const expected = size;
-    entries.set(name, {
-      name,
-      data: () => {
-        if (method === 0) return raw;
-        if (method === 8) {
-          const out = new Uint8Array(inflateRawSync(raw));
-          if (out.length !== expected) fail(`entry ${name} inflated to ${out.length} bytes, expected ${expected}`);
-          return out;
-        }
-        return fail(`entry ${name} uses compression method ${method}`);
-      },
-    });
+    let bytes: Uint8Array;
+    if (method === 0) bytes = raw;
+    else if (method === 8) {
+      try {
+        bytes = new Uint8Array(inflateRawSync(raw));
+      } catch (err) {
+        return fail(`entry ${name} does not inflate: ${(err as Error).message}`);
+      }
+      if (bytes.length !== size) fail(`entry ${name} inflated to ${bytes.length} bytes, expected ${size}`);
+    } else {
+      const unsupported = method;
+      entries.set(name, { name, data: () => fail(`entry ${name} uses compression method ${unsupported}`) });
+      continue;
+    }
+    const actual = crc32(bytes) >>> 0;
+    if (actual !== storedCrc) {
+      throw new Error(
+        `${source}: entry ${name} is corrupt (CRC-32 ${hex(actual)}, the archive records ${hex(storedCrc)}); ` +
+          'the file was damaged on disk or in transfer: restore it from a good copy',
+      );
+    }
+    const data = bytes;
+    entries.set(name, { name, data: () => data });
   }
   return entries;
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, '0')}`;
 }
 
 /** Writes a zip of stored entries straight to a file descriptor, one entry at a time. */

@@ -29,6 +29,8 @@ export const knnMonitorSchema = z.strictObject({
   k: posInt().optional(),
   temperature: posNum().optional(),
   batchSize: posInt().optional(),
+  /** Images that do not decode: `'skip'` leaves them out with a warning; default: `trainDataloader.onCorrupt`. */
+  onCorrupt: z.enum(['error', 'skip']).optional(),
 });
 export type KnnMonitorOptions = z.input<typeof knnMonitorSchema>;
 
@@ -45,7 +47,12 @@ export class KnnMonitorHook extends Hook {
   }
 
   private loader(ds: { dataset: Dataset; views: MultiView | undefined }): DataLoader {
-    return new DataLoader(ds.dataset, { batchSize: this.o.batchSize ?? 256, views: ds.views, shuffle: false });
+    return new DataLoader(ds.dataset, {
+      batchSize: this.o.batchSize ?? 256,
+      views: ds.views,
+      shuffle: false,
+      onCorrupt: this.o.onCorrupt,
+    });
   }
 
   override beforeRun(runner: RunnerView): void {
