@@ -2,7 +2,7 @@
  * `selfsup train <config>`: pre-trains with a config (MMSelfSup's tools/train.py), resumable,
  * on one process or several (`--nproc-per-node`, torchrun semantics).
  */
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import * as torch from '@selfsup/torch';
 import { prepareConfig } from '../engine/config/prepare.js';
@@ -11,6 +11,7 @@ import { distributedEnv, launch } from '../engine/launch.js';
 import { fitToSeconds } from '../engine/fit-schedule.js';
 import { writeRunReport } from '../engine/run-report.js';
 import { Runner } from '../engine/runner.js';
+import { makeWritableDir } from '../engine/work-dir.js';
 import { EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
 
 export const TRAIN_USAGE = `usage: selfsup train <config> [options]
@@ -117,7 +118,7 @@ export async function train(argv: string[]): Promise<number> {
   if (env && !torch.distributed.isInitialized()) torch.distributed.initProcessGroup();
   const rank = torch.distributed.getRank();
   if (rank === 0) {
-    mkdirSync(workDir, { recursive: true });
+    makeWritableDir(workDir);
     writeFileSync(join(workDir, 'config.json'), `${JSON.stringify({ ...cfg, workDir }, null, 2)}\n`);
   }
   const runner = new Runner(cfg, {

@@ -6,7 +6,6 @@
  * Distributed runs use torch.distributed (Gloo) with DistributedDataParallel; rank 0 alone
  * writes logs and checkpoints.
  */
-import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import * as torch from '@selfsup/torch';
@@ -20,6 +19,7 @@ import { importedModules } from '../core/user-modules.js';
 import type { Algorithm, AlgorithmInput, LossOutput } from '../models/algorithms/base.js';
 import { loadBackboneWeights } from '../models/backbones/load.js';
 import { entry, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { makeWritableDir } from './work-dir.js';
 import type { Config } from './config/config.js';
 import type { Hook, IterOutputs, RunnerView } from './hooks/hook.js';
 import { ParamSchedulerHook } from './hooks/param-scheduler-hook.js';
@@ -95,7 +95,7 @@ export class Runner implements RunnerView {
     this.seed = cfg.randomness?.seed ?? 0;
     torch.manualSeed(this.seed);
     if (cfg.randomness?.deterministic) torch.useDeterministicAlgorithms(true);
-    if (this.rank === 0) mkdirSync(this.checkpointDir, { recursive: true });
+    if (this.rank === 0) makeWritableDir(this.checkpointDir, `work dir ${this.workDir}`);
 
     // Data.
     const dl = cfg.trainDataloader;
