@@ -2,7 +2,7 @@
  * `selfsup train <config>`: pre-trains with a config (MMSelfSup's tools/train.py), resumable,
  * on one process or several (`--nproc-per-node`, torchrun semantics).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import * as torch from '@selfsup/torch';
 import { prepareConfig } from '../engine/config/prepare.js';
@@ -13,6 +13,7 @@ import { writeRunReport } from '../engine/run-report.js';
 import { Runner } from '../engine/runner.js';
 import { resolveDevice } from '../engine/device.js';
 import type { Config } from '../engine/config/config.js';
+import { makeWritableDir } from '../engine/work-dir.js';
 import { EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
 import { resolveConfigArg } from './config-arg.js';
 import { checkImageFolder, useImageFolder } from './own-data.js';
@@ -176,7 +177,7 @@ export async function train(argv: string[]): Promise<number> {
     torch.distributed.initProcessGroup({ backend: distBackend(cfg, env.localRank, values.device) });
   const rank = torch.distributed.getRank();
   if (rank === 0) {
-    mkdirSync(workDir, { recursive: true });
+    makeWritableDir(workDir);
     writeFileSync(join(workDir, 'config.json'), `${JSON.stringify({ ...cfg, workDir }, null, 2)}\n`);
   }
   const runner = new Runner(cfg, {

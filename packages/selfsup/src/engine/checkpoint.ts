@@ -5,18 +5,59 @@
  * deleted: a crash at any moment leaves the previous checkpoint and a pointer to a whole file.
  */
 import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import * as torch from '@selfsup/torch';
 import type { StateDict, StateValue } from '@selfsup/torch';
 
 export const LATEST = 'latest';
 
-/** Saves `state` as `dir/name` and points `latest` at it. */
-export function saveCheckpoint(dir: string, name: string, state: StateDict): string {
+/**
+ * Saves `state` as `dir/name` and points `latest` at it. A failed write (a full disk, a lost
+ * permission) names the checkpoint and says what survived: the writes are atomic, so the previous
+ * checkpoint is whole and `latest` still points at it. `write` is `torch.save` (tests pass a
+ * failing one).
+ */
+export function saveCheckpoint(
+  dir: string,
+  name: string,
+  state: StateDict,
+  write: (state: StateDict, file: string) => void = torch.save,
+): string {
   const file = join(dir, name);
-  torch.save(state, file);
-  writeTextAtomic(join(dir, LATEST), `${name}\n`);
+  const previous = latestCheckpoint(dir);
+  let stage = 'write';
+  try {
+    write(state, file);
+    stage = 'pointer';
+    writeTextAtomic(join(dir, LATEST), `${name}\n`);
+  } catch (e) {
+    throw saveError(e, file, stage === 'pointer', previous);
+  }
   return file;
+}
+
+const SAVE_CAUSE: Record<string, string> = {
+  ENOSPC: 'the disk is full (ENOSPC)',
+  EDQUOT: 'the disk quota is exhausted (EDQUOT)',
+  EROFS: 'the file system is read-only (EROFS)',
+  EACCES: 'permission denied (EACCES)',
+  EPERM: 'operation not permitted (EPERM)',
+  EIO: 'an input/output error (EIO)',
+};
+
+function saveError(e: unknown, file: string, written: boolean, previous: string | null): Error {
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  const cause = SAVE_CAUSE[code] ?? (e as Error).message;
+  const what = written
+    ? `saved checkpoint ${file}, but could not point '${LATEST}' at it: ${cause}`
+    : `cannot save checkpoint ${file}: ${cause}`;
+  const kept = previous
+    ? `the previous checkpoint ${previous} is intact and '${LATEST}' still points at it`
+    : `there is no earlier checkpoint`;
+  const fix = code === 'ENOSPC' || code === 'EDQUOT' ? `; free space in ${dirname(file)}, then resume with --resume` : '';
+  const err = new Error(`${what}; ${kept}${fix}`, { cause: e });
+  if (code) (err as NodeJS.ErrnoException).code = code;
+  return err;
 }
 
 /** Writes a small text file atomically (temp file, fsync, rename). */

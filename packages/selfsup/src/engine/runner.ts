@@ -8,7 +8,6 @@
  * queues and memory banks live on `device` (`cpu`, `cuda:N`); each batch is copied there once per
  * step; checkpoints hold CPU tensors and load on any device.
  */
-import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import * as torch from '@selfsup/torch';
@@ -22,6 +21,7 @@ import { importedModules } from '../core/user-modules.js';
 import type { Algorithm, AlgorithmInput, LossOutput } from '../models/algorithms/base.js';
 import { loadBackboneWeights } from '../models/backbones/load.js';
 import { entry, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { makeWritableDir } from './work-dir.js';
 import type { Config } from './config/config.js';
 import type { Hook, IterOutputs, RunnerView } from './hooks/hook.js';
 import { ParamSchedulerHook } from './hooks/param-scheduler-hook.js';
@@ -110,7 +110,7 @@ export class Runner implements RunnerView {
     );
     if (cfg.envCfg?.cudnnBenchmark !== undefined && deviceType(this.device) === 'cuda')
       torch.backends.cudnn.benchmark = cfg.envCfg.cudnnBenchmark;
-    if (this.rank === 0) mkdirSync(this.checkpointDir, { recursive: true });
+    if (this.rank === 0) makeWritableDir(this.checkpointDir, `work dir ${this.workDir}`);
 
     // Data.
     const dl = cfg.trainDataloader;

@@ -9,6 +9,7 @@ import * as torch from '@selfsup/torch';
 import { loadCheckpoint } from '../../src/engine/checkpoint.js';
 import { testConfig } from '../engine/parts.js';
 import { CONFIG_DIR } from '../../src/cli/list.js';
+import { readOnlyDir } from '../engine/read-only-dir.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/selfsup.js', import.meta.url));
 const PARTS = fileURLToPath(new URL('../engine/parts.js', import.meta.url));
@@ -78,6 +79,20 @@ test('selfsup train: usage and config errors exit 2 naming the problem; NaN exit
   assert.match(r.stdout, /--nproc-per-node/);
   r = selfsup(['nonsense']);
   assert.equal(r.code, 2);
+});
+
+test('selfsup train: a work dir that cannot be created says it is not writable, naming it (not ENOENT/EACCES from mkdir)', (t) => {
+  const ro = readOnlyDir();
+  if ('skip' in ro) {
+    t.skip(ro.skip);
+    return;
+  }
+  const dir = tmp();
+  const cfg = configFile(dir, testConfig({ epochs: 1 }));
+  const wd = join(ro.dir, 'selfsup-run');
+  const r = selfsup(['train', cfg, '--import', PARTS, '--work-dir', wd, '--quiet']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`work dir ${wd} is not writable: cannot create ${wd} in ${ro.dir}: `));
 });
 
 test('--import of a TypeScript module that registers a hook through the selfsup package', () => {

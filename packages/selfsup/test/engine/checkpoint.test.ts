@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -84,4 +84,48 @@ for (let i = 1; ; i++) {
   }
   // No temp files are mistaken for checkpoints.
   assert.ok(readdirSync(dir).filter((f) => f.endsWith('.pth')).length <= 3);
+});
+
+test('a full disk while saving names the checkpoint and says the previous one is intact (ENOSPC)', (t) => {
+  if (!existsSync('/dev/full')) {
+    t.skip('no /dev/full to produce a real ENOSPC');
+    return;
+  }
+  const dir = tmp();
+  torch.tidy(() => saveCheckpoint(dir, 'iter_1.pth', { meta: { iter: 1 }, state_dict: { w: torch.full([4], 1) } }));
+  // The disk fills up mid-write: the atomic writer's body gets a real ENOSPC from the kernel
+  // (writes to /dev/full always fail with it) after part of the checkpoint went to the temp file.
+  const fullDisk = (_state: unknown, file: string): void =>
+    torch.writeFileAtomic(file, (fd) => {
+      writeSync(fd, Buffer.alloc(1024));
+      const full = openSync('/dev/full', 'w');
+      try {
+        writeSync(full, Buffer.alloc(1024));
+      } finally {
+        closeSync(full);
+      }
+    });
+  assert.throws(
+    () => torch.tidy(() => saveCheckpoint(dir, 'iter_2.pth', { meta: { iter: 2 } }, fullDisk)),
+    (e: Error & { code?: string }) => {
+      assert.equal(
+        e.message,
+        `cannot save checkpoint ${join(dir, 'iter_2.pth')}: the disk is full (ENOSPC); the previous checkpoint ` +
+          `${join(dir, 'iter_1.pth')} is intact and 'latest' still points at it; free space in ${dir}, then resume with --resume`,
+      );
+      assert.equal(e.code, 'ENOSPC');
+      return true;
+    },
+  );
+  // What the message claims: no new file, no temp file left, latest → the previous, which loads whole.
+  assert.deepEqual(readdirSync(dir).sort(), ['iter_1.pth', 'latest']);
+  assert.equal(latestCheckpoint(dir), join(dir, 'iter_1.pth'));
+  const { state } = loadCheckpoint(dir);
+  assert.deepEqual(((state.state_dict as Record<string, torch.Tensor>).w as torch.Tensor).toList(), [1, 1, 1, 1]);
+  // With no earlier checkpoint the message says so.
+  const empty = tmp();
+  assert.throws(
+    () => saveCheckpoint(empty, 'iter_1.pth', {}, fullDisk),
+    /the disk is full \(ENOSPC\); there is no earlier checkpoint;/,
+  );
 });
