@@ -1,6 +1,6 @@
 /** Normalisation layers: BatchNorm1d/2d, SyncBatchNorm, LayerNorm, GroupNorm. */
 import { noGrad } from '../autograd.js';
-import { ones, zeros, tensor } from '../creation.js';
+import { full, ones, tensor, zeros } from '../creation.js';
 import * as dist from '../distributed.js';
 import { cat, stack } from '../math.js';
 import { tidy } from '../scope.js';
@@ -111,7 +111,7 @@ export class SyncBatchNorm extends BatchNormBase {
       const dims = [0, ...Array.from({ length: x.dim() - 2 }, (_, i) => i + 2)];
       const count = x.numel() / C;
       const xf = x.float();
-      const local = cat([xf.sum(dims), xf.mul(xf).sum(dims), tensor([count], { dtype: 'float32' })]);
+      const local = cat([xf.sum(dims), xf.mul(xf).sum(dims), full([1], count, { dtype: 'float32', device: xf.device })]);
       // Gathered with gradient: each rank's backward sees the gradient of every rank's loss.
       const total = stack(dist.allGatherWithGrad(local)).sum(0);
       const n = total.index(2 * C).item();
