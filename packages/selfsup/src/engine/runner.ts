@@ -95,7 +95,13 @@ export class Runner implements RunnerView {
     this.seed = cfg.randomness?.seed ?? 0;
     torch.manualSeed(this.seed);
     if (cfg.randomness?.deterministic) torch.useDeterministicAlgorithms(true);
-    if (this.rank === 0) mkdirSync(this.checkpointDir, { recursive: true });
+    if (this.rank === 0) {
+      mkdirSync(this.checkpointDir, { recursive: true });
+      // Temps of a run killed mid-save (their writer's PID is gone); other live writers' stay.
+      const stale = [this.workDir, this.checkpointDir].flatMap((d) => torch.removeStaleTemps(d).map((f) => join(d, f)));
+      if (stale.length > 0 && !this.quiet)
+        console.error(`selfsup: removed ${stale.length} stale temporary file(s): ${stale.join(', ')}`);
+    }
 
     // Data.
     const dl = cfg.trainDataloader;
