@@ -19,7 +19,7 @@ import { buildDataset } from './build-data.js';
 import { importedModules } from '../core/user-modules.js';
 import type { Algorithm, AlgorithmInput, LossOutput } from '../models/algorithms/base.js';
 import { loadBackboneWeights } from '../models/backbones/load.js';
-import { entry, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { entry, loadCheckpoint, loadCheckpointData, saveCheckpoint } from './checkpoint.js';
 import type { Config } from './config/config.js';
 import type { Hook, IterOutputs, RunnerView } from './hooks/hook.js';
 import { ParamSchedulerHook } from './hooks/param-scheduler-hook.js';
@@ -140,7 +140,7 @@ export class Runner implements RunnerView {
 
     // Model.
     this.model = ALGORITHMS.build(cfg.model, 'model');
-    if (cfg.loadFrom) loadBackboneWeights(this.model.backbone, torch.load(cfg.loadFrom, { unknownGlobals: 'inert' }));
+    if (cfg.loadFrom) loadBackboneWeights(this.model.backbone, loadCheckpointData(cfg.loadFrom));
     let trainModel: Module<[AlgorithmInput, TrainProgress?], LossOutput> = this.model;
     if (this.worldSize > 1) {
       if (cfg.syncBn) nn.SyncBatchNorm.convert(this.model as unknown as Module<never[], unknown>);
