@@ -101,8 +101,9 @@ function unknownObjects(v: unknown, path: string, out: { path: string; global: s
     unknownObjects(v.state, path, out);
     return;
   }
-  if (Array.isArray(v)) v.forEach((x, i) => unknownObjects(x, `${path}[${i}]`, out));
-  else for (const [k, x] of Object.entries(v)) unknownObjects(x, path ? `${path}.${k}` : k, out);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) unknownObjects(v[i], `${path}[${i}]`, out);
+  } else for (const [k, x] of Object.entries(v)) unknownObjects(x, path ? `${path}.${k}` : k, out);
 }
 
 /**
