@@ -23,7 +23,7 @@ export * as distributed from './distributed.js';
 export { ops, type Ops } from './ops.js';
 export { save, load, type StateValue, type StateDict } from './serialization/index.js';
 export * as safetensors from './serialization/safetensors.js';
-export { writeAtomic as writeFileAtomic } from './serialization/atomic.js';
+export { removeStaleTemps, tempPath, writeAtomic as writeFileAtomic } from './serialization/atomic.js';
 export { unpickle, PickledObject, PickledTuple, type UnpickleOptions } from './serialization/pickle.js';
 export { TorchError, isTorchError } from './errors.js';
 

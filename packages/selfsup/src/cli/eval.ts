@@ -177,6 +177,9 @@ export async function evaluate(argv: string[]): Promise<number> {
       onStage: log,
     });
   }
+  // The same labels go to every encoder: each distinct warning once, on stderr (the JSON has them per encoder).
+  const warnings = new Set(Object.values(results).flatMap((r) => (r as { warnings?: string[] }).warnings ?? []));
+  for (const w of warnings) console.error(`selfsup eval: warning: ${w}`);
   if (values.json) {
     printJson({ task, train: train.dataset.describe(), test: test.dataset.describe(), results });
   } else {

@@ -105,7 +105,7 @@ export function loadCheckpoint(pathOrDir: string): { file: string; state: StateD
     file = found;
   }
   if (!existsSync(file)) throw new Error(`resume: checkpoint ${file} not found`);
-  const state = torch.load(file, { unknownGlobals: 'inert' });
+  const state = loadCheckpointData(file);
   if (state === null || typeof state !== 'object' || Array.isArray(state) || state instanceof torch.Tensor)
     throw new Error(`${file}: not a checkpoint (expected a dict)`);
   return { file, state: state as StateDict };
@@ -117,4 +117,49 @@ export function entry(state: StateDict, key: string, file = 'checkpoint'): State
   if (v === null || v === undefined || typeof v !== 'object' || Array.isArray(v) || v instanceof torch.Tensor)
     throw new Error(`${file}: missing or malformed '${key}'`);
   return v as StateDict;
+}
+
+/**
+ * Classes real MMEngine/MMSelfSup checkpoints pickle outside the tensors: NumPy arrays and scalars
+ * (in `meta` and the message hub's runtime info), MMEngine's `HistoryBuffer` (message hub) and
+ * `ConfigDict` (configs kept in `meta`). They load as inert data without a word.
+ */
+const EXPECTED_GLOBALS = [
+  /^numpy\.(_core|core)\.multiarray\.(_reconstruct|scalar)$/,
+  /^numpy\.(ndarray|dtype)$/,
+  /^numpy\.dtypes\.\w+DType$/,
+  /^mmengine\.logging\.history_buffer\.HistoryBuffer$/,
+  /^mmengine\.config\.config\.ConfigDict$/,
+  /^mmcv\.utils\.config\.ConfigDict$/,
+];
+
+/** Where in `v` objects of classes outside the allow-list sit (`meta.foo` → its class). */
+function unknownObjects(v: unknown, path: string, out: { path: string; global: string }[]): void {
+  if (v === null || typeof v !== 'object' || v instanceof torch.Tensor || ArrayBuffer.isView(v)) return;
+  if (v instanceof torch.PickledObject) {
+    if (!EXPECTED_GLOBALS.some((re) => re.test(v.global))) out.push({ path, global: v.global });
+    unknownObjects(v.args, path, out);
+    unknownObjects(v.state, path, out);
+    return;
+  }
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) unknownObjects(v[i], `${path}[${i}]`, out);
+  } else for (const [k, x] of Object.entries(v)) unknownObjects(x, path ? `${path}.${k}` : k, out);
+}
+
+/**
+ * Loads a `.pth` whose non-tensor parts may hold Python objects (MMEngine checkpoints): never
+ * runs code (PyTorch's `weights_only` refuses such files; refusing would lock users out of their
+ * MMSelfSup checkpoints). Objects of the classes MMEngine writes load as inert data; any other
+ * class is kept inert too but warned about, naming the class and where it sits.
+ */
+export function loadCheckpointData(file: string): StateValue {
+  const data = torch.load(file, { unknownGlobals: 'inert' });
+  const found: { path: string; global: string }[] = [];
+  unknownObjects(data, '', found);
+  for (const { path, global } of found)
+    console.warn(
+      `selfsup: ${file}: ${path || 'the top level'} holds an object of unknown class '${global}' (kept as inert data, never run)`,
+    );
+  return data;
 }

@@ -14,7 +14,7 @@ import { DataLoader } from '../data/loader/loader.js';
 import { openDataset } from '../data/open.js';
 import { CenterCrop, Resize } from '../data/transforms/random.js';
 import { MultiView } from '../data/transforms/multi-view.js';
-import { loadCheckpoint } from './checkpoint.js';
+import { loadCheckpoint, loadCheckpointData } from './checkpoint.js';
 import { type Config, validateConfig } from './config/config.js';
 import type { ConfigObject } from './config/merge.js';
 import { prepareConfig } from './config/prepare.js';
@@ -59,7 +59,7 @@ export function loadModel(src: ModelSource): { model: Algorithm; cfg: Config; de
   if (!src.random) {
     if (state) model.loadStateDict(state.state_dict as Record<string, torch.Tensor>, { strict: true });
     if (src.weights) {
-      loadBackboneWeights(model.backbone, torch.load(src.weights, { unknownGlobals: 'inert' }));
+      loadBackboneWeights(model.backbone, loadCheckpointData(src.weights));
       from = src.weights;
     }
   }

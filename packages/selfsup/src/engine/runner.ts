@@ -20,7 +20,7 @@ import { buildDataset } from './build-data.js';
 import { importedModules } from '../core/user-modules.js';
 import type { Algorithm, AlgorithmInput, LossOutput } from '../models/algorithms/base.js';
 import { loadBackboneWeights } from '../models/backbones/load.js';
-import { entry, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { entry, loadCheckpoint, loadCheckpointData, saveCheckpoint } from './checkpoint.js';
 import { makeWritableDir } from './work-dir.js';
 import type { Config } from './config/config.js';
 import type { Hook, IterOutputs, RunnerView } from './hooks/hook.js';
@@ -110,7 +110,13 @@ export class Runner implements RunnerView {
     );
     if (cfg.envCfg?.cudnnBenchmark !== undefined && deviceType(this.device) === 'cuda')
       torch.backends.cudnn.benchmark = cfg.envCfg.cudnnBenchmark;
-    if (this.rank === 0) makeWritableDir(this.checkpointDir, `work dir ${this.workDir}`);
+    if (this.rank === 0) {
+      makeWritableDir(this.checkpointDir, `work dir ${this.workDir}`);
+      // Temps of a run killed mid-save (their writer's PID is gone); other live writers' stay.
+      const stale = [this.workDir, this.checkpointDir].flatMap((d) => torch.removeStaleTemps(d).map((f) => join(d, f)));
+      if (stale.length > 0 && !this.quiet)
+        console.error(`selfsup: removed ${stale.length} stale temporary file(s): ${stale.join(', ')}`);
+    }
 
     // Data.
     const dl = cfg.trainDataloader;
@@ -149,7 +155,7 @@ export class Runner implements RunnerView {
 
     // Model.
     this.model = ALGORITHMS.build(cfg.model, 'model');
-    if (cfg.loadFrom) loadBackboneWeights(this.model.backbone, torch.load(cfg.loadFrom, { unknownGlobals: 'inert' }));
+    if (cfg.loadFrom) loadBackboneWeights(this.model.backbone, loadCheckpointData(cfg.loadFrom));
     // Before the optimizer is built: its state is made on the parameters' device.
     if (this.device !== 'cpu') this.model.to(this.device);
     let trainModel: Module<[AlgorithmInput, TrainProgress?], LossOutput> = this.model;

@@ -5,7 +5,7 @@
  */
 import type { DataLoader } from '../data/loader/loader.js';
 import { type Encoder, extractFeatures, type ExtractedFeatures } from './features.js';
-import { knnClassify, type KnnOptions } from './knn.js';
+import { knnClassify, knnLabelWarnings, type KnnOptions } from './knn.js';
 import { type LinearProbeOptions, linearProbe } from './linear-probe.js';
 import type { TopkAccuracy } from './accuracy.js';
 
@@ -20,6 +20,8 @@ export interface FrozenResult {
   knn?: Record<number, TopkAccuracy>;
   linear?: TopkAccuracy & { trainLoss: number[] };
   featureDim: number;
+  /** Why a number above may mislead (e.g. kNN on a single training class). */
+  warnings?: string[];
 }
 
 /** kNN and/or linear probe of each named encoder on the same train/test loaders. */
@@ -40,6 +42,8 @@ export async function frozenBenchmark(
       if (o.knn !== false) {
         o.onStage?.(`${name}: kNN`);
         r.knn = knnClassify(tr, te, o.knn ?? {});
+        const warnings = knnLabelWarnings(tr.labels, te.labels).map((w) => `kNN: ${w}`);
+        if (warnings.length > 0) r.warnings = warnings;
       }
       if (o.linear !== false) {
         o.onStage?.(`${name}: linear probe`);

@@ -35,6 +35,35 @@ function maxLabel(labels: Tensor): number {
   return labels.numel() === 0 ? -1 : torch.tidy(() => labels.max().item());
 }
 
+/** The distinct values of an int label tensor, ascending. */
+function classesOf(labels: Tensor): number[] {
+  const values = Array.from(labels.toTypedArray() as ArrayLike<number | bigint>, Number);
+  return [...new Set(values)].sort((a, b) => a - b);
+}
+
+/**
+ * What makes a kNN accuracy meaningless, in words: training labels of a single class (every
+ * prediction is that class: 100 % on a test set of that class, whatever the features) and test
+ * classes absent from the training labels (never predicted). Empty when neither holds.
+ * Labels `(N)` int.
+ */
+export function knnLabelWarnings(trainLabels: Tensor, testLabels: Tensor): string[] {
+  const out: string[] = [];
+  const train = classesOf(trainLabels);
+  if (train.length === 1)
+    out.push(
+      `the training labels hold a single class (${train[0]}): kNN predicts it for every sample, so its accuracy says nothing about the features`,
+    );
+  const known = new Set(train);
+  const absent = classesOf(testLabels).filter((c) => !known.has(c));
+  if (absent.length > 0 && train.length > 0)
+    out.push(
+      `test class${absent.length > 1 ? 'es' : ''} ${absent.join(', ')} never occur${absent.length > 1 ? '' : 's'} in the training labels: ` +
+        'kNN can never predict them, which lowers the accuracy whatever the features',
+    );
+  return out;
+}
+
 /**
  * Top-1/top-5 accuracy (percent) of the weighted kNN classifier for every k in `opts.k`. Ties in
  * the vote are ranked by class index. Top-5 looks at `min(5, k, numClasses)` classes (DINO's

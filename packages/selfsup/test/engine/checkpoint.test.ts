@@ -129,3 +129,39 @@ test('a full disk while saving names the checkpoint and says the previous one is
     /the disk is full \(ENOSPC\); there is no earlier checkpoint;/,
   );
 });
+
+test('meta with Python objects: MMEngine/NumPy classes load quietly, an unknown class is warned about by name and place', (t) => {
+  const file = join(tmp(), 'mmengine.pth');
+  py(
+    `
+import sys, types, numpy as np
+# Stand-ins pickled under the names MMEngine uses (pickle records module + qualified name only).
+def fake(module, name):
+    parts = module.split('.')
+    for i in range(1, len(parts) + 1):
+        sys.modules.setdefault('.'.join(parts[:i]), types.ModuleType('.'.join(parts[:i])))
+    m = sys.modules[module]
+    cls = type(name, (dict,), {'__module__': module, '__qualname__': name})
+    setattr(m, name, cls)
+    return cls
+ConfigDict = fake('mmengine.config.config', 'ConfigDict')
+HistoryBuffer = fake('mmengine.logging.history_buffer', 'HistoryBuffer')
+Evil = fake('evil.payload', 'Thing')
+torch.save({
+  'meta': {'epoch': 3, 'iter': 30, 'seed': np.int64(7), 'lr': np.float64(0.5), 'hist': np.arange(3),
+           'cfg': ConfigDict(a=1), 'extra': [1, Evil(x=2)]},
+  'message_hub': {'log_scalars': {'loss': HistoryBuffer()}},
+  'state_dict': {'w': torch.ones(2)},
+}, D['file'])
+OUT = 0`,
+    { file },
+  );
+  const warn = t.mock.method(console, 'warn', () => {});
+  const { state } = loadCheckpoint(file);
+  const messages = warn.mock.calls.map((c) => String(c.arguments[0]));
+  assert.equal(messages.length, 1, messages.join('\n'));
+  assert.match(messages[0], /meta\.extra\[1\] holds an object of unknown class 'evil\.payload\.Thing'/);
+  assert.match(messages[0], /mmengine\.pth/);
+  assert.equal((state.meta as Record<string, unknown>).iter, 30);
+  assert.ok((state.state_dict as Record<string, torch.Tensor>).w instanceof torch.Tensor);
+});

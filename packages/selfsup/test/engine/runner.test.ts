@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -167,4 +168,21 @@ test('numWorkers: worker threads (loading the --import modules) train on the sam
     run(withPipeline(1, 'ThisThreadOnly'), tmp()),
     /a loader worker could not start: .*ThisThreadOnly.*trainDataloader\.numWorkers=0/,
   );
+});
+
+test('start: temporaries of a killed save (dead PID) are removed, a live process’s are left alone', async () => {
+  const dir = tmp();
+  const ckpt = join(dir, 'checkpoints');
+  mkdirSync(ckpt, { recursive: true });
+  // A PID that surely ran and is gone: a child we started and waited for.
+  const dead = spawnSync(process.execPath, ['-e', '']).pid as number;
+  assert.ok(dead > 0);
+  const stale = [join(ckpt, `iter_4.pth.tmp-${dead}-k3j2`), join(ckpt, `latest.tmp-${dead}-x9`), join(dir, `log.tmp-${dead}-a`)];
+  const live = join(ckpt, `iter_8.pth.tmp-${process.pid}-q1`);
+  const unrelated = join(ckpt, 'notes.tmp-abc');
+  for (const f of [...stale, live, unrelated]) writeFileSync(f, 'partial');
+  new Runner(validateConfig(testConfig({ epochs: 1 }) as unknown as ConfigObject), { workDir: dir, quiet: true });
+  for (const f of stale) assert.ok(!existsSync(f), `${f} should be removed`);
+  assert.ok(existsSync(live), 'a temp of a running process stays');
+  assert.ok(existsSync(unrelated), 'a file without a writer PID stays');
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
-import { knnClassify } from '../../src/evaluation/knn.js';
+import { knnClassify, knnLabelWarnings } from '../../src/evaluation/knn.js';
 import { py } from '../helpers.js';
 
 /** DINO's `knn_classifier` (eval_knn.py), run by python3-torch on the same features. */
@@ -125,5 +125,25 @@ test('knnClassify rejects k larger than the training set and bad shapes', () => 
     const s = { features: torch.randn([5, 3]), labels: torch.tensor([0, 1, 0, 1, 0], { dtype: 'int64' }) };
     assert.throws(() => knnClassify(s, s, { k: [6] }), /exceeds the 5 training samples/);
     assert.throws(() => knnClassify(s, { features: torch.randn([2, 4]), labels: torch.tensor([0, 1]) }, { k: [1] }), /dims/);
+  });
+});
+
+test('kNN label warnings: a single training class (100 % for free) and test classes absent from training', () => {
+  torch.tidy(() => {
+    const lab = (xs: number[]) => torch.tensor(xs, { dtype: 'int64' });
+    // One class everywhere: kNN reports 100 % whatever the features are.
+    const train = { features: torch.randn([6, 4]), labels: lab([2, 2, 2, 2, 2, 2]) };
+    const test1 = { features: torch.randn([3, 4]), labels: lab([2, 2, 2]) };
+    assert.equal(knnClassify(train, test1, { k: [3] })[3].top1, 100);
+    const single = knnLabelWarnings(train.labels, test1.labels);
+    assert.equal(single.length, 1);
+    assert.match(single[0], /single class \(2\)/);
+    // Classes 1 and 3 are never in the training labels.
+    const absent = knnLabelWarnings(lab([0, 0, 2, 2]), lab([0, 1, 3, 2]));
+    assert.equal(absent.length, 1);
+    assert.match(absent[0], /test classes 1, 3 never occur in the training labels/);
+    // Both at once, and nothing for a well-formed split.
+    assert.equal(knnLabelWarnings(lab([4, 4]), lab([4, 5])).length, 2);
+    assert.deepEqual(knnLabelWarnings(lab([0, 1, 2, 1]), lab([2, 0])), []);
   });
 });

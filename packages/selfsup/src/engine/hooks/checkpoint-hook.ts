@@ -3,8 +3,9 @@
  * `byEpoch: false`), always at the end (`saveLast`), keeping the newest `maxKeepCkpts`, and a
  * `best_<metric>.pth` whenever the metric named by `saveBest` (e.g. `knn_top1`) improves.
  */
-import { copyFileSync, unlinkSync } from 'node:fs';
+import { copyFileSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempPath } from '@selfsup/torch';
 import { pruneCheckpoints } from '../checkpoint.js';
 import { definePart } from '../../core/registry.js';
 import { bool, posInt, str, z } from '../../core/schema.js';
@@ -73,7 +74,9 @@ export class CheckpointHook extends Hook {
     const better = this.best === null || (this.o.rule === 'less' ? value < this.best : value > this.best);
     if (!better) return;
     const bestFile = join(runner.checkpointDir, `best_${metric}_${name}`);
-    copyFileSync(file, `${bestFile}.tmp`);
+    // A PID-named temp: a kill mid-copy leaves one the next run's start removes.
+    const tmp = tempPath(bestFile);
+    copyFileSync(file, tmp);
     if (this.bestFile && this.bestFile !== bestFile) {
       try {
         unlinkSync(this.bestFile);
@@ -81,8 +84,7 @@ export class CheckpointHook extends Hook {
         // already gone
       }
     }
-    copyFileSync(`${bestFile}.tmp`, bestFile);
-    unlinkSync(`${bestFile}.tmp`);
+    renameSync(tmp, bestFile);
     this.best = value;
     this.bestFile = bestFile;
   }

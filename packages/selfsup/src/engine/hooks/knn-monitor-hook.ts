@@ -10,7 +10,7 @@ import { DataLoader } from '../../data/loader/loader.js';
 import type { MultiView } from '../../data/transforms/multi-view.js';
 import { embed2d } from '../../evaluation/embed.js';
 import { backboneEncoder, extractFeatures } from '../../evaluation/features.js';
-import { knnClassify } from '../../evaluation/knn.js';
+import { knnClassify, knnLabelWarnings } from '../../evaluation/knn.js';
 import { definePart } from '../../core/registry.js';
 import { posInt, posNum, typed, z } from '../../core/schema.js';
 import type { DatasetConfig } from '../../part-configs.js';
@@ -37,6 +37,8 @@ export type KnnMonitorOptions = z.input<typeof knnMonitorSchema>;
 export class KnnMonitorHook extends Hook {
   override priority: number = PRIORITY.NORMAL;
   private loaders: { train: DataLoader; val: DataLoader } | null = null;
+  /** Label warnings are printed once per run, not at every evaluation. */
+  private warned = false;
   /** kNN top-1 after each evaluated epoch (for reports). */
   readonly history: { epoch: number; top1: number; top5: number }[] = [];
   /** t-SNE of the val features after the last epoch (for the report). */
@@ -74,6 +76,10 @@ export class KnnMonitorHook extends Hook {
       // A small labelled set has fewer neighbours than the configured k: use them all.
       const k = Math.min(this.o.k ?? 200, train.features.shape[0]);
       const r = knnClassify(train, val, { k: [k], temperature: this.o.temperature ?? 0.1 });
+      if (!this.warned) {
+        this.warned = true;
+        for (const w of knnLabelWarnings(train.labels, val.labels)) console.warn(`selfsup: knnMonitor: ${w}`);
+      }
       if (opts.embed) {
         const labels = Array.from(val.labels.toTypedArray() as ArrayLike<number | bigint>, Number);
         const e = embed2d(val.features, { method: 'tsne', seed: 0, maxPoints: 1000, labels });

@@ -5,8 +5,9 @@
  * JSON record per line) and to TensorBoard event files, from rank 0 only. Between log lines a
  * progress bar redraws on a terminal.
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeSync } from 'node:fs';
+import { writeFileAtomic } from '@selfsup/torch';
+import { dirname, join } from 'node:path';
 import { SummaryWriter } from '../logging/tensorboard.js';
 import { formatDuration, ProgressBar } from '../progress.js';
 import { definePart } from '../../core/registry.js';
@@ -56,6 +57,7 @@ export class LoggerHook extends Hook {
     if (runner.rank !== 0) return;
     mkdirSync(runner.workDir, { recursive: true });
     this.logFile = join(runner.workDir, 'log.jsonl');
+    if (this.itersAtStart > 0) this.truncateLog(this.itersAtStart);
     this.tb = new SummaryWriter(join(runner.workDir, 'tensorboard'));
     this.bar = new ProgressBar(process.stderr, !runner.quiet);
   }
@@ -88,6 +90,35 @@ export class LoggerHook extends Hook {
     this.flushScalars(runner);
     this.bar?.clear();
     this.tb?.close();
+  }
+
+  /**
+   * A resume from an earlier checkpoint retrains iterations the log already holds: records past
+   * the resumed iteration move to `log.superseded.jsonl` (kept, not counted by analyze-logs), so
+   * `log.jsonl` has one record per logged iteration. The rewrite is atomic.
+   */
+  private truncateLog(resumedIter: number): void {
+    if (!existsSync(this.logFile)) return;
+    const lines = readFileSync(this.logFile, 'utf8').split('\n');
+    const keep: string[] = [];
+    const drop: string[] = [];
+    for (const line of lines) {
+      if (line.trim() === '') continue;
+      let iter: unknown;
+      try {
+        iter = (JSON.parse(line) as { iter?: unknown }).iter;
+      } catch {
+        // A line cut by a kill mid-write belongs to no iteration.
+        drop.push(line);
+        continue;
+      }
+      (typeof iter === 'number' && iter > resumedIter ? drop : keep).push(line);
+    }
+    if (drop.length === 0) return;
+    appendFileSync(join(dirname(this.logFile), 'log.superseded.jsonl'), `${drop.join('\n')}\n`);
+    writeFileAtomic(this.logFile, (fd) => {
+      if (keep.length > 0) writeSync(fd, `${keep.join('\n')}\n`);
+    });
   }
 
   private add(k: string, v: number): void {
