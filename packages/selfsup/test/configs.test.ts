@@ -94,6 +94,7 @@ test('the bundled configs cover every algorithm with a CPU-sized CIFAR-10 and an
     'simmim',
     'beit',
     'beitv2',
+    'cae',
     'spark',
   ]) {
     assert.ok(

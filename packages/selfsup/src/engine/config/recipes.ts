@@ -2,7 +2,7 @@
  * Recipe builders for configs: functions of a few numbers that return plain config data (no side
  * effects, no file or process access), typed by the parts' schemas. The augmentation recipes of
  * MMSelfSup's `configs/selfsup/_base_/datasets` (SimCLR, MoCo v2, BYOL, MoCo v3, SwAV and DINO
- * multi-crop, MAE, SimMIM, BEiT v1 and v2, MaskFeat) at any crop size, with either pixel backend and with
+ * multi-crop, MAE, SimMIM, BEiT v1 and v2, CAE, MaskFeat) at any crop size, with either pixel backend and with
  * or without blur; the projector/predictor/head of each algorithm of `_base_/models` (MaskFeat's whole
  * model) with its widths as parameters; the optimizers, LARS exclusions and schedules the recipes share.
  *
@@ -371,6 +371,39 @@ export function beitV2Views({
 }
 
 /**
+ * The patch grid of a DALL-E-tokenized recipe (BEiT v1, CAE): `size / patchSize` per side, which
+ * DALL-E's 8-px cells at `secondSize` must match. `helper` names the caller in errors.
+ */
+function dallEGrid(helper: string, size: number, secondSize: number, patchSize: number): number {
+  const grid = size / patchSize;
+  if (!Number.isInteger(grid)) throw new RangeError(`${helper}: size ${size} is not a multiple of the ${patchSize}-px patch`);
+  if (secondSize / 8 !== grid)
+    throw new RangeError(
+      `${helper}: DALL-E's ${secondSize / 8}-cell grid at ${secondSize} px must be the ${grid}x${grid} patch grid`,
+    );
+  return grid;
+}
+
+/** BEiT v1's crop: one crop at scale (0.08, 1), bicubic to `size` and Lanczos to `secondSize`. */
+const dallETwoPicCrop = (size: number, secondSize: number): PipelineStepConfig => ({
+  type: 'RandomResizedCropAndInterpolationWithTwoPic',
+  size,
+  secondSize,
+  scale: [0.08, 1],
+  interpolation: 'bicubic',
+  secondInterpolation: 'lanczos',
+});
+
+/** BEiT v1's mask on a `grid`² patch grid: 75 of 196 patches, blocks of at least 16 (the same fractions). */
+const beitV1MaskCount = (grid: number) => Math.max(1, Math.round((75 / 196) * grid * grid));
+const beitV1Mask = (grid: number): PipelineStepConfig => ({
+  type: 'BEiTMaskGenerator',
+  inputSize: grid,
+  numMaskingPatches: beitV1MaskCount(grid),
+  minNumPatches: Math.max(1, Math.round((16 / 196) * grid * grid)),
+});
+
+/**
  * BEiT v1 (Bao et al. 2022), MMSelfSup's `imagenet_beit.py`: colour jitter 0.4/0.4/0.4, flip, one
  * crop at scale (0.08, 1) resized bicubically to `size` (the image) and with Lanczos to `secondSize`
  * (DALL-E's view: 112 px at 224, the tokenizer's 8-px cells then cover the 16-px patches' grid), and a
@@ -386,32 +419,46 @@ export function beitV1Views({
   secondSize?: number;
   patchSize?: number;
 } = {}): MultiViewConfig {
-  const grid = size / patchSize;
-  if (!Number.isInteger(grid)) throw new RangeError(`beitV1Views: size ${size} is not a multiple of the ${patchSize}-px patch`);
-  if (secondSize / 8 !== grid)
-    throw new RangeError(
-      `beitV1Views: DALL-E's ${secondSize / 8}-cell grid at ${secondSize} px must be the ${grid}x${grid} patch grid`,
-    );
-  const patches = grid * grid;
+  const grid = dallEGrid('beitV1Views', size, secondSize, patchSize);
   const steps: PipelineStepConfig[] = [
     colorJitter({ brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0 }),
     flip(),
-    {
-      type: 'RandomResizedCropAndInterpolationWithTwoPic',
-      size,
-      secondSize,
-      scale: [0.08, 1],
-      interpolation: 'bicubic',
-      secondInterpolation: 'lanczos',
-    },
-    {
-      type: 'BEiTMaskGenerator',
-      inputSize: grid,
-      numMaskingPatches: Math.max(1, Math.round((75 / 196) * patches)),
-      minNumPatches: Math.max(1, Math.round((16 / 196) * patches)),
-    },
+    dallETwoPicCrop(size, secondSize),
+    beitV1Mask(grid),
   ];
   return { type: 'MultiView', numViews: 1, transforms: [steps] };
+}
+
+/**
+ * CAE (Chen et al. 2022), MMSelfSup's `imagenet_cae.py`: BEiT v1's views without the colour jitter
+ * (flip, the image at `size` and DALL-E's Lanczos view at `secondSize` of one crop at scale (0.08, 1),
+ * 75 of 196 patches masked in blocks of at least 16). CAE's regressor needs exactly the neck's
+ * `maskTokensNum` masked patches in every image, and BEiT's block-wise generator can stop short of its
+ * count (rarely on 14 × 14, about once per 1e5 images on 4 × 4): `exactMask` swaps it for a
+ * `SimMIMMaskGenerator` over single patches that always masks that same count (⌈ratio · patches⌉).
+ */
+export function caeViews({
+  size = 224,
+  secondSize = size / 2,
+  patchSize = 16,
+  exactMask = false,
+}: {
+  size?: number;
+  secondSize?: number;
+  patchSize?: number;
+  exactMask?: boolean;
+} = {}): MultiViewConfig {
+  const grid = dallEGrid('caeViews', size, secondSize, patchSize);
+  const count = beitV1MaskCount(grid);
+  const maskRatio = count / (grid * grid);
+  if (exactMask && Math.ceil(grid * grid * maskRatio) !== count)
+    throw new RangeError(
+      `caeViews: a ${grid}x${grid} grid cannot mask exactly ${count} patches with SimMIMMaskGenerator's ratio`,
+    );
+  const mask: PipelineStepConfig = exactMask
+    ? { type: 'SimMIMMaskGenerator', inputSize: size, maskPatchSize: patchSize, modelPatchSize: patchSize, maskRatio }
+    : beitV1Mask(grid);
+  return { type: 'MultiView', numViews: 1, transforms: [[flip(), dallETwoPicCrop(size, secondSize), mask]] };
 }
 
 /**

@@ -10,14 +10,20 @@
  * which gives every parameter MMSelfSup's step (the arithmetic is in the config's comment).
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type * as torch from '@selfsup/torch';
+import * as torch from '@selfsup/torch';
 import { CONFIG_DIR } from '../../../src/cli/list.js';
 import { loadConfig } from '../../../src/engine/config/load.js';
 import { buildOptimWrapper } from '../../../src/engine/optim-builder.js';
+import { buildStep } from '../../../src/data/register.js';
+import { Rng } from '../../../src/data/transforms/rng.js';
 import { ALGORITHMS, BACKBONES } from '../../../src/models/registries.js';
+import { DallEEncoder } from '../../../src/models/target-generators/dall-e.js';
 import '../../../src/builtins.js';
+import { py } from '../../helpers.js';
 
 interface Schedule {
   type: 'LinearLR' | 'CosineAnnealingLR';
@@ -760,6 +766,138 @@ test("beitv2/beitv2_vit-base-p16_8xb256-amp-coslr-300e_in1k.ts has MMSelfSup's b
   // The custom keys name what MMSelfSup's do in our (timm) names: the q/v biases and layer scales.
   const names = [...BACKBONES.build(model.backbone as never, 'model.backbone').namedParameters()].map(([n]) => n);
   assert.ok(names.includes('blocks.0.attn.q_bias') && names.includes('blocks.0.gamma_1'));
+});
+
+test("cae/cae_vit-base-p16_8xb256-amp-coslr-300e_in1k.ts has MMSelfSup's cae_vit-base-p16_8xb256-amp-coslr-300e_in1k.py", () => {
+  // configs/selfsup/cae/cae_vit-base-p16_8xb256-amp-coslr-300e_in1k.py (1.x: the model, optimizer and
+  // schedule inline, over _base_/datasets/imagenet_cae.py and default_runtime.py).
+  const cfg = loadConfig(join(CONFIG_DIR, 'cae/cae_vit-base-p16_8xb256-amp-coslr-300e_in1k.ts')) as unknown as Cfg & {
+    optimWrapper: { clipGrad: unknown; paramwiseCfg: unknown };
+    autoScaleLr: unknown;
+    trainDataloader: { dataset: { pipeline: { numViews: number; transforms: Record<string, unknown>[][] } } };
+    defaultHooks: { logger: { interval: number }; checkpoint: { interval: number; maxKeepCkpts: number } };
+  };
+  assert.equal(cfg.trainDataloader.batchSize, 256, 'batch size per process');
+  assert.equal(cfg.optimWrapper.type, 'AmpOptimWrapper');
+  // MMSelfSup's optimizer is dict(type='AdamW', lr=1.5e-3, betas=(0.9, 0.999)): PyTorch's default decay.
+  const torchDecay = py<number>("OUT = torch.optim.AdamW([torch.zeros(1, requires_grad=True)]).defaults['weight_decay']");
+  assert.deepEqual(cfg.optimWrapper.optimizer, { type: 'AdamW', lr: 1.5e-3, betas: [0.9, 0.999], weightDecay: torchDecay });
+  assert.deepEqual(cfg.optimWrapper.clipGrad, { maxNorm: 3 });
+  assert.deepEqual(cfg.optimWrapper.paramwiseCfg, { biasDecayMult: 0, normDecayMult: 0, flatDecayMult: 0 });
+  assert.deepEqual(cfg.autoScaleLr, { baseBatchSize: 2048 });
+  assert.deepEqual(cfg.paramScheduler, [
+    { type: 'LinearLR', startFactor: 1e-4, byEpoch: true, begin: 0, end: 10, convertToIterBased: true },
+    // MMSelfSup's T_max=290 is end − begin, MMEngine's default.
+    { type: 'CosineAnnealingLR', byEpoch: true, begin: 10, end: 300, etaMin: 1e-5, convertToIterBased: true },
+  ]);
+  assert.deepEqual(cfg.trainCfg, { type: 'EpochBasedTrainLoop', maxEpochs: 300 });
+  // The config sets only the checkpoint hook; the logger keeps default_runtime.py's 50.
+  assert.deepEqual(cfg.defaultHooks.checkpoint, { interval: 10, maxKeepCkpts: 3 });
+  assert.equal(cfg.defaultHooks.logger.interval, 50);
+  const { numViews, transforms } = cfg.trainDataloader.dataset.pipeline;
+  assert.equal(numViews, 1);
+  assert.deepEqual(transforms[0], [
+    { type: 'RandomFlip', prob: 0.5 },
+    {
+      type: 'RandomResizedCropAndInterpolationWithTwoPic',
+      size: 224,
+      secondSize: 112,
+      scale: [0.08, 1],
+      interpolation: 'bicubic',
+      secondInterpolation: 'lanczos',
+    },
+    { type: 'BEiTMaskGenerator', inputSize: 14, numMaskingPatches: 75, minNumPatches: 16 },
+  ]);
+  const { targetGenerator, ...model } = cfg.model as Record<string, unknown>;
+  assert.equal((targetGenerator as { type: string }).type, 'DALL-E');
+  assert.deepEqual(model, {
+    type: 'CAE',
+    // CAEDataPreprocessor: the image with mean (124, 117, 104), std (59, 58, 58); the tokenizer view
+    // x/255·0.8 + 0.1 = (x − m)/s with s = 255/0.8 and m = −0.1·s.
+    dataPreprocessor: {
+      mean: [124, 117, 104],
+      std: [59, 58, 58],
+      secondMean: Array(3).fill(-(255 / 0.8) / 10),
+      secondStd: Array(3).fill(255 / 0.8),
+    },
+    // MMSelfSup's qkv_bias=False: q/v biases without a key bias (our qvBias).
+    backbone: { type: 'CAEViT', arch: 'base', patchSize: 16, layerScaleInit: 0.1, qvBias: true },
+    neck: {
+      type: 'CAENeck',
+      patchSize: 16,
+      embedDims: 768,
+      numHeads: 12,
+      regressorDepth: 4,
+      decoderDepth: 4,
+      mlpRatio: 4,
+      layerScaleInit: 0.1,
+      // MMSelfSup's default mask_tokens_num, the views' numMaskingPatches.
+      maskTokensNum: 75,
+    },
+    head: { type: 'CAEHead', loss: { type: 'CAELoss', lambd: 2 } },
+    baseMomentum: 0,
+  });
+});
+
+/** CAE's CIFAR-10 model, its DALL-E encoder a tiny random one in a temp file (the release is the user's). */
+function caeCifarModel() {
+  const cfg = loadConfig(join(CONFIG_DIR, 'cae/cae_vit-tiny-p8_1xb256-coslr-100e_cifar10.ts')) as unknown as Cfg;
+  const dir = mkdtempSync(join(tmpdir(), 'selfsup-cae-fidelity-'));
+  const tok = { nHid: 4, nBlkPerGroup: 1 };
+  const enc = new DallEEncoder(tok);
+  torch.save(enc.stateDict(), join(dir, 'dalle.pth'));
+  enc.dispose();
+  const model = ALGORITHMS.build(
+    { ...cfg.model, targetGenerator: { type: 'DALL-E', ...tok, tokenizerPath: join(dir, 'dalle.pth') } } as never,
+    'model',
+  );
+  rmSync(dir, { recursive: true, force: true });
+  return { cfg, model };
+}
+
+test('CAE’s bias/norm/flat decay multipliers exempt exactly the 1-D parameters it trains (MMEngine’s rules)', () => {
+  const { cfg, model } = caeCifarModel();
+  const wrapper = buildOptimWrapper(cfg.optimWrapper, model);
+  const decayOf = new Map<torch.Tensor, number>();
+  wrapper.optimizer.paramGroups.forEach((g, i) => {
+    for (const p of g.params) decayOf.set(p, wrapper.optimizer.getHyper(i, 'weightDecay'));
+  });
+  let exempt = 0;
+  let decayed = 0;
+  for (const [name, p] of model.namedParameters()) {
+    if (!p.requiresGrad || name.startsWith('teacher.') || name.startsWith('target_generator.')) continue;
+    // MMEngine: norm weights and biases (norm_decay_mult), other biases (bias_decay_mult) and any
+    // other 1-D parameter (flat_decay_mult: q/v biases, layer scales) — all 1-D, and nothing else.
+    const flat = p.dim() === 1;
+    assert.equal(decayOf.get(p), flat ? 0 : 0.01, `${name} (${p.shape})`);
+    if (flat) exempt++;
+    else decayed++;
+  }
+  assert.ok(exempt > 0 && decayed > 0);
+  const names = [...model.namedParameters()].map(([n]) => n);
+  for (const n of ['backbone.blocks.0.attn.q_bias', 'backbone.blocks.0.gamma_1', 'neck.regressors.0.gamma_1_cross'])
+    assert.ok(names.includes(n), n);
+  model.dispose();
+});
+
+test('the CAE CIFAR-10 views mask exactly the neck’s maskTokensNum patches in every image', () => {
+  const cfg = loadConfig(join(CONFIG_DIR, 'cae/cae_vit-tiny-p8_1xb256-coslr-100e_cifar10.ts')) as unknown as Cfg & ViewsCfg;
+  const steps = cfg.trainDataloader.dataset.pipeline.transforms[0];
+  const maskCfg = steps[steps.length - 1] as { type: string; maskRatio: number };
+  assert.equal(maskCfg.type, 'SimMIMMaskGenerator');
+  const { maskTokensNum } = cfg.model.neck as { maskTokensNum: number };
+  // ⌈0.375 · 16⌉ = 6 on the 4 × 4 grid of 8-px patches.
+  assert.equal(maskTokensNum, 6);
+  assert.equal(Math.ceil(maskCfg.maskRatio * 16), 6);
+  const gen = buildStep(maskCfg, 'mask') as unknown as {
+    generate(rng: Rng): { height: number; width: number; data: Uint8Array };
+  };
+  for (let i = 0; i < 20000; i++) {
+    const m = gen.generate(new Rng(i));
+    assert.deepEqual([m.height, m.width], [4, 4]);
+    const count = m.data.reduce((a, b) => a + b, 0);
+    if (count !== maskTokensNum) assert.fail(`mask ${i} masks ${count} patches`);
+  }
 });
 
 for (const [epochs, warmup] of [
