@@ -95,7 +95,9 @@ export class SparK extends BaseModel<SparKPretrainHead, SparKLightDecoder> imple
     super(o, path, { head: SparKPretrainHead, neck: SparKLightDecoder });
     const b = this.backbone;
     if (!isSparseEncoder(b))
-      throw new TypeError(`SparK: ${path}.backbone must be a sparse encoder (SparseResNet, SparseConvNeXt), got ${b.constructor.name}`);
+      throw new TypeError(
+        `SparK: ${path}.backbone must be a sparse encoder (SparseResNet, SparseConvNeXt), got ${b.constructor.name}`,
+      );
     this.encoder = b;
     this.inputSize = o.inputSize ?? 224;
     this.downsampleRatio = o.downsampleRatio ?? 32;
@@ -138,7 +140,9 @@ export class SparK extends BaseModel<SparKPretrainHead, SparKLightDecoder> imple
       new nn.ModuleList(
         widths.map((c) => {
           const n = o.encDecNormCfg;
-          return n?.type === 'SparseLN2d' ? new SparseLayerNorm2d(this.active, c, n.eps ?? 1e-5) : new SparseBatchNorm2d(this.active, c);
+          return n?.type === 'SparseLN2d'
+            ? new SparseLayerNorm2d(this.active, c, n.eps ?? 1e-5)
+            : new SparseBatchNorm2d(this.active, c);
         }),
       ),
     );

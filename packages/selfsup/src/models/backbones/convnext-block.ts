@@ -25,7 +25,11 @@ export class LayerNorm2d extends nn.LayerNorm {
   /** `(N, C, H, W)` → the same, each position's C values normalised. */
   override forward(x: Tensor): Tensor {
     if (x.dim() !== 4) throw new RangeError(`LayerNorm2d: expected (N, C, H, W), got [${x.shape}]`);
-    return tidy(() => this.forwardChannelsLast(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2).contiguous());
+    return tidy(() =>
+      this.forwardChannelsLast(x.permute(0, 2, 3, 1))
+        .permute(0, 3, 1, 2)
+        .contiguous(),
+    );
   }
 
   /** `(N, H, W, C)` → the same (mmpretrain's `data_format='channel_last'`). */
@@ -181,4 +185,3 @@ export class ConvNeXtBlock extends nn.Module {
     });
   }
 }
-

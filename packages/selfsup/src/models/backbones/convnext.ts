@@ -128,7 +128,8 @@ export class ConvNeXt extends Backbone {
       active ? new SparseConv2d(active, i, out, k, { stride: k }) : new nn.Conv2d(i, out, k, { stride: k });
     const patch = o.stemPatchSize ?? 4;
     const downsample = [new nn.Sequential(conv(o.inChannels ?? 3, channels[0], patch), norm(channels[0]))];
-    for (let i = 1; i < numStages; i++) downsample.push(new nn.Sequential(norm(channels[i - 1]), conv(channels[i - 1], channels[i], 2)));
+    for (let i = 1; i < numStages; i++)
+      downsample.push(new nn.Sequential(norm(channels[i - 1]), conv(channels[i - 1], channels[i], 2)));
     this.downsampleLayers = this.registerModule('downsample_layers', new nn.ModuleList(downsample));
 
     // mmpretrain's decay rule: torch.linspace(0, rate, total blocks).

@@ -61,7 +61,12 @@ test('SparK (sparse ConvNeXt V2): the loss equals the restatement’s normalised
 
 test('SparK (sparse ConvNeXt V2): every gradient (GRN, sparse LayerNorms, convs, mask tokens, decoder) equals PyTorch’s', (t) => {
   checkGrads(r);
-  for (const k of ['backbone.stages.0.0.grn.gamma', 'backbone.downsample_layers.0.1.weight', 'enc_dec_norms.3.weight', 'mask_tokens.0'])
+  for (const k of [
+    'backbone.stages.0.0.grn.gamma',
+    'backbone.downsample_layers.0.1.weight',
+    'enc_dec_norms.3.weight',
+    'mask_tokens.0',
+  ])
     assert.ok(r.grads[k], `${k} is trained`);
   t.diagnostic(summary(r));
 });
