@@ -55,6 +55,8 @@ import { mffVitPart } from './models/backbones/mff-vit.js';
 import { mixmimTransformerPart } from './models/backbones/mixmim.js';
 import { resnetDepthParts, resnetPart, resnetV1dPart } from './models/backbones/resnet.js';
 import { sparseResNetPart } from './models/backbones/sparse-resnet.js';
+import { convnextArchParts, convnextPart } from './models/backbones/convnext.js';
+import { sparseConvnextPart } from './models/backbones/sparse-convnext.js';
 import { simmimSwinPart, swinArchParts, swinPart } from './models/backbones/swin.js';
 import { maeVitPart, simmimVitPart, vitArchParts, vitPart } from './models/backbones/vit.js';
 import { contrastiveHeadPart } from './models/heads/contrastive-head.js';
@@ -110,6 +112,9 @@ export const BACKBONE_PARTS = [
   beitVitPart,
   caeVitPart,
   sparseResNetPart,
+  convnextPart,
+  ...convnextArchParts,
+  sparseConvnextPart,
 ] as const;
 
 /** The built-in necks. */

@@ -129,7 +129,11 @@ for (const rel of configs) {
           'swin-base': 1024,
           'mixmim-base': 1024,
         };
-        const width = rel.includes('resnet50') ? 2048 : widths[/(vit|swin|mixmim)-(small|base|large|huge)/.exec(rel)?.[0] ?? ''];
+        const width = rel.includes('resnet50')
+          ? 2048
+          : rel.includes('convnextv2-tiny')
+            ? 768
+            : widths[/(vit|swin|mixmim)-(small|base|large|huge)/.exec(rel)?.[0] ?? ''];
         assert.equal(model.backbone.numFeatures, width, 'the backbone the name says');
         model.dispose();
       });

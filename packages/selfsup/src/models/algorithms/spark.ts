@@ -4,9 +4,10 @@
  *
  * 1. a random `1 − maskRatio` of the `f × f` patches (f = inputSize / downsampleRatio) is kept
  *    per image (`torch.rand(N, f²)`'s argsort, as mmpretrain draws it), the others are zeroed;
- * 2. a sparse encoder (`SparseResNet`) encodes the visible patches only, returning one map per
+ * 2. a sparse encoder (`SparseResNet`, `SparseConvNeXt`) encodes the visible patches only, returning one map per
  *    stage (coarsest `(N, encDecNormDim, f, f)`, then twice the size and half the width each);
- * 3. each map, coarsest first, goes through a sparse BN (`enc_dec_norms.{i}`), gets the scale's
+ * 3. each map, coarsest first, goes through a sparse norm (`enc_dec_norms.{i}`: BN, or LayerNorm
+ *    with `encDecNormCfg: { type: 'SparseLN2d' }` as the ConvNeXt recipes), gets the scale's
  *    learnable `mask_tokens.{i}` `(1, C, 1, 1)` in its masked positions (densifying), and a
  *    projector (`enc_dec_projectors.{i}`: 1×1 conv at the coarsest scale, 3×3 below, or nothing
  *    where the widths already agree) to the decoder's width at that scale;
@@ -20,8 +21,9 @@
 import * as torch from '@selfsup/torch';
 import { nn, type Tensor } from '@selfsup/torch';
 import { definePart } from '../../core/registry.js';
-import { posInt, z } from '../../core/schema.js';
+import { posInt, posNum, z } from '../../core/schema.js';
 import { isSparseEncoder, type SparseEncoder } from '../backbones/sparse-resnet.js';
+import { SparseLayerNorm2d } from '../backbones/convnext-block.js';
 import { SparseActiveMask, SparseBatchNorm2d } from '../backbones/sparse-modules.js';
 import { patchify, unpatchify } from '../heads/mae-pretrain-head.js';
 import { SparKPretrainHead } from '../heads/spark-head.js';
@@ -41,6 +43,16 @@ export const sparkSchema = z.strictObject({
   maskRatio: z.number().gt(0, 'expected a ratio in (0, 1)').lt(1, 'expected a ratio in (0, 1)').optional(),
   /** Channels of the encoder's coarsest output map (ResNet-50: 2048); halved at each finer scale. */
   encDecNormDim: posInt().optional(),
+  /**
+   * The sparse norm after each encoder map (mmpretrain's `enc_dec_norm_cfg`): sparse batch norm
+   * (default, synchronised when distributed) or a sparse LayerNorm over channels (`eps` default 1e-5, nn.LayerNorm's; the recipes set 1e-6).
+   */
+  encDecNormCfg: z
+    .discriminatedUnion('type', [
+      z.strictObject({ type: z.literal('SparseSyncBatchNorm2d') }),
+      z.strictObject({ type: z.literal('SparseLN2d'), eps: posNum().optional() }),
+    ])
+    .optional(),
 });
 
 export type SparKOptions = z.input<typeof sparkSchema>;
@@ -75,7 +87,7 @@ export class SparK extends BaseModel<SparKPretrainHead, SparKLightDecoder> imple
   readonly encoder: SparseEncoder;
   /** The active mask the sparse `enc_dec_norms` read. */
   private readonly active = new SparseActiveMask();
-  readonly encDecNorms: nn.ModuleList<SparseBatchNorm2d>;
+  readonly encDecNorms: nn.ModuleList<SparseBatchNorm2d | SparseLayerNorm2d>;
   readonly encDecProjectors: nn.ModuleList<nn.Conv2d | nn.Identity>;
   readonly maskTokens: MaskTokens;
 
@@ -83,7 +95,9 @@ export class SparK extends BaseModel<SparKPretrainHead, SparKLightDecoder> imple
     super(o, path, { head: SparKPretrainHead, neck: SparKLightDecoder });
     const b = this.backbone;
     if (!isSparseEncoder(b))
-      throw new TypeError(`SparK: ${path}.backbone must be a sparse encoder (SparseResNet), got ${b.constructor.name}`);
+      throw new TypeError(
+        `SparK: ${path}.backbone must be a sparse encoder (SparseResNet, SparseConvNeXt), got ${b.constructor.name}`,
+      );
     this.encoder = b;
     this.inputSize = o.inputSize ?? 224;
     this.downsampleRatio = o.downsampleRatio ?? 32;
@@ -123,7 +137,14 @@ export class SparK extends BaseModel<SparKPretrainHead, SparKLightDecoder> imple
       );
     this.encDecNorms = this.registerModule(
       'enc_dec_norms',
-      new nn.ModuleList(widths.map((c) => new SparseBatchNorm2d(this.active, c))),
+      new nn.ModuleList(
+        widths.map((c) => {
+          const n = o.encDecNormCfg;
+          return n?.type === 'SparseLN2d'
+            ? new SparseLayerNorm2d(this.active, c, n.eps ?? 1e-5)
+            : new SparseBatchNorm2d(this.active, c);
+        }),
+      ),
     );
     this.encDecProjectors = this.registerModule(
       'enc_dec_projectors',

@@ -1,5 +1,7 @@
 /** Every backbone family (registered by the built-in manifest, `src/builtins.ts`). */
 export * from './base.js';
+export * from './convnext.js';
+export * from './convnext-block.js';
 export * from './load.js';
 export * from './maskfeat-vit.js';
 export * from './mocov3-vit.js';
@@ -8,6 +10,7 @@ export * from './mixmim.js';
 export * from './resnet.js';
 export * from './sparse-modules.js';
 export * from './sparse-resnet.js';
+export * from './sparse-convnext.js';
 export * from './transformers.js';
 export * from './milan-vit.js';
 export * from './beit-vit.js';

@@ -962,6 +962,59 @@ for (const [epochs, warmup] of [
   });
 }
 
+test("spark/spark_sparse-convnextv2-tiny_16xb256-amp-coslr-800e_in1k.ts has mmpretrain's spark_sparse-convnextv2-tiny_16xb256-amp-coslr-800e_in1k.py", () => {
+  // configs/spark/spark_sparse-convnextv2-tiny_16xb256-amp-coslr-800e_in1k.py over _base_/datasets/imagenet_bs512_mae.py.
+  const cfg = loadConfig(
+    join(CONFIG_DIR, 'spark/spark_sparse-convnextv2-tiny_16xb256-amp-coslr-800e_in1k.ts'),
+  ) as unknown as Cfg & {
+    optimWrapper: { clipGrad: unknown; paramwiseCfg: unknown };
+    syncBn: boolean;
+    defaultHooks: { logger: { interval: number }; checkpoint: { interval: number; maxKeepCkpts: number } };
+  };
+  assert.equal(cfg.trainDataloader.batchSize, 256, 'batch size per process');
+  assert.equal(cfg.optimWrapper.type, 'AmpOptimWrapper');
+  assert.deepEqual(cfg.optimWrapper.optimizer, { type: 'LAMB', lr: (2e-4 * 4096) / 512, betas: [0.9, 0.95], weightDecay: 0.04 });
+  assert.deepEqual(cfg.optimWrapper.clipGrad, { maxNorm: 5 });
+  assert.deepEqual(cfg.optimWrapper.paramwiseCfg, {
+    biasDecayMult: 0,
+    flatDecayMult: 0,
+    customKeys: { mask_token: { decayMult: 0 } },
+  });
+  const perIter = { byEpoch: true, convertToIterBased: true };
+  assert.deepEqual(
+    cfg.paramScheduler.map((s) => ({ ...s })),
+    [
+      { type: 'LinearLR', startFactor: 1e-4, begin: 0, end: 20, ...perIter },
+      // T_max=780 in the .py is end − begin, what MMEngine takes when it is not given.
+      { type: 'CosineAnnealingLR', begin: 20, end: 800, etaMin: 0, ...perIter },
+      { type: 'CosineAnnealingWeightDecay', etaMin: 0.2, tMax: 800, begin: 0, end: 800, ...perIter },
+    ],
+  );
+  assert.deepEqual(cfg.trainCfg, { type: 'EpochBasedTrainLoop', maxEpochs: 800 });
+  assert.equal(cfg.defaultHooks.logger.interval, 100);
+  assert.deepEqual([cfg.defaultHooks.checkpoint.interval, cfg.defaultHooks.checkpoint.maxKeepCkpts], [1, 2]);
+  assert.equal(cfg.syncBn, true, "mmpretrain's decoder uses SyncBN");
+  assert.deepEqual(cfg.model, {
+    type: 'SparK',
+    inputSize: 224,
+    downsampleRatio: 32,
+    maskRatio: 0.6,
+    encDecNormCfg: { type: 'SparseLN2d', eps: 1e-6 },
+    encDecNormDim: 768,
+    backbone: {
+      type: 'SparseConvNeXt',
+      arch: 'tiny',
+      dropPathRate: 0.2,
+      outIndices: [0, 1, 2, 3],
+      gapBeforeOutput: false,
+      layerScaleInitValue: 0,
+      useGrn: true,
+    },
+    neck: { type: 'SparKLightDecoder', featureDim: 512, upsampleRatio: 32, midChannels: 0, lastAct: false },
+    head: { type: 'SparKPretrainHead', loss: { type: 'PixelReconstructionLoss', criterion: 'L2' } },
+  });
+});
+
 test('SparK’s no-decay settings exempt exactly the biases, BN parameters and mask tokens of the model', () => {
   const cfg = loadConfig(join(CONFIG_DIR, 'spark/spark_sparse-resnet18-w025_1xb256-coslr-100e_cifar10.ts')) as unknown as Cfg;
   const model = ALGORITHMS.build(cfg.model, 'model');

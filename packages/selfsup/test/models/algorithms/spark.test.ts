@@ -44,7 +44,7 @@ test('SparK rejects parts that do not fit, naming the option', () => {
   assert.throws(() => build(cfg({ inputSize: 36 })), /inputSize 36 must be a multiple of downsampleRatio 8/);
   assert.throws(
     () => build(cfg({ backbone: { type: 'ResNet', depth: 18 } })),
-    /must be a sparse encoder \(SparseResNet\), got ResNet/,
+    /must be a sparse encoder \(SparseResNet, SparseConvNeXt\), got ResNet/,
   );
   const algo = build(cfg());
   assert.throws(
