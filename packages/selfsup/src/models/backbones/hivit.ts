@@ -337,7 +337,11 @@ export class HiViT extends Backbone {
     const total = 2 * d0 + 2 * d1 + d2;
     const dpr = o.dropPathRate ?? 0;
     let b = 0;
-    const rate = () => (total > 1 ? (dpr * b++) / (total - 1) : (b++, 0));
+    const rate = () => {
+      const r = total > 1 ? (dpr * b) / (total - 1) : 0;
+      b += 1;
+      return r;
+    };
     const blocks: (HiViTBlock | PatchMerge)[] = [];
     let dim = this.embedDims / 4;
     for (const [stage, count] of [2 * d0, 2 * d1, d2].entries()) {
