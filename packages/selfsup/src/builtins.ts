@@ -38,6 +38,7 @@ import { pixmimPart } from './models/algorithms/pixmim.js';
 import { evaPart } from './models/algorithms/eva.js';
 import { milanPart } from './models/algorithms/milan.js';
 import { mffPart } from './models/algorithms/mff.js';
+import { itpnPart } from './models/algorithms/itpn.js';
 import { mixmimPart } from './models/algorithms/mixmim.js';
 import { maskFeatPart } from './models/algorithms/maskfeat.js';
 import { mocoPart } from './models/algorithms/moco.js';
@@ -52,6 +53,8 @@ import { maskFeatVitPart } from './models/backbones/maskfeat-vit.js';
 import { mocoV3VitPart } from './models/backbones/mocov3-vit.js';
 import { milanVitPart } from './models/backbones/milan-vit.js';
 import { mffVitPart } from './models/backbones/mff-vit.js';
+import { hivitPart } from './models/backbones/hivit.js';
+import { itpnHivitPart } from './models/backbones/itpn-hivit.js';
 import { mixmimTransformerPart } from './models/backbones/mixmim.js';
 import { resnetDepthParts, resnetPart, resnetV1dPart } from './models/backbones/resnet.js';
 import { sparseResNetPart } from './models/backbones/sparse-resnet.js';
@@ -81,6 +84,7 @@ import { denseCLNeckPart } from './models/necks/densecl-neck.js';
 import { dinoNeckPart } from './models/necks/dino-neck.js';
 import { linearNeckPart } from './models/necks/linear-neck.js';
 import { maePretrainDecoderPart } from './models/necks/mae-pretrain-decoder.js';
+import { itpnPretrainDecoderPart } from './models/necks/itpn-pretrain-decoder.js';
 import { milanPretrainDecoderPart } from './models/necks/milan-pretrain-decoder.js';
 import { mixmimPretrainDecoderPart } from './models/necks/mixmim-pretrain-decoder.js';
 import { mocoV2NeckPart } from './models/necks/mocov2-neck.js';
@@ -104,6 +108,8 @@ export const BACKBONE_PARTS = [
   mocoV3VitPart,
   milanVitPart,
   mffVitPart,
+  hivitPart,
+  itpnHivitPart,
   mixmimTransformerPart,
   simmimVitPart,
   swinPart,
@@ -126,6 +132,7 @@ export const NECK_PARTS = [
   swavNeckPart,
   dinoNeckPart,
   maePretrainDecoderPart,
+  itpnPretrainDecoderPart,
   milanPretrainDecoderPart,
   simmimLinearDecoderPart,
   beitV2NeckPart,
@@ -191,6 +198,7 @@ export const ALGORITHM_PARTS = [
   evaPart,
   milanPart,
   mffPart,
+  itpnPart,
   mixmimPart,
   maskFeatPart,
   simmimPart,

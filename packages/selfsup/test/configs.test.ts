@@ -89,6 +89,7 @@ test('the bundled configs cover every algorithm with a CPU-sized CIFAR-10 and an
     'dino',
     'mae',
     'mff',
+    'itpn',
     'mixmim',
     'maskfeat',
     'simmim',
@@ -128,12 +129,14 @@ for (const rel of configs) {
           'vit-huge': 1280,
           'swin-base': 1024,
           'mixmim-base': 1024,
+          'hivit-base': 512,
+          'hivit-large': 768,
         };
         const width = rel.includes('resnet50')
           ? 2048
           : rel.includes('convnextv2-tiny')
             ? 768
-            : widths[/(vit|swin|mixmim)-(small|base|large|huge)/.exec(rel)?.[0] ?? ''];
+            : widths[/(hivit|vit|swin|mixmim)-(small|base|large|huge)/.exec(rel)?.[0] ?? ''];
         assert.equal(model.backbone.numFeatures, width, 'the backbone the name says');
         model.dispose();
       });

@@ -13,6 +13,7 @@ export * from './dino.js';
 export * from './mae.js';
 export * from './pixmim.js';
 export * from './mff.js';
+export * from './itpn.js';
 export * from './mixmim.js';
 export * from './reconstruction.js';
 export * from './maskfeat.js';

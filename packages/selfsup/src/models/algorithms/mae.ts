@@ -12,6 +12,7 @@
  */
 import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
+import type { ImageNormalization } from '../../core/images.js';
 import { definePart } from '../../core/registry.js';
 import { z } from '../../core/schema.js';
 import { VisionTransformer } from '../backbones/vit.js';
@@ -104,33 +105,52 @@ export class MAE extends BaseModel<MAEPretrainHead, MAEPretrainDecoder> implemen
     return torch.noGrad(() =>
       torch.tidy(() => {
         const { pred, mask, x } = this.predict(images);
-        const p = this.head.patchSize;
-        let patches = pred;
-        if (this.head.normPix) {
-          const target = patchify(this.reconstructionTarget(x), p);
-          const mean = target.mean(-1, { keepdim: true });
-          const std = target.var(-1, { keepdim: true, correction: 1 }).add(1e-6).sqrt();
-          patches = pred.mul(std).add(mean);
-        }
-        const grid: [number, number] = [x.shape[2] / p, x.shape[3] / p];
-        const c = x.shape[1];
-        const pixelMask = unpatchify(
-          mask
-            .unsqueeze(-1)
-            .expand(-1, -1, p * p * c)
-            .to(x.dtype),
-          p,
-          grid,
-          c,
-        ).narrow(1, 0, 1);
-        return {
-          original: denormalizeImages(x, this.normalization),
-          reconstruction: denormalizeImages(unpatchify(patches, p, grid, c), this.normalization),
-          mask: pixelMask,
-        };
+        return reconstructPatches(pred, mask, x, this.reconstructionTarget(x), this.head, this.normalization);
       }),
     );
   }
+}
+
+/**
+ * A pixel decoder's patch predictions `(N, L, p²·C)` and mask `(N, L)` over preprocessed images `x`
+ * as a `Reconstruction`. With the head's `normPix` the prediction is of normalised patches: it is
+ * mapped back with each `target` patch's own mean and standard deviation (as MMSelfSup's
+ * visualisation does), then to 0–255 units. Shared by the MAE-style algorithms (MAE, iTPN).
+ */
+export function reconstructPatches(
+  pred: Tensor,
+  mask: Tensor,
+  x: Tensor,
+  target: Tensor,
+  head: { readonly patchSize: number; readonly normPix: boolean },
+  normalization: ImageNormalization,
+): Reconstruction {
+  return torch.tidy(() => {
+    const p = head.patchSize;
+    let patches = pred;
+    if (head.normPix) {
+      const t = patchify(target, p);
+      const mean = t.mean(-1, { keepdim: true });
+      const std = t.var(-1, { keepdim: true, correction: 1 }).add(1e-6).sqrt();
+      patches = pred.mul(std).add(mean);
+    }
+    const grid: [number, number] = [x.shape[2] / p, x.shape[3] / p];
+    const c = x.shape[1];
+    const pixelMask = unpatchify(
+      mask
+        .unsqueeze(-1)
+        .expand(-1, -1, p * p * c)
+        .to(x.dtype),
+      p,
+      grid,
+      c,
+    ).narrow(1, 0, 1);
+    return {
+      original: denormalizeImages(x, normalization),
+      reconstruction: denormalizeImages(unpatchify(patches, p, grid, c), normalization),
+      mask: pixelMask,
+    };
+  });
 }
 
 export const maePart = definePart({

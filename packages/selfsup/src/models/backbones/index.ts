@@ -6,6 +6,8 @@ export * from './load.js';
 export * from './maskfeat-vit.js';
 export * from './mocov3-vit.js';
 export * from './mff-vit.js';
+export * from './hivit.js';
+export * from './itpn-hivit.js';
 export * from './mixmim.js';
 export * from './resnet.js';
 export * from './sparse-modules.js';

@@ -3,6 +3,7 @@ export * from './densecl-neck.js';
 export * from './dino-neck.js';
 export * from './linear-neck.js';
 export * from './mae-pretrain-decoder.js';
+export * from './itpn-pretrain-decoder.js';
 export * from './mocov2-neck.js';
 export * from './neck.js';
 export * from './nonlinear-neck.js';

@@ -17,7 +17,7 @@ import { nn, type Tensor } from '@selfsup/torch';
 import { definePart } from '../../core/registry.js';
 import { posInt, posNum, z } from '../../core/schema.js';
 import { Block } from '../backbones/vit.js';
-import { sincos2dPosEmbed } from '../backbones/pos-embed.js';
+import { type SincosLayout, sincos2dPosEmbed } from '../backbones/pos-embed.js';
 import { NECKS } from '../registries.js';
 
 const { init } = nn;
@@ -126,17 +126,17 @@ export function squareGrid(numPatches: number, who: string): number {
 
 /**
  * MAE's decoder initialisation (shared by the decoders built on it, MILAN's): the fixed sine-cosine
- * table (`prefix` leading zero rows, default 1 for the class token), the mask token N(0, 0.02),
+ * table (`prefix` leading zero rows, default 1 for the class token; `layout` default MAE's), the mask token N(0, 0.02),
  * Xavier-uniform linears with zero biases, LayerNorms 1/0.
  */
 export function initMAEDecoderWeights(
   decoder: nn.AnyModule,
-  o: { posEmbed: Tensor; maskToken: Tensor; grid: number; prefix?: number },
+  o: { posEmbed: Tensor; maskToken: Tensor; grid: number; prefix?: number; layout?: SincosLayout },
 ): void {
   torch.noGrad(() =>
     torch.tidy(() => {
       const dim = o.posEmbed.shape[2];
-      o.posEmbed.copy_(sincos2dPosEmbed(dim, o.grid, { numPrefixTokens: o.prefix ?? 1 }));
+      o.posEmbed.copy_(sincos2dPosEmbed(dim, o.grid, { numPrefixTokens: o.prefix ?? 1, layout: o.layout }));
       init.normal_(o.maskToken, 0, 0.02);
       for (const m of decoder.modules()) {
         if (m instanceof nn.Linear) {

@@ -229,6 +229,45 @@ const RECIPES: Record<string, Recipe> = {
       },
     ]),
   ),
+  ...Object.fromEntries(
+    (
+      [
+        ['base', 512, ['norm', 'bias', 'pos_embed', 'mask_token']],
+        ['large', 768, ['ln', 'bias', 'pos_embed', 'mask_token']],
+      ] as const
+    ).map(([arch, width, keys]) => [
+      `itpn/itpn-pixel_hivit-${arch}-p16_8xb512-amp-coslr-800e_in1k.ts`,
+      {
+        // mmpretrain configs/itpn/itpn-pixel_hivit-{base,large}-p16_8xb512-amp-coslr-800e_in1k.py over
+        // _base_/models/itpn_hivit-base-p16.py and _base_/datasets/imagenet_bs512_mae.py.
+        source: `configs/itpn/itpn-pixel_hivit-${arch}-p16_8xb512-amp-coslr-800e_in1k.py (open-mmlab/mmpretrain)`,
+        ...MAE_ADAMW,
+        customKeys: Object.fromEntries(keys.map((k) => [k, { decayMult: 0 }])),
+        schedule: maeSchedule(800),
+        maxEpochs: 800,
+        model: (m: Record<string, unknown>) => {
+          const backbone = m.backbone as Record<string, unknown>;
+          assert.deepEqual([m.type, backbone.type, backbone.arch, backbone.maskRatio], ['iTPN', 'iTPNHiViT', arch, 0.75]);
+          const neck = m.neck as Record<string, unknown>;
+          assert.deepEqual(
+            [
+              neck.type,
+              neck.numPatches,
+              neck.patchSize,
+              neck.embedDim,
+              neck.decoderEmbedDim,
+              neck.decoderDepth,
+              neck.decoderNumHeads,
+            ],
+            ['iTPNPretrainDecoder', 196, 16, width, 512, 6, 16],
+          );
+          assert.deepEqual([neck.mlpRatio, neck.fpnDim, neck.fpnDepth, neck.numOuts], [4, 256, 2, 3]);
+          const head = m.head as { type: string; normPix: boolean; patchSize: number; loss: { criterion: string } };
+          assert.deepEqual([head.type, head.normPix, head.patchSize, head.loss.criterion], ['MAEPretrainHead', true, 16, 'L2']);
+        },
+      },
+    ]),
+  ),
   'simclr/simclr_resnet50_16xb256-coslr-200e_in1k.ts': {
     // configs/selfsup/simclr/simclr_resnet50_16xb256-coslr-200e_in1k.py (lr 4.8, batch 256) over
     // simclr_resnet50_8xb32-coslr-200e_in1k.py (LARS, custom keys) and lars_coslr-200e_in1k.py.
