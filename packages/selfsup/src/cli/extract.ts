@@ -1,4 +1,5 @@
 /** `selfsup extract`: a backbone's pooled features and the labels of a dataset, to safetensors or `.npy`. */
+import { resolveDevice } from '../engine/device.js';
 import { extractFeatures } from '../evaluation/features.js';
 import { saveFeatures } from '../evaluation/save-features.js';
 import { encoderFor, evalLoader } from '../engine/model-source.js';
@@ -8,7 +9,7 @@ import { corruptFlag, EXIT, numberFlag, parseCommand, printJson, UsageError } fr
 export const EXTRACT_USAGE = `usage: selfsup extract [model] --data PATH --out FILE.safetensors|FILE.npy [options]
 
 model: --checkpoint CKPT | --config CFG [--weights W.pth] [--random] | --pixels
-options: --split S (default train)  --size N  --stage I  --limit N  --on-corrupt error|skip  --import FILE  --json
+options: --split S (default train)  --size N  --stage I  --limit N  --on-corrupt error|skip  --device D  --import FILE  --json
 Writes (N, D) float32 features and (N) int64 labels (-1 when unlabelled); .npy writes the labels
 to FILE.labels.npy beside it.
 `;
@@ -24,6 +25,7 @@ export async function extract(argv: string[]): Promise<number> {
     split: { type: 'string' },
     size: { type: 'string' },
     stage: { type: 'string' },
+    device: { type: 'string' },
     limit: { type: 'string' },
     'on-corrupt': { type: 'string' },
     out: { type: 'string' },
@@ -56,6 +58,7 @@ export async function extract(argv: string[]): Promise<number> {
     random: values.random,
     cfgOptions,
     stage: numberFlag(values.stage, '--stage', { integer: true }),
+    device: values.pixels ? 'cpu' : resolveDevice(values.device, 0, '--device'),
   });
   const f = await extractFeatures(encoder, loader, {
     onProgress: ({ done, total }) => {

@@ -84,9 +84,12 @@ export function modelEncoder(model: Algorithm, stage?: number): Encoder {
  * The encoder a command's flags name: raw pixels (scaled to [-1, 1]) with `pixels`, else the
  * backbone of `loadModel(src)` at output `stage`.
  */
-export function encoderFor(src: ModelSource & { pixels?: boolean; stage?: number }): Encoder {
+export function encoderFor(src: ModelSource & { pixels?: boolean; stage?: number; device?: string }): Encoder {
   if (src.pixels) return pixelEncoder({ mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] });
-  return modelEncoder(loadModel(src).model, src.stage);
+  const { model } = loadModel(src);
+  // Images follow the backbone to its device (features.ts); the features come back from there.
+  if (src.device && src.device !== 'cpu') model.to(src.device);
+  return modelEncoder(model, src.stage);
 }
 
 export interface DataSource {
