@@ -95,6 +95,8 @@ test('the bundled configs cover every algorithm with a CPU-sized CIFAR-10 and an
     'beit',
     'beitv2',
     'spark',
+    'rotation_pred',
+    'relative_loc',
   ]) {
     assert.ok(
       configs.some((c) => c.startsWith(`${algo}/`) && c.endsWith('_cifar10.ts')),
