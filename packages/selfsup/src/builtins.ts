@@ -49,6 +49,8 @@ import { simsiamPart } from './models/algorithms/simsiam.js';
 import { sparkPart } from './models/algorithms/spark.js';
 import { swavPart } from './models/algorithms/swav.js';
 import { vicregPart } from './models/algorithms/vicreg.js';
+import { relativeLocPart } from './models/algorithms/relative-loc.js';
+import { rotationPredPart } from './models/algorithms/rotation-pred.js';
 import { maskFeatVitPart } from './models/backbones/maskfeat-vit.js';
 import { mocoV3VitPart } from './models/backbones/mocov3-vit.js';
 import { milanVitPart } from './models/backbones/milan-vit.js';
@@ -62,6 +64,7 @@ import { convnextArchParts, convnextPart } from './models/backbones/convnext.js'
 import { sparseConvnextPart } from './models/backbones/sparse-convnext.js';
 import { simmimSwinPart, swinArchParts, swinPart } from './models/backbones/swin.js';
 import { maeVitPart, simmimVitPart, vitArchParts, vitPart } from './models/backbones/vit.js';
+import { clsHeadPart } from './models/heads/cls-head.js';
 import { contrastiveHeadPart } from './models/heads/contrastive-head.js';
 import { dinoHeadPart } from './models/heads/dino-head.js';
 import { latentCrossCorrelationHeadPart } from './models/heads/latent-cross-correlation-head.js';
@@ -77,6 +80,7 @@ import { swavHeadPart } from './models/heads/swav-head.js';
 import { vicregHeadPart } from './models/heads/vicreg-head.js';
 import { cosineSimilarityLossPart } from './models/losses/cosine-similarity.js';
 import { crossCorrelationLossPart } from './models/losses/cross-correlation.js';
+import { crossEntropyLossPart } from './models/losses/cross-entropy.js';
 import { pixelReconstructionLossPart } from './models/losses/pixel-reconstruction.js';
 import { swavLossPart } from './models/losses/swav.js';
 import { vicregLossPart } from './models/losses/vicreg.js';
@@ -89,6 +93,7 @@ import { milanPretrainDecoderPart } from './models/necks/milan-pretrain-decoder.
 import { mixmimPretrainDecoderPart } from './models/necks/mixmim-pretrain-decoder.js';
 import { mocoV2NeckPart } from './models/necks/mocov2-neck.js';
 import { nonLinearNeckPart } from './models/necks/nonlinear-neck.js';
+import { relativeLocNeckPart } from './models/necks/relative-loc-neck.js';
 import { simmimLinearDecoderPart } from './models/necks/simmim-linear-decoder.js';
 import { sparkLightDecoderPart } from './models/necks/spark-light-decoder.js';
 import { swavNeckPart } from './models/necks/swav-neck.js';
@@ -139,6 +144,7 @@ export const NECK_PARTS = [
   caeNeckPart,
   sparkLightDecoderPart,
   mixmimPretrainDecoderPart,
+  relativeLocNeckPart,
 ] as const;
 
 /** The built-in heads. */
@@ -159,6 +165,7 @@ export const HEAD_PARTS = [
   caeHeadPart,
   sparkPretrainHeadPart,
   mixmimPretrainHeadPart,
+  clsHeadPart,
 ] as const;
 
 /** The built-in losses. */
@@ -170,6 +177,7 @@ export const LOSS_PARTS = [
   pixelReconstructionLossPart,
   beitLossPart,
   caeLossPart,
+  crossEntropyLossPart,
 ] as const;
 
 /** The built-in target generators of masked image modelling. */
@@ -205,6 +213,8 @@ export const ALGORITHM_PARTS = [
   beitPart,
   caePart,
   sparkPart,
+  rotationPredPart,
+  relativeLocPart,
 ] as const;
 
 /** The built-in hooks (the `customHooks` a config may name). */

@@ -97,6 +97,8 @@ test('the bundled configs cover every algorithm with a CPU-sized CIFAR-10 and an
     'beitv2',
     'cae',
     'spark',
+    'rotation_pred',
+    'relative_loc',
   ]) {
     assert.ok(
       configs.some((c) => c.startsWith(`${algo}/`) && c.endsWith('_cifar10.ts')),

@@ -23,3 +23,6 @@ export * from './milan.js';
 export * from './beit.js';
 export * from './cae.js';
 export * from './spark.js';
+export * from './rotation-pred.js';
+export * from './relative-loc.js';
+export * from './pretext.js';

@@ -9,3 +9,4 @@ export * from './swav.js';
 export * from './vicreg.js';
 export * from './beit-loss.js';
 export * from './cae-loss.js';
+export * from './cross-entropy.js';

@@ -17,13 +17,21 @@ export interface Norm1dConfig {
 /** Schema of a neck's `normCfg`. */
 export const norm1dSchema = () => z.strictObject({ type: z.enum(['BN1d', 'SyncBN'], { error: "expected 'BN1d' or 'SyncBN'" }) });
 
-/** A batch norm over `(N, C)` features; `affine: false` drops γ and β (SimSiam's last BN). */
-export function buildNorm1d(cfg: Norm1dConfig, channels: number, affine = true): nn.BatchNorm1d | nn.SyncBatchNorm {
+/**
+ * A batch norm over `(N, C)` features; `affine: false` drops γ and β (SimSiam's last BN);
+ * `momentum` is PyTorch's running-average factor (default 0.1; RelativeLocNeck's 0.003).
+ */
+export function buildNorm1d(
+  cfg: Norm1dConfig,
+  channels: number,
+  affine = true,
+  momentum = 0.1,
+): nn.BatchNorm1d | nn.SyncBatchNorm {
   switch (cfg.type) {
     case 'BN1d':
-      return new nn.BatchNorm1d(channels, { affine });
+      return new nn.BatchNorm1d(channels, { affine, momentum });
     case 'SyncBN':
-      return new nn.SyncBatchNorm(channels, { affine });
+      return new nn.SyncBatchNorm(channels, { affine, momentum });
     default:
       throw new TypeError(`unknown norm type '${(cfg as { type: unknown }).type}'; expected 'BN1d' or 'SyncBN'`);
   }

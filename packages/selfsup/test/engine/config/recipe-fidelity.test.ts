@@ -26,9 +26,13 @@ import '../../../src/builtins.js';
 import { py } from '../../helpers.js';
 
 interface Schedule {
-  type: 'LinearLR' | 'CosineAnnealingLR';
-  begin: number;
-  end: number;
+  type: 'LinearLR' | 'CosineAnnealingLR' | 'MultiStepLR';
+  /** MultiStepLR: MMEngine's defaults (0, ∞) when not given. */
+  begin?: number;
+  end?: number;
+  /** MultiStepLR's epochs and factor. */
+  milestones?: number[];
+  gamma?: number;
   startFactor?: number;
   /** MMEngine's T_max (default end − begin). */
   tMax?: number;
@@ -68,6 +72,15 @@ const SGD_COSLR_200E = {
   schedule: [{ type: 'CosineAnnealingLR' as const, tMax: 200, begin: 0, end: 200, perIter: false }],
   maxEpochs: 200,
 };
+
+/**
+ * The pretext-task recipes' schedule (rotation-pred_…-steplr-70e and relative-loc_…-steplr-70e): linear
+ * warm-up from 0.1 × lr over 5 epochs (per iteration), then ×0.1 at epochs 30 and 50.
+ */
+const STEPLR_70E: Schedule[] = [
+  { type: 'LinearLR', startFactor: 0.1, begin: 0, end: 5, perIter: true },
+  { type: 'MultiStepLR', milestones: [30, 50], gamma: 0.1, perIter: false },
+];
 
 /** MMSelfSup's MAE recipes: AdamW 1.5e-4 × 4096/256, no decay on LayerNorms (`ln`; `norm` in timm's names), biases, tables and tokens. */
 const MAE_ADAMW = {
@@ -359,6 +372,48 @@ const RECIPES: Record<string, Recipe> = {
     64,
     'mocov3_vit-large-p16_64xb64-amp-coslr-300e_in1k',
   ),
+  'rotation_pred/rotation-pred_resnet50_8xb16-steplr-70e_in1k.ts': {
+    source:
+      'configs/selfsup/rotation_pred/rotation-pred_resnet50_8xb16-steplr-70e_in1k.py (+ _base_/models/rotation-pred.py, _base_/datasets/imagenet_rotation-pred.py)',
+    batchSize: 16,
+    optimizer: { type: 'SGD', lr: 0.2, momentum: 0.9, weightDecay: 1e-4 },
+    customKeys: null,
+    schedule: STEPLR_70E,
+    maxEpochs: 70,
+    model: (m) => {
+      assert.equal(m.type, 'RotationPred');
+      assert.equal(m.neck, undefined, 'no neck');
+      assert.deepEqual(m.head, {
+        type: 'ClsHead',
+        withAvgPool: true,
+        inChannels: 2048,
+        numClasses: 4,
+        loss: { type: 'CrossEntropyLoss' },
+      });
+    },
+  },
+  'relative_loc/relative-loc_resnet50_8xb64-steplr-70e_in1k.ts': {
+    source:
+      'configs/selfsup/relative_loc/relative-loc_resnet50_8xb64-steplr-70e_in1k.py (+ _base_/models/relative-loc.py, _base_/datasets/imagenet_relative-loc.py)',
+    batchSize: 64,
+    optimizer: { type: 'SGD', lr: 0.2, momentum: 0.9, weightDecay: 1e-4 },
+    customKeys: { neck: { decayMult: 5 }, head: { decayMult: 5 } },
+    schedule: STEPLR_70E,
+    maxEpochs: 70,
+    model: (m) => {
+      assert.equal(m.type, 'RelativeLoc');
+      assert.deepEqual(m.dataPreprocessor, { mean: [124, 117, 104], std: [59, 58, 58] });
+      assert.deepEqual(m.neck, { type: 'RelativeLocNeck', inChannels: 2048, outChannels: 4096, withAvgPool: true });
+      assert.deepEqual(m.head, {
+        type: 'ClsHead',
+        withAvgPool: false,
+        inChannels: 4096,
+        numClasses: 8,
+        initCfg: { type: 'Normal', layer: 'Linear', std: 0.005 },
+        loss: { type: 'CrossEntropyLoss' },
+      });
+    },
+  },
   'mocov1/mocov1_resnet50_8xb32-coslr-200e_in1k.ts': {
     source: 'configs/selfsup/mocov1/mocov1_resnet50_8xb32-coslr-200e_in1k.py (+ _base_/models/mocov1.py, sgd_coslr-200e_in1k.py)',
     batchSize: 32,
@@ -457,6 +512,8 @@ for (const [file, r] of Object.entries(RECIPES)) {
       assert.deepEqual([got.begin, got.end], [s.begin, s.end], `${at}: begin, end`);
       assert.equal(got.convertToIterBased === true, s.perIter, `${at}: stepped per ${s.perIter ? 'iteration' : 'epoch'}`);
       if (s.type === 'LinearLR') assert.equal(got.startFactor, s.startFactor, `${at}.startFactor`);
+      else if (s.type === 'MultiStepLR')
+        assert.deepEqual([got.milestones, got.gamma], [s.milestones, s.gamma], `${at}: milestones, gamma`);
       else {
         assert.equal(got.tMax ?? (got.end as number) - (got.begin as number), s.tMax, `${at}: T_max`);
         assert.equal(got.etaMin ?? 0, s.etaMin ?? 0, `${at}.etaMin`);
@@ -654,6 +711,33 @@ test('the MoCo v1 recipe has MMSelfSup’s imagenet_mocov1.py views (jitter 0.4 
         { type: 'RandomGrayscale', prob: 0.2 },
         { type: 'ColorJitter', brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.4 },
         { type: 'RandomFlip', prob: 0.5 },
+      ],
+    ],
+  });
+});
+
+test('the RotationPred recipe has MMSelfSup’s imagenet_rotation-pred.py view (RRC 224, flip, the four turns)', () => {
+  assert.deepEqual(viewsOf('rotation_pred/rotation-pred_resnet50_8xb16-steplr-70e_in1k.ts'), {
+    numViews: 1,
+    transforms: [
+      [
+        { type: 'RandomResizedCrop', size: 224, scale: [0.08, 1] },
+        { type: 'RandomFlip', prob: 0.5 },
+        { type: 'RotationWithLabels' },
+      ],
+    ],
+  });
+});
+
+test('the RelativeLoc recipe has MMSelfSup’s imagenet_relative-loc.py view (292² resize, 255 crop, grey 0.66, 3×3 patches, jitter 21)', () => {
+  assert.deepEqual(viewsOf('relative_loc/relative-loc_resnet50_8xb64-steplr-70e_in1k.ts'), {
+    numViews: 1,
+    transforms: [
+      [
+        { type: 'Resize', size: [292, 292] },
+        { type: 'RandomCrop', size: 255 },
+        { type: 'RandomGrayscale', prob: 0.66 },
+        { type: 'RandomPatchWithLabels', gridSize: 3, jitter: 21 },
       ],
     ],
   });
