@@ -14,6 +14,10 @@ import { knnMonitorHookPart } from './engine/hooks/knn-monitor-hook.js';
 import { loggerHookPart } from './engine/hooks/logger-hook.js';
 import { simSiamHookPart } from './engine/hooks/simsiam-hook.js';
 import { timeBudgetHookPart } from './engine/hooks/time-budget-hook.js';
+import { deepClusterHookPart } from './engine/hooks/deepcluster-hook.js';
+import { deepClusterPart } from './models/algorithms/deepcluster.js';
+import { clsHeadPart } from './models/heads/cls-head.js';
+import { avgPool2dNeckPart } from './models/necks/avgpool2d-neck.js';
 import { OPTIMIZER_PARTS } from './engine/optimizers.js';
 import { PARAM_SCHEDULER_PARTS } from './engine/param-schedulers.js';
 import { beitPart } from './models/algorithms/beit.js';
@@ -132,6 +136,7 @@ export const NECK_PARTS = [
   caeNeckPart,
   sparkLightDecoderPart,
   mixmimPretrainDecoderPart,
+  avgPool2dNeckPart,
 ] as const;
 
 /** The built-in heads. */
@@ -152,6 +157,7 @@ export const HEAD_PARTS = [
   caeHeadPart,
   sparkPretrainHeadPart,
   mixmimPretrainHeadPart,
+  clsHeadPart,
 ] as const;
 
 /** The built-in losses. */
@@ -197,6 +203,7 @@ export const ALGORITHM_PARTS = [
   beitPart,
   caePart,
   sparkPart,
+  deepClusterPart,
 ] as const;
 
 /** The built-in hooks (the `customHooks` a config may name). */
@@ -207,6 +214,7 @@ export const HOOK_PARTS = [
   denseCLHookPart,
   simSiamHookPart,
   timeBudgetHookPart,
+  deepClusterHookPart,
 ] as const;
 
 export { DATASET_PARTS, OPTIMIZER_PARTS, PARAM_SCHEDULER_PARTS, PIPELINE_STEP_PARTS, TRANSFORM_PARTS };

@@ -22,3 +22,5 @@ export * from './milan.js';
 export * from './beit.js';
 export * from './cae.js';
 export * from './spark.js';
+export * from './deepcluster.js';
+export * from './sobel.js';
