@@ -63,7 +63,11 @@ test('kmeans: the seeded initialisation takes k distinct data points (0 iteratio
   const rows = X.toList() as number[][];
   const keys = new Set((a.centroids.toList() as number[][]).map((r) => JSON.stringify(r)));
   assert.equal(keys.size, 5);
-  for (const k of keys) assert.ok(rows.some((r) => JSON.stringify(r) === k), 'a centroid is not a data point');
+  for (const k of keys)
+    assert.ok(
+      rows.some((r) => JSON.stringify(r) === k),
+      'a centroid is not a data point',
+    );
 });
 
 test('kmeans: an empty cluster is split from a populated one (faiss’s split_clusters), no cluster stays empty', () => {
@@ -76,11 +80,23 @@ test('kmeans: an empty cluster is split from a populated one (faiss’s split_cl
       return torch.cat([a, b]);
     }),
   );
-  const init = torch.keep(torch.tensor([[0, 0], [5, 5], [100, 100]], { dtype: 'float64' }));
+  const init = torch.keep(
+    torch.tensor(
+      [
+        [0, 0],
+        [5, 5],
+        [100, 100],
+      ],
+      { dtype: 'float64' },
+    ),
+  );
   const r = kmeans(x, { k: 3, niter: 5, init });
   assert.ok(r.splits >= 1);
   const sizes = torch.ops.aten.bincount(r.labels, null, 3).toList() as number[];
-  assert.ok(sizes.every((s) => s > 0), `cluster sizes ${sizes}`);
+  assert.ok(
+    sizes.every((s) => s > 0),
+    `cluster sizes ${sizes}`,
+  );
   assert.ok((r.centroids.toList() as number[][]).every((c) => c.every((v) => Math.abs(v) < 10)));
 });
 

@@ -161,7 +161,9 @@ export class DataLoader implements AsyncIterable<Batch> {
    */
   setSampler(sampler: Sampler): void {
     if (sampler.length !== this._sampler.length)
-      throw new RangeError(`DataLoader: the new sampler has ${sampler.length} indices per epoch, the current one ${this._sampler.length}`);
+      throw new RangeError(
+        `DataLoader: the new sampler has ${sampler.length} indices per epoch, the current one ${this._sampler.length}`,
+      );
     this._sampler = sampler;
   }
 

@@ -126,8 +126,7 @@ export class DeepCluster extends BaseModel<ClsHead> implements ClusteredAlgorith
   loss(batch: AlgorithmInput): LossOutput {
     needViews(batch.views, 1, 'DeepCluster');
     const labels = this.labels;
-    if (!labels)
-      throw new Error('DeepCluster: no pseudo-labels yet; add DeepClusterHook to customHooks (with initial: true)');
+    if (!labels) throw new Error('DeepCluster: no pseudo-labels yet; add DeepClusterHook to customHooks (with initial: true)');
     if (!batch.idx) throw new RangeError('DeepCluster: the batch has no dataset indices (idx) to look the pseudo-labels up by');
     const idx = batch.idx;
     return torch.tidy(() => {

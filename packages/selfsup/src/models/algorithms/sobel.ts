@@ -25,8 +25,20 @@ export class Sobel extends nn.Module<[Tensor], Tensor> {
         this.grayscale.bias?.zero_();
         this.filter.weight.copy_(
           torch.tensor([
-            [[[1, 0, -1], [2, 0, -2], [1, 0, -1]]],
-            [[[1, 2, 1], [0, 0, 0], [-1, -2, -1]]],
+            [
+              [
+                [1, 0, -1],
+                [2, 0, -2],
+                [1, 0, -1],
+              ],
+            ],
+            [
+              [
+                [1, 2, 1],
+                [0, 0, 0],
+                [-1, -2, -1],
+              ],
+            ],
           ]),
         );
         this.filter.bias?.zero_();

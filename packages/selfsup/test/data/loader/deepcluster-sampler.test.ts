@@ -64,8 +64,14 @@ test('DeepClusterSampler: ranks split the balanced list without overlap', () => 
   const whole = new DeepClusterSampler(1000, { seed: 0 });
   whole.setUniformIndices(labels, 11);
   const all = whole.indices(0);
-  assert.deepEqual(parts[0], all.filter((_, i) => i % 2 === 0));
-  assert.deepEqual(parts[1], all.filter((_, i) => i % 2 === 1));
+  assert.deepEqual(
+    parts[0],
+    all.filter((_, i) => i % 2 === 0),
+  );
+  assert.deepEqual(
+    parts[1],
+    all.filter((_, i) => i % 2 === 1),
+  );
 });
 
 test('DeepClusterSampler: labels of the wrong count or range are RangeErrors', () => {

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
-import { ALGORITHMS, type AlgorithmInput, DeepCluster, type TrainProgress } from '../../../src/index.js';
+import { ALGORITHMS, type AlgorithmInput, type DeepCluster, type TrainProgress } from '../../../src/index.js';
 import {
   checkGrads,
   checkLoss,
@@ -99,7 +99,7 @@ function run(withSobel: boolean) {
       'model',
     ),
   ) as DeepCluster;
-  perturb(algo, 0.05, 1);
+  perturb(algo, 0.05, 1, (name) => name.startsWith('sobel_layer'));
   const pseudo = torch.keep(torch.tensor(PSEUDO, { dtype: 'int64' }));
   algo.assignLabels(pseudo);
   algo.setReweight(pseudo, 0.5);
@@ -125,7 +125,8 @@ test('DeepCluster: gradients and BN statistics equal PyTorch’s', () => {
 });
 
 test('DeepCluster with Sobel: the fixed grey + Sobel layer equals the paper’s; loss, gradients and state equal PyTorch’s', () => {
-  assert.equal(sobel.ref.sobel_err, 0);
+  // The weights are float32 (1/3 rounded) widened to float64, Python's are float64's 1/3.
+  assert.ok((sobel.ref.sobel_err ?? 1) < 1e-7, `Sobel weights differ by ${sobel.ref.sobel_err}`);
   checkLoss(sobel);
   checkGrads(sobel);
   checkState(sobel);
