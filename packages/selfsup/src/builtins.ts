@@ -14,6 +14,10 @@ import { knnMonitorHookPart } from './engine/hooks/knn-monitor-hook.js';
 import { loggerHookPart } from './engine/hooks/logger-hook.js';
 import { simSiamHookPart } from './engine/hooks/simsiam-hook.js';
 import { timeBudgetHookPart } from './engine/hooks/time-budget-hook.js';
+import { deepClusterHookPart } from './engine/hooks/deepcluster-hook.js';
+import { deepClusterPart } from './models/algorithms/deepcluster.js';
+import { clsHeadPart } from './models/heads/cls-head.js';
+import { avgPool2dNeckPart } from './models/necks/avgpool2d-neck.js';
 import { OPTIMIZER_PARTS } from './engine/optimizers.js';
 import { PARAM_SCHEDULER_PARTS } from './engine/param-schedulers.js';
 import { beitPart } from './models/algorithms/beit.js';
@@ -64,7 +68,6 @@ import { convnextArchParts, convnextPart } from './models/backbones/convnext.js'
 import { sparseConvnextPart } from './models/backbones/sparse-convnext.js';
 import { simmimSwinPart, swinArchParts, swinPart } from './models/backbones/swin.js';
 import { maeVitPart, simmimVitPart, vitArchParts, vitPart } from './models/backbones/vit.js';
-import { clsHeadPart } from './models/heads/cls-head.js';
 import { contrastiveHeadPart } from './models/heads/contrastive-head.js';
 import { dinoHeadPart } from './models/heads/dino-head.js';
 import { latentCrossCorrelationHeadPart } from './models/heads/latent-cross-correlation-head.js';
@@ -145,6 +148,7 @@ export const NECK_PARTS = [
   sparkLightDecoderPart,
   mixmimPretrainDecoderPart,
   relativeLocNeckPart,
+  avgPool2dNeckPart,
 ] as const;
 
 /** The built-in heads. */
@@ -215,6 +219,7 @@ export const ALGORITHM_PARTS = [
   sparkPart,
   rotationPredPart,
   relativeLocPart,
+  deepClusterPart,
 ] as const;
 
 /** The built-in hooks (the `customHooks` a config may name). */
@@ -225,6 +230,7 @@ export const HOOK_PARTS = [
   denseCLHookPart,
   simSiamHookPart,
   timeBudgetHookPart,
+  deepClusterHookPart,
 ] as const;
 
 export { DATASET_PARTS, OPTIMIZER_PARTS, PARAM_SCHEDULER_PARTS, PIPELINE_STEP_PARTS, TRANSFORM_PARTS };

@@ -34,6 +34,9 @@ export {
 export { buildOptimWrapper } from './engine/optim-builder.js';
 export * from './engine/model-source.js';
 export { complexity, type Complexity } from './analysis/complexity.js';
+export * from './analysis/kmeans.js';
+export * from './analysis/pca.js';
+export * from './engine/hooks/deepcluster-hook.js';
 export * from './data/datasets/idx.js';
 export * as data from './data/index.js';
 export { BUILTIN_PARTS } from './builtins.js';

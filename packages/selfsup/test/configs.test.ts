@@ -19,6 +19,7 @@ import '../src/builtins.js';
 import { ALGORITHMS } from '../src/models/registries.js';
 import { DallEEncoder } from '../src/models/target-generators/dall-e.js';
 import { VQKD } from '../src/models/target-generators/vqkd.js';
+import { DeepCluster } from '../src/models/algorithms/deepcluster.js';
 import { writeRandomClip } from './models/target-generators/clip-teacher.js';
 
 const configs = bundledConfigs();
@@ -99,6 +100,7 @@ test('the bundled configs cover every algorithm with a CPU-sized CIFAR-10 and an
     'spark',
     'rotation_pred',
     'relative_loc',
+    'deepcluster',
   ]) {
     assert.ok(
       configs.some((c) => c.startsWith(`${algo}/`) && c.endsWith('_cifar10.ts')),
@@ -176,6 +178,8 @@ for (const rel of configs) {
       assert.equal(batch.views.length, views.totalViews);
       assert.equal(batch.masks.length, views.totalMasks);
       model.train();
+      // DeepCluster's pseudo-labels come from its hook's clustering; any labels do for one step.
+      if (model instanceof DeepCluster) model.assignLabels(torch.arange(n).remainder(model.numClasses));
       const out = model.loss(batch, { epoch: 0, iter: 0, maxEpochs: 1, maxIters: 10 });
       ow.updateParams(out.loss);
       return out.loss.item();

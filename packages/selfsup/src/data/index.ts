@@ -11,6 +11,7 @@ export * from './datasets/subset.js';
 export * from './datasets/cache.js';
 export * from './loader/loader.js';
 export * from './loader/samplers.js';
+export * from './loader/deepcluster-sampler.js';
 export * from './transforms/random.js';
 export * from './transforms/rng.js';
 export * from './transforms/basic.js';

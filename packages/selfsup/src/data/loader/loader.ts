@@ -107,7 +107,7 @@ function makeBatch(views: Tensor[], masks: Tensor[], labels: number[] | null, id
 type Prepared = { kind: 'samples'; samples: (Sample | null)[] } | { kind: 'chunks'; chunks: ChunkResult[] };
 
 export class DataLoader implements AsyncIterable<Batch> {
-  readonly sampler: Sampler;
+  private _sampler: Sampler;
   private epoch = 0;
   private pool: Promise<WorkerPool> | null = null;
   private current: LoaderStats = { epoch: 0, batches: 0, images: 0, imagesPerSec: 0, dataWaitMs: 0, skipped: [] };
@@ -118,7 +118,7 @@ export class DataLoader implements AsyncIterable<Batch> {
   ) {
     if (!Number.isInteger(o.batchSize) || o.batchSize < 1)
       throw new RangeError(`DataLoader: batchSize must be a positive integer, got ${o.batchSize}`);
-    this.sampler =
+    this._sampler =
       o.sampler ??
       ((o.shuffle ?? false) ? new RandomSampler(dataset.length, o.seed ?? 0) : new SequentialSampler(dataset.length));
     if (o.workers) {
@@ -148,6 +148,23 @@ export class DataLoader implements AsyncIterable<Batch> {
     const p = this.pool;
     this.pool = null;
     if (p) await (await p.catch(() => null))?.close();
+  }
+
+  /** The order of the samples. */
+  get sampler(): Sampler {
+    return this._sampler;
+  }
+
+  /**
+   * Replaces the sampler from the next epoch on (DeepCluster's class-balanced sampling over
+   * pseudo-labels). It must yield as many indices, so the epoch length stays the same.
+   */
+  setSampler(sampler: Sampler): void {
+    if (sampler.length !== this._sampler.length)
+      throw new RangeError(
+        `DataLoader: the new sampler has ${sampler.length} indices per epoch, the current one ${this._sampler.length}`,
+      );
+    this._sampler = sampler;
   }
 
   /** Sets the epoch that seeds shuffling and augmentation (call before each epoch). */

@@ -5,6 +5,7 @@
  */
 import type { nn, optim } from '@selfsup/torch';
 import type { TrainProgress } from '../../core/progress.js';
+import type { DataLoader } from '../../data/loader/loader.js';
 import type { Algorithm, LossOutput } from '../../models/algorithms/base.js';
 
 /** MMEngine's priority names. */
@@ -32,6 +33,11 @@ export interface RunnerView {
   readonly worldSize: number;
   /** Progress: epoch/iter are those of the step in flight (0-based). */
   readonly progress: TrainProgress;
+  /**
+   * The training data loader (its dataset, and `setSampler` for hooks that change the sampling,
+   * such as DeepClusterHook). Absent where a hook runs outside the Runner.
+   */
+  readonly loader?: DataLoader;
   /** Iterations per epoch (the loader's length). */
   readonly itersPerEpoch: number;
   /** Records scalars for the logger at the current iteration (`lr`, `knn_top1`, …). */

@@ -26,3 +26,5 @@ export * from './spark.js';
 export * from './rotation-pred.js';
 export * from './relative-loc.js';
 export * from './pretext.js';
+export * from './deepcluster.js';
+export * from './sobel.js';

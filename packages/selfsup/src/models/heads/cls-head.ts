@@ -1,8 +1,10 @@
 /**
- * MMSelfSup 1.x's `ClsHead`, the classifier of the pretext-task algorithms: RotationPred's 4-way
- * rotation classifier (Gidaris et al. 2018, "Unsupervised Representation Learning by Predicting
- * Image Rotations", arXiv:1803.07728) and RelativeLoc's 8-way position classifier (Doersch et al.
- * 2015, "Unsupervised Visual Representation Learning by Context Prediction", arXiv:1505.05192).
+ * MMSelfSup 1.x's `ClsHead`, the classifier of the pretext-task and clustering algorithms:
+ * RotationPred's 4-way rotation classifier (Gidaris et al. 2018, "Unsupervised Representation
+ * Learning by Predicting Image Rotations", arXiv:1803.07728), RelativeLoc's 8-way position
+ * classifier (Doersch et al. 2015, "Unsupervised Visual Representation Learning by Context
+ * Prediction", arXiv:1505.05192) and DeepCluster's pseudo-label classifier (Caron et al. 2018,
+ * arXiv:1807.05520, re-initialised after every clustering: `initWeights`).
  * One fc layer (`fc_cls.weight`, `fc_cls.bias`, MMSelfSup's keys) on a `(N, C, H, W)` map
  * (average-pooled when `withAvgPool`) or `(N, C)` features, then a loss (default mmcls's
  * CrossEntropyLoss) against `(N)` int64 labels.
@@ -32,8 +34,8 @@ export const clsHeadSchema = z.strictObject({
 
 export type ClsHeadOptions = z.input<typeof clsHeadSchema>;
 
-/** A loss of logits `(N, K)` against labels `(N)`. */
-export type ClassificationLoss = nn.Module<[Tensor, Tensor], Tensor>;
+/** A loss of logits `(N, K)` against labels `(N)`, with optional per-class weights `(K)`. */
+export type ClassificationLoss = nn.Module<[Tensor, Tensor, Tensor?], Tensor>;
 
 /** fc classifier + loss: backbone/neck outputs `[(N, C, H, W) | (N, C)]` and labels `(N)` → 0-d loss. */
 export class ClsHead extends nn.Module<[Tensor[], Tensor], Tensor> {
@@ -42,6 +44,7 @@ export class ClsHead extends nn.Module<[Tensor[], Tensor], Tensor> {
   readonly numClasses: number;
   readonly fc_cls: nn.Linear;
   readonly loss: ClassificationLoss;
+  private readonly initStd: number;
 
   constructor(opts: ClsHeadOptions = {}, path = 'head') {
     super();
@@ -49,9 +52,15 @@ export class ClsHead extends nn.Module<[Tensor[], Tensor], Tensor> {
     this.inChannels = opts.inChannels ?? 2048;
     this.numClasses = opts.numClasses ?? 1000;
     this.fc_cls = this.registerModule('fc_cls', new nn.Linear(this.inChannels, this.numClasses));
-    nn.init.normal_(this.fc_cls.weight, 0, opts.initCfg?.std ?? 0.01);
-    noGrad(() => this.fc_cls.bias?.zero_());
+    this.initStd = opts.initCfg?.std ?? 0.01;
+    this.initWeights();
     this.loss = this.registerModule('loss', LOSSES.build(opts.loss ?? { type: 'CrossEntropyLoss' }, `${path}.loss`));
+  }
+
+  /** MMSelfSup's `init_weights`: weight ~ N(0, std²), bias 0 (also DeepCluster's re-initialisation). */
+  initWeights(): void {
+    nn.init.normal_(this.fc_cls.weight, 0, this.initStd);
+    noGrad(() => this.fc_cls.bias?.zero_());
   }
 
   /** `[(N, C, H, W)]` (pooled when `withAvgPool`) or `[(N, C)]` → `[(N, K)]` class scores. */
@@ -70,9 +79,9 @@ export class ClsHead extends nn.Module<[Tensor[], Tensor], Tensor> {
     });
   }
 
-  /** The loss of the class scores against `labels (N)`. */
-  forward(x: Tensor[], labels: Tensor): Tensor {
-    return tidy(() => this.loss.forward(this.logits(x)[0], labels));
+  /** The loss of the class scores against `labels (N)` (class-weighted with `classWeight (K)`). */
+  forward(x: Tensor[], labels: Tensor, classWeight?: Tensor): Tensor {
+    return tidy(() => this.loss.forward(this.logits(x)[0], labels, classWeight));
   }
 
   override extraRepr(): string {
@@ -85,6 +94,6 @@ export const clsHeadPart = definePart({
   registry: HEADS,
   name: 'ClsHead',
   schema: clsHeadSchema,
-  description: 'fc classifier + cross entropy (RotationPred 4-way, RelativeLoc 8-way)',
+  description: 'fc classifier + cross entropy (RotationPred 4-way, RelativeLoc 8-way, DeepCluster pseudo-labels)',
   build: (o, path) => new ClsHead(o, path),
 });

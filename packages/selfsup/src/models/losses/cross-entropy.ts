@@ -1,7 +1,9 @@
 /**
  * mmcls's `CrossEntropyLoss` as the pretext-task classifiers use it (RotationPred, Gidaris et al.
  * 2018; RelativeLoc, Doersch et al. 2015): softmax cross entropy of logits `(N, K)` against class
- * indices `(N)`, averaged over the N rows and scaled by `lossWeight`.
+ * indices `(N)`, averaged over the N rows and scaled by `lossWeight`. With per-class weights w
+ * (DeepCluster's re-weighting) the mean is PyTorch's weighted one, Σᵢ w_{yᵢ}·CEᵢ / Σᵢ w_{yᵢ}
+ * (`nn.CrossEntropyLoss(weight=w)`, MMSelfSup 0.x's), so only the relative weights matter.
  */
 import { F, nn, type Tensor, tidy } from '@selfsup/torch';
 import { definePart } from '../../core/registry.js';
@@ -17,7 +19,7 @@ export const crossEntropyLossSchema = z.strictObject({
 export type CrossEntropyLossOptions = z.input<typeof crossEntropyLossSchema>;
 
 /** Mean softmax cross entropy: logits `(N, K)`, int64 labels `(N)` in [0, K) → 0-d loss. */
-export class CrossEntropyLoss extends nn.Module<[Tensor, Tensor], Tensor> {
+export class CrossEntropyLoss extends nn.Module<[Tensor, Tensor, Tensor?], Tensor> {
   readonly lossWeight: number;
 
   constructor(opts: CrossEntropyLossOptions = {}) {
@@ -25,13 +27,14 @@ export class CrossEntropyLoss extends nn.Module<[Tensor, Tensor], Tensor> {
     this.lossWeight = opts.lossWeight ?? 1;
   }
 
-  forward(logits: Tensor, labels: Tensor): Tensor {
+  forward(logits: Tensor, labels: Tensor, classWeight?: Tensor): Tensor {
     if (logits.dim() !== 2 || labels.dim() !== 1 || labels.shape[0] !== logits.shape[0])
       throw new RangeError(
         `CrossEntropyLoss: expected logits (N, K) and labels (N), got [${logits.shape}] and [${labels.shape}]`,
       );
     return tidy(() => {
-      const loss = F.crossEntropy(logits, labels.long());
+      const weight = classWeight ? classWeight.to({ dtype: logits.dtype, device: logits.device }) : null;
+      const loss = F.crossEntropy(logits, labels.long(), { weight });
       return this.lossWeight === 1 ? loss : loss.mul(this.lossWeight);
     });
   }

@@ -16,3 +16,4 @@ export * from './beitv2-neck.js';
 export * from './cae-neck.js';
 export * from './mixmim-pretrain-decoder.js';
 export * from './relative-loc-neck.js';
+export * from './avgpool2d-neck.js';

@@ -1244,3 +1244,49 @@ test('MixMIM’s no-decay keys exempt exactly what MMSelfSup’s ‘ln’ and �
   assert.ok(decayed.includes('backbone.layers.0.downsample.norm.weight'));
   model.dispose();
 });
+
+for (const [file, sobel] of [
+  ['deepcluster/deepcluster_resnet50_8xb64-steplr-200e_in1k.ts', false],
+  ['deepcluster/deepcluster-sobel_resnet50_8xb64-steplr-200e_in1k.ts', true],
+] as const) {
+  test(`${file} has MMSelfSup's ${file.split('/')[1].replace('.ts', '.py')} (+ imagenet_deepcluster.py, models/deepcluster.py)`, () => {
+    const cfg = loadConfig(join(CONFIG_DIR, file)) as unknown as {
+      model: Record<string, unknown> & { backbone: Record<string, unknown>; head: Record<string, unknown> };
+      trainDataloader: { batchSize: number; dataset: { pipeline: { transforms: { type: string }[][] } } };
+      optimWrapper: unknown;
+      paramScheduler: unknown;
+      trainCfg: unknown;
+      customHooks: Record<string, unknown>[];
+    };
+    assert.equal(cfg.model.type, 'DeepCluster');
+    assert.equal(cfg.model.backbone.depth, 50);
+    assert.equal(cfg.model.backbone.inChannels ?? 3, sobel ? 2 : 3);
+    assert.equal(cfg.model.withSobel ?? false, sobel);
+    assert.deepEqual(cfg.model.neck, { type: 'AvgPool2dNeck' });
+    assert.deepEqual(cfg.model.head, { type: 'ClsHead', withAvgPool: false, inChannels: 2048, numClasses: 10000 });
+    assert.equal(cfg.trainDataloader.batchSize, 64);
+    assert.deepEqual(
+      cfg.trainDataloader.dataset.pipeline.transforms[0].map((t) => t.type),
+      ['RandomResizedCrop', 'RandomFlip', 'RandomRotation', 'ColorJitter', 'RandomGrayscale'],
+    );
+    assert.deepEqual(cfg.optimWrapper, {
+      optimizer: { type: 'SGD', lr: 0.1, momentum: 0.9, weightDecay: 1e-5 },
+      paramwiseCfg: { customKeys: { head: { momentum: 0 } } },
+    });
+    assert.deepEqual(cfg.paramScheduler, [{ type: 'MultiStepLR', byEpoch: true, milestones: [400], gamma: 0.1 }]);
+    assert.deepEqual(cfg.trainCfg, { type: 'EpochBasedTrainLoop', maxEpochs: 200 });
+    const hook = cfg.customHooks.find((h) => h.type === 'DeepClusterHook') as Record<string, unknown> & {
+      extractDataloader: { batchSize: number; dataset: { pipeline: { transforms: unknown[][] } } };
+    };
+    assert.deepEqual(hook.clustering, { type: 'Kmeans', k: 10000, pcaDim: 256 });
+    assert.deepEqual(
+      [hook.unifSampling, hook.reweight, hook.reweightPow, hook.initial, hook.interval],
+      [true, false, 0.5, true, 1],
+    );
+    assert.equal(hook.extractDataloader.batchSize, 128);
+    assert.deepEqual(hook.extractDataloader.dataset.pipeline.transforms[0], [
+      { type: 'Resize', size: 256 },
+      { type: 'CenterCrop', size: 224 },
+    ]);
+  });
+}
