@@ -1054,6 +1054,77 @@ test("spark/spark_sparse-convnextv2-tiny_16xb256-amp-coslr-800e_in1k.ts has mmpr
   });
 });
 
+for (const [name, arch, v2, epochs, warmup, keep] of [
+  // configs/spark/spark_sparse-convnext-small_16xb256-amp-coslr-800e_in1k.py over _base_/datasets/imagenet_bs512_mae.py.
+  ['spark_sparse-convnext-small_16xb256-amp-coslr-800e_in1k', 'small', false, 800, 40, 2],
+  // …-200e_in1k.py: the 800e one with its param_scheduler (20 warm-up epochs, T_max 180 and 200) and max_epochs replaced.
+  ['spark_sparse-convnext-small_16xb256-amp-coslr-200e_in1k', 'small', false, 200, 20, 2],
+  // spark_sparse-convnextv2-small_16xb256-amp-coslr-200e_in1k.py: ConvNeXt-S with layer_scale_init_value=0, use_grn=True, max_keep_ckpts=3.
+  ['spark_sparse-convnextv2-small_16xb256-amp-coslr-200e_in1k', 'small', true, 200, 20, 3],
+] as const) {
+  test(`spark/${name}.ts has mmpretrain's ${name}.py`, () => {
+    const cfg = loadConfig(join(CONFIG_DIR, `spark/${name}.ts`)) as unknown as Cfg & {
+      optimWrapper: { clipGrad: unknown; paramwiseCfg: unknown };
+      syncBn: boolean;
+      trainDataloader: { dataset: { pipeline: { numViews: number; transforms: Record<string, unknown>[][] } } };
+      defaultHooks: { logger: { interval: number }; checkpoint: { interval: number; maxKeepCkpts: number } };
+    };
+    assert.equal(cfg.trainDataloader.batchSize, 256, 'batch size per process');
+    assert.equal(cfg.optimWrapper.type, 'AmpOptimWrapper');
+    assert.deepEqual(cfg.optimWrapper.optimizer, {
+      type: 'LAMB',
+      lr: (2e-4 * 4096) / 512,
+      betas: [0.9, 0.95],
+      weightDecay: 0.04,
+    });
+    assert.deepEqual(cfg.optimWrapper.clipGrad, { maxNorm: 5 });
+    assert.deepEqual(cfg.optimWrapper.paramwiseCfg, {
+      biasDecayMult: 0,
+      flatDecayMult: 0,
+      customKeys: { mask_token: { decayMult: 0 } },
+    });
+    const perIter = { byEpoch: true, convertToIterBased: true };
+    assert.deepEqual(
+      cfg.paramScheduler.map((s) => ({ ...s })),
+      [
+        { type: 'LinearLR', startFactor: 1e-4, begin: 0, end: warmup, ...perIter },
+        // The .py's T_max (760, 180) is end − begin, what MMEngine takes when it is not given.
+        { type: 'CosineAnnealingLR', begin: warmup, end: epochs, etaMin: 0, ...perIter },
+        { type: 'CosineAnnealingWeightDecay', etaMin: 0.2, tMax: epochs, begin: 0, end: epochs, ...perIter },
+      ],
+    );
+    assert.deepEqual(cfg.trainCfg, { type: 'EpochBasedTrainLoop', maxEpochs: epochs });
+    assert.equal(cfg.defaultHooks.logger.interval, 100);
+    assert.deepEqual([cfg.defaultHooks.checkpoint.interval, cfg.defaultHooks.checkpoint.maxKeepCkpts], [1, keep]);
+    assert.equal(cfg.syncBn, true, "mmpretrain's decoder uses SyncBN");
+    assert.deepEqual(cfg.model, {
+      type: 'SparK',
+      inputSize: 224,
+      downsampleRatio: 32,
+      maskRatio: 0.6,
+      encDecNormCfg: { type: 'SparseLN2d', eps: 1e-6 },
+      encDecNormDim: 768,
+      backbone: {
+        type: 'SparseConvNeXt',
+        arch,
+        dropPathRate: 0.2,
+        outIndices: [0, 1, 2, 3],
+        gapBeforeOutput: false,
+        ...(v2 ? { layerScaleInitValue: 0, useGrn: true } : {}),
+      },
+      neck: { type: 'SparKLightDecoder', featureDim: 512, upsampleRatio: 32, midChannels: 0, lastAct: false },
+      head: { type: 'SparKPretrainHead', loss: { type: 'PixelReconstructionLoss', criterion: 'L2' } },
+    });
+    // _base_/datasets/imagenet_bs512_mae.py's view.
+    const { numViews, transforms } = cfg.trainDataloader.dataset.pipeline;
+    assert.equal(numViews, 1);
+    assert.deepEqual(transforms[0], [
+      { type: 'RandomResizedCrop', backend: 'pillow', size: 224, scale: [0.2, 1], interpolation: 'bicubic' },
+      { type: 'RandomFlip', prob: 0.5 },
+    ]);
+  });
+}
+
 test('SparK’s no-decay settings exempt exactly the biases, BN parameters and mask tokens of the model', () => {
   const cfg = loadConfig(join(CONFIG_DIR, 'spark/spark_sparse-resnet18-w025_1xb256-coslr-100e_cifar10.ts')) as unknown as Cfg;
   const model = ALGORITHMS.build(cfg.model, 'model');
