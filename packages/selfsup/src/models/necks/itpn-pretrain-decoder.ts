@@ -272,7 +272,7 @@ export class ITPNPretrainDecoder extends nn.Module<[Tensor[], Tensor], Tensor> {
     const clip = this.reconstructionType === 'clip';
     if (clip && keep !== l)
       throw new RangeError(`iTPNPretrainDecoder: the CLIP target's pyramid covers all ${l} patches, got ${keep}`);
-    if (!clip && (!idsRestore || idsRestore.dim() !== 2 || idsRestore.shape[0] !== n || idsRestore.shape[1] !== l || keep > l))
+    if (!clip && (idsRestore?.dim() !== 2 || idsRestore.shape[0] !== n || idsRestore.shape[1] !== l || keep > l))
       throw new RangeError(`iTPNPretrainDecoder: ids_restore [${idsRestore?.shape}] does not fit ${n} images of ${l} patches`);
     return torch.tidy(() => {
       const x16 = top.reshape(n, keep, 1, 1, c);

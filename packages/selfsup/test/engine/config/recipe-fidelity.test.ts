@@ -746,6 +746,62 @@ test("beit/beit_vit-base-p16_8xb256-amp-coslr-300e_in1k.ts has MMSelfSup's beit_
   assert.equal(model.neck, undefined, 'v1 has no neck');
 });
 
+test("itpn/itpn-clip-b_hivit-base-p16_8xb256-amp-coslr-300e_in1k.ts has mmpretrain's itpn-clip-b_hivit-base-p16_8xb256-amp-coslr-300e_in1k.py", () => {
+  // mmpretrain configs/itpn/itpn-clip-b_hivit-base-p16_8xb256-amp-coslr-300e_in1k.py over
+  // _base_/datasets/imagenet_bs256_itpn.py (TwoNormDataPreprocessor with CLIP's second statistics).
+  const { cfg, mask } = checkBEiTRecipe('itpn/itpn-clip-b_hivit-base-p16_8xb256-amp-coslr-300e_in1k.ts', [0.9, 0.98], {
+    size: 224,
+    scale: [0.2, 1],
+    interp: 'bicubic',
+  });
+  assert.deepEqual(mask, {
+    type: 'BEiTMaskGenerator',
+    inputSize: 14,
+    numMaskingPatches: 75,
+    minNumPatches: 16,
+    maxNumPatches: 75,
+  });
+  assert.deepEqual(cfg.optimWrapper.paramwiseCfg, {
+    customKeys: { '.norm': { decayMult: 0 }, '.pos_embed': { decayMult: 0 }, '.gamma': { decayMult: 0 } },
+  });
+  const full = cfg as unknown as { autoScaleLr: unknown; randomness: { seed: number } };
+  assert.deepEqual(full.autoScaleLr, { baseBatchSize: 2048 });
+  assert.equal(full.randomness.seed, 0);
+  const model = cfg.model as Record<string, unknown>;
+  const pre = model.dataPreprocessor as { mean: number[]; std: number[]; secondMean: number[]; secondStd: number[] };
+  assert.deepEqual(
+    [pre.mean, pre.std],
+    [
+      [123.675, 116.28, 103.53],
+      [58.395, 57.12, 57.375],
+    ],
+  );
+  const close = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]) < 1e-9);
+  assert.ok(close(pre.secondMean, [122.7709383, 116.7460125, 104.09373615]), `CLIP mean × 255: ${pre.secondMean}`);
+  assert.ok(close(pre.secondStd, [68.5005327, 66.6321579, 70.32316305]), `CLIP std × 255: ${pre.secondStd}`);
+  assert.deepEqual(model.backbone, {
+    type: 'iTPNHiViT',
+    arch: 'base',
+    dropPathRate: 0,
+    rpe: true,
+    layerScaleInit: 0.1,
+    reconstructionType: 'clip',
+  });
+  assert.deepEqual(model.neck, {
+    type: 'iTPNPretrainDecoder',
+    patchSize: 16,
+    inChans: 3,
+    embedDim: 512,
+    mlpRatio: 4,
+    reconstructionType: 'clip',
+    fpnDim: 256,
+    fpnDepth: 2,
+    numOuts: 3,
+  });
+  assert.deepEqual(model.head, { type: 'iTPNClipHead', embedDims: 512, numEmbed: 512, loss: { type: 'CosineSimilarityLoss' } });
+  assert.equal((model.targetGenerator as { type: string }).type, 'CLIPGenerator');
+});
+
 test("beitv2/beitv2_vit-base-p16_8xb256-amp-coslr-300e_in1k.ts has MMSelfSup's beitv2_vit-base-p16_8xb256-amp-coslr-300e_in1k.py", () => {
   // configs/selfsup/beitv2/beitv2_vit-base-p16_8xb256-amp-coslr-300e_in1k.py over _base_/models/beitv2_vit-base-p16.py
   // and _base_/datasets/imagenet_beitv2.py (second_mean = second_std = 127.5).
