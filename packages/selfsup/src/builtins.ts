@@ -73,6 +73,7 @@ import { dinoHeadPart } from './models/heads/dino-head.js';
 import { latentCrossCorrelationHeadPart } from './models/heads/latent-cross-correlation-head.js';
 import { latentPredictHeadPart } from './models/heads/latent-predict-head.js';
 import { maePretrainHeadPart } from './models/heads/mae-pretrain-head.js';
+import { itpnClipHeadPart } from './models/heads/itpn-clip-head.js';
 import { milanPretrainHeadPart } from './models/heads/milan-head.js';
 import { maskFeatPretrainHeadPart } from './models/heads/maskfeat-head.js';
 import { mixmimPretrainHeadPart } from './models/heads/mixmim-head.js';
@@ -162,6 +163,7 @@ export const HEAD_PARTS = [
   dinoHeadPart,
   maePretrainHeadPart,
   milanPretrainHeadPart,
+  itpnClipHeadPart,
   maskFeatPretrainHeadPart,
   simmimHeadPart,
   beitV1HeadPart,

@@ -138,7 +138,7 @@ for (const rel of configs) {
         };
         const width = rel.includes('resnet50')
           ? 2048
-          : rel.includes('convnextv2-tiny')
+          : /convnext(v2)?-(tiny|small)/.test(rel)
             ? 768
             : widths[/(hivit|vit|swin|mixmim)-(small|base|large|huge)/.exec(rel)?.[0] ?? ''];
         assert.equal(model.backbone.numFeatures, width, 'the backbone the name says');

@@ -207,6 +207,9 @@ export class MixMIMTransformer extends Backbone {
   readonly numFeatures: number;
   readonly maskRatio: number;
   readonly rangeMaskRatio: number;
+  /** Stages 0..frozenStages−1 and the patch embedding frozen (all of them: the final norm too); −1 none. */
+  readonly frozenStages: number;
+  readonly normEval: boolean;
   /** Total downsampling of the last stage: patch size × 2^(stages − 1) (32 for MixMIM-B). */
   readonly encoderStride: number;
   /** The patch grid of `imgSize`. */
@@ -232,7 +235,10 @@ export class MixMIMTransformer extends Backbone {
       );
     if ((o.outIndices ?? [stages - 1]).some((i) => i !== -1 && i !== stages - 1))
       throw new RangeError('MixMIMTransformer: outIndices can only name the last stage (mmcls returns its pooled output)');
-    if ((o.frozenStages ?? -1) !== -1) throw new RangeError('MixMIMTransformer: frozenStages is not supported (mmcls has none)');
+    this.frozenStages = o.frozenStages ?? -1;
+    this.normEval = o.normEval ?? false;
+    if (this.frozenStages > stages)
+      throw new RangeError(`MixMIMTransformer: frozenStages ${this.frozenStages} exceeds the ${stages} stages`);
     this.stageChannels = this.depths.map((_, i) => this.embedDim * 2 ** i);
     this.numFeatures = this.stageChannels[stages - 1];
     this.maskRatio = o.maskRatio ?? 0.5;
@@ -274,6 +280,7 @@ export class MixMIMTransformer extends Backbone {
     this.layers = this.registerModule('layers', new nn.ModuleList(layers));
     this.norm = this.registerModule('norm', new nn.LayerNorm(this.numFeatures));
     this.initWeights();
+    this.applyFreezing();
   }
 
   /**
@@ -300,7 +307,22 @@ export class MixMIMTransformer extends Backbone {
     );
   }
 
-  protected applyFreezing(): void {}
+  /**
+   * mmpretrain's `MixMIMTransformer` has no `frozen_stages`; this is its `SwinTransformer`'s rule on
+   * MixMIM's layout: the patch embedding (with its norm) and the first `frozenStages` layers, each
+   * with the patch merging that ends it, go to eval mode with no gradient; freezing every stage also
+   * freezes the final norm, the one norm on the (last) output. `normEval` keeps every LayerNorm in eval.
+   */
+  protected applyFreezing(): void {
+    const k = this.frozenStages;
+    if (k >= 0) {
+      this.patchEmbed.eval().requiresGrad_(false);
+      this.dropAfterPos.eval();
+      for (let i = 0; i < k; i++) this.layers.at(i).eval().requiresGrad_(false);
+      if (k === this.depths.length) this.norm.eval().requiresGrad_(false);
+    }
+    if (this.normEval && this.training) for (const m of this.modules()) if (m instanceof nn.LayerNorm) m.eval();
+  }
 
   private embed(x: Tensor): Tensor {
     const [, , h, w] = x.shape;

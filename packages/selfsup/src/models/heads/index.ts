@@ -11,6 +11,7 @@ export * from './spark-head.js';
 export * from './swav-head.js';
 export * from './vicreg-head.js';
 export * from './milan-head.js';
+export * from './itpn-clip-head.js';
 export * from './beitv1-head.js';
 export * from './beitv2-head.js';
 export * from './cae-head.js';

@@ -13,7 +13,13 @@
  * transformer blocks, a LayerNorm and a linear to each patch's `p²·C` pixels.
  *
  * Input: the pyramid `[(N, keep, 4, 4, C/4), (N, keep, 2, 2, C/2), (N, keep, C)]` and `idsRestore
- * (N, L)`; output `(N, L, p²·C)`. Keys are mmpretrain's for the pyramid (`align_dim_16tofpn`,
+ * (N, L)`; output `(N, L, p²·C)`.
+ *
+ * CLIP target (`reconstructionType: 'clip'`): the pyramid covers all L patches (masked ones hold the
+ * encoder's mask token), the levels' `decoder_embed` outputs are summed without mask tokens, position
+ * table or decoder, and a LayerNorm (`norm`, eps 1e-6) gives `(N, L, decoderEmbedDim)` features for
+ * `iTPNClipHead`; mmpretrain's init there is PyTorch's default with each `fpn_modules.{i}.mlp.fc2`
+ * weight divided by √(2·(i+1)). Keys are mmpretrain's for the pyramid (`align_dim_16tofpn`,
  * `fpn_modules.{i}`, `align_dim_16to8`, `split_16to8`, `block_16to8`, `align_dim_8to4`, `split_8to4`,
  * `block_8to4`, `decoder_embed.{i}.{0,1}`, `mask_token`, `decoder_pos_embed`, `decoder_pred`) and
  * timm's for the decoder blocks (`decoder_blocks.{i}.norm1`, `…mlp.fc1`, `decoder_norm`), to which
@@ -47,8 +53,8 @@ export const itpnPretrainDecoderSchema = z.strictObject({
   normEps: posNum().optional(),
   /** Pyramid levels fused: 2 (stages 3 and 2) or 3 (all). Default 3. */
   numOuts: z.union([z.literal(2), z.literal(3)]).optional(),
-  /** mmpretrain's `reconstruction_type`; only the pixel target exists here. */
-  reconstructionType: z.literal('pixel').optional(),
+  /** mmpretrain's `reconstruction_type`: 'pixel' (MAE decoder, default) or 'clip' (summed levels + LayerNorm). */
+  reconstructionType: z.enum(['pixel', 'clip']).optional(),
   /** Width of each patch's prediction; default `patchSize² · inChans`. */
   predictFeatureDim: posInt().optional(),
 });
@@ -127,6 +133,7 @@ export class ITPNPretrainDecoder extends nn.Module<[Tensor[], Tensor], Tensor> {
   readonly numOuts: 2 | 3;
   readonly decoderEmbedDim: number;
   readonly predictFeatureDim: number;
+  readonly reconstructionType: 'pixel' | 'clip';
 
   readonly alignDim16ToFpn: nn.Linear | null;
   readonly fpnModules: nn.ModuleList<HiViTBlock>;
@@ -137,11 +144,14 @@ export class ITPNPretrainDecoder extends nn.Module<[Tensor[], Tensor], Tensor> {
   readonly split8To4: PatchSplit | null;
   readonly block8To4: MlpStack | null;
   readonly decoderEmbed: nn.ModuleList<NormLinear>;
-  readonly maskToken: Tensor;
-  readonly decoderPosEmbed: Tensor;
-  readonly decoderBlocks: nn.ModuleList<Block>;
-  readonly decoderNorm: nn.LayerNorm;
-  readonly decoderPred: nn.Linear;
+  // The pixel target's MAE decoder (null for the CLIP target).
+  readonly maskToken: Tensor | null;
+  readonly decoderPosEmbed: Tensor | null;
+  readonly decoderBlocks: nn.ModuleList<Block> | null;
+  readonly decoderNorm: nn.LayerNorm | null;
+  readonly decoderPred: nn.Linear | null;
+  /** The CLIP target's final LayerNorm (null for the pixel target). */
+  readonly norm: nn.LayerNorm | null;
 
   constructor(o: ITPNPretrainDecoderOptions = {}) {
     super();
@@ -153,7 +163,11 @@ export class ITPNPretrainDecoder extends nn.Module<[Tensor[], Tensor], Tensor> {
     this.fpnDim = o.fpnDim ?? 256;
     this.numOuts = o.numOuts ?? 3;
     this.decoderEmbedDim = o.decoderEmbedDim ?? 512;
-    this.predictFeatureDim = o.predictFeatureDim ?? this.patchSize ** 2 * this.inChans;
+    this.reconstructionType = o.reconstructionType ?? 'pixel';
+    this.predictFeatureDim =
+      this.reconstructionType === 'clip'
+        ? (o.decoderEmbedDim ?? 512)
+        : (o.predictFeatureDim ?? this.patchSize ** 2 * this.inChans);
     const fpnDepth = o.fpnDepth ?? 2;
     const mlpRatio = o.mlpRatio ?? 4;
     const eps = o.normEps ?? 1e-6;
@@ -184,15 +198,32 @@ export class ITPNPretrainDecoder extends nn.Module<[Tensor[], Tensor], Tensor> {
     const embeds: NormLinear[] = [];
     for (let i = 0; i < this.numOuts; i++) embeds.push(new NormLinear(f, d / 4 ** i));
     this.decoderEmbed = this.registerModule('decoder_embed', new nn.ModuleList(embeds));
-    this.maskToken = this.registerParameter('mask_token', torch.zeros([1, 1, d]));
-    // No class token here, and the table is fixed.
-    this.decoderPosEmbed = this.registerParameter('decoder_pos_embed', torch.zeros([1, this.numPatches, d]), false);
-    const blocks: Block[] = [];
-    for (let i = 0; i < (o.decoderDepth ?? 6); i++)
-      blocks.push(new Block(d, o.decoderNumHeads ?? 16, { mlpRatio, qkvBias: true, normEps: eps }));
-    this.decoderBlocks = this.registerModule('decoder_blocks', new nn.ModuleList(blocks));
-    this.decoderNorm = this.registerModule('decoder_norm', new nn.LayerNorm(d, { eps }));
-    this.decoderPred = this.registerModule('decoder_pred', new nn.Linear(d, this.predictFeatureDim));
+    if (this.reconstructionType === 'clip') {
+      // mmpretrain builds this norm over embed_dim and applies it to decoder_embed_dim-wide features.
+      if (d !== this.embedDim)
+        throw new RangeError(
+          `iTPNPretrainDecoder: the CLIP target needs decoderEmbedDim ${d} equal to embedDim ${this.embedDim}`,
+        );
+      if (o.predictFeatureDim !== undefined)
+        throw new RangeError('iTPNPretrainDecoder: predictFeatureDim is for the pixel target (the CLIP head maps the features)');
+      this.norm = this.registerModule('norm', new nn.LayerNorm(this.embedDim, { eps }));
+      this.maskToken = null;
+      this.decoderPosEmbed = null;
+      this.decoderBlocks = null;
+      this.decoderNorm = null;
+      this.decoderPred = null;
+    } else {
+      this.norm = null;
+      this.maskToken = this.registerParameter('mask_token', torch.zeros([1, 1, d]));
+      // No class token here, and the table is fixed.
+      this.decoderPosEmbed = this.registerParameter('decoder_pos_embed', torch.zeros([1, this.numPatches, d]), false);
+      const blocks: Block[] = [];
+      for (let i = 0; i < (o.decoderDepth ?? 6); i++)
+        blocks.push(new Block(d, o.decoderNumHeads ?? 16, { mlpRatio, qkvBias: true, normEps: eps }));
+      this.decoderBlocks = this.registerModule('decoder_blocks', new nn.ModuleList(blocks));
+      this.decoderNorm = this.registerModule('decoder_norm', new nn.LayerNorm(d, { eps }));
+      this.decoderPred = this.registerModule('decoder_pred', new nn.Linear(d, this.predictFeatureDim));
+    }
     this.initWeights();
   }
 
@@ -201,6 +232,12 @@ export class ITPNPretrainDecoder extends nn.Module<[Tensor[], Tensor], Tensor> {
    * the mask token N(0, 0.02), the sine-cosine table of `build_2d_sincos_position_embedding`.
    */
   initWeights(): void {
+    if (!this.maskToken || !this.decoderPosEmbed) {
+      torch.noGrad(() => {
+        for (const [i, blk] of [...this.fpnModules].entries()) blk.mlp.fc2.weight.div_(Math.sqrt(2 * (i + 1)));
+      });
+      return;
+    }
     initMAEDecoderWeights(this, {
       posEmbed: this.decoderPosEmbed,
       maskToken: this.maskToken,
@@ -211,7 +248,7 @@ export class ITPNPretrainDecoder extends nn.Module<[Tensor[], Tensor], Tensor> {
   }
 
   /** Pyramid `[(N, keep, 4, 4, C/4), (N, keep, 2, 2, C/2), (N, keep, C)]` + `idsRestore (N, L)` → `(N, L, p²·C)`. */
-  forward(pyramid: Tensor[], idsRestore: Tensor): Tensor {
+  forward(pyramid: Tensor[], idsRestore?: Tensor): Tensor {
     const top = pyramid[pyramid.length - 1];
     const [n, keep, c] = top?.shape ?? [];
     const l = this.numPatches;
@@ -232,8 +269,11 @@ export class ITPNPretrainDecoder extends nn.Module<[Tensor[], Tensor], Tensor> {
       throw new RangeError(
         `iTPNPretrainDecoder: expected the pyramid [${want.join(', ')}], got [${pyramid.map((t) => `[${t.shape}]`).join(', ')}]`,
       );
-    if (idsRestore.dim() !== 2 || idsRestore.shape[0] !== n || idsRestore.shape[1] !== l || keep > l)
-      throw new RangeError(`iTPNPretrainDecoder: ids_restore [${idsRestore.shape}] does not fit ${n} images of ${l} patches`);
+    const clip = this.reconstructionType === 'clip';
+    if (clip && keep !== l)
+      throw new RangeError(`iTPNPretrainDecoder: the CLIP target's pyramid covers all ${l} patches, got ${keep}`);
+    if (!clip && (idsRestore?.dim() !== 2 || idsRestore.shape[0] !== n || idsRestore.shape[1] !== l || keep > l))
+      throw new RangeError(`iTPNPretrainDecoder: ids_restore [${idsRestore?.shape}] does not fit ${n} images of ${l} patches`);
     return torch.tidy(() => {
       const x16 = top.reshape(n, keep, 1, 1, c);
       const levels = [this.alignDim16ToFpn ? this.alignDim16ToFpn.forward(x16) : x16];
@@ -244,15 +284,19 @@ export class ITPNPretrainDecoder extends nn.Module<[Tensor[], Tensor], Tensor> {
         levels.push(x);
       }
       const d = this.decoderEmbedDim;
-      const fill = this.maskToken.expand(n, l - keep, d);
+      const embedded = levels.map((level, i) =>
+        this.decoderEmbed.at(i).forward(this.fpnModules.at(i).forward(level)).reshape(n, keep, d),
+      );
+      if (this.norm) return this.norm.forward(embedded.reduce((a, b) => a.add(b)));
+      const { maskToken, decoderPosEmbed, decoderBlocks, decoderNorm, decoderPred } = this;
+      if (!maskToken || !decoderPosEmbed || !decoderBlocks || !decoderNorm || !decoderPred || !idsRestore)
+        throw new TypeError('iTPNPretrainDecoder: the pixel decoder is missing');
+      const fill = maskToken.expand(n, l - keep, d);
       const index = idsRestore.unsqueeze(-1).expand(n, l, d);
-      let h = this.decoderPosEmbed;
-      for (const [i, level] of levels.entries()) {
-        const tokens = this.decoderEmbed.at(i).forward(this.fpnModules.at(i).forward(level)).reshape(n, keep, d);
-        h = h.add(torch.cat([tokens, fill], 1).gather(1, index));
-      }
-      for (const b of this.decoderBlocks) h = b.forward(h);
-      return this.decoderPred.forward(this.decoderNorm.forward(h));
+      let h = decoderPosEmbed;
+      for (const tokens of embedded) h = h.add(torch.cat([tokens, fill], 1).gather(1, index));
+      for (const b of decoderBlocks) h = b.forward(h);
+      return decoderPred.forward(decoderNorm.forward(h));
     });
   }
 

@@ -830,6 +830,62 @@ test("beit/beit_vit-base-p16_8xb256-amp-coslr-300e_in1k.ts has MMSelfSup's beit_
   assert.equal(model.neck, undefined, 'v1 has no neck');
 });
 
+test("itpn/itpn-clip-b_hivit-base-p16_8xb256-amp-coslr-300e_in1k.ts has mmpretrain's itpn-clip-b_hivit-base-p16_8xb256-amp-coslr-300e_in1k.py", () => {
+  // mmpretrain configs/itpn/itpn-clip-b_hivit-base-p16_8xb256-amp-coslr-300e_in1k.py over
+  // _base_/datasets/imagenet_bs256_itpn.py (TwoNormDataPreprocessor with CLIP's second statistics).
+  const { cfg, mask } = checkBEiTRecipe('itpn/itpn-clip-b_hivit-base-p16_8xb256-amp-coslr-300e_in1k.ts', [0.9, 0.98], {
+    size: 224,
+    scale: [0.2, 1],
+    interp: 'bicubic',
+  });
+  assert.deepEqual(mask, {
+    type: 'BEiTMaskGenerator',
+    inputSize: 14,
+    numMaskingPatches: 75,
+    minNumPatches: 16,
+    maxNumPatches: 75,
+  });
+  assert.deepEqual(cfg.optimWrapper.paramwiseCfg, {
+    customKeys: { '.norm': { decayMult: 0 }, '.pos_embed': { decayMult: 0 }, '.gamma': { decayMult: 0 } },
+  });
+  const full = cfg as unknown as { autoScaleLr: unknown; randomness: { seed: number } };
+  assert.deepEqual(full.autoScaleLr, { baseBatchSize: 2048 });
+  assert.equal(full.randomness.seed, 0);
+  const model = cfg.model as Record<string, unknown>;
+  const pre = model.dataPreprocessor as { mean: number[]; std: number[]; secondMean: number[]; secondStd: number[] };
+  assert.deepEqual(
+    [pre.mean, pre.std],
+    [
+      [123.675, 116.28, 103.53],
+      [58.395, 57.12, 57.375],
+    ],
+  );
+  const close = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]) < 1e-9);
+  assert.ok(close(pre.secondMean, [122.7709383, 116.7460125, 104.09373615]), `CLIP mean × 255: ${pre.secondMean}`);
+  assert.ok(close(pre.secondStd, [68.5005327, 66.6321579, 70.32316305]), `CLIP std × 255: ${pre.secondStd}`);
+  assert.deepEqual(model.backbone, {
+    type: 'iTPNHiViT',
+    arch: 'base',
+    dropPathRate: 0,
+    rpe: true,
+    layerScaleInit: 0.1,
+    reconstructionType: 'clip',
+  });
+  assert.deepEqual(model.neck, {
+    type: 'iTPNPretrainDecoder',
+    patchSize: 16,
+    inChans: 3,
+    embedDim: 512,
+    mlpRatio: 4,
+    reconstructionType: 'clip',
+    fpnDim: 256,
+    fpnDepth: 2,
+    numOuts: 3,
+  });
+  assert.deepEqual(model.head, { type: 'iTPNClipHead', embedDims: 512, numEmbed: 512, loss: { type: 'CosineSimilarityLoss' } });
+  assert.equal((model.targetGenerator as { type: string }).type, 'CLIPGenerator');
+});
+
 test("beitv2/beitv2_vit-base-p16_8xb256-amp-coslr-300e_in1k.ts has MMSelfSup's beitv2_vit-base-p16_8xb256-amp-coslr-300e_in1k.py", () => {
   // configs/selfsup/beitv2/beitv2_vit-base-p16_8xb256-amp-coslr-300e_in1k.py over _base_/models/beitv2_vit-base-p16.py
   // and _base_/datasets/imagenet_beitv2.py (second_mean = second_std = 127.5).
@@ -1137,6 +1193,77 @@ test("spark/spark_sparse-convnextv2-tiny_16xb256-amp-coslr-800e_in1k.ts has mmpr
     head: { type: 'SparKPretrainHead', loss: { type: 'PixelReconstructionLoss', criterion: 'L2' } },
   });
 });
+
+for (const [name, arch, v2, epochs, warmup, keep] of [
+  // configs/spark/spark_sparse-convnext-small_16xb256-amp-coslr-800e_in1k.py over _base_/datasets/imagenet_bs512_mae.py.
+  ['spark_sparse-convnext-small_16xb256-amp-coslr-800e_in1k', 'small', false, 800, 40, 2],
+  // …-200e_in1k.py: the 800e one with its param_scheduler (20 warm-up epochs, T_max 180 and 200) and max_epochs replaced.
+  ['spark_sparse-convnext-small_16xb256-amp-coslr-200e_in1k', 'small', false, 200, 20, 2],
+  // spark_sparse-convnextv2-small_16xb256-amp-coslr-200e_in1k.py: ConvNeXt-S with layer_scale_init_value=0, use_grn=True, max_keep_ckpts=3.
+  ['spark_sparse-convnextv2-small_16xb256-amp-coslr-200e_in1k', 'small', true, 200, 20, 3],
+] as const) {
+  test(`spark/${name}.ts has mmpretrain's ${name}.py`, () => {
+    const cfg = loadConfig(join(CONFIG_DIR, `spark/${name}.ts`)) as unknown as Cfg & {
+      optimWrapper: { clipGrad: unknown; paramwiseCfg: unknown };
+      syncBn: boolean;
+      trainDataloader: { dataset: { pipeline: { numViews: number; transforms: Record<string, unknown>[][] } } };
+      defaultHooks: { logger: { interval: number }; checkpoint: { interval: number; maxKeepCkpts: number } };
+    };
+    assert.equal(cfg.trainDataloader.batchSize, 256, 'batch size per process');
+    assert.equal(cfg.optimWrapper.type, 'AmpOptimWrapper');
+    assert.deepEqual(cfg.optimWrapper.optimizer, {
+      type: 'LAMB',
+      lr: (2e-4 * 4096) / 512,
+      betas: [0.9, 0.95],
+      weightDecay: 0.04,
+    });
+    assert.deepEqual(cfg.optimWrapper.clipGrad, { maxNorm: 5 });
+    assert.deepEqual(cfg.optimWrapper.paramwiseCfg, {
+      biasDecayMult: 0,
+      flatDecayMult: 0,
+      customKeys: { mask_token: { decayMult: 0 } },
+    });
+    const perIter = { byEpoch: true, convertToIterBased: true };
+    assert.deepEqual(
+      cfg.paramScheduler.map((s) => ({ ...s })),
+      [
+        { type: 'LinearLR', startFactor: 1e-4, begin: 0, end: warmup, ...perIter },
+        // The .py's T_max (760, 180) is end − begin, what MMEngine takes when it is not given.
+        { type: 'CosineAnnealingLR', begin: warmup, end: epochs, etaMin: 0, ...perIter },
+        { type: 'CosineAnnealingWeightDecay', etaMin: 0.2, tMax: epochs, begin: 0, end: epochs, ...perIter },
+      ],
+    );
+    assert.deepEqual(cfg.trainCfg, { type: 'EpochBasedTrainLoop', maxEpochs: epochs });
+    assert.equal(cfg.defaultHooks.logger.interval, 100);
+    assert.deepEqual([cfg.defaultHooks.checkpoint.interval, cfg.defaultHooks.checkpoint.maxKeepCkpts], [1, keep]);
+    assert.equal(cfg.syncBn, true, "mmpretrain's decoder uses SyncBN");
+    assert.deepEqual(cfg.model, {
+      type: 'SparK',
+      inputSize: 224,
+      downsampleRatio: 32,
+      maskRatio: 0.6,
+      encDecNormCfg: { type: 'SparseLN2d', eps: 1e-6 },
+      encDecNormDim: 768,
+      backbone: {
+        type: 'SparseConvNeXt',
+        arch,
+        dropPathRate: 0.2,
+        outIndices: [0, 1, 2, 3],
+        gapBeforeOutput: false,
+        ...(v2 ? { layerScaleInitValue: 0, useGrn: true } : {}),
+      },
+      neck: { type: 'SparKLightDecoder', featureDim: 512, upsampleRatio: 32, midChannels: 0, lastAct: false },
+      head: { type: 'SparKPretrainHead', loss: { type: 'PixelReconstructionLoss', criterion: 'L2' } },
+    });
+    // _base_/datasets/imagenet_bs512_mae.py's view.
+    const { numViews, transforms } = cfg.trainDataloader.dataset.pipeline;
+    assert.equal(numViews, 1);
+    assert.deepEqual(transforms[0], [
+      { type: 'RandomResizedCrop', backend: 'pillow', size: 224, scale: [0.2, 1], interpolation: 'bicubic' },
+      { type: 'RandomFlip', prob: 0.5 },
+    ]);
+  });
+}
 
 test('SparK’s no-decay settings exempt exactly the biases, BN parameters and mask tokens of the model', () => {
   const cfg = loadConfig(join(CONFIG_DIR, 'spark/spark_sparse-resnet18-w025_1xb256-coslr-100e_cifar10.ts')) as unknown as Cfg;

@@ -162,3 +162,59 @@ class ITPNRef(nn.Module):
         loss = ((pred - target) ** 2).mean(dim=-1)
         return (loss * mask).sum() / mask.sum()
 `;
+
+/**
+ * iTPN's CLIP target restated from mmpretrain's `forward_clip` / the neck's 'clip' branch /
+ * `iTPNClipHead` (after PY_HIVIT and clip-teacher.ts's PY_CLIP): the mask token replaces masked
+ * patches at the main stage (the stem sees every patch), the pyramid levels are summed and
+ * LayerNorm'd, and a linear head meets the teacher's patch features on the masked patches (−cos).
+ */
+export const PY_ITPN_CLIP = `
+def hivit_clip(self, img, mask):
+    x = self.patch_embed(img)
+    outs = []
+    for b in self.blocks[:-self.main]:
+        if isinstance(b, Merge): outs.append(x)
+        x = b(x)
+    x = x[..., 0, 0, :]
+    w = mask.flatten(1).unsqueeze(-1).type_as(x)
+    x = x * (1. - w) + self.mask_token * w
+    x = x + self.pos_embed
+    for b in self.blocks[-self.main:]: x = b(x, self.rpe)
+    outs.append(x)
+    return outs
+HiViTRef.clip = hivit_clip
+
+class ITPNClipNeckRef(nn.Module):
+    def __init__(self, C, f, fdepth, eps=1e-6):
+        super().__init__()
+        if C != f: self.align_dim_16tofpn = nn.Linear(C, f)
+        else: self.align_dim_16tofpn = None
+        self.fpn_modules = nn.ModuleList([HBlock(f, 0, 4, eps) for _ in range(3)])
+        self.align_dim_16to8 = nn.Linear(C // 2, f, bias=False)
+        self.split_16to8 = Split(C, f, eps)
+        self.block_16to8 = nn.Sequential(*[HBlock(f, 0, 4, eps) for _ in range(fdepth)])
+        self.align_dim_8to4 = nn.Linear(C // 4, f, bias=False)
+        self.split_8to4 = Split(f, f, eps)
+        self.block_8to4 = nn.Sequential(*[HBlock(f, 0, 4, eps) for _ in range(fdepth)])
+        self.decoder_embed = nn.ModuleList([nn.Sequential(nn.LayerNorm(f), nn.Linear(f, C // 4 ** i)) for i in range(3)])
+        self.norm = nn.LayerNorm(C, eps=eps)
+    def forward(self, feats):
+        top = feats[-1]; B, L, _ = top.shape
+        x = top[..., None, None, :]
+        outs = [x if self.align_dim_16tofpn is None else self.align_dim_16tofpn(x)]
+        x = self.block_16to8(self.split_16to8(x) + self.align_dim_16to8(feats[1])); outs.append(x)
+        x = self.block_8to4(self.split_8to4(x) + self.align_dim_8to4(feats[0])); outs.append(x)
+        outs = [m(o) for m, o in zip(self.fpn_modules, outs)]
+        levels = [layer(o).reshape(B, L, -1) for o, layer in zip(outs, self.decoder_embed)]
+        x = levels[0]
+        for t in levels[1:]: x = x + t
+        return self.norm(x)
+
+class ITPNClipHeadRef(nn.Module):
+    def __init__(self, C, D):
+        super().__init__(); self.cls_head = nn.Linear(C, D)
+    def forward(self, feats, target, mask):
+        m = mask.flatten(1).to(torch.bool)
+        return -F.cosine_similarity(self.cls_head(feats[m]), target[m], dim=-1).mean()
+`;

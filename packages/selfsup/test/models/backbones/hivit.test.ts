@@ -130,7 +130,7 @@ test('HiViT: bad options and inputs are errors naming them', () => {
   assert.throws(() => new HiViT({ ...small, patchSize: 6 }), /HiViT: patchSize 6 must be divisible by 4/);
   assert.throws(() => new HiViT({ ...small, imgSize: 36 }), /HiViT: imgSize 36 must be a multiple of patchSize 8/);
   assert.throws(() => BACKBONES.build({ type: 'HiViT', arch: 'huge' }), /arch/);
-  assert.throws(() => BACKBONES.build({ type: 'iTPNHiViT', reconstructionType: 'clip' }), /reconstructionType/);
+  assert.throws(() => BACKBONES.build({ type: 'iTPNHiViT', reconstructionType: 'hog' }), /reconstructionType/);
   const net = new HiViT(small);
   assert.throws(
     () => net.forward(torch.randn([1, 3, 30, 30])),

@@ -1,13 +1,15 @@
 /**
  * MixMIMTransformer on its own: mmcls's state-dict names, the pretraining initialisation, the mask
  * (⌊L/2⌋ cells, repeatable under a seed), that attention never crosses source images (changing the
- * pixels another image lends changes only the lent cells' outputs), the evaluation forward, and
+ * pixels another image lends changes only the lent cells' outputs), the evaluation forward,
+ * `frozenStages` / `normEval` (Swin's rule: no gradient and eval mode for what is frozen), and
  * option errors. The mixed forward's arithmetic is checked against PyTorch in
  * algorithms/mixmim-parity.test.ts.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
+import { nn } from '@selfsup/torch';
 import { MixMIMTransformer } from '../../../src/models/backbones/mixmim.js';
 import { BACKBONES } from '../../../src/models/registries.js';
 import '../../../src/builtins.js';
@@ -127,4 +129,56 @@ test('MixMIMTransformer: option errors name the option', () => {
   assert.throws(() => new MixMIMTransformer({ ...tiny, imgSize: 48 }), /imgSize 48 must be a multiple of the encoder stride 32/);
   assert.throws(() => new MixMIMTransformer({ ...tiny, windowSize: [3, 4, 2, 2] }), /not a whole number of 3-token windows/);
   assert.throws(() => new MixMIMTransformer({ ...tiny, outIndices: [0] }), /outIndices can only name the last stage/);
+  assert.throws(() => new MixMIMTransformer({ ...tiny, frozenStages: 5 }), /frozenStages 5 exceeds the 4 stages/);
+});
+
+test('MixMIMTransformer: frozenStages freezes the patch embedding and the first stages (no gradient, eval mode)', () => {
+  for (const k of [0, 2, 4]) {
+    const net = new MixMIMTransformer({ ...tiny, frozenStages: k, dropRate: 0.1 }).train();
+    const frozen = (name: string) =>
+      name.startsWith('patch_embed.') ||
+      [...Array(k).keys()].some((i) => name.startsWith(`layers.${i}.`)) ||
+      (k === 4 && name.startsWith('norm.'));
+    for (const [name, p] of net.namedParameters())
+      if (name !== 'absolute_pos_embed') assert.equal(p.requiresGrad, !frozen(name), `k=${k}: ${name}`);
+    const modules = new Map(net.namedModules());
+    for (const [name, m] of modules) {
+      const inFrozen = name === 'drop_after_pos' || frozen(`${name}.`);
+      if (name !== '') assert.equal(m.training, !inFrozen, `k=${k}: ${name} mode`);
+    }
+    torch.manualSeed(0);
+    torch.tidy(() => {
+      const x = torch.randn([2, 3, 64, 64]);
+      // Both the evaluation and the mixed (pretraining) forward.
+      const y = net.forward(x)[0].square().sum().add(net.forwardMixed(x).latent.square().sum());
+      // All four stages frozen: nothing left that takes a gradient.
+      if (k < 4) y.backward();
+      else assert.equal(y.requiresGrad, false);
+    });
+    for (const [name, p] of net.namedParameters()) {
+      if (!p.requiresGrad) assert.equal(p.grad, null, `k=${k}: no gradient for frozen ${name}`);
+      else assert.ok(p.grad && p.grad.abs().sum().item() > 0, `k=${k}: ${name} trains`);
+    }
+    // train() again (as each epoch does) keeps the frozen part frozen; eval() then train() too.
+    net.eval().train();
+    assert.equal(net.patchEmbed.training, false);
+    if (k > 0) assert.equal(net.layers.at(k - 1).training, false);
+    if (k < 4) assert.equal(net.layers.at(k).training, true);
+    net.dispose();
+  }
+});
+
+test('MixMIMTransformer: normEval keeps every LayerNorm in eval mode while training', () => {
+  const net = new MixMIMTransformer({ ...tiny, normEval: true }).train();
+  let norms = 0;
+  for (const m of net.modules()) {
+    if (m instanceof nn.LayerNorm) {
+      norms++;
+      assert.equal(m.training, false);
+    }
+  }
+  // patch_embed.norm, ln1/ln2 of 4 blocks, 3 patch-merging norms, the final norm.
+  assert.equal(norms, 1 + 8 + 3 + 1);
+  assert.equal(net.layers.at(0).blocks.at(0).attn.training, true);
+  net.dispose();
 });
