@@ -38,6 +38,7 @@ import { pixmimPart } from './models/algorithms/pixmim.js';
 import { evaPart } from './models/algorithms/eva.js';
 import { milanPart } from './models/algorithms/milan.js';
 import { mffPart } from './models/algorithms/mff.js';
+import { npidPart } from './models/algorithms/npid.js';
 import { mixmimPart } from './models/algorithms/mixmim.js';
 import { maskFeatPart } from './models/algorithms/maskfeat.js';
 import { mocoPart } from './models/algorithms/moco.js';
@@ -197,6 +198,7 @@ export const ALGORITHM_PARTS = [
   beitPart,
   caePart,
   sparkPart,
+  npidPart,
 ] as const;
 
 /** The built-in hooks (the `customHooks` a config may name). */

@@ -12,6 +12,7 @@ export * from './models/heads/index.js';
 export * from './models/losses/index.js';
 export * from './models/target-generators/index.js';
 export * from './models/algorithms/index.js';
+export * from './models/memories/index.js';
 export * as evaluation from './evaluation/index.js';
 export { mergeConfig, type ConfigObject, type ConfigValue } from './engine/config/merge.js';
 /** What configs import from 'selfsup/config': `defineConfig`, `replace`, the recipe builders. */

@@ -22,3 +22,4 @@ export * from './milan.js';
 export * from './beit.js';
 export * from './cae.js';
 export * from './spark.js';
+export * from './npid.js';
