@@ -39,6 +39,10 @@ import { evaPart } from './models/algorithms/eva.js';
 import { milanPart } from './models/algorithms/milan.js';
 import { mffPart } from './models/algorithms/mff.js';
 import { npidPart } from './models/algorithms/npid.js';
+import { odcPart } from './models/algorithms/odc.js';
+import { odcNeckPart } from './models/necks/odc-neck.js';
+import { clsHeadPart } from './models/heads/cls-head.js';
+import { odcHookPart } from './engine/hooks/odc-hook.js';
 import { mixmimPart } from './models/algorithms/mixmim.js';
 import { maskFeatPart } from './models/algorithms/maskfeat.js';
 import { mocoPart } from './models/algorithms/moco.js';
@@ -133,6 +137,7 @@ export const NECK_PARTS = [
   caeNeckPart,
   sparkLightDecoderPart,
   mixmimPretrainDecoderPart,
+  odcNeckPart,
 ] as const;
 
 /** The built-in heads. */
@@ -153,6 +158,7 @@ export const HEAD_PARTS = [
   caeHeadPart,
   sparkPretrainHeadPart,
   mixmimPretrainHeadPart,
+  clsHeadPart,
 ] as const;
 
 /** The built-in losses. */
@@ -199,6 +205,7 @@ export const ALGORITHM_PARTS = [
   caePart,
   sparkPart,
   npidPart,
+  odcPart,
 ] as const;
 
 /** The built-in hooks (the `customHooks` a config may name). */
@@ -209,6 +216,7 @@ export const HOOK_PARTS = [
   denseCLHookPart,
   simSiamHookPart,
   timeBudgetHookPart,
+  odcHookPart,
 ] as const;
 
 export { DATASET_PARTS, OPTIMIZER_PARTS, PARAM_SCHEDULER_PARTS, PIPELINE_STEP_PARTS, TRANSFORM_PARTS };

@@ -38,3 +38,5 @@ export { complexity, type Complexity } from './analysis/complexity.js';
 export * from './data/datasets/idx.js';
 export * as data from './data/index.js';
 export { BUILTIN_PARTS } from './builtins.js';
+export { kmeans, kmeansPlusPlus, type KMeansOptions, type KMeansResult } from './analysis/kmeans.js';
+export { ODCHook, initMemory as initODCMemory } from './engine/hooks/odc-hook.js';

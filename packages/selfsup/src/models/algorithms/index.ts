@@ -23,3 +23,4 @@ export * from './beit.js';
 export * from './cae.js';
 export * from './spark.js';
 export * from './npid.js';
+export * from './odc.js';

@@ -15,3 +15,4 @@ export * from './beitv1-head.js';
 export * from './beitv2-head.js';
 export * from './cae-head.js';
 export * from './mixmim-head.js';
+export * from './cls-head.js';

@@ -14,3 +14,4 @@ export * from './milan-pretrain-decoder.js';
 export * from './beitv2-neck.js';
 export * from './cae-neck.js';
 export * from './mixmim-pretrain-decoder.js';
+export * from './odc-neck.js';
