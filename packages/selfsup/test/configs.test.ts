@@ -17,6 +17,7 @@ import { imageToTensor } from '../src/data/transforms/functional.js';
 import { makeImage } from '../src/data/image.js';
 import '../src/builtins.js';
 import { ALGORITHMS } from '../src/models/registries.js';
+import { ODC } from '../src/models/algorithms/odc.js';
 import { DallEEncoder } from '../src/models/target-generators/dall-e.js';
 import { VQKD } from '../src/models/target-generators/vqkd.js';
 import { writeRandomClip } from './models/target-generators/clip-teacher.js';
@@ -96,6 +97,8 @@ test('the bundled configs cover every algorithm with a CPU-sized CIFAR-10 and an
     'beitv2',
     'cae',
     'spark',
+    'npid',
+    'odc',
   ]) {
     assert.ok(
       configs.some((c) => c.startsWith(`${algo}/`) && c.endsWith('_cifar10.ts')),
@@ -170,6 +173,14 @@ for (const rel of configs) {
       const batch = { ...views.applyBatchWithMasks(imgs, 0, 0, idx), idx: torch.arange(n) };
       assert.equal(batch.views.length, views.totalViews);
       assert.equal(batch.masks.length, views.totalMasks);
+      // Memory banks (NPID, ODC) are sized by the dataset; ODC's memory starts clustered (its hook's k-means).
+      const rows = model instanceof ODC ? Math.max(n, model.numClasses) : n;
+      model.setDatasetLength(rows);
+      if (model instanceof ODC)
+        model.memoryBank.initMemory(
+          torch.randn([rows, model.memoryBank.featDim]),
+          torch.arange(rows).remainder(model.numClasses),
+        );
       model.train();
       const out = model.loss(batch, { epoch: 0, iter: 0, maxEpochs: 1, maxIters: 10 });
       ow.updateParams(out.loss);
