@@ -43,6 +43,10 @@ import { evaPart } from './models/algorithms/eva.js';
 import { milanPart } from './models/algorithms/milan.js';
 import { mffPart } from './models/algorithms/mff.js';
 import { itpnPart } from './models/algorithms/itpn.js';
+import { npidPart } from './models/algorithms/npid.js';
+import { odcPart } from './models/algorithms/odc.js';
+import { odcNeckPart } from './models/necks/odc-neck.js';
+import { odcHookPart } from './engine/hooks/odc-hook.js';
 import { mixmimPart } from './models/algorithms/mixmim.js';
 import { maskFeatPart } from './models/algorithms/maskfeat.js';
 import { mocoPart } from './models/algorithms/moco.js';
@@ -150,6 +154,7 @@ export const NECK_PARTS = [
   mixmimPretrainDecoderPart,
   relativeLocNeckPart,
   avgPool2dNeckPart,
+  odcNeckPart,
 ] as const;
 
 /** The built-in heads. */
@@ -222,6 +227,8 @@ export const ALGORITHM_PARTS = [
   rotationPredPart,
   relativeLocPart,
   deepClusterPart,
+  npidPart,
+  odcPart,
 ] as const;
 
 /** The built-in hooks (the `customHooks` a config may name). */
@@ -233,6 +240,7 @@ export const HOOK_PARTS = [
   simSiamHookPart,
   timeBudgetHookPart,
   deepClusterHookPart,
+  odcHookPart,
 ] as const;
 
 export { DATASET_PARTS, OPTIMIZER_PARTS, PARAM_SCHEDULER_PARTS, PIPELINE_STEP_PARTS, TRANSFORM_PARTS };

@@ -12,6 +12,7 @@ export * from './models/heads/index.js';
 export * from './models/losses/index.js';
 export * from './models/target-generators/index.js';
 export * from './models/algorithms/index.js';
+export * from './models/memories/index.js';
 export * as evaluation from './evaluation/index.js';
 export { mergeConfig, type ConfigObject, type ConfigValue } from './engine/config/merge.js';
 /** What configs import from 'selfsup/config': `defineConfig`, `replace`, the recipe builders. */
@@ -40,3 +41,4 @@ export * from './engine/hooks/deepcluster-hook.js';
 export * from './data/datasets/idx.js';
 export * as data from './data/index.js';
 export { BUILTIN_PARTS } from './builtins.js';
+export { ODCHook, initMemory as initODCMemory } from './engine/hooks/odc-hook.js';

@@ -17,6 +17,7 @@ import { imageToTensor } from '../src/data/transforms/functional.js';
 import { makeImage } from '../src/data/image.js';
 import '../src/builtins.js';
 import { ALGORITHMS } from '../src/models/registries.js';
+import { ODC } from '../src/models/algorithms/odc.js';
 import { DallEEncoder } from '../src/models/target-generators/dall-e.js';
 import { VQKD } from '../src/models/target-generators/vqkd.js';
 import { DeepCluster } from '../src/models/algorithms/deepcluster.js';
@@ -101,6 +102,8 @@ test('the bundled configs cover every algorithm with a CPU-sized CIFAR-10 and an
     'rotation_pred',
     'relative_loc',
     'deepcluster',
+    'npid',
+    'odc',
   ]) {
     assert.ok(
       configs.some((c) => c.startsWith(`${algo}/`) && c.endsWith('_cifar10.ts')),
@@ -177,6 +180,14 @@ for (const rel of configs) {
       const batch = { ...views.applyBatchWithMasks(imgs, 0, 0, idx), idx: torch.arange(n) };
       assert.equal(batch.views.length, views.totalViews);
       assert.equal(batch.masks.length, views.totalMasks);
+      // Memory banks (NPID, ODC) are sized by the dataset; ODC's memory starts clustered (its hook's k-means).
+      const rows = model instanceof ODC ? Math.max(n, model.numClasses) : n;
+      model.setDatasetLength(rows);
+      if (model instanceof ODC)
+        model.memoryBank.initMemory(
+          torch.randn([rows, model.memoryBank.featDim]),
+          torch.arange(rows).remainder(model.numClasses),
+        );
       model.train();
       // DeepCluster's pseudo-labels come from its hook's clustering; any labels do for one step.
       if (model instanceof DeepCluster) model.assignLabels(torch.arange(n).remainder(model.numClasses));

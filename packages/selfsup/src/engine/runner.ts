@@ -155,6 +155,7 @@ export class Runner implements RunnerView {
 
     // Model.
     this.model = ALGORITHMS.build(cfg.model, 'model');
+    this.model.setDatasetLength(dataset.length);
     if (cfg.loadFrom) loadBackboneWeights(this.model.backbone, loadCheckpointData(cfg.loadFrom));
     // Before the optimizer is built: its state is made on the parameters' device.
     if (this.device !== 'cpu') this.model.to(this.device);

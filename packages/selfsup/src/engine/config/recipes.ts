@@ -15,7 +15,9 @@
 import type {
   AlgorithmConfig,
   BackboneConfig,
+  DatasetConfig,
   HeadConfig,
+  HookConfig,
   MultiViewConfig,
   NeckConfig,
   OptimizerConfig,
@@ -192,6 +194,26 @@ export function mocoV1Views({ size = 224, backend = 'tensor' }: Omit<ViewOptions
     flip(),
   ];
   return { type: 'MultiView', numViews: 2, transforms: [view] };
+}
+
+/** NPID (Wu et al. 2018; MMSelfSup's `imagenet_npid.py`): MoCo v1's augmentation, one view. */
+export function npidViews({ size = 224, backend = 'tensor' }: Omit<ViewOptions, 'blur'> = {}): MultiViewConfig {
+  return { ...mocoV1Views({ size, backend }), numViews: 1 };
+}
+
+/**
+ * ODC (Zhan et al. 2020; MMSelfSup's `imagenet_odc.py`): RRC (0.08, 1), flip, rotation ±2°, colour
+ * jitter 0.4/0.4/1.0/0.5 always applied, greyscale 0.2; one view.
+ */
+export function odcViews({ size = 224, backend = 'tensor' }: Omit<ViewOptions, 'blur'> = {}): MultiViewConfig {
+  const view = [
+    randomResizedCrop(size, [0.08, 1], { backend }),
+    flip(),
+    { type: 'RandomRotation' as const, degrees: 2 },
+    colorJitter({ brightness: 0.4, contrast: 0.4, saturation: 1.0, hue: 0.5, backend }),
+    grayscale(0.2, backend),
+  ];
+  return { type: 'MultiView', numViews: 1, transforms: [view] };
 }
 
 /** Multi-crop options: `size` for the global crops, `smallSize` for the local ones. */
@@ -604,6 +626,51 @@ export function mocoV1Model(o: { inChannels: number; queueLen?: number; momentum
     momentum: o.momentum ?? 0.999,
     neck: { type: 'LinearNeck', inChannels: o.inChannels, outChannels: 128, withAvgPool: true },
     head: { type: 'ContrastiveHead', temperature: 0.07 },
+  };
+}
+
+/** NPID: a linear 128-d projection, InfoNCE at 0.07 against `negNum` bank rows, bank momentum 0.5 (MMSelfSup's `_base_/models/npid.py`). */
+export function npidModel(o: { inChannels: number; negNum?: number; length?: number }): Model<'NPID'> {
+  return {
+    type: 'NPID',
+    negNum: o.negNum ?? 65536,
+    neck: { type: 'LinearNeck', inChannels: o.inChannels, outChannels: 128, withAvgPool: true },
+    head: { type: 'ContrastiveHead', temperature: 0.07 },
+    memoryBank: { type: 'SimpleMemory', ...(o.length !== undefined && { length: o.length }), featDim: 128, momentum: 0.5 },
+  };
+}
+
+/** ODC: ODCNeck (→ 512 → 256), a ClsHead over `numClasses` clusters, the memory (momentum 0.5, `minCluster` 20) (MMSelfSup's `_base_/models/odc.py`). */
+export function odcModel(o: { inChannels: number; numClasses: number; minCluster?: number; length?: number }): Model<'ODC'> {
+  return {
+    type: 'ODC',
+    neck: { type: 'ODCNeck', inChannels: o.inChannels, hidChannels: 512, outChannels: 256, withAvgPool: true },
+    head: { type: 'ClsHead', loss: { type: 'CrossEntropyLoss' }, withAvgPool: false, inChannels: 256, numClasses: o.numClasses },
+    memoryBank: {
+      type: 'ODCMemory',
+      ...(o.length !== undefined && { length: o.length }),
+      featDim: 256,
+      momentum: 0.5,
+      numClasses: o.numClasses,
+      minCluster: o.minCluster ?? 20,
+    },
+  };
+}
+
+/**
+ * MMSelfSup's ODCHook settings (centroids every 10 iterations, small clusters every iteration,
+ * √ re-weighting), the memory first clustered from the features of `dataset` (the training images
+ * with a deterministic pipeline: MMSelfSup's DeepClusterHook `extract_dataloader`).
+ */
+export function odcHook(dataset: DatasetConfig, batchSize = 128): HookConfig {
+  return {
+    type: 'ODCHook',
+    centroidsUpdateInterval: 10,
+    dealWithSmallClustersInterval: 1,
+    evaluateInterval: 50,
+    reweight: true,
+    reweightPow: 0.5,
+    extractDataloader: { batchSize, dataset },
   };
 }
 

@@ -109,6 +109,12 @@ export abstract class Algorithm extends nn.Module<[AlgorithmInput, TrainProgress
   }
 
   loadExtraState(_state: Record<string, number>): void {}
+
+  /**
+   * The training set's size, given by the runner before it resumes (memory banks have one row per
+   * image: NPID, ODC). Default: nothing to size.
+   */
+  setDatasetLength(_n: number): void {}
 }
 
 /** A class an algorithm needs a part to be (`ContrastiveHead`). */

@@ -133,7 +133,7 @@ export class DeepCluster extends BaseModel<ClsHead> implements ClusteredAlgorith
       const x = batch.views[0];
       const target = labels.indexSelect(0, idx.to({ device: 'cpu' })).to({ device: x.device });
       const feats = this.neck.forward(this.extractFeat(this.preprocess(x)));
-      const loss = this.head.forward(feats, target, this.loss_weight);
+      const loss = this.head.forward(feats, target, this.loss_weight, true);
       return { loss, logs: {} };
     });
   }

@@ -28,3 +28,5 @@ export * from './relative-loc.js';
 export * from './pretext.js';
 export * from './deepcluster.js';
 export * from './sobel.js';
+export * from './npid.js';
+export * from './odc.js';

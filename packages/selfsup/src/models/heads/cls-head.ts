@@ -35,7 +35,7 @@ export const clsHeadSchema = z.strictObject({
 export type ClsHeadOptions = z.input<typeof clsHeadSchema>;
 
 /** A loss of logits `(N, K)` against labels `(N)`, with optional per-class weights `(K)`. */
-export type ClassificationLoss = nn.Module<[Tensor, Tensor, Tensor?], Tensor>;
+export type ClassificationLoss = nn.Module<[Tensor, Tensor, Tensor?, boolean?], Tensor>;
 
 /** fc classifier + loss: backbone/neck outputs `[(N, C, H, W) | (N, C)]` and labels `(N)` → 0-d loss. */
 export class ClsHead extends nn.Module<[Tensor[], Tensor], Tensor> {
@@ -79,9 +79,12 @@ export class ClsHead extends nn.Module<[Tensor[], Tensor], Tensor> {
     });
   }
 
-  /** The loss of the class scores against `labels (N)` (class-weighted with `classWeight (K)`). */
-  forward(x: Tensor[], labels: Tensor, classWeight?: Tensor): Tensor {
-    return tidy(() => this.loss.forward(this.logits(x)[0], labels, classWeight));
+  /**
+   * The loss of the class scores against `labels (N)`, class-weighted with `classWeight (K)`:
+   * mmcls's batch mean (ODC), or with `weightedMean` PyTorch's Σ w·CE / Σ w (DeepCluster).
+   */
+  forward(x: Tensor[], labels: Tensor, classWeight?: Tensor, weightedMean?: boolean): Tensor {
+    return tidy(() => this.loss.forward(this.logits(x)[0], labels, classWeight, weightedMean));
   }
 
   override extraRepr(): string {

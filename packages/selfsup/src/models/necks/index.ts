@@ -17,3 +17,4 @@ export * from './cae-neck.js';
 export * from './mixmim-pretrain-decoder.js';
 export * from './relative-loc-neck.js';
 export * from './avgpool2d-neck.js';
+export * from './odc-neck.js';

@@ -187,6 +187,8 @@ _BATCH = torch.load(D['views'])
 VIEWS = [preprocess(v) for v in _BATCH['views']]
 # The pipeline's (N, h, w) bool patch masks (masked image modelling), when the test gives them.
 MASKS = _BATCH.get('masks', [])
+# The (N) dataset indices (memory banks), when the test gives them.
+IDX = _BATCH.get('idx')
 PROGRESS = D['progress']
 
 def build(model):
@@ -247,7 +249,7 @@ export function tensorDiff(a: torch.Tensor, b: torch.Tensor, what: string): { ab
 
 /**
  * Runs the reference (`python`, after PY_COMMON; it must set `OUT = finish(model, loss, {...})`)
- * on the algorithm's current state and `views` (and `masks`, Python's `MASKS`), then selfsup's
+ * on the algorithm's current state and `views` (and `masks`, Python's `MASKS`; `idx`, `IDX`), then selfsup's
  * `loss(…, progress)` and backward, and returns both sides' numbers. One Python process per call.
  */
 export function runParity<R extends PyResult>(
@@ -257,6 +259,8 @@ export function runParity<R extends PyResult>(
   python: string,
   data: Record<string, unknown> = {},
   masks: torch.Tensor[] = [],
+  /** `(N)` dataset indices for memory-bank algorithms (Python's `IDX`). */
+  idx?: torch.Tensor,
 ): ParityResult<R> {
   const dir = mkdtempSync(join(tmpdir(), 'selfsup-parity-'));
   // One thread on both sides (py() copies this process's count): the tensors are tiny, so threads
@@ -266,7 +270,7 @@ export function runParity<R extends PyResult>(
   try {
     const paths = { state: join(dir, 'state.pth'), views: join(dir, 'views.pth'), out: join(dir, 'out.pth') };
     torch.save(algo.stateDict(), paths.state);
-    torch.save(masks.length > 0 ? { views, masks } : { views }, paths.views);
+    torch.save({ views, ...(masks.length > 0 && { masks }), ...(idx && { idx }) }, paths.views);
     const ref = py<R>(`${PY_COMMON}\n${python}`, {
       ...paths,
       progress,
@@ -277,7 +281,7 @@ export function runParity<R extends PyResult>(
     algo.train();
     algo.zeroGrad();
     const { loss, logs } = torch.tidy(() => {
-      const out = algo.loss(masks.length > 0 ? { views, masks } : { views }, progress);
+      const out = algo.loss({ views, ...(masks.length > 0 && { masks }), ...(idx && { idx }) }, progress);
       out.loss.backward();
       return { loss: out.loss.item(), logs: out.logs };
     });
