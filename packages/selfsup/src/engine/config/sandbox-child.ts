@@ -114,10 +114,7 @@ function evaluate(file: string, code: string, stack: readonly string[]): unknown
         current = saved;
       }
     }
-    return refuse(
-      capabilityOf(spec),
-      ` (a config may import only other config files (./relative or /absolute paths) and 'selfsup', not '${spec}')`,
-    );
+    return refuse(capabilityOf(spec), ` (a config may import only other config files (./relative or /absolute paths) and 'selfsup', not '${spec}')`);
   };
   const saved = current;
   current = file;

@@ -18,9 +18,9 @@ export function batchShuffle(x: Tensor): { x: Tensor; idxUnshuffle: Tensor | nul
     const all = torch.cat(torch.distributed.allGather(x.contiguous()), 0);
     const total = all.shape[0];
     // Drawn on the CPU generator (as MMSelfSup's randperm), broadcast from x's device (NCCL needs GPU tensors).
-    const idxShuffle = (torch.distributed.getRank() === 0 ? torch.randperm(total) : torch.zeros([total], { dtype: 'int64' })).to({
-      device: x.device,
-    });
+    const idxShuffle = (
+      torch.distributed.getRank() === 0 ? torch.randperm(total) : torch.zeros([total], { dtype: 'int64' })
+    ).to({ device: x.device });
     torch.distributed.broadcast(idxShuffle, 0);
     const mine = idxShuffle.view([world, -1]).select(0, torch.distributed.getRank());
     return { x: all.indexSelect(0, mine), idxUnshuffle: idxShuffle.argsort() };
