@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libtorch-dev libjpeg62-turbo-dev libopenblas0-pthread libgloo-dev python3-torch python3-torchvision python3-protobuf python3-pil dataset-fashion-mnist chromium g++ make python3)
+APT_PACKAGES=(libtorch-dev libjpeg62-turbo-dev libopenblas0-pthread libgloo-dev python3-torch python3-torchvision python3-protobuf python3-pil python3-sklearn dataset-fashion-mnist chromium g++ make python3)
 
 have_libtorch() {
   if [[ -n "${LIBTORCH:-}" ]]; then [[ -f "$LIBTORCH/include/ATen/ATen.h" ]]; else [[ -f /usr/include/ATen/ATen.h ]]; fi
