@@ -94,6 +94,6 @@ test('fineTune with headLrMult and multiStep: the head at lr × mult, the lr × 
   // Two iterations per epoch; the reported lr is the head's: 0.1, then × 0.2 after epochs 1 and 3.
   const want = [0.1, 0.1, 0.02, 0.02, 0.02, 0.02, 0.004, 0.004];
   assert.equal(lrs.length, 8);
-  lrs.forEach((v, i) => assert.ok(Math.abs(v - want[i]) < 1e-12, `iteration ${i}: lr ${v}, expected ${want[i]}`));
+  for (const [i, v] of lrs.entries()) assert.ok(Math.abs(v - want[i]) < 1e-12, `iteration ${i}: lr ${v}, expected ${want[i]}`);
   r.model.dispose();
 });
