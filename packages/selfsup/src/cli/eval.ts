@@ -1,7 +1,8 @@
 /**
- * `selfsup eval knn|linear|finetune`: benchmarks a backbone on any labelled data (MMSelfSup's
- * benchmarks/classification): a `selfsup train` checkpoint or converted weights, with the
- * random-init and raw-pixel baselines in the same table (`--baselines`).
+ * `selfsup eval knn|linear|svm|finetune|semi`: benchmarks a backbone on any labelled data
+ * (MMSelfSup's benchmarks/classification): a `selfsup train` checkpoint or converted weights, with
+ * the random-init and raw-pixel baselines in the same table (`--baselines`), optionally repeated
+ * over seeds (`--repeat N`: mean ± std per metric).
  */
 import { resolveDevice } from '../engine/device.js';
 import { frozenBenchmark } from '../evaluation/benchmark.js';
@@ -9,9 +10,13 @@ import { fineTune } from '../evaluation/fine-tune.js';
 import { evalLoader, loadModel, modelEncoder } from '../engine/model-source.js';
 import { importUserModules } from '../core/user-modules.js';
 import { type Encoder, pixelEncoder } from '../evaluation/features.js';
+import { aggregateRuns, formatMetric } from '../evaluation/repeat.js';
+import { labelFractionSubset, SEMI_SUPERVISED_PERCENTS, semiSupervisedRecipe } from '../evaluation/semi-supervised.js';
+import { svmCostList } from '../evaluation/svm-benchmark.js';
+import { DataLoader } from '../data/loader/loader.js';
 import { corruptFlag, EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
 
-export const EVAL_USAGE = `usage: selfsup eval <knn|linear|finetune> [model] --train-data PATH [data options] [options]
+export const EVAL_USAGE = `usage: selfsup eval <knn|linear|svm|finetune|semi> [model] --train-data PATH [data options] [options]
 
 model (one of):
   --checkpoint CKPT       a selfsup train checkpoint, or a work dir (its latest checkpoint)
@@ -29,9 +34,16 @@ options:
   --k 10,20,100,200 --temperature 0.07                       (knn)
   --epochs N --lr X --batch-size N --optimizer sgd|lars|adamw --norm none|batchnorm|standardize
   --layer-decay R         (finetune, ViT)
+  --costs 1,10,100        (svm) the cost sweep; MMSelfSup's 0.5^4 … 0.5^19 are always added
+  --low-shot              (svm) the low-shot variant: k images per class, averaged over samples
+  --shots 1,2,4,8,16,32,64,96 --samples 5                    (svm --low-shot)
+  --percent 1,10          (semi) percentages of the labels, class-balanced and seeded
+  --head-lr-mult M        (semi) the head's lr multiplier (MMSelfSup's configs: 1, 10 or 100)
   --warmup-epochs N --label-smoothing E --mixup A --cutmix A --ema M --clip-grad X
                           (finetune; MAE's ViT-B recipe: 5, 0.1, 0.8, 1.0, 1e-4 with --layer-decay 0.65)
   --stage I               backbone output to use (default the last)
+  --repeat N              run N times with seeds S, S+1, …: mean ± std per metric
+  --seed S                the first seed (default 0): subsets, initialisations, orders, low-shot samples
   --device D              auto (default: a GPU when there is one), cpu, cuda, cuda:N
   --import FILE           modules registering custom parts
   --json                  print the results as JSON on the last line
@@ -65,6 +77,14 @@ const OPTIONS = {
   cutmix: { type: 'string' },
   ema: { type: 'string' },
   'clip-grad': { type: 'string' },
+  costs: { type: 'string' },
+  'low-shot': { type: 'boolean' },
+  shots: { type: 'string' },
+  samples: { type: 'string' },
+  percent: { type: 'string' },
+  'head-lr-mult': { type: 'string' },
+  repeat: { type: 'string' },
+  seed: { type: 'string' },
   stage: { type: 'string' },
   device: { type: 'string' },
   import: { type: 'string', multiple: true },
@@ -96,15 +116,21 @@ export function dataFlags(values: Record<string, string | boolean | string[] | u
   };
 }
 
+const TASKS = ['knn', 'linear', 'svm', 'finetune', 'semi'];
+
+function listFlag(value: string | undefined, flag: string, o: { integer?: boolean; min?: number } = {}): number[] | undefined {
+  return value?.split(',').map((v) => numberFlag(v, flag, o) as number);
+}
+
 export async function evaluate(argv: string[]): Promise<number> {
   const { values, positionals, cfgOptions } = parseCommand(argv, OPTIONS, { positionals: true });
   if (values.help) {
     console.log(EVAL_USAGE);
     return EXIT.OK;
   }
-  const task = positionals[0];
-  if (!['knn', 'linear', 'finetune'].includes(task ?? '') || positionals.length !== 1)
-    throw new UsageError('eval needs one task: knn, linear or finetune');
+  const task = positionals[0] ?? '';
+  if (!TASKS.includes(task) || positionals.length !== 1)
+    throw new UsageError('eval needs one task: knn, linear, svm, finetune or semi');
   if (!values.checkpoint && !values.config) throw new UsageError('pass --checkpoint or --config');
   await importUserModules(values.import ?? []);
   const data = dataFlags(values);
@@ -112,6 +138,18 @@ export async function evaluate(argv: string[]): Promise<number> {
   const epochs = numberFlag(values.epochs, '--epochs', { integer: true, min: 1 });
   const lr = numberFlag(values.lr, '--lr', { min: 0 });
   const batchSize = numberFlag(values['batch-size'], '--batch-size', { integer: true, min: 1 });
+  const repeat = numberFlag(values.repeat, '--repeat', { integer: true, min: 1 }) ?? 1;
+  const seed0 = numberFlag(values.seed, '--seed', { integer: true, min: 0 }) ?? 0;
+  const percents = listFlag(values.percent, '--percent', { min: 0 }) ?? [...SEMI_SUPERVISED_PERCENTS];
+  if (percents.some((p) => !(p > 0 && p <= 100)))
+    throw new UsageError(`--percent: percentages in (0, 100], got '${values.percent}'`);
+  const costs = listFlag(values.costs, '--costs', { min: 0 });
+  if (costs?.some((c) => !(c > 0))) throw new UsageError(`--costs: positive numbers, got '${values.costs}'`);
+  const shots = listFlag(values.shots, '--shots', { integer: true, min: 1 });
+  const samples = numberFlag(values.samples, '--samples', { integer: true, min: 1 });
+  const headLrMult = numberFlag(values['head-lr-mult'], '--head-lr-mult', { min: 0 });
+  if (task !== 'svm' && (values['low-shot'] || costs || shots || samples))
+    throw new UsageError('--costs, --low-shot, --shots and --samples are svm options');
   const src = { checkpoint: values.checkpoint, config: values.config, weights: values.weights, cfgOptions };
   const device = resolveDevice(values.device, 0, '--device');
   const onDevice = <M extends { to(d: string): unknown }>(m: M): M => {
@@ -124,35 +162,81 @@ export async function evaluate(argv: string[]): Promise<number> {
     if (!values.json) console.error(`selfsup eval: ${m}`);
   };
   log(`${main.describe}${device === 'cpu' ? '' : ` on ${device}`}`);
-  const train = await evalLoader({ ...data.train, batchSize: 256 });
-  const test = await evalLoader({ ...data.test, batchSize: 256 });
-  log(`train ${train.dataset.describe()}; test ${test.dataset.describe()}`);
-  let results: Record<string, unknown>;
-  if (task === 'finetune') {
-    const opt = (values.optimizer as string | undefined) ?? 'adamw';
-    if (opt !== 'adamw' && opt !== 'sgd') throw new UsageError(`--optimizer: finetune takes adamw or sgd, got '${opt}'`);
-    const ftTrain = await evalLoader({ ...data.train, batchSize: batchSize ?? 64 });
-    const r = await fineTune(main.model.backbone, ftTrain.loader, test.loader, {
-      ...main.model.normalization,
-      numClasses: Math.max(...Array.from(train.dataset.labels as ArrayLike<number>)) + 1,
-      epochs: epochs ?? 10,
-      optimizer: opt,
-      lr,
-      stage,
-      layerDecayRate: numberFlag(values['layer-decay'], '--layer-decay', { min: 0 }),
-      warmupEpochs: numberFlag(values['warmup-epochs'], '--warmup-epochs', { min: 0 }),
-      labelSmoothing: numberFlag(values['label-smoothing'], '--label-smoothing', { min: 0 }),
-      mixupAlpha: numberFlag(values.mixup, '--mixup', { min: 0 }),
-      cutmixAlpha: numberFlag(values.cutmix, '--cutmix', { min: 0 }),
-      emaMomentum: numberFlag(values.ema, '--ema', { min: 0 }),
-      clipGradNorm: numberFlag(values['clip-grad'], '--clip-grad', { min: 0 }),
-      onEpoch: ({ epoch, loss }) => log(`fine-tune epoch ${epoch + 1}: loss ${loss.toFixed(4)}`),
-    });
-    results = { ssl: { top1: r.top1, top5: r.top5, trainLoss: r.trainLoss } };
-  } else {
+  const describe = { train: '', test: '' };
+
+  /** One run of the task with `seed`: results per encoder. */
+  const runOnce = async (seed: number): Promise<Record<string, unknown>> => {
+    const train = await evalLoader({ ...data.train, seed, batchSize: 256 });
+    const test = await evalLoader({ ...data.test, seed, batchSize: 256 });
+    describe.train = train.dataset.describe();
+    describe.test = test.dataset.describe();
+    log(`train ${describe.train}; test ${describe.test}${repeat > 1 ? ` (seed ${seed})` : ''}`);
+    const numClasses = Math.max(...Array.from(train.dataset.labels as ArrayLike<number>)) + 1;
+    if (task === 'finetune' || task === 'semi') {
+      const opt = (values.optimizer as string | undefined) ?? (task === 'semi' ? 'sgd' : 'adamw');
+      if (opt !== 'adamw' && opt !== 'sgd') throw new UsageError(`--optimizer: ${task} takes adamw or sgd, got '${opt}'`);
+      const common = {
+        ...main.model.normalization,
+        numClasses,
+        optimizer: opt as 'adamw' | 'sgd',
+        stage,
+        seed,
+        layerDecayRate: numberFlag(values['layer-decay'], '--layer-decay', { min: 0 }),
+        warmupEpochs: numberFlag(values['warmup-epochs'], '--warmup-epochs', { min: 0 }),
+        labelSmoothing: numberFlag(values['label-smoothing'], '--label-smoothing', { min: 0 }),
+        mixupAlpha: numberFlag(values.mixup, '--mixup', { min: 0 }),
+        cutmixAlpha: numberFlag(values.cutmix, '--cutmix', { min: 0 }),
+        emaMomentum: numberFlag(values.ema, '--ema', { min: 0 }),
+        clipGradNorm: numberFlag(values['clip-grad'], '--clip-grad', { min: 0 }),
+        onEpoch: ({ epoch, loss }: { epoch: number; loss: number }) =>
+          log(`fine-tune epoch ${epoch + 1}: loss ${loss.toFixed(4)}`),
+      };
+      // Fine-tuning trains the backbone in place: every run (and label fraction) starts from fresh weights.
+      const names = values.baselines ? ['ssl', 'random'] : ['ssl'];
+      const out: Record<string, unknown> = {};
+      for (const name of names) {
+        const fresh = () => onDevice(loadModel({ ...src, random: name === 'random' || values.random, seed }).model).backbone;
+        if (task === 'finetune') {
+          const ftTrain = await evalLoader({ ...data.train, seed, batchSize: batchSize ?? 64 });
+          const r = await fineTune(fresh(), ftTrain.loader, test.loader, { ...common, epochs: epochs ?? 10, lr });
+          r.model.dispose();
+          out[name] = { top1: r.top1, top5: r.top5, trainLoss: r.trainLoss };
+          continue;
+        }
+        const byPercent: Record<string, unknown> = {};
+        for (const p of percents) {
+          const recipe = semiSupervisedRecipe(p);
+          const subset = labelFractionSubset(train.dataset, p / 100, seed);
+          log(`${name}: ${p}% of the labels (${subset.length} images)`);
+          const loader = new DataLoader(subset, {
+            batchSize: batchSize ?? recipe.batchSize,
+            views: train.loader.o.views,
+            shuffle: true,
+            seed,
+            onCorrupt: data.train.onCorrupt,
+          });
+          const r = await fineTune(fresh(), loader, test.loader, {
+            ...recipe,
+            ...common,
+            epochs: epochs ?? recipe.epochs,
+            lr: lr ?? recipe.lr,
+            headLrMult: headLrMult ?? recipe.headLrMult,
+            // The recipe's milestones are for 20 epochs; a shorter run keeps only those it reaches.
+            multiStep: {
+              ...recipe.multiStep,
+              milestones: recipe.multiStep.milestones.filter((m) => m < (epochs ?? recipe.epochs)),
+            },
+          });
+          r.model.dispose();
+          byPercent[`${p}%`] = { top1: r.top1, top5: r.top5, labelled: subset.length, trainLoss: r.trainLoss };
+        }
+        out[name] = byPercent;
+      }
+      return out;
+    }
     const encoders: Record<string, Encoder> = { ssl: modelEncoder(main.model, stage) };
     if (values.baselines) {
-      encoders.random = modelEncoder(onDevice(loadModel({ ...src, random: true }).model), stage);
+      encoders.random = modelEncoder(onDevice(loadModel({ ...src, random: true, seed }).model), stage);
       encoders.pixels = pixelEncoder(main.model.normalization);
     }
     const ks = values.k ? values.k.split(',').map((k) => numberFlag(k, '--k', { integer: true, min: 1 }) as number) : undefined;
@@ -162,7 +246,8 @@ export async function evaluate(argv: string[]): Promise<number> {
     const norm = values.norm as string | undefined;
     if (norm !== undefined && !['none', 'batchnorm', 'standardize'].includes(norm))
       throw new UsageError(`--norm: none, batchnorm or standardize, got '${norm}'`);
-    results = await frozenBenchmark(encoders, train.loader, test.loader, {
+    const svmOpts = { costs: costs ? svmCostList(costs) : undefined };
+    return frozenBenchmark(encoders, train.loader, test.loader, {
       knn: task === 'knn' ? { k: ks, temperature: numberFlag(values.temperature, '--temperature', { min: 0 }) } : false,
       linear:
         task === 'linear'
@@ -170,36 +255,61 @@ export async function evaluate(argv: string[]): Promise<number> {
               epochs,
               lr,
               batchSize,
+              seed,
               optimizer: opt as 'sgd' | 'lars' | undefined,
               norm: norm as 'none' | 'batchnorm' | 'standardize' | undefined,
             }
           : false,
+      svm: task === 'svm' && !values['low-shot'] ? svmOpts : false,
+      lowShot: task === 'svm' && values['low-shot'] ? { ...svmOpts, shots, samples, seed } : false,
       onStage: log,
-    });
-  }
+    }) as Promise<Record<string, unknown>>;
+  };
+
+  const runs: Record<string, unknown>[] = [];
+  for (let r = 0; r < repeat; r++) runs.push(await runOnce(seed0 + r));
+  const results = (repeat === 1 ? runs[0] : aggregateRuns(runs)) as Record<string, unknown>;
   // The same labels go to every encoder: each distinct warning once, on stderr (the JSON has them per encoder).
   const warnings = new Set(Object.values(results).flatMap((r) => (r as { warnings?: string[] }).warnings ?? []));
   for (const w of warnings) console.error(`selfsup eval: warning: ${w}`);
+  const mode = task === 'svm' && values['low-shot'] ? 'lowshot' : task;
   if (values.json) {
-    printJson({ task, train: train.dataset.describe(), test: test.dataset.describe(), results });
+    printJson({
+      task,
+      train: describe.train,
+      test: describe.test,
+      ...(repeat > 1 ? { repeat, seeds: runs.map((_, r) => seed0 + r) } : {}),
+      results,
+    });
   } else {
-    console.log(formatTable(task, results));
+    console.log(formatTable(mode, results));
   }
   return EXIT.OK;
 }
 
-/** A small text table: one row per encoder, top-1/top-5 columns (per k for kNN). */
+/** A small text table: one row per encoder (per k for kNN, per shot count or label fraction), `mean ± std` when repeated. */
 export function formatTable(task: string, results: Record<string, unknown>): string {
   const rows: string[] = [];
+  const pct = (v: unknown) => `${formatMetric(v).padStart(6)}%`;
   for (const [name, r] of Object.entries(results) as [string, Record<string, unknown>][]) {
     if (task === 'knn' && r.knn) {
-      for (const [k, acc] of Object.entries(r.knn as Record<string, { top1: number; top5: number }>))
+      for (const [k, acc] of Object.entries(r.knn as Record<string, Record<string, unknown>>))
+        rows.push(`${name.padEnd(8)} k=${k.padEnd(4)} top-1 ${pct(acc.top1)}  top-5 ${pct(acc.top5)}`);
+    } else if (task === 'lowshot' && r.lowShot) {
+      const shots = (r.lowShot as { shots: Record<string, Record<string, Record<string, unknown>>> }).shots;
+      for (const [k, s] of Object.entries(shots))
         rows.push(
-          `${name.padEnd(8)} k=${k.padEnd(4)} top-1 ${acc.top1.toFixed(2).padStart(6)}%  top-5 ${acc.top5.toFixed(2).padStart(6)}%`,
+          `${name.padEnd(8)} k=${k.padEnd(3)} mAP ${pct(s.mAP.mean)} (std over samples ${formatMetric(s.mAP.std)})  top-1 ${pct(s.top1.mean)}`,
         );
+    } else if (task === 'svm' && r.svm) {
+      const s = r.svm as Record<string, unknown>;
+      rows.push(`${name.padEnd(8)} mAP ${pct(s.mAP)}  top-1 ${pct(s.top1)}`);
+    } else if (task === 'semi') {
+      for (const [p, acc] of Object.entries(r as Record<string, Record<string, unknown>>))
+        rows.push(`${name.padEnd(8)} ${p.padEnd(4)} labels  top-1 ${pct(acc.top1)}  top-5 ${pct(acc.top5)}`);
     } else {
-      const acc = (r.linear ?? r) as { top1: number; top5: number };
-      rows.push(`${name.padEnd(8)} top-1 ${acc.top1.toFixed(2).padStart(6)}%  top-5 ${acc.top5.toFixed(2).padStart(6)}%`);
+      const acc = (r.linear ?? r) as Record<string, unknown>;
+      rows.push(`${name.padEnd(8)} top-1 ${pct(acc.top1)}  top-5 ${pct(acc.top5)}`);
     }
   }
   return rows.join('\n');

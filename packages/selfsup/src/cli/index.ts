@@ -11,7 +11,7 @@ commands:
   analyze-logs   plot or summarise log.jsonl files (curves to PNG/SVG, statistics)
   data           prepare a standard dataset (CIFAR-10/100, STL-10, MNIST, Fashion-MNIST)
   browse-dataset a PNG grid of images next to their augmented views
-  eval           kNN, linear probe or fine-tune a backbone on labelled data (with baselines)
+  eval           kNN, linear probe, SVM, fine-tune or semi-supervised fine-tune a backbone on labelled data (with baselines)
   extract        features and labels of a dataset to safetensors / .npy
   vis            t-SNE or UMAP plot of a backbone's features; MIM reconstructions
   flops          parameters and FLOPs of a config's backbone at an input shape

@@ -34,6 +34,8 @@ export interface ModelSource {
   /** Keep the architecture's random initialisation (the random-init baseline). */
   random?: boolean;
   cfgOptions?: string[];
+  /** Seed of the initialisation instead of the config's `randomness.seed` (repeated random-init baselines). */
+  seed?: number;
 }
 
 /** The algorithm built and (unless `random`) loaded, and a description for tables. */
@@ -54,7 +56,7 @@ export function loadModel(src: ModelSource): { model: Algorithm; cfg: Config; de
   } else {
     throw new Error('no model: pass --checkpoint (a selfsup train checkpoint or work dir) or --config');
   }
-  torch.manualSeed(cfg.randomness?.seed ?? 0);
+  torch.manualSeed(src.seed ?? cfg.randomness?.seed ?? 0);
   const model = ALGORITHMS.build(cfg.model, 'model');
   if (!src.random) {
     if (state) model.loadStateDict(state.state_dict as Record<string, torch.Tensor>, { strict: true });
@@ -99,6 +101,8 @@ export interface DataSource {
   size?: number;
   /** Use a seeded random subset of this many images. */
   limit?: number;
+  /** The subset's seed (default 0). */
+  seed?: number;
   batchSize?: number;
   /** Require labels (default true). */
   labelled?: boolean;
@@ -109,7 +113,7 @@ export interface DataSource {
 /** An evaluation loader (no shuffle, all images). */
 export async function evalLoader(src: DataSource): Promise<{ dataset: Dataset; loader: DataLoader }> {
   const full = await openDataset({ path: src.path, split: src.split });
-  const dataset = src.limit !== undefined && src.limit < full.length ? takeSamples(full, src.limit, 0) : full;
+  const dataset = src.limit !== undefined && src.limit < full.length ? takeSamples(full, src.limit, src.seed ?? 0) : full;
   if (src.labelled !== false && !dataset.labels)
     throw new Error(`${src.path}: evaluation needs labelled data (class sub-folders or a labelled format)`);
   const views = src.size ? new MultiView([[new Resize(src.size), new CenterCrop(src.size)]], 1) : undefined;

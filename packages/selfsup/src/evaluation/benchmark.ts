@@ -8,10 +8,22 @@ import { type Encoder, extractFeatures, type ExtractedFeatures } from './feature
 import { knnClassify, knnLabelWarnings, type KnnOptions } from './knn.js';
 import { type LinearProbeOptions, linearProbe } from './linear-probe.js';
 import type { TopkAccuracy } from './accuracy.js';
+import {
+  type LowShotResult,
+  type LowShotSvmOptions,
+  lowShotSvm,
+  type SvmOptions,
+  type SvmResult,
+  svmClassify,
+} from './svm-benchmark.js';
 
 export interface FrozenBenchmarkOptions {
   knn?: KnnOptions | false;
   linear?: LinearProbeOptions | false;
+  /** The VOC07 SVM protocol (svm-benchmark.ts); off unless given. */
+  svm?: SvmOptions | false;
+  /** Its low-shot variant; off unless given. */
+  lowShot?: LowShotSvmOptions | false;
   onStage?: (message: string) => void;
 }
 
@@ -19,12 +31,14 @@ export interface FrozenResult {
   /** kNN accuracy by k. */
   knn?: Record<number, TopkAccuracy>;
   linear?: TopkAccuracy & { trainLoss: number[] };
+  svm?: SvmResult;
+  lowShot?: LowShotResult;
   featureDim: number;
   /** Why a number above may mislead (e.g. kNN on a single training class). */
   warnings?: string[];
 }
 
-/** kNN and/or linear probe of each named encoder on the same train/test loaders. */
+/** kNN, linear probe and/or SVMs of each named encoder on the same train/test loaders. */
 export async function frozenBenchmark(
   encoders: Record<string, Encoder>,
   train: DataLoader,
@@ -51,6 +65,19 @@ export async function frozenBenchmark(
         lp.classifier.dispose();
         r.linear = { top1: lp.top1, top5: lp.top5, trainLoss: lp.trainLoss };
       }
+      const stage = (m: string) => o.onStage?.(`${name}: ${m}`);
+      const svmWarnings: string[] = [];
+      if (o.svm) {
+        stage('SVM');
+        r.svm = svmClassify(tr, te, { ...o.svm, onStage: stage });
+        svmWarnings.push(...(r.svm.warnings ?? []));
+      }
+      if (o.lowShot) {
+        stage('low-shot SVM');
+        r.lowShot = lowShotSvm(tr, te, { ...o.lowShot, onStage: stage });
+        svmWarnings.push(...(r.lowShot.warnings ?? []));
+      }
+      if (svmWarnings.length > 0) r.warnings = [...(r.warnings ?? []), ...svmWarnings.map((w) => `SVM: ${w}`)];
       out[name] = r;
     } finally {
       for (const t of [tr.features, tr.labels, tr.indices, te?.features, te?.labels, te?.indices]) t?.dispose();

@@ -55,6 +55,8 @@ export interface FineTuneOptimOptions {
   layerDecayRate?: number;
   /** Apply weight decay to biases and norm parameters too (default false). */
   decayNormAndBias?: boolean;
+  /** The head's lr is `lr × headLrMult` (MMSelfSup's semi-supervised `custom_keys={'head': dict(lr_mult=…)}`; default 1). */
+  headLrMult?: number;
 }
 
 export interface FineTuneOptions extends ImageClassifierOptions, FineTuneOptimOptions {
@@ -64,6 +66,11 @@ export interface FineTuneOptions extends ImageClassifierOptions, FineTuneOptimOp
   warmupEpochs?: number;
   /** Final lr of the cosine (default 0). */
   minLr?: number;
+  /**
+   * Instead of the cosine: the lr multiplied by `gamma` at these epochs (MMSelfSup's
+   * `MultiStepLR(by_epoch=True)`, e.g. the semi-supervised `milestones=[12, 16], gamma=0.2`).
+   */
+  multiStep?: { milestones: number[]; gamma: number };
   /** Label smoothing ε of the cross-entropy (default 0; MAE: 0.1). */
   labelSmoothing?: number;
   /** Clip the gradients' global L2 norm to this value (default: no clipping). */
@@ -124,6 +131,7 @@ function defaultWeightDecay(o: FineTuneOptimOptions): number {
 export function fineTuneParamGroups(model: ImageClassifier, o: FineTuneOptimOptions = {}): FineTuneParamGroup[] {
   const lr = defaultLr(o);
   const weightDecay = defaultWeightDecay(o);
+  checkHeadLrMult(o);
   if (o.layerDecayRate !== undefined) {
     if (!(o.layerDecayRate > 0 && o.layerDecayRate <= 1))
       throw new RangeError(`fineTune: layerDecayRate must be in (0, 1], got ${o.layerDecayRate}`);
@@ -137,15 +145,29 @@ export function fineTuneParamGroups(model: ImageClassifier, o: FineTuneOptimOpti
       groupName: g.groupName,
     }));
   }
-  const decay: FineTuneParamGroup = { params: [], paramNames: [], lr, weightDecay, groupName: 'decay' };
-  const noDecay: FineTuneParamGroup = { params: [], paramNames: [], lr, weightDecay: 0, groupName: 'no_decay' };
+  const headLr = lr * checkHeadLrMult(o);
+  const groups: FineTuneParamGroup[] = [
+    { params: [], paramNames: [], lr, weightDecay, groupName: 'decay' },
+    { params: [], paramNames: [], lr, weightDecay: 0, groupName: 'no_decay' },
+    { params: [], paramNames: [], lr: headLr, weightDecay, groupName: 'head_decay' },
+    { params: [], paramNames: [], lr: headLr, weightDecay: 0, groupName: 'head_no_decay' },
+  ];
   for (const [name, p] of model.namedParameters()) {
     if (!p.requiresGrad) continue;
-    const g = !o.decayNormAndBias && optim.isNoDecayParam(name, p.dim(), 'backbone.') ? noDecay : decay;
+    // The head has its own groups only when its lr differs; otherwise the groups stay as they were.
+    const head = headLr !== lr && name.startsWith('head.') ? 2 : 0;
+    const g = groups[head + (!o.decayNormAndBias && optim.isNoDecayParam(name, p.dim(), 'backbone.') ? 1 : 0)];
     g.params.push(p);
     g.paramNames.push(name);
   }
-  return [decay, noDecay].filter((g) => g.params.length > 0);
+  return groups.filter((g) => g.params.length > 0);
+}
+
+function checkHeadLrMult(o: FineTuneOptimOptions): number {
+  const m = o.headLrMult ?? 1;
+  if (!(m > 0 && Number.isFinite(m))) throw new RangeError(`fineTune: headLrMult must be positive, got ${m}`);
+  if (m !== 1 && o.layerDecayRate !== undefined) throw new RangeError('fineTune: headLrMult and layerDecayRate do not combine');
+  return m;
 }
 
 /** The optimizer over `fineTuneParamGroups(model, o)` (group names and lr scales kept as extras). */
@@ -268,14 +290,16 @@ export async function fineTune(
         ...(warmup > 0
           ? [{ type: 'LinearLR' as const, startFactor: 1e-4, byEpoch: true, begin: 0, end: warmup, convertToIterBased: true }]
           : []),
-        {
-          type: 'CosineAnnealingLR' as const,
-          byEpoch: true,
-          begin: warmup,
-          end: epochs,
-          etaMin: opts.minLr ?? 0,
-          convertToIterBased: true,
-        },
+        opts.multiStep
+          ? { type: 'MultiStepLR' as const, byEpoch: true, ...opts.multiStep }
+          : {
+              type: 'CosineAnnealingLR' as const,
+              byEpoch: true,
+              begin: warmup,
+              end: epochs,
+              etaMin: opts.minLr ?? 0,
+              convertToIterBased: true,
+            },
       ],
       { epochLength: itersPerEpoch },
     );
