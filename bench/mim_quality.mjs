@@ -25,6 +25,7 @@ const USAGE = `usage: node bench/mim_quality.mjs --root DIR [options]
   --cache DIR              decoded-uint8 cache of the images (default work_dirs/quality/cache)
   --work-dir DIR           (default work_dirs/mim_quality)
   --eval-per-class N       kNN bank / linear-probe training images per class (default 1000)
+  --val-per-class N        held-out images per class scored (default all 500)
   --cfg-options k=v …      applied to the MAE recipe before fitting (e.g. trainDataloader.batchSize=128)
   --ft-batch-size N        fine-tune batch (default 64)
   --ft-lr X                fine-tune AdamW lr (default 1e-3), weight decay --ft-wd (default 0.05)
@@ -42,6 +43,7 @@ const { values } = parseArgs({
     cache: { type: 'string', default: 'work_dirs/quality/cache' },
     'work-dir': { type: 'string', default: 'work_dirs/mim_quality' },
     'eval-per-class': { type: 'string', default: '1000' },
+    'val-per-class': { type: 'string', default: '500' },
     'cfg-options': { type: 'string', multiple: true, default: [] },
     'ft-batch-size': { type: 'string', default: '64' },
     'ft-lr': { type: 'string', default: '1e-3' },
@@ -169,7 +171,16 @@ const snapshot = (m) => Object.fromEntries(Object.entries(m.stateDict()).map(([k
 
 // Fine-tune data: CIFAR's pad-4 crop + flip (PixMIM's view at 32 px); validation unaugmented.
 const ftTrain = buildDataset({ ...split('train'), pipeline: pixmimViews({ size: 32 }) }, 'finetune');
-const ftVal = new DataLoader(buildDataset(split('val'), 'val').dataset, { batchSize: 256, shuffle: false });
+// The first `--val-per-class` held-out images of every class (all 500 by default).
+const valSet = buildDataset(split('val'), 'val').dataset;
+const perClass = new Map();
+const valIndices = [...Array(valSet.length).keys()].filter((i) => {
+  const c = valSet.labels[i];
+  perClass.set(c, (perClass.get(c) ?? 0) + 1);
+  return perClass.get(c) <= num('val-per-class');
+});
+const valLoader = () => new DataLoader(new Subset(valSet, valIndices), { batchSize: 256, shuffle: false });
+const ftVal = valLoader();
 const bs = num('ft-batch-size');
 const ftOpts = (model) => ({
   ...model.normalization,
@@ -240,8 +251,8 @@ async function fineTuneFor(model, seconds) {
 
 /** kNN (k=200, T=0.1) and linear probe (BN before linear) of the frozen backbone, as bench/quality.mjs. */
 function frozen(name, model) {
-  const loader = (part) => new DataLoader(buildDataset(split(part), 'bench').dataset, { batchSize: 256, shuffle: false });
-  return frozenBenchmark({ [name]: modelEncoder(model) }, loader('eval'), loader('val'), {
+  const bank = new DataLoader(buildDataset(split('eval'), 'bench').dataset, { batchSize: 256, shuffle: false });
+  return frozenBenchmark({ [name]: modelEncoder(model) }, bank, valLoader(), {
     knn: { k: [200], temperature: 0.1 },
     linear: { epochs: 100, batchSize: 256, lr: 0.1, norm: 'batchnorm' },
     onStage: log,
@@ -280,6 +291,7 @@ const before = snapshot(model.backbone);
 out.finetune = await fineTuneFor(model, arm === 'mae' ? F : P + F);
 model.backbone.loadStateDict(before);
 out.frozen = await frozen(arm === 'mae' ? 'mae-pretrained' : 'random-init', model);
+out.valImages = valIndices.length;
 out.peakRssMiB = process.resourceUsage().maxRSS / 1024;
 console.log(JSON.stringify(out));
 process.exit(0);
