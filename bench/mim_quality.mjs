@@ -291,6 +291,8 @@ const before = snapshot(model.backbone);
 out.finetune = await fineTuneFor(model, arm === 'mae' ? F : P + F);
 model.backbone.loadStateDict(before);
 out.frozen = await frozen(arm === 'mae' ? 'mae-pretrained' : 'random-init', model);
+// The probe's per-epoch losses would only bury the numbers in the JSON.
+for (const r of Object.values(out.frozen)) delete r.linear?.trainLoss;
 out.valImages = valIndices.length;
 out.peakRssMiB = process.resourceUsage().maxRSS / 1024;
 console.log(JSON.stringify(out));
