@@ -4,6 +4,7 @@
  * and elementwise comparison with a readable failure (like `torch.testing.assert_close`).
  */
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import assert from 'node:assert/strict';
 import * as torch from './index.js';
 
@@ -152,4 +153,16 @@ export function pseudo(shape: number[], seed = 1): number[] | number[][] | numbe
   const build = (level: number): unknown =>
     level === shape.length ? next() : Array.from({ length: shape[level] }, () => build(level + 1));
   return build(0) as number[];
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a test's process-group rendezvous). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
 }

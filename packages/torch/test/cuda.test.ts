@@ -5,28 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as torch from '../src/index.js';
-import { assertClose, pseudo, py } from './helpers.js';
+import { assertClose, pseudo, py, freePort } from './helpers.js';
 
 const F = torch.F;
 const skip = torch.cuda.isAvailable()
   ? false
   : `no CUDA device (libtorch ${torch.version} ${torch.cuda.info().runtime === null ? 'has no CUDA' : 'sees no GPU'})`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 test('cuda.info names the GPUs and the CUDA runtime; synchronize returns', { skip }, () => {
   const info = torch.cuda.info();

@@ -131,7 +131,7 @@ export class LinearSVMSolver {
           w.dispose();
           w = step;
         }
-        if (!converged) converged = torch.tidy(() => this.newtonStep(w, yd, cd, g0, tol, true)) === null;
+        if (!converged) converged = torch.tidy(() => !this.gradient(w, yd, cd).gnorm.gt(g0.mul(tol)).any().item());
       } finally {
         g0.dispose();
       }
@@ -145,16 +145,21 @@ export class LinearSVMSolver {
     }
   }
 
-  /** One Newton step from `w`: the next iterate, or null when every column has converged (or `checkOnly`). */
-  private newtonStep(w: Tensor, y: Tensor, cost: Tensor, g0: Tensor, tol: number, checkOnly = false): Tensor | null {
+  /** The margins, the cost-weighted active set, the gradient at `w` and its norm per column. */
+  private gradient(w: Tensor, y: Tensor, cost: Tensor): { margin: Tensor; active: Tensor; grad: Tensor; gnorm: Tensor } {
     const margin = this.xa.mm(w).mul(y).neg().add(1);
     const active = margin.gt(0).double().mul(cost);
     const grad = w.sub(this.xa.t().mm(active.mul(y).mul(margin)).mul(2));
-    const gnorm = grad.square().sum(0).sqrt();
+    return { margin, active, grad, gnorm: grad.square().sum(0).sqrt() };
+  }
+
+  /** One Newton step from `w`: the next iterate, or null when every column has converged. */
+  private newtonStep(w: Tensor, y: Tensor, cost: Tensor, g0: Tensor, tol: number): Tensor | null {
+    const { margin, active, grad, gnorm } = this.gradient(w, y, cost);
     // A column with ∇f(0) = 0 (no cost at all) is solved by w = 0.
-    const todo = gnorm.gt(g0.mul(tol));
-    if (checkOnly || !todo.any().item()) return null;
-    const mask = todo.double();
+    const unconverged = gnorm.gt(g0.mul(tol));
+    if (!unconverged.any().item()) return null;
+    const mask = unconverged.double();
     const precond = this.xa2.t().mm(active).mul(2).add(1);
     // The forcing term of inexact Newton (Eisenstat & Walker): loose far away, tight near the optimum.
     const rel = gnorm.div(g0.clampMin(1e-300));

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -9,22 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { loadCheckpoint } from '../../src/engine/checkpoint.js';
 import { adoptSlurmEnv, firstSlurmHost } from '../../src/engine/launch.js';
 import { testConfig } from './parts.js';
+import { freePort } from '../helpers.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/selfsup.js', import.meta.url));
 const PARTS = fileURLToPath(new URL('./parts.js', import.meta.url));
 const DIST_TRAIN = fileURLToPath(new URL('../../../../../tools/dist_train.sh', import.meta.url));
 const tmp = () => mkdtempSync(join(tmpdir(), 'selfsup-launch-'));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {

@@ -121,6 +121,11 @@ test('LinearSVMSolver: a zero cost removes a sample, a zero column gives w = 0, 
   const cold = solver.fit(y, cost.mul(10));
   const warm = solver.fit(y, cost.mul(10), masked.coef);
   assertClose(warm.coef, cold.coef, 1e-7, 'warm vs cold start');
+  // One Newton step from w = 0 cannot meet the 1e-7 tolerance: the solver must say it stopped short.
+  const short = new LinearSVMSolver(torch.tensor(x), { maxIter: 1 }).fit(y, cost.mul(10));
+  assert.equal(short.iterations, 1);
+  assert.equal(short.converged, false);
+  assert.ok(cold.converged);
   solver.dispose();
   sub.dispose();
 });

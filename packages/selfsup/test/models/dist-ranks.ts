@@ -1,17 +1,6 @@
 /** Runs a test worker script as a group of Gloo processes on loopback and collects each rank's JSON line. */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
+import { freePort } from '../helpers.js';
 
 /** Starts `world` copies of `script` (RANK/WORLD_SIZE/MASTER_* set) and resolves with their last stdout lines, parsed. */
 export async function runRanks<T>(script: string, world: number): Promise<T[]> {

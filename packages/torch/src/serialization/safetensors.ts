@@ -33,9 +33,9 @@ const FROM_ST: Record<string, DType> = Object.fromEntries(Object.entries(TO_ST).
 
 /** The `__metadata__` key holding the data section's CRC-32 as 8 lower-case hex digits. */
 export const DATA_CRC32_KEY = 'selfsup.data_crc32';
-// Written into the header first and overwritten in place once the data has streamed past: the
-// checksum is then known without a second pass over (or a second copy of) the tensors.
-const CRC_PLACEHOLDER = '########';
+// Eight bytes reserved in the header for the checksum's hex digits, overwritten in place once the
+// data has streamed past: the checksum is then known without a second pass over (or a copy of) the tensors.
+const CRC_RESERVED = '########';
 
 /**
  * Writes a flat record of tensors; `metadata` becomes the string map `__metadata__`, to which the
@@ -49,7 +49,7 @@ export function saveFile(tensors: Record<string, Tensor>, path: string, metadata
     if (k === DATA_CRC32_KEY) continue; // recomputed below: a copied-over value would describe other data
     meta[k] = v;
   }
-  meta[DATA_CRC32_KEY] = CRC_PLACEHOLDER;
+  meta[DATA_CRC32_KEY] = CRC_RESERVED;
   header.__metadata__ = meta;
   // Larger alignments first keeps every tensor aligned to its element size, as the reference writer does.
   const names = Object.keys(tensors).sort((a, b) => {
@@ -70,7 +70,7 @@ export function saveFile(tensors: Record<string, Tensor>, path: string, metadata
   const pad = (8 - (Buffer.byteLength(json) % 8)) % 8;
   json += ' '.repeat(pad);
   const hbytes = Buffer.from(json, 'utf8');
-  const crcAt = 8 + hbytes.indexOf(`"${DATA_CRC32_KEY}":"${CRC_PLACEHOLDER}"`) + DATA_CRC32_KEY.length + 4;
+  const crcAt = 8 + hbytes.indexOf(`"${DATA_CRC32_KEY}":"${CRC_RESERVED}"`) + DATA_CRC32_KEY.length + 4;
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(hbytes.length));
   writeAtomic(path, (fd) => {

@@ -1,26 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as torch from '../../src/index.js';
-import { assertClose } from '../helpers.js';
+import { assertClose, freePort } from '../helpers.js';
 import { BATCH, SmallNet, train } from './ddp-model.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const worker = join(here, 'worker.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 function runRanks(world: number, port: number, script = worker): Promise<Record<string, unknown>[]> {
   return Promise.all(
