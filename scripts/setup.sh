@@ -47,6 +47,8 @@ if [[ ! -d /usr/include/node ]]; then
   export npm_config_nodedir="$(dirname "$(dirname "$(command -v node)")")"
 fi
 
+# onnxruntime-node (tests of ONNX export) ships its CPU binaries; its install script would fetch CUDA ones.
+export ONNXRUNTIME_NODE_INSTALL=skip
 stamp=node_modules/.selfsup-npm-stamp
 if [[ ! -f $stamp || package-lock.json -nt $stamp ]]; then
   npm ci --no-audit --no-fund --loglevel=error
