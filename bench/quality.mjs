@@ -6,10 +6,12 @@
 // Each recipe's schedule is fitted into the budget (`fitToSeconds`: warm-up and cosine decay end
 // with the budget) rather than cut off by it.
 //   node bench/quality.mjs --root DIR [--minutes 10] [--methods simclr,mocov2,byol,simsiam,barlowtwins,swav,dino] [--cache DIR] [--eval-per-class 1000]
-//     [--cfg-options key=value …] [--hard-stop 1.25]
+//     [--cfg-options key=value …] [--hard-stop 1.25] [--iters N]
+// --iters N fits each recipe into N iterations instead of the wall-clock budget (numbers that do
+// not depend on how busy the machine is); the loss at the start and the end of training is reported.
 // DIR holds cifar10/train/<class>/*.jpg (../shared/data/cifar10-train.tar.gz extracted).
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     // The hard stop, as a multiple of the budget: a run the machine slows down still anneals.
     'hard-stop': { type: 'string', default: '1.25' },
     'no-baselines': { type: 'boolean', default: false },
+    iters: { type: 'string' },
   },
 });
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -85,20 +88,44 @@ if (values.child) {
     const { applyCfgOptions } = await import('../packages/selfsup/dist/src/engine/config/options.js');
     const recipe = applyCfgOptions(prepareConfig(configOf(method)), values['cfg-options']);
     recipe.trainDataloader.dataset = { ...split('train'), pipeline: recipe.trainDataloader.dataset.pipeline };
+    // Clustering hooks (DeepCluster, ODC) extract features of the training images: the same split.
+    for (const h of recipe.customHooks ?? [])
+      if (h.extractDataloader) h.extractDataloader = { ...h.extractDataloader, dataset: split('train') };
     recipe.knnMonitor = null;
     // The 100-epoch recipe fitted into the budget (warm-up and cosine decay scaled to the number of
     // iterations the method manages here, timed first), with the time limit as the hard stop.
     const seconds = Number(values.minutes) * 60;
-    const fit = await selfsup.fitToSeconds(recipe, seconds);
+    let fit;
+    if (values.iters) {
+      const maxIters = Number(values.iters);
+      const { itersPerEpoch, secondsPerIter } = await selfsup.measureIterSeconds(recipe);
+      fit = { cfg: selfsup.fitSchedule(recipe, maxIters, itersPerEpoch), maxIters, itersPerEpoch, secondsPerIter };
+    } else {
+      fit = await selfsup.fitToSeconds(recipe, seconds);
+      fit.cfg.customHooks = [
+        ...(fit.cfg.customHooks ?? []),
+        { type: 'TimeBudgetHook', seconds: seconds * Number(values['hard-stop']) },
+      ];
+    }
     const cfg = fit.cfg;
-    cfg.customHooks = [...(cfg.customHooks ?? []), { type: 'TimeBudgetHook', seconds: seconds * Number(values['hard-stop']) }];
     console.error(
       `${method}: ${fit.secondsPerIter.toFixed(3)} s/iter → ${fit.maxIters} iterations (${(fit.maxIters / fit.itersPerEpoch).toFixed(2)} epochs)`,
     );
     const runner = new Runner(cfg, { workDir: join(values['work-dir'], method), quiet: true });
     const trained = await runner.train();
     const r = await evaluate({ ssl: modelEncoder(runner.model) });
+    // The logged loss over the first and the last tenth of training: does it fall?
+    const losses = readFileSync(join(runner.workDir, 'log.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l))
+      .filter((rec) => typeof rec.loss === 'number')
+      .map((rec) => rec.loss);
+    const tenth = Math.max(1, Math.floor(losses.length / 10));
+    const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
     Object.assign(out, {
+      lossFirst: losses.length ? mean(losses.slice(0, tenth)) : null,
+      lossLast: losses.length ? mean(losses.slice(-tenth)) : null,
       iters: trained.iters,
       fittedIters: fit.maxIters,
       epochs: trained.iters / fit.itersPerEpoch,
@@ -133,7 +160,7 @@ for (const m of methods) {
     `${name.padEnd(12)} kNN ${x.knn[200].top1.toFixed(2).padStart(6)}%  linear ${x.linear.top1.toFixed(2).padStart(6)}%`;
   for (const [name, x] of Object.entries(res.results))
     console.log(
-      `${fmt(name === 'ssl' ? m : name, x)}  ${res.iters !== undefined ? `${res.iters} iters (${res.epochs.toFixed(2)} epochs), ${res.imagesSeen} images, ` : ''}peak RSS ${res.peakRssMiB.toFixed(0)} MiB, ${res.wallSeconds.toFixed(0)} s`,
+      `${fmt(name === 'ssl' ? m : name, x)}  ${res.iters !== undefined ? `${res.iters} iters (${res.epochs.toFixed(2)} epochs), ${res.imagesSeen} images, loss ${res.lossFirst?.toFixed(4)} → ${res.lossLast?.toFixed(4)}, ` : ''}peak RSS ${res.peakRssMiB.toFixed(0)} MiB, ${res.wallSeconds.toFixed(0)} s`,
     );
 }
 console.log(JSON.stringify(rows));

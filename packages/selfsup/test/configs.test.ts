@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { bundledConfigs, CONFIG_DIR } from '../src/cli/list.js';
+import { preloadConfigs } from '../src/engine/config/load.js';
 import { prepareConfig } from '../src/engine/config/prepare.js';
 import { buildOptimWrapper } from '../src/engine/optim-builder.js';
 import { buildViews } from '../src/data/register.js';
@@ -24,6 +25,8 @@ import { DeepCluster } from '../src/models/algorithms/deepcluster.js';
 import { writeRandomClip } from './models/target-generators/clip-teacher.js';
 
 const configs = bundledConfigs();
+// One config process for all of them instead of one each (~0.3 s a start on CI's 2 cores).
+preloadConfigs(configs.map((rel) => join(CONFIG_DIR, rel)));
 /**
  * A teacher recipe (EVA, MILAN: `CLIPGenerator`) with its teacher swapped for a seeded random CLIP
  * of the recipe's grid and feature width but 8 wide and one block: the real one (CLIP ViT-B/16,

@@ -10,9 +10,19 @@
  */
 import { resolve } from 'node:path';
 import { type ConfigObject, stripMarkers } from './merge.js';
-import { loadTreeSandboxed } from './sandbox.js';
+import { loadTreeSandboxed, preloadConfigs as preloadTrees } from './sandbox.js';
 
 /** Loads a config file with its bases merged; the result is plain data without `_base_` keys. */
 export function loadConfig(file: string): ConfigObject {
   return stripMarkers(loadTreeSandboxed(resolve(file))) as ConfigObject;
+}
+
+/**
+ * Evaluates many config files in one sandboxed process ahead of `loadConfig` (which then starts no
+ * process for them): listing or testing the bundled configs. The files share that process's
+ * globals, so pass configs of one origin; a file that fails is reported again when `loadConfig` reads
+ * it. Returns the files now cached and why the others are not.
+ */
+export function preloadConfigs(files: readonly string[]): { loaded: string[]; failed: Record<string, string> } {
+  return preloadTrees(files.map((f) => resolve(f)));
 }

@@ -16,19 +16,21 @@ import { compileFunction } from 'node:vm';
 import { ConfigError } from '../../core/errors.js';
 import * as helpers from './helpers.js';
 import { isPlainObject } from './merge.js';
-import type { SandboxRequest, SandboxResponse } from './sandbox-protocol.js';
+import type { SandboxBatch, SandboxRequest, SandboxResponse } from './sandbox-protocol.js';
 import { loadTree, type TreeIO } from './tree.js';
 
 const exit = process.exit.bind(process);
-const request = JSON.parse(readFileSync(0, 'utf8')) as SandboxRequest;
+const input = JSON.parse(readFileSync(0, 'utf8')) as SandboxRequest | SandboxBatch;
+/** The request being evaluated (one after another in a batch). */
+let request: SandboxRequest = 'batch' in input ? (input.batch[0] as SandboxRequest) : input;
 const HELPERS: Readonly<Record<string, unknown>> = Object.freeze({ ...helpers });
 
 /** Thrown when the config asks for a capability; `refused` keeps the first even if it is caught. */
 class Refusal extends Error {}
 let refused: ConfigError | null = null;
 /** The config file being evaluated (the innermost of nested imports). */
-let current = request.entry;
-const needs: { from: string; spec: string }[] = [];
+let current = request?.entry ?? '';
+let needs: { from: string; spec: string }[] = [];
 
 function refuse(capability: string, detail = ''): never {
   const err = new ConfigError('', `config ${current} tried to use ${capability}: configs are data, not programs${detail}`);
@@ -166,20 +168,25 @@ function checkData(v: unknown, path: string): void {
   );
 }
 
-function answer(res: SandboxResponse): never {
-  writeSync(1, JSON.stringify(res));
-  return exit(0);
+/** Evaluates one request from a fresh state (a batch's configs cannot see each other's refusals or needs). */
+function run(req: SandboxRequest): SandboxResponse {
+  request = req;
+  current = req.entry;
+  needs = [];
+  refused = null;
+  try {
+    const tree = loadTree(req.entry, io);
+    if (refused) throw refused;
+    checkData(tree, '');
+    return needs.length > 0 ? { need: needs } : { ok: tree };
+  } catch (e) {
+    if (needs.length > 0) return { need: needs };
+    const err = refused ?? (e instanceof ConfigError ? e : new ConfigError('', `${current}: ${(e as Error).message}`));
+    return { error: { path: err.path, reason: err.reason } };
+  }
 }
 
 lockDown();
-let res: SandboxResponse;
-try {
-  const tree = loadTree(request.entry, io);
-  if (refused) throw refused;
-  checkData(tree, '');
-  res = { ok: tree };
-} catch (e) {
-  const err = refused ?? (e instanceof ConfigError ? e : new ConfigError('', `${current}: ${(e as Error).message}`));
-  res = { error: { path: err.path, reason: err.reason } };
-}
-answer(needs.length > 0 ? { need: needs } : res);
+const out = 'batch' in input ? { batch: input.batch.map(run) } : run(input);
+writeSync(1, JSON.stringify(out));
+exit(0);

@@ -27,3 +27,12 @@ export type SandboxResponse =
   | { need: { from: string; spec: string }[] }
   /** A `ConfigError` (path and reason), from the tree walk, the config's own code, or a refusal. */
   | { error: { path: string; reason: string } };
+
+/**
+ * Several trees evaluated by one process, each from a fresh state, answered in order (`preloadConfigs`:
+ * bundled configs listed or tested together). They share the process's globals, so a batch is for
+ * configs of one origin.
+ */
+export interface SandboxBatch {
+  batch: SandboxRequest[];
+}

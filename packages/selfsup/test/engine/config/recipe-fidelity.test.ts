@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { CONFIG_DIR } from '../../../src/cli/list.js';
-import { loadConfig } from '../../../src/engine/config/load.js';
+import { loadConfig, preloadConfigs } from '../../../src/engine/config/load.js';
 import { buildOptimWrapper } from '../../../src/engine/optim-builder.js';
 import { buildStep } from '../../../src/data/register.js';
 import { Rng } from '../../../src/data/transforms/rng.js';
@@ -481,6 +481,8 @@ type Cfg = {
   paramScheduler: Record<string, unknown>[];
   trainCfg: { type: string; maxEpochs: number };
 };
+
+preloadConfigs(Object.keys(RECIPES).map((file) => join(CONFIG_DIR, file)));
 
 for (const [file, r] of Object.entries(RECIPES)) {
   test(`${file} has MMSelfSup's ${r.source.split(' ')[0].split('/').pop()}`, () => {

@@ -11,7 +11,7 @@ import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CONFIG_DIR } from '../../../src/cli/list.js';
-import { loadConfig } from '../../../src/engine/config/load.js';
+import { loadConfig, preloadConfigs } from '../../../src/engine/config/load.js';
 
 /** test/fixtures in the source tree (the compiled test runs from dist/test/engine/config). */
 const FIXTURES = fileURLToPath(new URL('../../../../test/fixtures/resolved-configs', import.meta.url));
@@ -27,6 +27,7 @@ function walk(dir: string, ext: string, out: string[] = []): string[] {
 
 const rel = (root: string, files: string[], ext: string) => files.map((f) => relative(root, f).slice(0, -ext.length)).sort();
 const configs = rel(CONFIG_DIR, walk(CONFIG_DIR, '.ts'), '.ts');
+preloadConfigs(configs.map((name) => join(CONFIG_DIR, `${name}.ts`)));
 const fixtures = existsSync(FIXTURES) ? rel(FIXTURES, walk(FIXTURES, '.json'), '.json') : [];
 
 test('every config file has a resolved fixture and every fixture a config file', () => {

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { loadConfig } from '../../../src/engine/config/load.js';
+import { loadConfig, preloadConfigs } from '../../../src/engine/config/load.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'selfsup-sandbox-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -159,4 +159,34 @@ test('non-data values are named by their path', () => {
   assert.throws(() => loadConfig(fn), /hook: hook is a function; a config holds plain data/);
   const thrown = write('throws.ts', "throw new Error('bad idea');\n");
   assert.throws(() => loadConfig(thrown), /throws\.ts: evaluating the config failed: bad idea/);
+});
+
+test('preloadConfigs: one process answers each config as loading it alone would; a refusal stays with its config', () => {
+  const sub = join(dir, 'batch');
+  mkdirSync(sub);
+  const base = join(sub, 'base.ts');
+  writeFileSync(base, 'export default { a: 1, b: { c: [1, 2] } };\n');
+  const ok1 = join(sub, 'ok1.ts');
+  writeFileSync(ok1, "export default { _base_: ['./base.ts'], b: { c: [3] }, d: 2 * 21 };\n");
+  const bad = join(sub, 'bad.ts');
+  const mark = join(sub, 'ran');
+  writeFileSync(bad, `export default { a: String(process.getBuiltinModule('child_process').execSync('touch ${mark}')) };\n`);
+  // A config that catches the refusal and carries on is still refused; the next one is not.
+  const catcher = join(sub, 'catcher.ts');
+  writeFileSync(catcher, "let x = 0;\ntry { fetch('http://127.0.0.1:1'); } catch { x = 1; }\nexport default { x };\n");
+  const ok2 = join(sub, 'ok2.ts');
+  writeFileSync(ok2, "import b from './base.ts';\nexport default { e: b.a + 1 };\n");
+  const { loaded, failed } = preloadConfigs([ok1, bad, catcher, ok2]);
+  assert.deepEqual(loaded, [ok1, ok2]);
+  assert.deepEqual(Object.keys(failed), [bad, catcher]);
+  assert.match(failed[bad], /bad\.ts tried to use child_process/);
+  assert.match(failed[catcher], /catcher\.ts tried to use fetch/);
+  assert.deepEqual(loadConfig(ok1), { a: 1, b: { c: [3] }, d: 42 });
+  assert.deepEqual(loadConfig(ok2), { e: 2 });
+  assert.throws(() => loadConfig(bad), /bad\.ts tried to use child_process: configs are data, not programs/);
+  assert.throws(() => loadConfig(catcher), /catcher\.ts tried to use fetch \(the network\)/);
+  assert.equal(existsSync(mark), false);
+  // Preloaded results follow edits like loaded ones.
+  writeFileSync(ok2, "import b from './base.ts';\nexport default { e: b.a + 2 };\n");
+  assert.deepEqual(loadConfig(ok2), { e: 3 });
 });
