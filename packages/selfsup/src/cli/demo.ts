@@ -149,7 +149,8 @@ export async function demo(argv: string[]): Promise<number> {
       // The report's t-SNE of the learned features on held-out images; exact t-SNE is O(N²) per
       // iteration, so at most 1,000 of them (class-balanced), about 7 s of one core.
       onTestFeatures: (name, te) => {
-        if (name !== 'ssl') return;
+        // t-SNE needs a few points; a tiny held-out split of --data gets none.
+        if (name !== 'ssl' || te.features.shape[0] < DEMO_TSNE_MIN_POINTS) return;
         say('evaluation: ssl: t-SNE of the test features');
         const t = performance.now();
         const labels = Array.from(te.labels.toTypedArray() as ArrayLike<number | bigint>, Number);
@@ -198,8 +199,9 @@ export async function demo(argv: string[]): Promise<number> {
   return EXIT.OK;
 }
 
-/** Test images the report's t-SNE embeds at most. */
+/** Test images the report's t-SNE embeds at most, and at least (fewer: no t-SNE). */
 export const DEMO_TSNE_POINTS = 1000;
+const DEMO_TSNE_MIN_POINTS = 3;
 
 /** Iterations below which a pre-training run has not learned much (the demo warns below it). */
 export const DEMO_MIN_ITERS = 200;
