@@ -16,10 +16,13 @@ const USAGE = `usage: selfsup analyze-logs plot <log.jsonl|work_dir>... --keys l
 plot: draw the given keys of every log in one chart.
   --keys K1,K2        keys to plot (required)
   --mode train|val    records to take them from (default: train if the key is logged there, else val)
-  --x iter|epoch      x axis (default: epoch when every curve comes from val records, else iter)
+  --x iter|epoch      x axis (default: epoch when every curve comes from val records, else iter);
+                      ticks fall on whole iterations/epochs
+  --right K1,K2       keys drawn against a second y axis on the right, with its own scale
+                      (default: the learning-rate keys (lr, lr_*) when other keys are plotted too)
   --out FILE          .png or .svg (default: curves.png)
   --legend A,B,...    one name per (log, key) pair, logs outer (default: key, or run/key for several logs)
-  --title TEXT        chart title
+  --title TEXT        chart title (a long one wraps onto two lines or loses its middle to "…")
   --width N --height N  chart size in pixels (default 800 x 450)
   --log-y             logarithmic y axis
 
@@ -32,6 +35,9 @@ exit status: 0 ok, 1 a log could not be read or lacks a key, 2 usage error.
 `;
 
 class UsageError extends Error {}
+
+/** Learning-rate keys as the runner logs them (`lr`, `lr_backbone`, `lr/head`, …). */
+const LR_KEY = /^lr($|[_/.])/;
 
 /** Runs `selfsup analyze-logs <argv>`; returns the process exit code. */
 export async function analyzeLogs(argv: string[]): Promise<number> {
@@ -99,6 +105,7 @@ async function plot(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       keys: { type: 'string' },
+      right: { type: 'string' },
       mode: { type: 'string' },
       x: { type: 'string' },
       out: { type: 'string', default: 'curves.png' },
@@ -116,6 +123,10 @@ async function plot(argv: string[]): Promise<number> {
   }
   const keys = splitList(o.keys);
   if (keys.length === 0) throw new UsageError('plot needs --keys');
+  const right = new Set(o.right !== undefined ? splitList(o.right) : keys.filter((k) => LR_KEY.test(k)));
+  for (const k of right) if (!keys.includes(k)) throw new UsageError(`--right names '${k}', which is not in --keys`);
+  // Both axes need a key; all keys on the right is the same chart with the axis on the left.
+  if (right.size === keys.length) right.clear();
   if (o.mode !== undefined && o.mode !== 'train' && o.mode !== 'val')
     throw new UsageError(`--mode must be train or val, got '${o.mode}'`);
   if (o.x !== undefined && o.x !== 'iter' && o.x !== 'epoch') throw new UsageError(`--x must be iter or epoch, got '${o.x}'`);
@@ -129,7 +140,7 @@ async function plot(argv: string[]): Promise<number> {
     throw new UsageError(`--legend has ${legend.length} names for ${logs.length} log(s) × ${keys.length} key(s)`);
   }
 
-  const picked: { name: string; mode: string; iter: number[]; epoch: number[]; y: number[] }[] = [];
+  const picked: { name: string; key: string; mode: string; iter: number[]; epoch: number[]; y: number[] }[] = [];
   logs.forEach((log, li) => {
     const byMode = { train: seriesOf(log.records, 'train'), val: seriesOf(log.records, 'val') };
     keys.forEach((key, ki) => {
@@ -140,15 +151,23 @@ async function plot(argv: string[]): Promise<number> {
         throw new AnalyzeError(`key '${key}' is not in the ${mode} records of ${log.path} (logged keys: ${available || 'none'})`);
       }
       const name = legend.length > 0 ? legend[li * keys.length + ki] : logs.length > 1 ? `${runName(log.path)}/${key}` : key;
-      picked.push({ name, mode, ...s });
+      picked.push({ name, key, mode, ...s });
     });
   });
   const xAxis = o.x ?? (picked.every((p) => p.mode === 'val') ? 'epoch' : 'iter');
-  const series: LineSeries[] = picked.map((p) => ({ name: p.name, x: xAxis === 'epoch' ? p.epoch : p.iter, y: p.y }));
+  const series: LineSeries[] = picked.map((p) => ({
+    name: p.name,
+    x: xAxis === 'epoch' ? p.epoch : p.iter,
+    y: p.y,
+    axis: right.has(p.key) ? 'right' : 'left',
+  }));
+  const leftKeys = keys.filter((k) => !right.has(k));
   const svg = lineChart(series, {
     title: o.title,
     xLabel: xAxis === 'epoch' ? 'epoch' : 'iteration',
-    yLabel: keys.length === 1 ? keys[0] : undefined,
+    yLabel: leftKeys.length === 1 ? leftKeys[0] : undefined,
+    y2Label: right.size === 1 ? [...right][0] : undefined,
+    integerX: true,
     width,
     height,
     logY: o['log-y'],

@@ -17,6 +17,8 @@ import { Runner } from '../engine/runner.js';
 import { frozenBenchmark, type FrozenResult } from '../evaluation/benchmark.js';
 import { modelEncoder } from '../engine/model-source.js';
 import { pixelEncoder } from '../evaluation/features.js';
+import { embed2d } from '../evaluation/embed.js';
+import type { ReportExtras } from '../evaluation/report.js';
 import { buildDataset } from '../engine/build-data.js';
 import { DataLoader } from '../data/loader/loader.js';
 import type { TypedConfig } from '../core/registry.js';
@@ -118,6 +120,8 @@ export async function demo(argv: string[]): Promise<number> {
   writeFileSync(join(workDir, 'config.json'), `${JSON.stringify({ ...cfg, workDir }, null, 2)}\n`);
 
   let evaluation: Record<string, Record<string, FrozenResult>> | null = null;
+  let tsne: ReportExtras['tsne'];
+  let tsneSeconds = 0;
   // k = 200 neighbours (lightly's protocol), or every training image of a smaller set.
   let knnK = 200;
   let testCount = 0;
@@ -142,13 +146,26 @@ export async function demo(argv: string[]): Promise<number> {
       knn: { k: [knnK], temperature: 0.1 },
       linear: { epochs: 50, batchSize: 256, lr: 0.1, norm: 'batchnorm', weightDecay: 0 },
       onStage: (m) => say(`evaluation: ${m}`),
+      // The report's t-SNE of the learned features on held-out images; exact t-SNE is O(N²) per
+      // iteration, so at most 1,000 of them (class-balanced), about 7 s of one core.
+      onTestFeatures: (name, te) => {
+        // t-SNE needs a few points; a tiny held-out split of --data gets none.
+        if (name !== 'ssl' || te.features.shape[0] < DEMO_TSNE_MIN_POINTS) return;
+        say('evaluation: ssl: t-SNE of the test features');
+        const t = performance.now();
+        const labels = Array.from(te.labels.toTypedArray() as ArrayLike<number | bigint>, Number);
+        const e = embed2d(te.features, { method: 'tsne', seed: 0, maxPoints: DEMO_TSNE_POINTS, labels });
+        tsne = { coords: e.coords, labels: e.indices.map((i) => labels[i]), classNames: test.dataset.classes };
+        tsneSeconds = (performance.now() - t) / 1000;
+      },
     });
     evaluation = { results: r };
   }
   const seconds = (performance.now() - t0) / 1000;
   const report = await writeRunReport(runner, trained, {
     evaluation: evaluation ? tableOf(evaluation.results, knnK) : undefined,
-    timings: { evaluation: (performance.now() - tEval) / 1000, total: seconds },
+    timings: { evaluation: (performance.now() - tEval) / 1000, ...(tsne ? { 't-SNE': tsneSeconds } : {}), total: seconds },
+    tsne,
   });
 
   if (evaluation) {
@@ -181,6 +198,10 @@ export async function demo(argv: string[]): Promise<number> {
   }
   return EXIT.OK;
 }
+
+/** Test images the report's t-SNE embeds at most, and at least (fewer: no t-SNE). */
+export const DEMO_TSNE_POINTS = 1000;
+const DEMO_TSNE_MIN_POINTS = 3;
 
 /** Iterations below which a pre-training run has not learned much (the demo warns below it). */
 export const DEMO_MIN_ITERS = 200;

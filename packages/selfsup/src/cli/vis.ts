@@ -17,6 +17,7 @@ export const VIS_USAGE = `usage: selfsup vis <tsne|umap> [model] --data PATH [--
 model: --checkpoint CKPT | --config CFG [--weights W.pth] [--random] | --pixels (tsne/umap)
 options: --split S  --size N  --stage I  --max-points N (class-balanced, default 2000)  --seed N
          --perplexity P (t-SNE)  --on-corrupt error|skip (default: fail; recon: the config's)  --import FILE  --json
+         --title TEXT (tsne/umap chart title; default "t-SNE of <dataset>"; a long one wraps or loses its middle)
 
 recon: N images (default 8) from PATH (any dataset --data takes), picked and masked by --seed, each
 row: original | masked | reconstruction | reconstruction + visible patches. Needs a masked-image-
@@ -41,6 +42,7 @@ export async function vis(argv: string[]): Promise<number> {
       perplexity: { type: 'string' },
       'on-corrupt': { type: 'string' },
       out: { type: 'string' },
+      title: { type: 'string' },
       images: { type: 'string' },
       num: { type: 'string' },
       import: { type: 'string', multiple: true },
@@ -54,7 +56,11 @@ export async function vis(argv: string[]): Promise<number> {
     return EXIT.OK;
   }
   const method = positionals[0];
-  if (method === 'recon' && positionals.length === 1) return recon(values, cfgOptions);
+  if (method === 'recon' && positionals.length === 1) {
+    // The reconstruction grid is a picture without a chart title.
+    if (values.title !== undefined) throw new UsageError('--title is for the tsne/umap charts, not recon');
+    return recon(values, cfgOptions);
+  }
   if ((method !== 'tsne' && method !== 'umap') || positionals.length !== 1) throw new UsageError('vis needs tsne, umap or recon');
   if (!values.data) throw new UsageError('--data is required');
   if (!values.pixels && !values.checkpoint && !values.config) throw new UsageError('pass --checkpoint, --config or --pixels');
@@ -91,7 +97,7 @@ export async function vis(argv: string[]): Promise<number> {
     const y = Float64Array.from({ length: n }, (_, i) => e.coords[2 * i + 1]);
     const svg = scatterChart(
       { x, y, label: e.indices.map((i) => labels[i]) },
-      { classNames: dataset.classes, title: `${method === 'tsne' ? 't-SNE' : 'UMAP'} of ${dataset.describe()}` },
+      { classNames: dataset.classes, title: values.title ?? `${method === 'tsne' ? 't-SNE' : 'UMAP'} of ${dataset.describe()}` },
     );
     writeFileSync(out, out.endsWith('.svg') ? svg : await svgToPng(svg));
     if (values.json) printJson({ out, points: n, method });

@@ -13,10 +13,11 @@ import { type ReportExtras, writeReport } from '../evaluation/report.js';
 import { KnnMonitorHook } from './hooks/knn-monitor-hook.js';
 import type { Runner, TrainResult } from './runner.js';
 
+/** Writes the run's report.html (see the file comment); `extra.tsne` replaces the kNN monitor's t-SNE. */
 export async function writeRunReport(
   runner: Runner,
   result: TrainResult,
-  extra: { evaluation?: Record<string, unknown>; timings?: Record<string, number> } = {},
+  extra: { evaluation?: Record<string, unknown>; timings?: Record<string, number>; tsne?: ReportExtras['tsne'] } = {},
 ): Promise<string> {
   const extras: ReportExtras = {
     timings: { pretrain: result.seconds, ...(extra.timings ?? {}) },
@@ -48,6 +49,8 @@ export async function writeRunReport(
     }
   }
   const monitor = runner.hooks.find((h): h is KnnMonitorHook => h instanceof KnnMonitorHook);
-  if (monitor?.embedding) extras.tsne = monitor.embedding;
+  // A caller's embedding (e.g. the demo's, of its whole test set) replaces the monitor's.
+  if (extra.tsne) extras.tsne = extra.tsne;
+  else if (monitor?.embedding) extras.tsne = monitor.embedding;
   return writeReport(runner.workDir, extras);
 }

@@ -25,6 +25,11 @@ export interface FrozenBenchmarkOptions {
   /** Its low-shot variant; off unless given. */
   lowShot?: LowShotSvmOptions | false;
   onStage?: (message: string) => void;
+  /**
+   * Called with each encoder's test features (and labels) before they are freed, e.g. to embed
+   * them for a plot; the tensors are only valid during the call.
+   */
+  onTestFeatures?: (name: string, test: ExtractedFeatures) => void;
 }
 
 export interface FrozenResult {
@@ -52,6 +57,7 @@ export async function frozenBenchmark(
     let te: ExtractedFeatures | null = null;
     try {
       te = await extractFeatures(encode, test);
+      o.onTestFeatures?.(name, te);
       const r: FrozenResult = { featureDim: tr.features.shape[1] };
       if (o.knn !== false) {
         o.onStage?.(`${name}: kNN`);

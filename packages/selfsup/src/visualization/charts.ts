@@ -5,12 +5,16 @@
  * an HTML report or rasterised with {@link svgToPng}.
  *
  * Structure the tests and the report rely on: `<path class="line">` per series with data,
- * `<circle class="point">` for isolated line points and scatter points, `<text class="tick x|y"
- * data-value>` per tick, `<g class="legend">` with one `<g class="legend-item">` per entry.
+ * `<circle class="point">` for isolated line points and scatter points, `<text class="tick x|y|y2"
+ * data-value>` per tick (`y2`: the right-hand axis), `<g class="legend">` with one
+ * `<g class="legend-item">` per entry, `<text class="title">` with one `<tspan>` per title line
+ * (see title.ts: wrapped or shortened in the middle, never clipped; a shortened title is kept whole
+ * in the SVG's `<title>`, the browser's tooltip).
  */
 import { categoricalColor } from './palette.js';
 import { extent, linearScale, logScale, type Scale } from './scale.js';
 import { escapeXml, FONT, px, textWidth } from './svg.js';
+import { layoutTitle, shortenMiddle } from './title.js';
 
 export { svgToPng } from './render.js';
 
@@ -19,6 +23,11 @@ export interface LineSeries {
   name: string;
   x: ArrayLike<number>;
   y: ArrayLike<number>;
+  /**
+   * The y axis it is drawn against: 'right' gives it a second, independently scaled axis on the
+   * right (e.g. the learning rate next to the loss). Default 'left'.
+   */
+  axis?: 'left' | 'right';
 }
 
 /** Options of {@link lineChart}. */
@@ -26,11 +35,15 @@ export interface LineChartOptions {
   title?: string;
   xLabel?: string;
   yLabel?: string;
+  /** Label of the right-hand axis (series with `axis: 'right'`). */
+  y2Label?: string;
   /** Pixel size; default 640 × 360. */
   width?: number;
   height?: number;
-  /** Log10 y axis; values ≤ 0 are then gaps. */
+  /** Log10 left y axis; values ≤ 0 are then gaps. */
   logY?: boolean;
+  /** x ticks at whole numbers only (epochs, iterations). Default: when every finite x is an integer. */
+  integerX?: boolean;
 }
 
 /** Points of a scatter plot: parallel coordinate arrays and an integer class label per point. */
@@ -57,6 +70,10 @@ interface Box {
   top: number;
   right: number;
   bottom: number;
+  /** Where the legend starts (right of the right-hand axis' labels, if any). */
+  legendX: number;
+  /** Baseline x of the rotated right-hand axis label. */
+  y2LabelX: number;
 }
 
 interface LegendEntry {
@@ -66,42 +83,79 @@ interface LegendEntry {
 
 const TICK_FONT = 11;
 const LEGEND_FONT = 12;
+const TITLE_FONT = 15;
+const TITLE_LINE = 18;
+/** Space kept free left and right of the title. */
+const TITLE_PAD = 8;
 
-function truncate(s: string, max: number): string {
-  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
-}
+/** Widest a legend may be (text and its 30 px swatch), as a share of the chart's width. */
+const LEGEND_SHARE = 0.35;
 
 function legendWidth(entries: LegendEntry[], maxWidth: number): number {
   if (entries.length === 0) return 0;
-  const w = Math.max(...entries.map((e) => textWidth(truncate(e.name, 32), LEGEND_FONT))) + 30;
-  return Math.min(w, maxWidth);
+  const w = Math.max(...entries.map((e) => textWidth(e.name, LEGEND_FONT))) + 30;
+  return Math.min(Math.ceil(w), maxWidth);
 }
 
-/** Margins around the plot area: room for tick labels, axis labels, title and a legend on the right. */
+/** Margins around the plot area: room for tick labels, axis labels, the title's lines and a legend on the right. */
 function layout(
   width: number,
   height: number,
-  o: { title?: string; xLabel?: string; yLabel?: string },
+  o: { titleLines: number; xLabel?: string; yLabel?: string; y2Label?: string },
   yLabels: string[],
+  y2Labels: string[] | null,
   legendW: number,
 ): Box {
-  const yTickW = Math.max(0, ...yLabels.map((l) => textWidth(l, TICK_FONT)));
+  const widest = (labels: string[]) => Math.max(0, ...labels.map((l) => textWidth(l, TICK_FONT)));
+  const y2Ticks = y2Labels ? Math.ceil(widest(y2Labels) + 14) : 0;
+  const y2Space = y2Labels ? y2Ticks + (o.y2Label ? 22 : 0) : 0;
+  const right = width - 16 - (legendW > 0 ? legendW + 8 : 0) - y2Space;
   return {
-    left: Math.ceil(yTickW + 14 + (o.yLabel ? 22 : 0)),
-    top: o.title ? 34 : 14,
-    right: width - 16 - (legendW > 0 ? legendW + 8 : 0),
+    left: Math.ceil(widest(yLabels) + 14 + (o.yLabel ? 22 : 0)),
+    top: o.titleLines === 0 ? 14 : 34 + TITLE_LINE * (o.titleLines - 1),
+    right,
     bottom: height - (o.xLabel ? 46 : 28),
+    legendX: right + y2Space + 12,
+    y2LabelX: right + y2Ticks + 8,
   };
 }
 
-function open(width: number, height: number, cls: string, title?: string): string {
+/** The title's lines for a chart `width` wide (see title.ts). */
+function titleOf(width: number, title: string | undefined) {
+  return layoutTitle(title ?? '', width - 2 * TITLE_PAD, TITLE_FONT);
+}
+
+function open(width: number, height: number, cls: string, title: string | undefined, lines: string[]): string {
+  const cx = px(width / 2);
+  const tspans = lines.map((l, i) => `<tspan x="${cx}" y="${22 + i * TITLE_LINE}">${escapeXml(l)}</tspan>`).join('');
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" class="chart ${cls}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}">` +
+    (title?.trim() ? `<title>${escapeXml(title.trim())}</title>` : '') +
     `<rect class="background" width="${width}" height="${height}" fill="#ffffff"/>` +
-    (title
-      ? `<text class="title" x="${px(width / 2)}" y="22" text-anchor="middle" font-size="15" font-weight="bold" fill="#222">${escapeXml(title)}</text>`
+    (lines.length > 0
+      ? `<text class="title" text-anchor="middle" font-size="${TITLE_FONT}" font-weight="bold" fill="#222">${tspans}</text>`
       : '')
   );
+}
+
+/** Ticks, tick marks and label of the right-hand axis; no grid (the left axis' grid serves both). */
+function rightAxis(ys: Scale, b: Box, label: string | undefined, color: string): string {
+  const parts: string[] = ['<g class="axes right">'];
+  for (let i = 0; i < ys.ticks.length; i++) {
+    const y = px(ys.map(ys.ticks[i]));
+    parts.push(`<line x1="${b.right}" y1="${y}" x2="${b.right + 4}" y2="${y}" stroke="#444"/>`);
+    parts.push(
+      `<text class="tick y2" data-value="${ys.ticks[i]}" x="${b.right + 7}" y="${y}" dy="0.35em" text-anchor="start" font-size="${TICK_FONT}" fill="${color}">${escapeXml(ys.labels[i])}</text>`,
+    );
+  }
+  if (label) {
+    const cy = px((b.top + b.bottom) / 2);
+    parts.push(
+      `<text class="axis-label y2" x="${b.y2LabelX}" y="${cy}" transform="rotate(90 ${b.y2LabelX} ${cy})" text-anchor="middle" font-size="12" fill="${color}">${escapeXml(label)}</text>`,
+    );
+  }
+  parts.push('</g>');
+  return parts.join('');
 }
 
 function axes(xs: Scale, ys: Scale, b: Box, o: { xLabel?: string; yLabel?: string }): string {
@@ -146,7 +200,6 @@ function legend(entries: LegendEntry[], x: number, y: number, width: number, max
   const rowH = 18;
   const fit = Math.max(1, Math.floor(maxHeight / rowH));
   const shown = entries.length > fit ? entries.slice(0, fit - 1) : entries;
-  const maxChars = Math.max(4, Math.floor((width - 30) / (LEGEND_FONT * 0.6)));
   const parts = ['<g class="legend">'];
   shown.forEach((e, i) => {
     const cy = y + 8 + i * rowH;
@@ -155,7 +208,7 @@ function legend(entries: LegendEntry[], x: number, y: number, width: number, max
         ? `<line x1="${x}" y1="${cy}" x2="${x + 18}" y2="${cy}" stroke="${e.color}" stroke-width="2.5"/>`
         : `<circle cx="${x + 9}" cy="${cy}" r="4.5" fill="${e.color}"/>`;
     parts.push(
-      `<g class="legend-item">${sw}<text x="${x + 24}" y="${cy}" dy="0.35em" font-size="${LEGEND_FONT}" fill="#222">${escapeXml(truncate(e.name, maxChars))}</text></g>`,
+      `<g class="legend-item">${sw}<text x="${x + 24}" y="${cy}" dy="0.35em" font-size="${LEGEND_FONT}" fill="#222">${escapeXml(shortenMiddle(e.name, width - 30, LEGEND_FONT))}</text></g>`,
     );
   });
   if (shown.length < entries.length) {
@@ -214,33 +267,71 @@ function decimate(seg: [number, number][], columns: number): [number, number][] 
   return out;
 }
 
+/** True when every finite value of the arrays is a whole number (and there is one). */
+function allIntegers(arrays: ArrayLike<number>[]): boolean {
+  let any = false;
+  for (const a of arrays) {
+    for (let i = 0; i < a.length; i++) {
+      if (!Number.isFinite(a[i])) continue;
+      if (!Number.isInteger(a[i])) return false;
+      any = true;
+    }
+  }
+  return any;
+}
+
 /**
- * A line chart of one or more series, each with its own colour and legend entry, over shared nice
- * axes (x linear; y linear or log10). Non-finite values leave gaps; isolated points are dots.
- * Returns the SVG document as a string.
+ * A line chart of one or more series, each with its own colour and legend entry, over nice axes
+ * (x linear, whole-number ticks for integer x such as epochs; y linear or log10). Series with
+ * `axis: 'right'` get a second y axis on the right with its own nice ticks, its labels in the
+ * series' colour when it is the only one there, and "(right)" in the legend. Non-finite values
+ * leave gaps; isolated points are dots. Returns the SVG document as a string.
  */
 export function lineChart(series: readonly LineSeries[], opts: LineChartOptions = {}): string {
   const width = opts.width ?? 640;
   const height = opts.height ?? 360;
   const logY = opts.logY ?? false;
-  const entries = series.map((s, i) => ({ name: s.name, color: categoricalColor(i) }));
-  const lw = legendWidth(entries, width * 0.35);
+  // A right axis only when both sides have a series; otherwise everything is on the left.
+  const dual = series.some((s) => s.axis === 'right') && series.some((s) => s.axis !== 'right');
+  const onRight = (s: LineSeries) => dual && s.axis === 'right';
+  const entries = series.map((s, i) => ({ name: onRight(s) ? `${s.name} (right)` : s.name, color: categoricalColor(i) }));
+  const lw = legendWidth(entries, width * LEGEND_SHARE);
+  const title = titleOf(width, opts.title);
   const xExt = extent(series.map((s) => s.x)) ?? [0, 1];
+  const integerX = opts.integerX ?? allIntegers(series.map((s) => s.x));
+  const leftSeries = series.filter((s) => !onRight(s));
+  const rightSeries = series.filter(onRight);
   const yExt =
     extent(
-      series.map((s) => s.y),
+      leftSeries.map((s) => s.y),
       logY,
     ) ?? (logY ? [1, 10] : [0, 1]);
-  // The y scale's labels decide the left margin, which decides the x range: build y first on a
-  // provisional range, then both on the final box.
-  const yCount = Math.max(2, Math.round((height - 80) / 50));
-  const provisional = logY ? logScale(yExt[0], yExt[1], [0, 1]) : linearScale(yExt[0], yExt[1], [0, 1], yCount);
-  const b = layout(width, height, opts, provisional.labels, lw);
-  const xs = linearScale(xExt[0], xExt[1], [b.left, b.right], Math.max(2, Math.round((b.right - b.left) / 90)));
-  const ys = logY ? logScale(yExt[0], yExt[1], [b.bottom, b.top]) : linearScale(yExt[0], yExt[1], [b.bottom, b.top], yCount);
+  const y2Ext = extent(rightSeries.map((s) => s.y)) ?? [0, 1];
+  // The y scales' labels decide the margins, which decide the x range: build them first on a
+  // provisional range, then all on the final box.
+  const yCount = Math.max(2, Math.round((height - 80 - TITLE_LINE * (title.lines.length - 1)) / 50));
+  const yScale = (range: [number, number]) =>
+    logY ? logScale(yExt[0], yExt[1], range) : linearScale(yExt[0], yExt[1], range, yCount);
+  const y2Scale = (range: [number, number]) => linearScale(y2Ext[0], y2Ext[1], range, yCount);
+  const b = layout(
+    width,
+    height,
+    { ...opts, titleLines: title.lines.length },
+    yScale([0, 1]).labels,
+    dual ? y2Scale([0, 1]).labels : null,
+    lw,
+  );
+  const xs = linearScale(xExt[0], xExt[1], [b.left, b.right], Math.max(2, Math.round((b.right - b.left) / 90)), integerX);
+  const ys = yScale([b.bottom, b.top]);
+  const ys2 = y2Scale([b.bottom, b.top]);
+  const scaleOf = (s: LineSeries) => (onRight(s) ? ys2 : ys);
 
-  const parts = [open(width, height, 'line-chart', opts.title), axes(xs, ys, b, opts)];
-  const hasData = series.some((s) => segments(s, xs, ys).length > 0);
+  const parts = [open(width, height, 'line-chart', opts.title, title.lines), axes(xs, ys, b, opts)];
+  if (dual) {
+    const color = rightSeries.length === 1 ? entries[series.indexOf(rightSeries[0])].color : '#444';
+    parts.push(rightAxis(ys2, b, opts.y2Label, color));
+  }
+  const hasData = series.some((s) => segments(s, xs, scaleOf(s)).length > 0);
   if (!hasData) {
     parts.push(
       `<text class="empty" x="${px((b.left + b.right) / 2)}" y="${px((b.top + b.bottom) / 2)}" text-anchor="middle" font-size="13" fill="#888">no data</text>`,
@@ -248,10 +339,10 @@ export function lineChart(series: readonly LineSeries[], opts: LineChartOptions 
   }
   series.forEach((s, i) => {
     const color = entries[i].color;
-    const segs = segments(s, xs, ys).map((seg) => decimate(seg, b.right - b.left));
+    const segs = segments(s, xs, scaleOf(s)).map((seg) => decimate(seg, b.right - b.left));
     const lines = segs.filter((seg) => seg.length > 1);
     const dots = segs.filter((seg) => seg.length === 1);
-    parts.push(`<g class="series" data-name="${escapeXml(s.name)}">`);
+    parts.push(`<g class="series" data-name="${escapeXml(s.name)}" data-axis="${onRight(s) ? 'right' : 'left'}">`);
     if (lines.length > 0) {
       const d = lines.map((seg) => `M${seg.map(([x, y]) => `${px(x)},${px(y)}`).join('L')}`).join('');
       parts.push(`<path class="line" d="${d}" fill="none" stroke="${color}" stroke-width="1.8" stroke-linejoin="round"/>`);
@@ -259,7 +350,7 @@ export function lineChart(series: readonly LineSeries[], opts: LineChartOptions 
     for (const [[x, y]] of dots) parts.push(`<circle class="point" cx="${px(x)}" cy="${px(y)}" r="2.5" fill="${color}"/>`);
     parts.push('</g>');
   });
-  parts.push(legend(entries, b.right + 12, b.top, lw, b.bottom - b.top, 'line'));
+  parts.push(legend(entries, b.legendX, b.top, lw, b.bottom - b.top, 'line'));
   parts.push('</svg>');
   return parts.join('');
 }
@@ -284,15 +375,23 @@ export function scatterChart(points: ScatterPoints, opts: ScatterChartOptions = 
   }
   const labels = [...byLabel.keys()].sort((a, b) => a - b);
   const entries = labels.map((l) => ({ name: opts.classNames?.[l] ?? String(l), color: categoricalColor(l) }));
-  const lw = legendWidth(entries, width * 0.35);
+  const lw = legendWidth(entries, width * LEGEND_SHARE);
   const xExt = extent([points.x]) ?? [0, 1];
   const yExt = extent([points.y]) ?? [0, 1];
-  const yCount = Math.max(2, Math.round((height - 80) / 60));
-  const b = layout(width, height, opts, linearScale(yExt[0], yExt[1], [0, 1], yCount).labels, lw);
+  const title = titleOf(width, opts.title);
+  const yCount = Math.max(2, Math.round((height - 80 - TITLE_LINE * (title.lines.length - 1)) / 60));
+  const b = layout(
+    width,
+    height,
+    { titleLines: title.lines.length },
+    linearScale(yExt[0], yExt[1], [0, 1], yCount).labels,
+    null,
+    lw,
+  );
   const xs = linearScale(xExt[0], xExt[1], [b.left, b.right], Math.max(2, Math.round((b.right - b.left) / 90)));
   const ys = linearScale(yExt[0], yExt[1], [b.bottom, b.top], yCount);
 
-  const parts = [open(width, height, 'scatter-chart', opts.title), axes(xs, ys, b, {})];
+  const parts = [open(width, height, 'scatter-chart', opts.title, title.lines), axes(xs, ys, b, {})];
   labels.forEach((l, k) => {
     parts.push(`<g class="points" data-label="${l}" fill="${entries[k].color}" fill-opacity="0.8">`);
     for (const i of byLabel.get(l) as number[]) {
@@ -300,7 +399,7 @@ export function scatterChart(points: ScatterPoints, opts: ScatterChartOptions = 
     }
     parts.push('</g>');
   });
-  parts.push(legend(entries, b.right + 12, b.top, lw, b.bottom - b.top, 'dot'));
+  parts.push(legend(entries, b.legendX, b.top, lw, b.bottom - b.top, 'dot'));
   parts.push('</svg>');
   return parts.join('');
 }

@@ -73,14 +73,16 @@ export function extent(arrays: ArrayLike<number>[], positiveOnly = false): [numb
 /**
  * A linear scale over `[lo, hi]` rounded out to nice ticks (about `count` intervals). A zero-width
  * extent is widened by one unit (or 10 % of the value) each side so a constant series sits mid-axis.
+ * `integer` (for epochs, iterations, counts) keeps the step at 1 or more, so no tick falls between
+ * two whole numbers (no "2.5 epochs"), and pads a constant extent by whole units.
  */
-export function linearScale(lo: number, hi: number, range: [number, number], count = 5): Scale {
+export function linearScale(lo: number, hi: number, range: [number, number], count = 5, integer = false): Scale {
   if (lo === hi) {
-    const pad = lo === 0 ? 1 : Math.abs(lo) * 0.1;
+    const pad = integer ? 1 : lo === 0 ? 1 : Math.abs(lo) * 0.1;
     lo -= pad;
     hi += pad;
   }
-  const step = niceStep(hi - lo, count);
+  const step = integer ? Math.max(1, niceStep(hi - lo, count)) : niceStep(hi - lo, count);
   const d0 = Math.floor(lo / step + 1e-9) * step;
   const d1 = Math.ceil(hi / step - 1e-9) * step;
   const ticks = niceTicks(d0, d1, step);

@@ -147,7 +147,12 @@ test('plot: one curve per (log, key), legend names, val keys over epochs, PNG ou
   assert.equal(r.code, 0, r.err.join('\n'));
   const p = parseSvg(readFileSync(svgPath, 'utf8'));
   assert.equal(p.title, 'A vs B');
-  assert.deepEqual(p.legend, ['runA/loss', 'runA/lr', 'runB/loss', 'runB/lr']);
+  // lr plotted with another key goes on a right-hand axis of its own.
+  assert.deepEqual(p.legend, ['runA/loss', 'runA/lr (right)', 'runB/loss', 'runB/lr (right)']);
+  // Left: losses 1 … 9 (runB's 9, 8, 7, 6); right: lr 0.1 … 0.3 — scaled separately.
+  const yTicks = (q: typeof p, axis: 'y' | 'y2') => q.ticks.filter((t) => t.axis === axis).map((t) => t.value);
+  assert.ok(Math.max(...yTicks(p, 'y')) >= 9 && Math.max(...yTicks(p, 'y2')) < 1, `${yTicks(p, 'y')} | ${yTicks(p, 'y2')}`);
+  assert.ok(p.texts.some((t) => t.cls === 'axis-label y2' && t.text === 'lr'));
   assert.equal(p.paths.length, 4);
   // runA's loss has a null at iter 30: two runs of 2 points each.
   assert.deepEqual(
@@ -162,8 +167,38 @@ test('plot: one curve per (log, key), legend names, val keys over epochs, PNG ou
   const v = parseSvg(readFileSync(svgPath, 'utf8'));
   assert.deepEqual(v.legend, ['kNN top-1']);
   assert.ok(v.texts.some((t) => t.text === 'epoch'));
-  const xs = v.ticks.filter((t) => t.axis === 'x').map((t) => t.value);
-  assert.ok(Math.min(...xs) <= 1 && Math.max(...xs) >= 2 && Math.max(...xs) < 10, `epoch axis ${xs}`);
+  // Epochs 1 and 2: ticks on whole epochs only.
+  assert.deepEqual(
+    v.ticks.filter((t) => t.axis === 'x').map((t) => t.value),
+    [1, 2],
+  );
+
+  // --right moves a chosen key; a long --title wraps instead of running off the chart.
+  const title = 'Loss and learning rate of runA, the run that was killed while writing its last line';
+  const r4 = await run([
+    'plot',
+    runA,
+    '--keys',
+    'loss,lr',
+    '--right',
+    'loss',
+    '--title',
+    title,
+    '--width',
+    '400',
+    '--out',
+    svgPath,
+  ]);
+  assert.equal(r4.code, 0, r4.err.join('\n'));
+  const m = parseSvg(readFileSync(svgPath, 'utf8'));
+  assert.deepEqual(m.legend, ['loss (right)', 'lr']);
+  assert.equal(m.titleLines.length, 2);
+  assert.equal(m.titleLines.join(' '), title);
+  assert.equal(
+    (await run(['plot', runA, '--keys', 'loss', '--right', 'lr', '--out', svgPath])).code,
+    2,
+    '--right outside --keys',
+  );
 
   const pngPath = join(root, 'curves.png');
   const r3 = await run(['plot', runB, '--keys', 'loss', '--out', pngPath, '--width', '500', '--height', '300']);

@@ -50,7 +50,15 @@ test('selfsup demo (shortened): trains, benchmarks against both baselines, write
   assert.ok(trained && (Number(trained[1]) === Number(fitted[1]) || /time budget of 6 s spent/.test(r.stdout)), r.stdout);
   const latest = readFileSync(join(dir, 'checkpoints', 'latest'), 'utf8').trim();
   assert.ok(existsSync(join(dir, 'checkpoints', latest)));
-  assert.match(readFileSync(join(dir, 'report.html'), 'utf8'), /kNN/);
+  const html = readFileSync(join(dir, 'report.html'), 'utf8');
+  assert.match(html, /kNN/);
+  // The t-SNE of the learned features on the 300 held-out images (all of them: under the 1,000 cap),
+  // one circle per image in the report's scatter chart, and its time in the timings table.
+  const tsne = /<section id="tsne">.*?<\/section>/s.exec(html);
+  assert.ok(tsne, 'report has a t-SNE section');
+  assert.match(tsne[0], /<svg [^>]*class="chart scatter-chart"/);
+  assert.equal(tsne[0].match(/<circle class="point"/g)?.length, 300);
+  assert.match(html, /<th>t-SNE<\/th><td class="num">[\d.]+ s<\/td>/);
   assert.ok(existsSync(join(dir, 'config.json')));
 });
 

@@ -186,3 +186,84 @@ test('svgToPng renders at the requested width with visible, coloured content', a
     assert.ok(inked < total * 0.5, `mostly white background (${inked} non-white pixels)`);
   }
 });
+
+test('loss and lr together: lr on a right-hand axis with its own nice ticks, both mapped linearly', () => {
+  const iters = Array.from({ length: 48 }, (_, i) => (i + 1) * 10); // 10 … 480
+  const loss = iters.map((_, i) => 0.13 + (4.74 * i) / 47); // 0.13 … 4.87
+  const lr = iters.map((it) => 0.3 * Math.cos((it / 480) * (Math.PI / 2))); // 0.299 … 0
+  const svg = lineChart(
+    [
+      { name: 'loss', x: iters, y: loss },
+      { name: 'lr', x: iters, y: lr, axis: 'right' },
+    ],
+    { title: 'loss and lr', xLabel: 'iteration', yLabel: 'loss', y2Label: 'lr' },
+  );
+  const p = parseSvg(svg);
+  assert.deepEqual(p.legend, ['loss', 'lr (right)']);
+  // Height 360 with a one-line title → round((360 − 80) / 50) = 6 intervals per y axis.
+  // Left: span 4.74 / 6 = 0.79, mantissa 7.9 ≥ √50 → step 1 → 0 … 5.
+  assert.deepEqual(
+    p.ticks.filter((t) => t.axis === 'y').map((t) => t.value),
+    [0, 1, 2, 3, 4, 5],
+  );
+  // Right: lr spans [0, 0.3·cos(π/96)] ≈ [0, 0.2998]; 0.2998 / 6 = 0.04997, mantissa 5.0 in [√10, √50) → 0.05.
+  const lo = Math.min(...lr);
+  const hi = Math.max(...lr);
+  const step = 0.05;
+  const want: number[] = [];
+  for (let k = Math.floor(lo / step); k <= Math.ceil(hi / step); k++) want.push(Number((k * step).toFixed(2)));
+  assert.deepEqual(want, [0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]);
+  const right = p.ticks.filter((t) => t.axis === 'y2');
+  assert.deepEqual(
+    right.map((t) => t.value),
+    want,
+  );
+  assert.deepEqual(
+    right.map((t) => t.text),
+    ['0', '0.05', '0.10', '0.15', '0.20', '0.25', '0.30'],
+  );
+  // Each series follows its own axis: pixel = a + b·value fitted through that axis' ticks.
+  const fx = axisFit(p.ticks, 'x');
+  const fy = axisFit(p.ticks, 'y');
+  const fy2 = axisFit(p.ticks, 'y2');
+  const [lossPts, lrPts] = p.paths.map((q) => pathRuns(q.d).flat());
+  iters.forEach((it, i) => {
+    close(lossPts[i][0], fx.a + fx.b * it, 0.02, `loss x ${i}`);
+    close(lossPts[i][1], fy.a + fy.b * loss[i], 0.02, `loss y ${i}`);
+    close(lrPts[i][1], fy2.a + fy2.b * lr[i], 0.02, `lr y ${i}`);
+  });
+  // Both axes span the same plot height; the right labels sit right of every data point.
+  close(fy.a + fy.b * 0, fy2.a + fy2.b * 0, 0.02, 'both zeros on the bottom edge');
+  const maxX = Math.max(...lossPts.map((q) => q[0]));
+  assert.ok(right.every((t) => t.x > maxX));
+  assert.ok(p.texts.some((t) => t.cls === 'axis-label y2' && t.text === 'lr'));
+  // Without a left-axis series there is nothing to pair with: a single left axis.
+  const solo = parseSvg(lineChart([{ name: 'lr', x: iters, y: lr, axis: 'right' }]));
+  assert.equal(solo.ticks.filter((t) => t.axis === 'y2').length, 0);
+  assert.deepEqual(solo.legend, ['lr']);
+});
+
+test('integer x (epochs): whole-number ticks only; fractional x keeps half steps', () => {
+  // Epochs 1 … 3 over ~6 intervals: 2 / 6 = 0.33 → step 0.5 for real numbers, 1 for whole ones.
+  assert.deepEqual(linearScale(1, 3, [0, 1], 6).ticks, [1, 1.5, 2, 2.5, 3]);
+  assert.deepEqual(linearScale(1, 3, [0, 1], 6, true).ticks, [1, 2, 3]);
+  // A single epoch is padded by whole epochs.
+  assert.deepEqual(linearScale(4, 4, [0, 1], 6, true).ticks, [3, 4, 5]);
+  // Larger spans keep their nice step (already whole): 0 … 200 → 50s at ~4 intervals.
+  assert.deepEqual(linearScale(1, 200, [0, 1], 4, true).ticks, [0, 50, 100, 150, 200]);
+
+  const epochs = [1, 2, 3];
+  const acc = [30, 42, 47];
+  const p = parseSvg(lineChart([{ name: 'knn_top1', x: epochs, y: acc }], { xLabel: 'epoch' }));
+  assert.deepEqual(
+    p.ticks.filter((t) => t.axis === 'x').map((t) => t.value),
+    [1, 2, 3],
+  );
+  const f = parseSvg(lineChart([{ name: 'y', x: [1, 1.5, 3], y: acc }]));
+  assert.ok(
+    f.ticks.some((t) => t.axis === 'x' && !Number.isInteger(t.value)),
+    'real-valued x may get fractional ticks',
+  );
+  const forced = parseSvg(lineChart([{ name: 'y', x: [1, 1.5, 3], y: acc }], { integerX: true }));
+  assert.ok(forced.ticks.filter((t) => t.axis === 'x').every((t) => Number.isInteger(t.value)));
+});

@@ -10,11 +10,14 @@ export interface ParsedSvg {
   width: number;
   height: number;
   title: string | null;
+  /** The title's lines (its `<tspan>`s), and the SVG's `<title>` (the full title, as a tooltip). */
+  titleLines: string[];
+  tooltip: string | null;
   /** `<path class="line">`: its `d` attribute and the enclosing series' data-name. */
   paths: { d: string; series: string | null; stroke: string | null }[];
   /** Every `<circle class="point">` with the fill of its group (scatter) or its own fill (line dots). */
   circles: { cx: number; cy: number; fill: string | null; label: string | null }[];
-  ticks: { axis: 'x' | 'y'; value: number; text: string; x: number; y: number }[];
+  ticks: { axis: 'x' | 'y' | 'y2'; value: number; text: string; x: number; y: number }[];
   legend: string[];
   texts: { cls: string; text: string }[];
 }
@@ -25,7 +28,9 @@ import xml.etree.ElementTree as ET
 NS = '{http://www.w3.org/2000/svg}'
 root = ET.fromstring(sys.stdin.read())
 assert root.tag == NS + 'svg', root.tag
+tip = root.find(NS + 'title')
 out = {'width': float(root.get('width')), 'height': float(root.get('height')), 'title': None,
+       'titleLines': [], 'tooltip': tip.text if tip is not None else None,
        'paths': [], 'circles': [], 'ticks': [], 'legend': [], 'texts': []}
 def walk(el, series, group_fill, label):
     cls = (el.get('class') or '').split()
@@ -38,7 +43,9 @@ def walk(el, series, group_fill, label):
     if el.tag == NS + 'text':
         text = ''.join(el.itertext())
         out['texts'].append({'cls': el.get('class') or '', 'text': text})
-        if 'title' in cls: out['title'] = text
+        if 'title' in cls:
+            out['title'] = text
+            out['titleLines'] = [''.join(t.itertext()) for t in el.findall(NS + 'tspan')]
         if 'tick' in cls:
             out['ticks'].append({'axis': cls[1], 'value': float(el.get('data-value')), 'text': text,
                                  'x': float(el.get('x')), 'y': float(el.get('y'))})
@@ -69,7 +76,7 @@ export function pathRuns(d: string): [number, number][][] {
 /** Least-squares line `pixel = a + b·value` through the ticks of one axis (values mapped by `f`). */
 export function axisFit(
   ticks: ParsedSvg['ticks'],
-  axis: 'x' | 'y',
+  axis: 'x' | 'y' | 'y2',
   f: (v: number) => number = (v) => v,
 ): { a: number; b: number } {
   const t = ticks.filter((k) => k.axis === axis);
