@@ -63,8 +63,8 @@ test('numbers are checked while parsing, before any file is opened; UsageError a
   assert.equal(r.code, 2);
   assert.match(r.err, /expected a number > 0/);
   // A missing --checkpoint, once the arguments are fine: named as such, exit 1.
-  r = await run(['extract', '--checkpoint', '/nonexistent/c.pth', '--data', '/nonexistent/d', '--out', '/tmp/x.npy']);
-  assert.notEqual(r.code, 0);
+  r = await run(['eval', 'knn', '--checkpoint', '/nonexistent/c.pth', '--train-data', '/nonexistent/d']);
+  assert.deepEqual([r.code, r.err], [1, 'selfsup eval knn: checkpoint not found: /nonexistent/c.pth']);
 });
 
 test('a command registered with defineCommand: options table, variadic --cfg-options, repeatable flags, codes', async () => {
