@@ -39,8 +39,13 @@ selfsup.DATASETS.register(
   selfsup.definePart({
     registry: selfsup.DATASETS,
     name: 'CIFAR10HeldOut',
-    schema: selfsup.z.strictObject({ part: selfsup.z.enum(['train', 'eval', 'val']) }),
+    // `root` names the folder in configs and logs; the images come from QUALITY_ROOT, which it must match.
+    schema: selfsup.z.strictObject({ part: selfsup.z.enum(['train', 'eval', 'val']), root: selfsup.z.string().optional() }),
     description: 'the CIFAR-10 train split with a seeded class-balanced hold-out',
-    build: (o) => new Subset(cached, parts[o.part]),
+    build: (o) => {
+      if (o.root !== undefined && o.root !== join(root, 'cifar10', 'train'))
+        throw new Error(`CIFAR10HeldOut: root ${o.root} is not QUALITY_ROOT's ${join(root, 'cifar10', 'train')}`);
+      return new Subset(cached, parts[o.part]);
+    },
   }),
 );

@@ -5,10 +5,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { basename, dirname, extname } from 'node:path';
-import { parseArgs } from 'node:util';
+import { UsageError } from './args.js';
+import { type CommandSpec, defineCommand, runCommand, type Values } from './command.js';
 import { lineChart, type LineSeries, svgToPng } from '../visualization/charts.js';
 import { formatDuration, formatNumber } from '../visualization/format.js';
-import { LogReadError, type RunLog, type RunStats, readLog, runStats, seriesOf } from '../visualization/log-records.js';
+import { type RunLog, type RunStats, readLog, runStats, seriesOf } from '../visualization/log-records.js';
 
 const USAGE = `usage: selfsup analyze-logs plot <log.jsonl|work_dir>... --keys loss,lr [options]
        selfsup analyze-logs stats <log.jsonl|work_dir>... [--json] [--include-outliers]
@@ -34,42 +35,56 @@ count/first/last/min/max/mean.
 exit status: 0 ok, 1 a log could not be read or lacks a key, 2 usage error.
 `;
 
-class UsageError extends Error {}
+const PLOT_OPTIONS = {
+  keys: { type: 'string' },
+  right: { type: 'string' },
+  mode: { type: 'string' },
+  x: { type: 'string' },
+  out: { type: 'string', default: 'curves.png' },
+  legend: { type: 'string' },
+  title: { type: 'string' },
+  width: { type: 'string', number: { integer: true, min: 64 } },
+  height: { type: 'string', number: { integer: true, min: 64 } },
+  'log-y': { type: 'boolean' },
+} as const;
+
+const STATS_OPTIONS = {
+  json: { type: 'boolean' },
+  'include-outliers': { type: 'boolean' },
+} as const;
+
+export const ANALYZE_LOGS = defineCommand({
+  name: 'analyze-logs',
+  summary: 'plot or summarise log.jsonl files (curves to PNG/SVG, statistics)',
+  usage: USAGE,
+  subcommands: [
+    defineCommand({
+      name: 'plot',
+      summary: 'draw keys of log.jsonl files in one chart (PNG/SVG)',
+      usage: USAGE,
+      args: '[logs...]',
+      options: PLOT_OPTIONS,
+      run: plot,
+    }) as CommandSpec,
+    defineCommand({
+      name: 'stats',
+      summary: 'per-run iterations, wall time, iter_time and per-key statistics',
+      usage: USAGE,
+      args: '[logs...]',
+      options: STATS_OPTIONS,
+      run: stats,
+    }) as CommandSpec,
+  ],
+});
 
 /** Learning-rate keys as the runner logs them (`lr`, `lr_backbone`, `lr/head`, …). */
 const LR_KEY = /^lr($|[_/.])/;
 
 /** Runs `selfsup analyze-logs <argv>`; returns the process exit code. */
-export async function analyzeLogs(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  try {
-    if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
-      console.log(USAGE);
-      return sub === undefined ? 2 : 0;
-    }
-    if (sub === 'plot') return await plot(rest);
-    if (sub === 'stats') return stats(rest);
-    throw new UsageError(`unknown subcommand '${sub}'`);
-  } catch (e) {
-    if (e instanceof UsageError || isParseArgsError(e)) {
-      console.error(`selfsup analyze-logs: ${(e as Error).message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (e instanceof LogReadError || e instanceof AnalyzeError) {
-      console.error(`selfsup analyze-logs: ${e.message}`);
-      return 1;
-    }
-    throw e;
-  }
-}
+export const analyzeLogs = (argv: string[]): Promise<number> => runCommand(ANALYZE_LOGS, argv);
 
 /** A failure that is the data's or the file system's fault, not the command line's. */
 class AnalyzeError extends Error {}
-
-function isParseArgsError(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
-}
 
 function loadAll(paths: string[]): RunLog[] {
   if (paths.length === 0) throw new UsageError('no log file or work dir given');
@@ -99,28 +114,8 @@ function positiveInt(s: string | undefined, name: string, dflt: number): number 
   return n;
 }
 
-async function plot(argv: string[]): Promise<number> {
-  const { values: o, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      keys: { type: 'string' },
-      right: { type: 'string' },
-      mode: { type: 'string' },
-      x: { type: 'string' },
-      out: { type: 'string', default: 'curves.png' },
-      legend: { type: 'string' },
-      title: { type: 'string' },
-      width: { type: 'string' },
-      height: { type: 'string' },
-      'log-y': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (o.help) {
-    console.log(USAGE);
-    return 0;
-  }
+async function plot(o: Values<typeof PLOT_OPTIONS>, positionals: string[]): Promise<number> {
+  const outFile = o.out ?? 'curves.png';
   const keys = splitList(o.keys);
   if (keys.length === 0) throw new UsageError('plot needs --keys');
   const right = new Set(o.right !== undefined ? splitList(o.right) : keys.filter((k) => LR_KEY.test(k)));
@@ -130,8 +125,8 @@ async function plot(argv: string[]): Promise<number> {
   if (o.mode !== undefined && o.mode !== 'train' && o.mode !== 'val')
     throw new UsageError(`--mode must be train or val, got '${o.mode}'`);
   if (o.x !== undefined && o.x !== 'iter' && o.x !== 'epoch') throw new UsageError(`--x must be iter or epoch, got '${o.x}'`);
-  const ext = extname(o.out).toLowerCase();
-  if (ext !== '.png' && ext !== '.svg') throw new UsageError(`--out must end in .png or .svg, got '${o.out}'`);
+  const ext = extname(outFile).toLowerCase();
+  if (ext !== '.png' && ext !== '.svg') throw new UsageError(`--out must end in .png or .svg, got '${outFile}'`);
   const width = positiveInt(o.width, 'width', 800);
   const height = positiveInt(o.height, 'height', 450);
   const logs = loadAll(positionals);
@@ -173,11 +168,11 @@ async function plot(argv: string[]): Promise<number> {
     logY: o['log-y'],
   });
   try {
-    writeFileSync(o.out, ext === '.svg' ? svg : await svgToPng(svg));
+    writeFileSync(outFile, ext === '.svg' ? svg : await svgToPng(svg));
   } catch (e) {
-    throw new AnalyzeError(`cannot write ${o.out}: ${(e as Error).message}`);
+    throw new AnalyzeError(`cannot write ${outFile}: ${(e as Error).message}`);
   }
-  console.log(`saved ${o.out} (${series.length} curve${series.length === 1 ? '' : 's'})`);
+  console.log(`saved ${outFile} (${series.length} curve${series.length === 1 ? '' : 's'})`);
   return 0;
 }
 
@@ -207,20 +202,7 @@ function printRun(st: RunStats): void {
     console.log(`  ${r.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')}`);
 }
 
-function stats(argv: string[]): number {
-  const { values: o, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      json: { type: 'boolean', default: false },
-      'include-outliers': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (o.help) {
-    console.log(USAGE);
-    return 0;
-  }
+function stats(o: Values<typeof STATS_OPTIONS>, positionals: string[]): number {
   const runs = loadAll(positionals).map((log) => runStats(log, { includeOutliers: o['include-outliers'] }));
   runs.forEach((st, i) => {
     if (i > 0) console.log('');

@@ -1,48 +1,12 @@
 /**
- * Shared command-line handling: `node:util` parseArgs with usage errors as exit code 2, `--help`
- * on every command, and MMEngine's `--cfg-options a=1 b=2` (several values after one flag).
+ * Shared command-line pieces: usage errors (exit code 2), exit codes, flag value helpers. Parsing
+ * itself is commander's (src/cli/command.ts).
  */
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** A usage error: the command prints it with its usage and exits with code 2. */
 export class UsageError extends Error {}
 
-export const EXIT = { OK: 0, FAILURE: 1, USAGE: 2 } as const;
-
-type Options = NonNullable<ParseArgsConfig['options']>;
-
-/**
- * Parses `argv` for a command; `--cfg-options` collects every following `key=value` token.
- * Throws UsageError for unknown flags or missing values.
- */
-export function parseCommand<O extends Options>(
-  argv: string[],
-  options: O,
-  opts: { positionals?: boolean } = {},
-): {
-  values: ReturnType<typeof parseArgs<{ options: O; allowPositionals: true }>>['values'];
-  positionals: string[];
-  cfgOptions: string[];
-} {
-  const cfgOptions: string[] = [];
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--cfg-options') {
-      while (i + 1 < argv.length && !argv[i + 1].startsWith('--')) cfgOptions.push(argv[++i]);
-      if (cfgOptions.length === 0) throw new UsageError('--cfg-options needs key=value pairs');
-    } else {
-      rest.push(argv[i]);
-    }
-  }
-  try {
-    const r = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
-    if (!opts.positionals && r.positionals.length > 0) throw new UsageError(`unexpected argument '${r.positionals[0]}'`);
-    return { values: r.values, positionals: r.positionals, cfgOptions };
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError((e as Error).message);
-  }
-}
+export const EXIT = { OK: 0, FAILURE: 1, USAGE: 2, INTERRUPTED: 130 } as const;
 
 /** `--on-corrupt error|skip`: what a command does with images that do not decode (default: fail). */
 export function corruptFlag(v: string | undefined): 'error' | 'skip' | undefined {

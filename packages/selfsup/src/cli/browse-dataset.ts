@@ -12,9 +12,9 @@ import { buildViews } from '../data/register.js';
 import { buildDataset } from '../engine/build-data.js';
 import { prepareConfig } from '../engine/config/prepare.js';
 import { resolveConfigArg } from './config-arg.js';
-import { ConfigError } from '../core/schema.js';
 import { importUserModules } from '../core/user-modules.js';
-import { EXIT, numberFlag, parseCommand, UsageError } from './args.js';
+import { EXIT, numberFlag, UsageError } from './args.js';
+import { defineCommand, runCommand, type Values } from './command.js';
 import type { MultiView } from '../data/transforms/multi-view.js';
 import { beitV2Views, byolViews, maeViews, mocoV2Views, simclrViews, simmimViews, swavViews } from '../engine/config/recipes.js';
 import type { MultiViewConfig } from '../part-configs.js';
@@ -54,13 +54,12 @@ const OPTIONS = {
   data: { type: 'string' },
   split: { type: 'string' },
   pipeline: { type: 'string' },
-  size: { type: 'string' },
+  size: { type: 'string', number: { integer: true, min: 1 } },
   import: { type: 'string', multiple: true },
-  n: { type: 'string' },
-  seed: { type: 'string' },
-  scale: { type: 'string' },
+  n: { type: 'string', number: { integer: true, min: 1 } },
+  seed: { type: 'string', number: { integer: true, min: 0 } },
+  scale: { type: 'string', number: { positive: true } },
   out: { type: 'string', default: 'browse-dataset.png' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** The dataset and views to show: a config's (optionally on --data), or --data with a recipe. */
@@ -98,42 +97,30 @@ async function source(
   };
 }
 
+export const BROWSE_DATASET = defineCommand({
+  name: 'browse-dataset',
+  summary: 'a PNG grid of images next to their augmented views',
+  usage: USAGE,
+  args: '[config]',
+  options: OPTIONS,
+  cfgOptions: true,
+  run: runBrowse,
+});
+
 /** Runs the command; returns the exit code (0 ok, 1 failure, 2 usage error). */
-export async function browseDataset(argv: string[]): Promise<number> {
-  let views: MultiView;
-  let dataset: () => Promise<Dataset>;
-  let n: number;
-  let seed: number;
-  let scale: number | undefined;
-  let out: string;
-  let onCorrupt: CorruptPolicy | undefined;
-  try {
-    const { values, positionals, cfgOptions } = parseCommand(argv, OPTIONS, { positionals: true });
-    if (values.help) {
-      console.log(USAGE);
-      return EXIT.OK;
-    }
-    if (positionals.length > 1) throw new UsageError(`one config at most, got ${positionals.join(' ')}`);
-    n = numberFlag(values.n, '--n', { integer: true, min: 1 }) ?? 8;
-    seed = numberFlag(values.seed, '--seed', { integer: true, min: 0 }) ?? 0;
-    scale = numberFlag(values.scale, '--scale', { min: Number.MIN_VALUE });
-    out = values.out as string;
-    ({ views, dataset, onCorrupt } = await source(positionals[0], values, cfgOptions));
-  } catch (e) {
-    if (!(e instanceof UsageError || e instanceof ConfigError)) throw e;
-    console.error(`selfsup browse-dataset: ${e.message}${e instanceof UsageError ? `\n\n${USAGE}` : ''}`);
-    return EXIT.USAGE;
-  }
-  try {
-    const ds = await dataset();
-    const png = await augmentationGrid(ds, views, { n, seed, scale, onCorrupt });
-    writeFileSync(out, png);
-    console.log(
-      `selfsup browse-dataset: wrote ${out} (${Math.min(n, ds.length)} rows × ${1 + views.totalViews} columns, ${ds.describe()})`,
-    );
-    return EXIT.OK;
-  } catch (e) {
-    console.error(`selfsup browse-dataset: ${(e as Error).message}`);
-    return EXIT.FAILURE;
-  }
+export const browseDataset = (argv: string[]): Promise<number> => runCommand(BROWSE_DATASET, argv);
+
+async function runBrowse(values: Values<typeof OPTIONS>, positionals: string[], cfgOptions: string[]): Promise<number> {
+  const n = numberFlag(values.n, '--n', { integer: true, min: 1 }) ?? 8;
+  const seed = numberFlag(values.seed, '--seed', { integer: true, min: 0 }) ?? 0;
+  const scale = numberFlag(values.scale, '--scale', { min: Number.MIN_VALUE });
+  const out = values.out as string;
+  const { views, dataset, onCorrupt } = await source(positionals[0], values, cfgOptions);
+  const ds = await dataset();
+  const png = await augmentationGrid(ds, views, { n, seed, scale, onCorrupt });
+  writeFileSync(out, png);
+  console.log(
+    `selfsup browse-dataset: wrote ${out} (${Math.min(n, ds.length)} rows × ${1 + views.totalViews} columns, ${ds.describe()})`,
+  );
+  return EXIT.OK;
 }

@@ -4,7 +4,8 @@
  * reads it.
  */
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { UsageError } from './args.js';
+import { type CommandSpec, defineCommand, runCommand, type Values } from './command.js';
 import { PREPARABLE, type PreparableName, PrepareError, parseChecksum, prepareDataset } from '../data/prepare.js';
 
 const USAGE = `usage: selfsup data prepare <${PREPARABLE.join('|')}> [options]
@@ -24,77 +25,56 @@ options:
   -h, --help           this help
 `;
 
+const PREPARE_OPTIONS = {
+  out: { type: 'string' },
+  from: { type: 'string' },
+  url: { type: 'string' },
+  checksum: { type: 'string' },
+  timeout: { type: 'string', number: { positive: true } },
+  force: { type: 'boolean' },
+} as const;
+
+export const DATA = defineCommand({
+  name: 'data',
+  summary: 'prepare a standard dataset (CIFAR-10/100, STL-10, MNIST, Fashion-MNIST)',
+  usage: USAGE,
+  subcommands: [
+    defineCommand({
+      name: 'prepare',
+      summary: 'download (or take a local copy of) a dataset, check it, lay it out for --data',
+      usage: USAGE,
+      args: '<name>',
+      options: PREPARE_OPTIONS,
+      run: prepare,
+    }) as CommandSpec,
+  ],
+});
+
 /** Runs `selfsup data …`; returns the exit code (0 ok, 1 failure, 2 usage error). */
-export async function dataCommand(argv: string[]): Promise<number> {
-  const usage = (msg: string) => {
-    console.error(`selfsup data: ${msg}\n\n${USAGE}`);
-    return 2;
-  };
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (e) {
-    return usage((e as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const [sub, name, ...extra] = positionals;
-  if (sub !== 'prepare') return usage(sub === undefined ? 'missing subcommand' : `unknown subcommand '${sub}'`);
-  if (name === undefined) return usage('missing dataset name');
+export const dataCommand = (argv: string[]): Promise<number> => runCommand(DATA, argv);
+
+async function prepare(values: Values<typeof PREPARE_OPTIONS>, [name]: string[]): Promise<number> {
   if (!PREPARABLE.includes(name as PreparableName))
-    return usage(`unknown dataset '${name}' (expected one of ${PREPARABLE.join(', ')})`);
-  if (extra.length) return usage(`unexpected argument '${extra[0]}'`);
-  let timeoutMs: number | undefined;
-  if (values.timeout !== undefined) {
-    const t = Number(values.timeout);
-    if (!(t > 0)) return usage(`--timeout must be a positive number of seconds, got '${values.timeout}'`);
-    timeoutMs = t * 1000;
-  }
-  if (values.from !== undefined && values.url !== undefined) return usage('give --from or --url, not both');
+    throw new UsageError(`unknown dataset '${name}' (expected one of ${PREPARABLE.join(', ')})`);
+  const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout) * 1000;
+  if (values.from !== undefined && values.url !== undefined) throw new UsageError('give --from or --url, not both');
   if (values.checksum !== undefined) {
     try {
       parseChecksum(values.checksum);
     } catch (e) {
-      if (e instanceof PrepareError) return usage(e.message);
+      if (e instanceof PrepareError) throw new UsageError(e.message);
       throw e;
     }
   }
   const out = values.out ?? join(process.env.SELFSUP_DATA ?? 'data', name);
-  try {
-    const r = await prepareDataset(name as PreparableName, {
-      out,
-      from: values.from,
-      url: values.url,
-      checksum: values.checksum,
-      timeoutMs,
-      force: values.force,
-    });
-    console.log(r.dir);
-    return 0;
-  } catch (e) {
-    if (e instanceof Error) {
-      console.error(`selfsup data prepare ${name}: ${e.message}`);
-      return 1;
-    }
-    throw e;
-  }
-}
-
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      out: { type: 'string' },
-      from: { type: 'string' },
-      url: { type: 'string' },
-      checksum: { type: 'string' },
-      timeout: { type: 'string' },
-      force: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const r = await prepareDataset(name as PreparableName, {
+    out,
+    from: values.from,
+    url: values.url,
+    checksum: values.checksum,
+    timeoutMs,
+    force: values.force,
   });
+  console.log(r.dir);
+  return 0;
 }

@@ -23,7 +23,8 @@ import { buildDataset } from '../engine/build-data.js';
 import { DataLoader } from '../data/loader/loader.js';
 import type { TypedConfig } from '../core/registry.js';
 import type { PipelineStepConfig } from '../part-configs.js';
-import { EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
+import { EXIT, numberFlag, printJson, UsageError } from './args.js';
+import { defineCommand, runCommand, type Values } from './command.js';
 import { CONFIG_DIR } from './list.js';
 import { resolveConfigArg } from './config-arg.js';
 import { ALGORITHMS } from '../models/registries.js';
@@ -46,28 +47,37 @@ backbone randomly initialised and with raw pixels. Writes the checkpoint and rep
   --eval-samples N  images per split for the evaluation (default 10000)
 `;
 
-export async function demo(argv: string[]): Promise<number> {
-  const { values, cfgOptions } = parseCommand(argv, {
-    data: { type: 'string' },
-    size: { type: 'string' },
-    minutes: { type: 'string' },
-    config: { type: 'string' },
-    'work-dir': { type: 'string' },
-    'eval-samples': { type: 'string' },
-    json: { type: 'boolean' },
-    quiet: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  } as const);
-  if (values.help) {
-    console.log(DEMO_USAGE);
-    return EXIT.OK;
-  }
+const OPTIONS = {
+  data: { type: 'string' },
+  size: { type: 'string', number: { integer: true, min: 8 } },
+  minutes: { type: 'string', number: { min: 0.05 } },
+  config: { type: 'string' },
+  'work-dir': { type: 'string' },
+  'eval-samples': { type: 'string', number: { integer: true, min: 10 } },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+} as const;
+
+export const DEMO = defineCommand({
+  name: 'demo',
+  summary: 'train a small model on Fashion-MNIST and report its accuracy (CPU)',
+  usage: DEMO_USAGE,
+  options: OPTIONS,
+  cfgOptions: true,
+  run: runDemo,
+});
+
+/** Runs `selfsup demo <argv>`; returns the exit code. */
+export const demo = (argv: string[]): Promise<number> => runCommand(DEMO, argv);
+
+async function runDemo(values: Values<typeof OPTIONS>, _args: string[], cfgOptions: string[]): Promise<number> {
   const t0 = performance.now();
   const minutes = numberFlag(values.minutes, '--minutes', { min: 0.05 }) ?? 3.5;
   const evalSamples = numberFlag(values['eval-samples'], '--eval-samples', { integer: true, min: 10 }) ?? 10000;
   const workDir = resolve(values['work-dir'] ?? 'work_dirs/demo');
   const say = (m: string) => {
-    if (!values.quiet) console.log(m);
+    // Status: stderr (stdout carries the results table and --json).
+    if (!values.quiet) console.error(m);
   };
 
   let cfg = prepareConfig(values.config ? resolveConfigArg(values.config) : join(CONFIG_DIR, DEMO_CONFIG), cfgOptions);
@@ -168,24 +178,29 @@ export async function demo(argv: string[]): Promise<number> {
     tsne,
   });
 
+  // The results (table, where things are): stdout, unless --json puts its object there alone.
+  const show = (m: string) => {
+    if (values.json) say(m);
+    else if (!values.quiet) console.log(m);
+  };
   if (evaluation) {
     const r = evaluation.results;
     const row = (name: string, label: string) =>
       `  ${label.padEnd(22)} ${pct(r[name].knn?.[knnK]?.top1)}   ${pct(r[name].linear?.top1)}`;
-    say(`\n${datasetName}: top-1 accuracy on ${testCount} held-out images (kNN k=${knnK}, T=0.1; linear probe 50 epochs)`);
-    say(`  ${''.padEnd(22)}    kNN     linear`);
-    say(row('ssl', `${cfg.model.type} backbone`));
-    say(row('random', 'random init backbone'));
-    say(row('pixels', 'raw pixels'));
+    show(`\n${datasetName}: top-1 accuracy on ${testCount} held-out images (kNN k=${knnK}, T=0.1; linear probe 50 epochs)`);
+    show(`  ${''.padEnd(22)}    kNN     linear`);
+    show(row('ssl', `${cfg.model.type} backbone`));
+    show(row('random', 'random init backbone'));
+    show(row('pixels', 'raw pixels'));
   } else {
-    say('\nno labels in your data: pre-training only (add class sub-folders to get kNN and linear-probe numbers)');
+    show('\nno labels in your data: pre-training only (add class sub-folders to get kNN and linear-probe numbers)');
   }
-  say(`\ncheckpoint: ${trained.checkpoint}`);
-  say(`report:     ${report}`);
-  say('next:');
-  say(`  selfsup eval linear --checkpoint ${workDir} --train-data <labelled folder> --baselines`);
-  say('  selfsup demo --data <your image folder>      (the same on your own images)');
-  say('  selfsup list configs                         (every algorithm; selfsup train <config>)');
+  show(`\ncheckpoint: ${trained.checkpoint}`);
+  show(`report:     ${report}`);
+  show('next:');
+  show(`  selfsup eval linear --checkpoint ${workDir} --train-data <labelled folder> --baselines`);
+  show('  selfsup demo --data <your image folder>      (the same on your own images)');
+  show('  selfsup list configs                         (every algorithm; selfsup train <config>)');
   if (values.json) {
     const r = evaluation?.results;
     printJson({

@@ -14,7 +14,8 @@ import { aggregateRuns, formatMetric } from '../evaluation/repeat.js';
 import { labelFractionSubset, SEMI_SUPERVISED_PERCENTS, semiSupervisedRecipe } from '../evaluation/semi-supervised.js';
 import { svmCostList } from '../evaluation/svm-benchmark.js';
 import { DataLoader } from '../data/loader/loader.js';
-import { corruptFlag, EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
+import { corruptFlag, EXIT, numberFlag, printJson, UsageError } from './args.js';
+import { type CommandSpec, defineCommand, runCommand, type Values } from './command.js';
 
 export const EVAL_USAGE = `usage: selfsup eval <knn|linear|svm|finetune|semi> [model] --train-data PATH [data options] [options]
 
@@ -58,38 +59,37 @@ const OPTIONS = {
   'test-data': { type: 'string' },
   'train-split': { type: 'string' },
   'test-split': { type: 'string' },
-  size: { type: 'string' },
-  'limit-train': { type: 'string' },
-  'limit-test': { type: 'string' },
+  size: { type: 'string', number: { integer: true, min: 1 } },
+  'limit-train': { type: 'string', number: { integer: true, min: 1 } },
+  'limit-test': { type: 'string', number: { integer: true, min: 1 } },
   'on-corrupt': { type: 'string' },
   baselines: { type: 'boolean' },
-  k: { type: 'string' },
-  temperature: { type: 'string' },
-  epochs: { type: 'string' },
-  lr: { type: 'string' },
-  'batch-size': { type: 'string' },
+  k: { type: 'string', numberList: { integer: true, min: 1 } },
+  temperature: { type: 'string', number: { min: 0 } },
+  epochs: { type: 'string', number: { integer: true, min: 1 } },
+  lr: { type: 'string', number: { min: 0 } },
+  'batch-size': { type: 'string', number: { integer: true, min: 1 } },
   optimizer: { type: 'string' },
   norm: { type: 'string' },
-  'layer-decay': { type: 'string' },
-  'warmup-epochs': { type: 'string' },
-  'label-smoothing': { type: 'string' },
-  mixup: { type: 'string' },
-  cutmix: { type: 'string' },
-  ema: { type: 'string' },
-  'clip-grad': { type: 'string' },
-  costs: { type: 'string' },
+  'layer-decay': { type: 'string', number: { min: 0 } },
+  'warmup-epochs': { type: 'string', number: { min: 0 } },
+  'label-smoothing': { type: 'string', number: { min: 0 } },
+  mixup: { type: 'string', number: { min: 0 } },
+  cutmix: { type: 'string', number: { min: 0 } },
+  ema: { type: 'string', number: { min: 0 } },
+  'clip-grad': { type: 'string', number: { min: 0 } },
+  costs: { type: 'string', numberList: { min: 0 } },
   'low-shot': { type: 'boolean' },
-  shots: { type: 'string' },
-  samples: { type: 'string' },
-  percent: { type: 'string' },
-  'head-lr-mult': { type: 'string' },
-  repeat: { type: 'string' },
-  seed: { type: 'string' },
-  stage: { type: 'string' },
+  shots: { type: 'string', numberList: { integer: true, min: 1 } },
+  samples: { type: 'string', number: { integer: true, min: 1 } },
+  percent: { type: 'string', numberList: { min: 0 } },
+  'head-lr-mult': { type: 'string', number: { min: 0 } },
+  repeat: { type: 'string', number: { integer: true, min: 1 } },
+  seed: { type: 'string', number: { integer: true, min: 0 } },
+  stage: { type: 'string', number: { integer: true } },
   device: { type: 'string' },
   import: { type: 'string', multiple: true },
   json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** Parsed model/data flags shared by eval, extract and vis. */
@@ -122,15 +122,35 @@ function listFlag(value: string | undefined, flag: string, o: { integer?: boolea
   return value?.split(',').map((v) => numberFlag(v, flag, o) as number);
 }
 
-export async function evaluate(argv: string[]): Promise<number> {
-  const { values, positionals, cfgOptions } = parseCommand(argv, OPTIONS, { positionals: true });
-  if (values.help) {
-    console.log(EVAL_USAGE);
-    return EXIT.OK;
-  }
-  const task = positionals[0] ?? '';
-  if (!TASKS.includes(task) || positionals.length !== 1)
-    throw new UsageError('eval needs one task: knn, linear, svm, finetune or semi');
+const SUMMARIES: Record<string, string> = {
+  knn: 'weighted kNN on frozen features (top-1/top-5 per k)',
+  linear: 'linear probe on frozen features',
+  svm: 'linear SVMs on frozen features (VOC07 protocol), or the low-shot variant',
+  finetune: 'fine-tune the whole backbone with a classification head',
+  semi: 'semi-supervised fine-tuning on 1 % / 10 % of the labels',
+};
+
+export const EVAL = defineCommand({
+  name: 'eval',
+  aliases: ['test'],
+  summary: 'kNN, linear probe, SVM, fine-tune or semi-supervised fine-tune a backbone on labelled data (with baselines)',
+  usage: EVAL_USAGE,
+  subcommands: TASKS.map((task) =>
+    defineCommand({
+      name: task,
+      summary: SUMMARIES[task],
+      usage: EVAL_USAGE,
+      options: OPTIONS,
+      cfgOptions: true,
+      run: (values, _args, cfgOptions) => runEval(task, values, cfgOptions),
+    }),
+  ) as CommandSpec[],
+});
+
+/** Runs `selfsup eval <argv>`; returns the exit code. */
+export const evaluate = (argv: string[]): Promise<number> => runCommand(EVAL, argv);
+
+async function runEval(task: string, values: Values<typeof OPTIONS>, cfgOptions: string[]): Promise<number> {
   if (!values.checkpoint && !values.config) throw new UsageError('pass --checkpoint or --config');
   await importUserModules(values.import ?? []);
   const data = dataFlags(values);

@@ -1,10 +1,12 @@
 /** `selfsup extract`: a backbone's pooled features and the labels of a dataset, to safetensors or `.npy`. */
+import { Progress } from '../core/progress.js';
 import { resolveDevice } from '../engine/device.js';
 import { extractFeatures } from '../evaluation/features.js';
 import { saveFeatures } from '../evaluation/save-features.js';
 import { encoderFor, evalLoader } from '../engine/model-source.js';
 import { importUserModules } from '../core/user-modules.js';
-import { corruptFlag, EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
+import { corruptFlag, EXIT, numberFlag, printJson, UsageError } from './args.js';
+import { defineCommand, runCommand, type Values } from './command.js';
 
 export const EXTRACT_USAGE = `usage: selfsup extract [model] --data PATH --out FILE.safetensors|FILE.npy [options]
 
@@ -14,29 +16,37 @@ Writes (N, D) float32 features and (N) int64 labels (-1 when unlabelled); .npy w
 to FILE.labels.npy beside it.
 `;
 
-export async function extract(argv: string[]): Promise<number> {
-  const { values, cfgOptions } = parseCommand(argv, {
-    checkpoint: { type: 'string' },
-    config: { type: 'string' },
-    weights: { type: 'string' },
-    random: { type: 'boolean' },
-    pixels: { type: 'boolean' },
-    data: { type: 'string' },
-    split: { type: 'string' },
-    size: { type: 'string' },
-    stage: { type: 'string' },
-    device: { type: 'string' },
-    limit: { type: 'string' },
-    'on-corrupt': { type: 'string' },
-    out: { type: 'string' },
-    import: { type: 'string', multiple: true },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
-  } as const);
-  if (values.help) {
-    console.log(EXTRACT_USAGE);
-    return EXIT.OK;
-  }
+const OPTIONS = {
+  checkpoint: { type: 'string' },
+  config: { type: 'string' },
+  weights: { type: 'string' },
+  random: { type: 'boolean' },
+  pixels: { type: 'boolean' },
+  data: { type: 'string' },
+  split: { type: 'string' },
+  size: { type: 'string', number: { integer: true, min: 1 } },
+  stage: { type: 'string', number: { integer: true } },
+  device: { type: 'string' },
+  limit: { type: 'string', number: { integer: true, min: 1 } },
+  'on-corrupt': { type: 'string' },
+  out: { type: 'string' },
+  import: { type: 'string', multiple: true },
+  json: { type: 'boolean' },
+} as const;
+
+export const EXTRACT = defineCommand({
+  name: 'extract',
+  summary: 'features and labels of a dataset to safetensors / .npy',
+  usage: EXTRACT_USAGE,
+  options: OPTIONS,
+  cfgOptions: true,
+  run: runExtract,
+});
+
+/** Runs `selfsup extract <argv>`; returns the exit code. */
+export const extract = (argv: string[]): Promise<number> => runCommand(EXTRACT, argv);
+
+async function runExtract(values: Values<typeof OPTIONS>, _args: string[], cfgOptions: string[]): Promise<number> {
   if (!values.data) throw new UsageError('--data is required');
   if (!values.out || !/\.(safetensors|npy)$/.test(values.out)) throw new UsageError('--out must end in .safetensors or .npy');
   if (!values.pixels && !values.checkpoint && !values.config) throw new UsageError('pass --checkpoint, --config or --pixels');
@@ -60,16 +70,14 @@ export async function extract(argv: string[]): Promise<number> {
     stage: numberFlag(values.stage, '--stage', { integer: true }),
     device: values.pixels ? 'cpu' : resolveDevice(values.device, 0, '--device'),
   });
-  const f = await extractFeatures(encoder, loader, {
-    onProgress: ({ done, total }) => {
-      if (!values.json && process.stderr.isTTY) process.stderr.write(`\rextracting ${done}/${total}`);
-    },
-  });
+  const bar = new Progress('features', dataset.length);
+  const f = await extractFeatures(encoder, loader, { onProgress: ({ done, total }) => bar.update(done, undefined, total) });
+  bar.done();
   try {
     const files = saveFeatures(values.out, f, { metadata: { dataset: dataset.describe() } });
     const result = { files, count: f.features.shape[0], dim: f.features.shape[1], dataset: dataset.describe() };
     if (values.json) printJson(result);
-    else console.log(`\nselfsup extract: ${result.count} × ${result.dim} features → ${files.join(', ')}`);
+    else console.log(`selfsup extract: ${result.count} × ${result.dim} features → ${files.join(', ')}`);
   } finally {
     for (const t of [f.features, f.labels, f.indices]) t.dispose();
   }

@@ -5,7 +5,8 @@ import { prepareConfig } from '../engine/config/prepare.js';
 import { resolveConfigArg } from './config-arg.js';
 import { importUserModules } from '../core/user-modules.js';
 import '../builtins.js';
-import { EXIT, parseCommand, printJson, UsageError } from './args.js';
+import { EXIT, printJson, UsageError } from './args.js';
+import { defineCommand, runCommand } from './command.js';
 import { ALGORITHMS } from '../models/registries.js';
 
 export const FLOPS_USAGE = `usage: selfsup flops <config> [--shape C,H,W] [--import FILE] [--cfg-options K=V ...] [--json]
@@ -15,22 +16,28 @@ fvcore/MMEngine count them) of the config's backbone for one image of the given 
 (default 3,224,224), plus the whole algorithm's parameter count.
 `;
 
-export async function flops(argv: string[]): Promise<number> {
-  const { values, positionals, cfgOptions } = parseCommand(
-    argv,
-    {
-      shape: { type: 'string', default: '3,224,224' },
-      import: { type: 'string', multiple: true },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    } as const,
-    { positionals: true },
-  );
-  if (values.help) {
-    console.log(FLOPS_USAGE);
-    return EXIT.OK;
-  }
-  if (positionals.length !== 1) throw new UsageError('flops needs exactly one config file');
+export const FLOPS = defineCommand({
+  name: 'flops',
+  summary: "parameters and FLOPs of a config's backbone at an input shape",
+  usage: FLOPS_USAGE,
+  args: '<config>',
+  options: {
+    shape: { type: 'string', default: '3,224,224' },
+    import: { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+  } as const,
+  cfgOptions: true,
+  run: runFlops,
+});
+
+/** Runs `selfsup flops <argv>`; returns the exit code. */
+export const flops = (argv: string[]): Promise<number> => runCommand(FLOPS, argv);
+
+async function runFlops(
+  values: { shape?: string; import?: string[]; json?: boolean },
+  positionals: string[],
+  cfgOptions: string[],
+): Promise<number> {
   const shape = (values.shape as string).split(',').map(Number);
   if (shape.length !== 3 || shape.some((d) => !Number.isInteger(d) || d <= 0))
     throw new UsageError(`--shape: expected C,H,W positive integers, got '${values.shape}'`);

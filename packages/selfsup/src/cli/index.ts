@@ -1,43 +1,41 @@
-/** The `selfsup` command line: one file per command under src/cli. */
+/**
+ * The `selfsup` command line on commander: one file per command under src/cli, each exporting a
+ * {@link CommandSpec} (see src/cli/command.ts for how to add one). Results (tables, `--json`) go to
+ * stdout; progress and status to stderr.
+ */
 import '../builtins.js';
-import { ConfigError } from '../core/schema.js';
-import { EXIT, UsageError } from './args.js';
+import { readFileSync } from 'node:fs';
+import { ANALYZE_LOGS } from './analyze-logs.js';
+import { EXIT } from './args.js';
+import { BROWSE_DATASET } from './browse-dataset.js';
+import { addCommand, type CommandSpec, createProgram, defineCommand, runProgram } from './command.js';
+import { DATA } from './data.js';
+import { DEMO } from './demo.js';
+import { EVAL } from './eval.js';
+import { EXTRACT } from './extract.js';
+import { FLOPS } from './flops.js';
+import { LIST } from './list.js';
+import { TRAIN } from './train.js';
+import { VIS } from './vis.js';
 
-const USAGE = `usage: selfsup <command> [options]      (selfsup <command> --help for a command's options)
+/** selfsup's version, from its package.json (dist/src/cli → the package root). */
+function packageVersion(): string {
+  try {
+    const url = new URL('../../../package.json', import.meta.url);
+    return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
 
-commands:
-  train          pre-train a backbone with an algorithm config (resumable, multi-process)
-  list           registered algorithms, backbones, transforms, hooks, … and bundled configs
-  analyze-logs   plot or summarise log.jsonl files (curves to PNG/SVG, statistics)
-  data           prepare a standard dataset (CIFAR-10/100, STL-10, MNIST, Fashion-MNIST)
-  browse-dataset a PNG grid of images next to their augmented views
-  eval           kNN, linear probe, SVM, fine-tune or semi-supervised fine-tune a backbone on labelled data (with baselines)
-  extract        features and labels of a dataset to safetensors / .npy
-  vis            t-SNE or UMAP plot of a backbone's features; MIM reconstructions
-  flops          parameters and FLOPs of a config's backbone at an input shape
-  demo           train a small model on Fashion-MNIST and report its accuracy (CPU)
-  version        print selfsup's and libtorch's versions, CUDA/cuDNN and the GPUs
-
-exit codes: 0 ok, 1 failure, 2 usage or config error
-`;
-
-type Command = (argv: string[]) => Promise<number>;
-
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  train: async () => (await import('./train.js')).train,
-  list: async () => (await import('./list.js')).list,
-  'analyze-logs': async () => (await import('./analyze-logs.js')).analyzeLogs,
-  flops: async () => (await import('./flops.js')).flops,
-  data: async () => (await import('./data.js')).dataCommand,
-  'browse-dataset': async () => (await import('./browse-dataset.js')).browseDataset,
-  eval: async () => (await import('./eval.js')).evaluate,
-  test: async () => (await import('./eval.js')).evaluate,
-  extract: async () => (await import('./extract.js')).extract,
-  vis: async () => (await import('./vis.js')).vis,
-  demo: async () => (await import('./demo.js')).demo,
-  version: async () => async () => {
+const VERSION = defineCommand({
+  name: 'version',
+  summary: "print selfsup's and libtorch's versions, CUDA/cuDNN and the GPUs",
+  usage: "usage: selfsup version\n\nselfsup's and libtorch's versions, CUDA/cuDNN and the GPUs.\n",
+  options: {},
+  run: async () => {
     const torch = await import('@selfsup/torch');
-    console.log(`selfsup 0.1.0, libtorch ${torch.version}, ${torch.getNumThreads()} threads`);
+    console.log(`selfsup ${packageVersion()}, libtorch ${torch.version}, ${torch.getNumThreads()} threads`);
     const c = torch.cuda.info();
     if (c.runtime === null) console.log('CUDA: not in this build (CPU libtorch)');
     else {
@@ -53,32 +51,34 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
     }
     return EXIT.OK;
   },
-};
+});
 
+/** Every command, in the order `selfsup --help` lists them. */
+export const COMMANDS: CommandSpec[] = [
+  TRAIN,
+  LIST,
+  ANALYZE_LOGS,
+  DATA,
+  BROWSE_DATASET,
+  EVAL,
+  EXTRACT,
+  VIS,
+  FLOPS,
+  DEMO,
+  VERSION,
+] as CommandSpec[];
+
+const EPILOG = `
+exit codes: 0 ok, 1 failure, 2 usage or config error, 130 interrupted
+streams: results (tables, --json) on stdout; progress and status on stderr`;
+
+/** Runs `selfsup <argv>`; returns the exit code (never calls process.exit). */
 export async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
-  if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
-    (cmd === undefined ? console.error : console.log)(USAGE);
-    return cmd === undefined ? EXIT.USAGE : EXIT.OK;
-  }
-  const load = COMMANDS[cmd];
-  if (!load) {
-    console.error(`selfsup: unknown command '${cmd}'\n\n${USAGE}`);
-    return EXIT.USAGE;
-  }
-  try {
-    return await (await load())(rest);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`selfsup ${cmd}: ${e.message} (see selfsup ${cmd} --help)`);
-      return EXIT.USAGE;
-    }
-    if (e instanceof ConfigError) {
-      console.error(`selfsup ${cmd}: config error: ${e.message}`);
-      return EXIT.USAGE;
-    }
-    console.error(`selfsup ${cmd}: ${(e as Error).message}`);
-    if (process.env.SELFSUP_DEBUG) console.error(e);
-    return EXIT.FAILURE;
-  }
+  const program = createProgram()
+    .description('self-supervised learning for images, on libtorch')
+    .usage('<command> [options]')
+    .version(packageVersion(), '-V, --version', "print selfsup's version")
+    .addHelpText('after', EPILOG);
+  for (const spec of COMMANDS) addCommand(program, spec);
+  return runProgram(program, argv);
 }

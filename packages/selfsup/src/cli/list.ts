@@ -4,7 +4,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../builtins.js';
 import type { Registry } from '../core/registry.js';
-import { EXIT, parseCommand, printJson, UsageError } from './args.js';
+import { EXIT, printJson, UsageError } from './args.js';
+import { defineCommand, runCommand } from './command.js';
 import { HOOKS, OPTIMIZERS, PARAM_SCHEDULERS } from '../engine/registries.js';
 import { ALGORITHMS, BACKBONES, HEADS, LOSSES, NECKS, TARGET_GENERATORS } from '../models/registries.js';
 import { DATASETS, PIPELINE_STEPS, TRANSFORMS } from '../data/registries.js';
@@ -49,16 +50,19 @@ export function bundledConfigs(): string[] {
   return out;
 }
 
-export async function list(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(
-    argv,
-    { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const,
-    { positionals: true },
-  );
-  if (values.help) {
-    console.log(LIST_USAGE);
-    return EXIT.OK;
-  }
+export const LIST = defineCommand({
+  name: 'list',
+  summary: 'registered algorithms, backbones, transforms, hooks, … and bundled configs',
+  usage: LIST_USAGE,
+  args: '[kinds...]',
+  options: { json: { type: 'boolean' } } as const,
+  run: runList,
+});
+
+/** Runs `selfsup list <argv>`; returns the exit code. */
+export const list = (argv: string[]): Promise<number> => runCommand(LIST, argv);
+
+async function runList(values: { json?: boolean }, positionals: string[]): Promise<number> {
   const kinds = positionals.length ? positionals : [...Object.keys(REGISTRIES), 'configs'];
   const result: Record<string, string[]> = {};
   for (const k of kinds) {

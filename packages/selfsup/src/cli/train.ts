@@ -3,6 +3,7 @@
  * on one process or several (`--nproc-per-node`, torchrun semantics).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import * as torch from '@selfsup/torch';
 import { prepareConfig } from '../engine/config/prepare.js';
@@ -14,7 +15,8 @@ import { Runner } from '../engine/runner.js';
 import { resolveDevice } from '../engine/device.js';
 import type { Config } from '../engine/config/config.js';
 import { makeWritableDir } from '../engine/work-dir.js';
-import { EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
+import { EXIT, numberFlag, printJson, UsageError } from './args.js';
+import { defineCommand, runCommand, type Values } from './command.js';
 import { resolveConfigArg } from './config-arg.js';
 import { checkImageFolder, useImageFolder } from './own-data.js';
 
@@ -62,36 +64,45 @@ options:
 
 const OPTIONS = {
   'work-dir': { type: 'string' },
-  resume: { type: 'string' },
+  resume: { type: 'string', optionalValue: true },
   data: { type: 'string' },
-  size: { type: 'string' },
+  size: { type: 'string', number: { integer: true, min: 1 } },
   'auto-scale-lr': { type: 'boolean' },
-  seed: { type: 'string' },
+  seed: { type: 'string', number: { integer: true, min: 0 } },
   deterministic: { type: 'boolean' },
-  'max-minutes': { type: 'string' },
-  'fit-minutes': { type: 'string' },
+  'max-minutes': { type: 'string', number: { min: 0 } },
+  'fit-minutes': { type: 'string', number: { min: 0 } },
   import: { type: 'string', multiple: true },
   device: { type: 'string' },
-  'nproc-per-node': { type: 'string' },
+  'nproc-per-node': { type: 'string', number: { integer: true, min: 1 } },
   launcher: { type: 'string' },
-  nnodes: { type: 'string' },
-  'node-rank': { type: 'string' },
+  nnodes: { type: 'string', number: { integer: true, min: 1 } },
+  'node-rank': { type: 'string', number: { integer: true, min: 0 } },
   'master-addr': { type: 'string' },
-  'master-port': { type: 'string' },
+  'master-port': { type: 'string', number: { integer: true, min: 1 } },
   quiet: { type: 'boolean' },
   json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
-export async function train(argv: string[]): Promise<number> {
-  // `--resume` may stand alone (latest) or take a path: give the bare flag an explicit value.
-  const args = argv.map((a, i) => (a === '--resume' && (i + 1 >= argv.length || argv[i + 1].startsWith('--')) ? '--resume=' : a));
-  const { values, positionals, cfgOptions } = parseCommand(args, OPTIONS, { positionals: true });
-  if (values.help) {
-    console.log(TRAIN_USAGE);
-    return EXIT.OK;
-  }
-  if (positionals.length !== 1) throw new UsageError('train needs exactly one config file');
+export const TRAIN = defineCommand({
+  name: 'train',
+  summary: 'pre-train a backbone with an algorithm config (resumable, multi-process)',
+  usage: TRAIN_USAGE,
+  args: '<config>',
+  options: OPTIONS,
+  cfgOptions: true,
+  run: runTrain,
+});
+
+/** Runs `selfsup train <argv>`; returns the exit code. */
+export const train = (argv: string[]): Promise<number> => runCommand(TRAIN, argv);
+
+async function runTrain(
+  values: Values<typeof OPTIONS>,
+  positionals: string[],
+  cfgOptions: string[],
+  argv: string[],
+): Promise<number> {
   const launcher = values.launcher ?? 'none';
   if (!['none', 'pytorch', 'slurm'].includes(launcher))
     throw new UsageError(`--launcher: none, pytorch or slurm, got '${launcher}'`);
@@ -145,7 +156,7 @@ export async function train(argv: string[]): Promise<number> {
   if (values.data !== undefined) {
     const d = checkImageFolder(cfg, values.data);
     if (!values.quiet)
-      console.log(
+      console.error(
         `selfsup train: --data ${values.data}: ${d.images} images${d.classes > 1 ? ` in ${d.classes} classes` : ''}` +
           `${notes.length ? `; ${notes.join('; ')}` : ''}`,
       );
@@ -155,11 +166,11 @@ export async function train(argv: string[]): Promise<number> {
   if (fitMinutes !== undefined) {
     if (values.resume !== undefined)
       throw new UsageError('--fit-minutes cannot be combined with --resume: resume from the fitted run with its config.json');
-    if (!values.quiet) console.log(`selfsup train: timing 16 iterations to fit the schedule into ${fitMinutes} min`);
+    if (!values.quiet) console.error(`selfsup train: timing 16 iterations to fit the schedule into ${fitMinutes} min`);
     const fit = await fitToSeconds(cfg, fitMinutes * 60);
     cfg = fit.cfg;
     if (!values.quiet)
-      console.log(
+      console.error(
         `selfsup train: ${fit.secondsPerIter.toFixed(3)} s per iteration → ${fit.maxIters} iterations ` +
           `(${(fit.maxIters / fit.itersPerEpoch).toFixed(2)} epochs); the fitted config is saved as config.json`,
       );
@@ -200,6 +211,13 @@ export async function train(argv: string[]): Promise<number> {
     const report = await writeRunReport(runner, result);
     runner.log(`selfsup train: report ${report}`);
     if (values.json) printJson({ workDir, ...result, report });
+  }
+  const signal = /^interrupted \((SIG[A-Z]+)\)/.exec(result.stopped ?? '')?.[1] as NodeJS.Signals | undefined;
+  if (signal) {
+    // The last line a user (or a script) sees after Ctrl-C; the checkpoint line above says how to resume.
+    console.error(`interrupted: ${Math.max(0, runner.maxIters - result.iters)} iterations remain`);
+    // The shell's convention: 128 + the signal's number (130 for SIGINT).
+    return 128 + (osConstants.signals[signal] ?? EXIT.INTERRUPTED - 128);
   }
   return result.interrupted ? EXIT.FAILURE : EXIT.OK;
 }

@@ -3,12 +3,14 @@
  * SVG; `selfsup vis recon`: a masked-image-modelling model's reconstructions as a PNG grid.
  */
 import { writeFileSync } from 'node:fs';
+import { Progress } from '../core/progress.js';
 import { embed2d } from '../evaluation/embed.js';
 import { extractFeatures } from '../evaluation/features.js';
 import { encoderFor, evalLoader } from '../engine/model-source.js';
 import { importUserModules } from '../core/user-modules.js';
 import { scatterChart, svgToPng } from '../visualization/charts.js';
-import { corruptFlag, EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
+import { corruptFlag, EXIT, numberFlag, printJson, UsageError } from './args.js';
+import { type CommandSpec, defineCommand, runCommand, type Values } from './command.js';
 import { visRecon } from './vis-recon.js';
 
 export const VIS_USAGE = `usage: selfsup vis <tsne|umap> [model] --data PATH [--out embedding.png|.svg] [options]
@@ -24,44 +26,59 @@ row: original | masked | reconstruction | reconstruction + visible patches. Need
 modelling model (MAE, SimMIM, …); masks come from the model or its config's pipeline.
 `;
 
-export async function vis(argv: string[]): Promise<number> {
-  const { values, positionals, cfgOptions } = parseCommand(
-    argv,
-    {
-      checkpoint: { type: 'string' },
-      config: { type: 'string' },
-      weights: { type: 'string' },
-      random: { type: 'boolean' },
-      pixels: { type: 'boolean' },
-      data: { type: 'string' },
-      split: { type: 'string' },
-      size: { type: 'string' },
-      stage: { type: 'string' },
-      'max-points': { type: 'string' },
-      seed: { type: 'string' },
-      perplexity: { type: 'string' },
-      'on-corrupt': { type: 'string' },
-      out: { type: 'string' },
-      title: { type: 'string' },
-      images: { type: 'string' },
-      num: { type: 'string' },
-      import: { type: 'string', multiple: true },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    } as const,
-    { positionals: true },
-  );
-  if (values.help) {
-    console.log(VIS_USAGE);
-    return EXIT.OK;
-  }
-  const method = positionals[0];
-  if (method === 'recon' && positionals.length === 1) {
-    // The reconstruction grid is a picture without a chart title.
-    if (values.title !== undefined) throw new UsageError('--title is for the tsne/umap charts, not recon');
-    return recon(values, cfgOptions);
-  }
-  if ((method !== 'tsne' && method !== 'umap') || positionals.length !== 1) throw new UsageError('vis needs tsne, umap or recon');
+const OPTIONS = {
+  checkpoint: { type: 'string' },
+  config: { type: 'string' },
+  weights: { type: 'string' },
+  random: { type: 'boolean' },
+  pixels: { type: 'boolean' },
+  data: { type: 'string' },
+  split: { type: 'string' },
+  size: { type: 'string', number: { integer: true, min: 1 } },
+  stage: { type: 'string', number: { integer: true } },
+  'max-points': { type: 'string', number: { integer: true, min: 2 } },
+  seed: { type: 'string', number: { integer: true, min: 0 } },
+  perplexity: { type: 'string', number: { min: 1 } },
+  'on-corrupt': { type: 'string' },
+  out: { type: 'string' },
+  title: { type: 'string' },
+  images: { type: 'string' },
+  num: { type: 'string', number: { integer: true, min: 1 } },
+  import: { type: 'string', multiple: true },
+  json: { type: 'boolean' },
+} as const;
+
+const SUMMARIES = {
+  tsne: "t-SNE plot of a backbone's features",
+  umap: "UMAP plot of a backbone's features",
+  recon: "a masked-image-modelling model's reconstructions",
+};
+
+export const VIS = defineCommand({
+  name: 'vis',
+  summary: "t-SNE or UMAP plot of a backbone's features; MIM reconstructions",
+  usage: VIS_USAGE,
+  subcommands: (['tsne', 'umap', 'recon'] as const).map((method) =>
+    defineCommand({
+      name: method,
+      summary: SUMMARIES[method],
+      usage: VIS_USAGE,
+      options: OPTIONS,
+      cfgOptions: true,
+      run: (values, _args, cfgOptions) => {
+        if (method !== 'recon') return embedding(method, values, cfgOptions);
+        // The reconstruction grid is a picture without a chart title.
+        if (values.title !== undefined) throw new UsageError('--title is for the tsne/umap charts, not recon');
+        return recon(values, cfgOptions);
+      },
+    }),
+  ) as CommandSpec[],
+});
+
+/** Runs `selfsup vis <argv>`; returns the exit code. */
+export const vis = (argv: string[]): Promise<number> => runCommand(VIS, argv);
+
+async function embedding(method: 'tsne' | 'umap', values: Values<typeof OPTIONS>, cfgOptions: string[]): Promise<number> {
   if (!values.data) throw new UsageError('--data is required');
   if (!values.pixels && !values.checkpoint && !values.config) throw new UsageError('pass --checkpoint, --config or --pixels');
   const out = values.out ?? `${method}.png`;
@@ -82,7 +99,9 @@ export async function vis(argv: string[]): Promise<number> {
     cfgOptions,
     stage: numberFlag(values.stage, '--stage', { integer: true }),
   });
-  const f = await extractFeatures(encoder, loader);
+  const bar = new Progress('features', dataset.length);
+  const f = await extractFeatures(encoder, loader, { onProgress: ({ done, total }) => bar.update(done, undefined, total) });
+  bar.done();
   try {
     const labels = Array.from(f.labels.toTypedArray() as ArrayLike<number | bigint>, Number);
     const e = embed2d(f.features, {

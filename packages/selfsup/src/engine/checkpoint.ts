@@ -101,10 +101,10 @@ export function loadCheckpoint(pathOrDir: string): { file: string; state: StateD
   let file = resolve(pathOrDir);
   if (existsSync(file) && statSync(file).isDirectory()) {
     const found = latestCheckpoint(file) ?? latestCheckpoint(join(file, 'checkpoints'));
-    if (!found) throw new Error(`resume: no 'latest' checkpoint in ${file}`);
+    if (!found) throw new Error(`checkpoint not found: no 'latest' checkpoint in ${file}`);
     file = found;
   }
-  if (!existsSync(file)) throw new Error(`resume: checkpoint ${file} not found`);
+  if (!existsSync(file)) throw new Error(`checkpoint not found: ${file}`);
   const state = loadCheckpointData(file);
   if (state === null || typeof state !== 'object' || Array.isArray(state) || state instanceof torch.Tensor)
     throw new Error(`${file}: not a checkpoint (expected a dict)`);

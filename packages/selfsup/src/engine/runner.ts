@@ -233,7 +233,8 @@ export class Runner implements RunnerView {
   }
 
   log(line: string): void {
-    if (this.rank === 0 && !this.quiet) console.log(line);
+    // Status, not results: stderr (stdout carries only what a command prints as its result).
+    if (this.rank === 0 && !this.quiet) console.error(line);
   }
 
   private async callHooks(point: HookPoint): Promise<void> {

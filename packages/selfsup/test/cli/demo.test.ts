@@ -40,14 +40,16 @@ test('selfsup demo (shortened): trains, benchmarks against both baselines, write
     }
   // Raw pixels separate Fashion-MNIST classes far above chance (10 %) even on 300 images.
   assert.ok(res.knn.pixels > 50 && res.linear.pixels > 50);
-  assert.match(r.stdout, /raw pixels/);
+  // --json: stdout is the JSON alone; the table and status went to stderr.
+  assert.equal(r.stdout.trim().split('\n').length, 1, r.stdout);
+  assert.match(r.stderr, /raw pixels/);
   // 6 s cannot hold the 1-epoch recipe: its schedule is fitted to the budget (and the time limit
   // stays as the hard stop).
-  const fitted = /schedule fitted to the budget: (\d+) iterations at [\d.]+ s each \(the recipe has (\d+)\)/.exec(r.stdout);
-  assert.ok(fitted, r.stdout);
+  const fitted = /schedule fitted to the budget: (\d+) iterations at [\d.]+ s each \(the recipe has (\d+)\)/.exec(r.stderr);
+  assert.ok(fitted, r.stderr);
   assert.ok(Number(fitted[1]) < Number(fitted[2]));
-  const trained = /pre-training: (\d+) iterations/.exec(r.stdout);
-  assert.ok(trained && (Number(trained[1]) === Number(fitted[1]) || /time budget of 6 s spent/.test(r.stdout)), r.stdout);
+  const trained = /pre-training: (\d+) iterations/.exec(r.stderr);
+  assert.ok(trained && (Number(trained[1]) === Number(fitted[1]) || /time budget of 6 s spent/.test(r.stderr)), r.stderr);
   const latest = readFileSync(join(dir, 'checkpoints', 'latest'), 'utf8').trim();
   assert.ok(existsSync(join(dir, 'checkpoints', latest)));
   const html = readFileSync(join(dir, 'report.html'), 'utf8');
@@ -103,11 +105,11 @@ test('selfsup demo --data: the same on a folder of your own labelled images (hel
   // 16 training images in batches of 4: the one-epoch recipe would be 4 iterations inside its
   // 50-iteration warm-up; the schedule is sized in epochs to at least 200 iterations instead…
   assert.match(
-    r.stdout,
+    r.stderr,
     /schedule sized to your data: 50 epochs × 4 iterations \(16 training images in batches of 4; at least 200 iterations\)/,
   );
   // …and 3 s cannot train that many here: the run says it could not learn much.
-  const trained = Number((/pre-training: (\d+) iterations/.exec(r.stdout) as RegExpExecArray)[1]);
+  const trained = Number((/pre-training: (\d+) iterations/.exec(r.stderr) as RegExpExecArray)[1]);
   if (trained < 200) assert.match(r.stderr, new RegExp(`warning: only ${trained} iterations trained \\(fewer than 200\\)`));
   assert.ok(existsSync(join(work, 'report.html')));
 });

@@ -41,7 +41,7 @@ test('train <bundled name> --data DIR --size N from any directory; its config.js
   );
   assert.equal(r.code, 0, r.stderr);
   assert.match(
-    r.stdout,
+    r.stderr,
     /--data \S+: 8 images in 2 classes; 1 crop\/resize step of the pipeline set to 16 px; the kNN monitor is off/,
   );
   assert.equal(last(r.stdout).iters, 2, '8 images in batches of 4');

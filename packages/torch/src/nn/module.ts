@@ -274,6 +274,12 @@ export abstract class Module<I extends unknown[] = [Tensor], O = Tensor> {
     if (result.shapeMismatches.length) problems.push(`size mismatch:\n  ${result.shapeMismatches.join('\n  ')}`);
     if (strict && result.missingKeys.length) problems.push(`missing keys: ${result.missingKeys.join(', ')}`);
     if (strict && result.unexpectedKeys.length) problems.push(`unexpected keys: ${result.unexpectedKeys.join(', ')}`);
+    if (result.shapeMismatches.length) {
+      // One line first: with hundreds of mismatches (a wrong architecture) the details scroll away.
+      const n = result.shapeMismatches.length;
+      const names = result.shapeMismatches.slice(0, 5).map((m) => m.slice(0, m.indexOf(':')));
+      problems.unshift(`${n} weight${n === 1 ? '' : 's'} with mismatched shapes (first ${names.length}: ${names.join(', ')})`);
+    }
     if (problems.length) throw new Error(`loadStateDict(${this.constructor.name}): ${problems.join('\n')}`);
     noGrad(() => {
       for (const [k, t] of Object.entries(own)) {

@@ -9,7 +9,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeSync } from '
 import { writeFileAtomic } from '@selfsup/torch';
 import { dirname, join } from 'node:path';
 import { SummaryWriter } from '../logging/tensorboard.js';
-import { formatDuration, ProgressBar } from '../progress.js';
+import { formatDuration, Progress } from '../../core/progress.js';
 import { definePart } from '../../core/registry.js';
 import { posInt, z } from '../../core/schema.js';
 import { HOOKS } from '../registries.js';
@@ -41,7 +41,7 @@ export class LoggerHook extends Hook {
   private itersAtStart = 0;
   private tb: SummaryWriter | null = null;
   private logFile = '';
-  private bar: ProgressBar | null = null;
+  private bar: Progress | null = null;
   /** Progress at the last trained iteration (the runner has moved on when the run ends). */
   private last = { iter: 0, epoch: 0 };
 
@@ -59,7 +59,11 @@ export class LoggerHook extends Hook {
     this.logFile = join(runner.workDir, 'log.jsonl');
     if (this.itersAtStart > 0) this.truncateLog(this.itersAtStart);
     this.tb = new SummaryWriter(join(runner.workDir, 'tensorboard'));
-    this.bar = new ProgressBar(process.stderr, !runner.quiet);
+    // Off a terminal the Epoch(train) lines are the progress: no plain bar lines besides them.
+    this.bar = new Progress('train', runner.progress.maxIters - this.itersAtStart, {
+      enabled: !runner.quiet,
+      plainEverySeconds: 0,
+    });
   }
 
   override afterTrainIter(runner: LoggingRunner, out: IterOutputs): void {
@@ -73,11 +77,10 @@ export class LoggerHook extends Hook {
     this.last = { iter, epoch };
     const inEpoch = iter - epoch * runner.itersPerEpoch + 1;
     const eta = this.eta(iter + 1, maxIters);
-    this.bar?.update(
-      inEpoch,
-      runner.itersPerEpoch,
-      `epoch ${epoch + 1}  loss ${(this.sums.get('loss') ?? 0) / Math.max(1, this.count)}  eta ${formatDuration(eta)}`,
-    );
+    this.bar?.update(iter + 1 - this.itersAtStart, {
+      epoch: `${epoch + 1}/${runner.progress.maxEpochs}`,
+      loss: (this.sums.get('loss') ?? 0) / Math.max(1, this.count),
+    });
     if ((iter + 1) % this.interval === 0 || inEpoch === runner.itersPerEpoch || iter + 1 === maxIters) this.emit(runner, eta);
   }
 
@@ -149,7 +152,7 @@ export class LoggerHook extends Hook {
     if (runner.rank === 0 && !runner.quiet) {
       this.bar?.clear();
       const terms = [...this.sums.keys()].map((k) => `${k}: ${(record[k] as number).toFixed(4)}`).join('  ');
-      console.log(
+      console.error(
         `Epoch(train) [${epoch + 1}/${maxEpochs}][${iter + 1 - epoch * runner.itersPerEpoch}/${runner.itersPerEpoch}]  ` +
           `lr: ${(record.lr as number).toExponential(3)}  eta: ${formatDuration(eta)}  time: ${(record.iter_time as number).toFixed(3)}  ` +
           `data_time: ${(record.data_time as number).toFixed(3)}  imgs/s: ${(record.imgs_per_sec as number).toFixed(1)}  ${terms}`,
@@ -173,7 +176,7 @@ export class LoggerHook extends Hook {
       this.write(runner, record);
       if (runner.rank === 0 && !runner.quiet) {
         this.bar?.clear();
-        console.log(
+        console.error(
           `Epoch(${kind}) [${epoch + 1}]  ${Object.entries(values)
             .map(([k, v]) => `${k}: ${v.toFixed(4)}`)
             .join('  ')}`,
