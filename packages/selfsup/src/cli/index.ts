@@ -14,6 +14,7 @@ commands:
   eval           kNN, linear probe, SVM, fine-tune or semi-supervised fine-tune a backbone on labelled data (with baselines)
   extract        features and labels of a dataset to safetensors / .npy
   vis            t-SNE or UMAP plot of a backbone's features; MIM reconstructions
+  convert        a ResNet/ViT/Swin checkpoint to torchvision, timm, mmselfsup/mmpretrain, detectron2 or selfsup keys
   flops          parameters and FLOPs of a config's backbone at an input shape
   demo           train a small model on Fashion-MNIST and report its accuracy (CPU)
   version        print selfsup's and libtorch's versions, CUDA/cuDNN and the GPUs
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   list: async () => (await import('./list.js')).list,
   'analyze-logs': async () => (await import('./analyze-logs.js')).analyzeLogs,
   flops: async () => (await import('./flops.js')).flops,
+  convert: async () => (await import('./convert.js')).convert,
   data: async () => (await import('./data.js')).dataCommand,
   'browse-dataset': async () => (await import('./browse-dataset.js')).browseDataset,
   eval: async () => (await import('./eval.js')).evaluate,
