@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { ANALYZE_LOGS } from './analyze-logs.js';
 import { EXIT } from './args.js';
 import { BROWSE_DATASET } from './browse-dataset.js';
+import { CONVERT } from './convert.js';
 import { addCommand, type CommandSpec, createProgram, defineCommand, runProgram } from './command.js';
 import { DATA } from './data.js';
 import { DEMO } from './demo.js';
@@ -63,6 +64,7 @@ export const COMMANDS: CommandSpec[] = [
   EVAL,
   EXTRACT,
   VIS,
+  CONVERT,
   FLOPS,
   DEMO,
   VERSION,

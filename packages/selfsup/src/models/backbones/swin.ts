@@ -30,6 +30,23 @@ import { resizePosEmbed } from './pos-embed.js';
 const { F } = torch;
 const { init } = nn;
 
+/**
+ * The `(ws², ws²)` int64 table of which relative position bias row each pair of window positions
+ * uses: `(Δrow + ws − 1)·(2ws − 1) + (Δcol + ws − 1)`.
+ */
+export function swinRelativePositionIndex(ws: number): Tensor {
+  const n = ws * ws;
+  const index = new BigInt64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const dr = Math.floor(i / ws) - Math.floor(j / ws) + ws - 1;
+      const dc = (i % ws) - (j % ws) + ws - 1;
+      index[i * n + j] = BigInt(dr * (2 * ws - 1) + dc);
+    }
+  }
+  return torch.tensor(index, { shape: [n, n] });
+}
+
 /** Window multi-head self-attention with a learned relative position bias (mmcls's `WindowMSA`). */
 export class WindowMSA extends nn.Module<[Tensor, Tensor | null], Tensor> {
   readonly relativePositionBiasTable: Tensor;
@@ -54,17 +71,7 @@ export class WindowMSA extends nn.Module<[Tensor, Tensor | null], Tensor> {
       'relative_position_bias_table',
       torch.zeros([(2 * ws - 1) * (2 * ws - 1), numHeads]),
     );
-    // index[i][j] = (Δrow + ws − 1)·(2ws − 1) + (Δcol + ws − 1) for window positions i, j.
-    const n = ws * ws;
-    const index = new BigInt64Array(n * n);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        const dr = Math.floor(i / ws) - Math.floor(j / ws) + ws - 1;
-        const dc = (i % ws) - (j % ws) + ws - 1;
-        index[i * n + j] = BigInt(dr * (2 * ws - 1) + dc);
-      }
-    }
-    this.relativePositionIndex = this.registerBuffer('relative_position_index', torch.tensor(index, { shape: [n, n] }));
+    this.relativePositionIndex = this.registerBuffer('relative_position_index', swinRelativePositionIndex(ws));
     this.qkv = this.registerModule('qkv', new nn.Linear(embedDim, embedDim * 3, { bias: o.qkvBias ?? true }));
     this.proj = this.registerModule('proj', new nn.Linear(embedDim, embedDim));
     this.projDrop = this.registerModule('proj_drop', new nn.Dropout(o.projDrop ?? 0));

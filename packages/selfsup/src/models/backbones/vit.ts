@@ -17,6 +17,7 @@ import { definePart } from '../../core/registry.js';
 import { bool, posInt, posNum, prob, z } from '../../core/schema.js';
 import { BACKBONES } from '../registries.js';
 import { Backbone, backboneShape, resolveOutIndices } from './base.js';
+import { type KeyRule, renameKey } from './key-rules.js';
 import { PatchEmbed } from './patch-embed.js';
 import { resizePosEmbed, sincos2dPosEmbed } from './pos-embed.js';
 
@@ -509,20 +510,24 @@ export class VisionTransformer extends Backbone {
   }
 }
 
-const MMCLS_VIT_RULES: [RegExp, string][] = [
-  [/^patch_embed\.projection\./, 'patch_embed.proj.'],
-  [/^layers\.(\d+)\.ln1\./, 'blocks.$1.norm1.'],
-  [/^layers\.(\d+)\.ln2\./, 'blocks.$1.norm2.'],
-  [/^layers\.(\d+)\.attn\.gamma1\.weight$/, 'blocks.$1.ls1.gamma'],
-  [/^layers\.(\d+)\.ffn\.gamma2\.weight$/, 'blocks.$1.ls2.gamma'],
-  [/^layers\.(\d+)\.gamma_1$/, 'blocks.$1.ls1.gamma'],
-  [/^layers\.(\d+)\.gamma_2$/, 'blocks.$1.ls2.gamma'],
-  [/^layers\.(\d+)\.ffn\.layers\.0\.0\./, 'blocks.$1.mlp.fc1.'],
-  [/^layers\.(\d+)\.ffn\.layers\.1\./, 'blocks.$1.mlp.fc2.'],
-  [/^layers\.(\d+)\.attn\./, 'blocks.$1.attn.'],
-  [/^ln1\./, 'norm.'],
-  [/^pre_norm\./, 'norm_pre.'],
-  [/^ln2\./, 'fc_norm.'],
+/**
+ * MMSelfSup / mmcls / mmpretrain ViT names → ours (timm's). Read backwards, the first rule naming
+ * one of ours gives mmpretrain's spelling (`attn.gamma1.weight`, not BEiT's `gamma_1`).
+ */
+export const MMCLS_VIT_KEYS: readonly KeyRule[] = [
+  ['patch_embed.projection.', 'patch_embed.proj.'],
+  ['layers.{i}.ln1.', 'blocks.{i}.norm1.'],
+  ['layers.{i}.ln2.', 'blocks.{i}.norm2.'],
+  ['layers.{i}.attn.gamma1.weight', 'blocks.{i}.ls1.gamma'],
+  ['layers.{i}.ffn.gamma2.weight', 'blocks.{i}.ls2.gamma'],
+  ['layers.{i}.gamma_1', 'blocks.{i}.ls1.gamma'],
+  ['layers.{i}.gamma_2', 'blocks.{i}.ls2.gamma'],
+  ['layers.{i}.ffn.layers.0.0.', 'blocks.{i}.mlp.fc1.'],
+  ['layers.{i}.ffn.layers.1.', 'blocks.{i}.mlp.fc2.'],
+  ['layers.{i}.attn.', 'blocks.{i}.attn.'],
+  ['ln1.', 'norm.'],
+  ['pre_norm.', 'norm_pre.'],
+  ['ln2.', 'fc_norm.'],
 ];
 
 /**
@@ -539,16 +544,7 @@ export function convertMMClsViTKeys<T>(sd: Record<string, T>): Record<string, T>
     entries = entries.filter(([k]) => k.startsWith('backbone.')).map(([k, v]) => [k.slice('backbone.'.length), v]);
   }
   const out: Record<string, T> = {};
-  for (const [k, v] of entries) {
-    let key = k;
-    for (const [re, to] of MMCLS_VIT_RULES) {
-      if (re.test(key)) {
-        key = key.replace(re, to);
-        break;
-      }
-    }
-    out[key] = v;
-  }
+  for (const [k, v] of entries) out[renameKey(k, MMCLS_VIT_KEYS) ?? k] = v;
   return out;
 }
 
