@@ -13,6 +13,7 @@ commands:
   browse-dataset a PNG grid of images next to their augmented views
   eval           kNN, linear probe, SVM, fine-tune or semi-supervised fine-tune a backbone on labelled data (with baselines)
   extract        features and labels of a dataset to safetensors / .npy
+  export         a trained backbone's weights with a model card (backbone), or as ONNX (onnx)
   vis            t-SNE or UMAP plot of a backbone's features; MIM reconstructions
   flops          parameters and FLOPs of a config's backbone at an input shape
   demo           train a small model on Fashion-MNIST and report its accuracy (CPU)
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   eval: async () => (await import('./eval.js')).evaluate,
   test: async () => (await import('./eval.js')).evaluate,
   extract: async () => (await import('./extract.js')).extract,
+  export: async () => (await import('./export.js')).exportCommand,
   vis: async () => (await import('./vis.js')).vis,
   demo: async () => (await import('./demo.js')).demo,
   version: async () => async () => {
