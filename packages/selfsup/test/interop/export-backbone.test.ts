@@ -15,6 +15,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
+import * as ort from 'onnxruntime-node';
 import { main } from '../../src/cli/index.js';
 import { saveCheckpoint } from '../../src/engine/checkpoint.js';
 import { prepareConfig } from '../../src/engine/config/prepare.js';
@@ -43,7 +44,7 @@ function quiet<T>(f: () => Promise<T>): Promise<{ value: T; out: string }> {
     });
 }
 
-test('export backbone: backbone-only .pth/.safetensors named by sha256, loading back with the same features, and a card', async () => {
+test('export backbone + onnx: backbone-only .pth/.safetensors named by sha256, loading back with the same features, and a card', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'selfsup-export-backbone-'));
   const work = join(dir, 'work');
   mkdirSync(join(work, 'checkpoints'), { recursive: true });
@@ -171,6 +172,28 @@ test('export backbone: backbone-only .pth/.safetensors named by sha256, loading 
   const card16 = JSON.parse(readFileSync(join(out16, `${stem16}.json`), 'utf8'));
   assert.equal(card16.dtype, 'float16');
   assert.equal(basename(card16.checkpoint), 'epoch_3.pth');
+
+  // `export onnx` from the same work dir: features and projection as selfsup computes them.
+  const onnxFile = join(dir, 'simclr.onnx');
+  const ro = await quiet(() =>
+    main(['export', 'onnx', work, '--out', onnxFile, '--input-size', '32', '--dynamic-batch', '--with-projector', '--json']),
+  );
+  assert.equal(ro.value, 0, ro.out);
+  const sidecar = JSON.parse(readFileSync(join(dir, 'simclr.json'), 'utf8'));
+  assert.deepEqual({ mean: sidecar.mean, std: sidecar.std }, model.normalization);
+  const session = await ort.InferenceSession.create(onnxFile);
+  const r = await session.run({ images: new ort.Tensor('float32', x.toTypedArray() as Float32Array, x.shape) });
+  const proj = torch.noGrad(
+    () => (model as unknown as { neck: torch.nn.Module<[Tensor[]], Tensor[]> }).neck.forward(model.backbone.forward(x))[0],
+  );
+  for (const [name, t] of [
+    ['features', want],
+    ['projection', proj],
+  ] as const) {
+    const got = torch.tensor(r[name].data as Float32Array, { shape: [...r[name].dims] });
+    const d = got.sub(t).abs().max().item();
+    assert.ok(d <= 1e-4, `onnx ${name} differs by ${d}`);
+  }
 });
 
 test('export: usage errors for a missing subcommand target, bad format and non-object card extras', async () => {
