@@ -13,6 +13,7 @@ import { addCommand, type CommandSpec, createProgram, defineCommand, runProgram 
 import { DATA } from './data.js';
 import { DEMO } from './demo.js';
 import { EVAL } from './eval.js';
+import { EXPORT } from './export.js';
 import { EXTRACT } from './extract.js';
 import { FLOPS } from './flops.js';
 import { LIST } from './list.js';
@@ -65,6 +66,7 @@ export const COMMANDS: CommandSpec[] = [
   EXTRACT,
   VIS,
   CONVERT,
+  EXPORT,
   FLOPS,
   DEMO,
   VERSION,

@@ -92,7 +92,7 @@ export class Bottleneck extends nn.Module {
 }
 
 /** A conv + BN pair with mmcv ConvModule's keys (`conv`, `bn`), used by the V1d deep stem. */
-class ConvBN extends nn.Module {
+export class ConvBN extends nn.Module {
   readonly conv: nn.Conv2d;
   readonly bn: nn.BatchNorm2d;
   constructor(i: number, o: number, stride: number) {

@@ -1,0 +1,173 @@
+/**
+ * ONNX export, checked by running the exported bytes in onnxruntime (CPU) against selfsup's own
+ * eval forward (backbone output pooled as the evaluation features pool it) on seeded random
+ * inputs: ResNet-18 (ImageNet stem, small input), the CIFAR-stem ¼-width ResNet-18 with its SimCLR
+ * projector, a ¼-width ResNetV1d-50 (bottlenecks, deep stem, average-pool downsampling), a tiny
+ * ViT with layer scale (class token out) and one with average pooling at an input size that needs
+ * padding and a resized position embedding. Batch norms get non-trivial running statistics first.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as torch from '@selfsup/torch';
+import { nn, type Tensor } from '@selfsup/torch';
+import * as ort from 'onnxruntime-node';
+import type { Backbone } from '../../../src/models/backbones/base.js';
+import { ResNet } from '../../../src/models/backbones/resnet.js';
+import { VisionTransformer } from '../../../src/models/backbones/vit.js';
+import { NonLinearNeck } from '../../../src/models/necks/nonlinear-neck.js';
+import { poolFeatures } from '../../../src/evaluation/preprocess.js';
+import { exportOnnx, type OnnxExportOptions } from '../../../src/interop/onnx/export.js';
+import { GraphBuilder } from '../../../src/interop/onnx/graph.js';
+import { emitModule } from '../../../src/interop/onnx/modules.js';
+
+const TOL = 1e-4;
+
+/** Running statistics of a real batch (momentum null, one step) and non-trivial affine parameters. */
+function calibrateNorms(modules: nn.AnyModule[], run: () => void): void {
+  torch.manualSeed(7);
+  for (const root of modules)
+    for (const m of root.modules()) {
+      if (m instanceof nn.BatchNorm2d || m instanceof nn.BatchNorm1d) {
+        (m as { momentum: number | null }).momentum = null;
+        m.resetRunningStats();
+        torch.noGrad(() => {
+          m.weight?.copy_(torch.rand([m.numFeatures]).mul_(0.5).add_(0.5));
+          m.bias?.copy_(torch.randn([m.numFeatures]).mul_(0.1));
+        });
+      }
+      m.train();
+    }
+  torch.noGrad(run);
+  // Channels that ReLU leaves nearly all zero get a tiny variance, which amplifies float32 rounding
+  // (both libtorch's and onnxruntime's) far beyond 1e-4 in a deep net: floor it as trained nets have.
+  for (const root of modules) {
+    root.eval();
+    for (const m of root.modules())
+      if (m instanceof nn.BatchNorm2d || m instanceof nn.BatchNorm1d) torch.noGrad(() => m.runningVar?.clamp_({ min: 0.1 }));
+  }
+}
+
+async function runOrt(session: ort.InferenceSession, x: Tensor, outputs: string[]): Promise<Float32Array[]> {
+  const input = new ort.Tensor('float32', x.contiguous().toTypedArray() as Float32Array, x.shape);
+  const r = await session.run({ [session.inputNames[0]]: input });
+  return outputs.map((o) => r[o].data as Float32Array);
+}
+
+function maxDiff(a: Float32Array, b: Tensor): number {
+  const e = b.contiguous().toTypedArray() as Float32Array;
+  assert.equal(a.length, e.length, 'element count');
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - e[i]));
+  return m;
+}
+
+/** Selfsup's features (and projection) for `x`, then ORT's, compared at each batch size. */
+async function check(
+  name: string,
+  backbone: Backbone,
+  opts: OnnxExportOptions,
+  batches: number[],
+  projector?: NonLinearNeck,
+): Promise<void> {
+  const [h, w] = opts.inputSize;
+  calibrateNorms(projector ? [backbone, projector] : [backbone], () => {
+    const outs = backbone.forward(torch.randn([16, backbone instanceof ResNet ? (backbone.opts.inChannels ?? 3) : 3, h, w]));
+    projector?.forward([outs[outs.length - 1]]);
+  });
+  const t0 = performance.now();
+  const exported = exportOnnx(backbone, { ...opts, projector });
+  const ms = performance.now() - t0;
+  const session = await ort.InferenceSession.create(exported.bytes);
+  for (const n of batches) {
+    torch.manualSeed(100 + n);
+    const x = torch.randn([n, exported.input.shape[1] as number, h, w]);
+    const features = torch.noGrad(() =>
+      poolFeatures(
+        backbone.forward(x).at(-1) as Tensor,
+        undefined,
+        (backbone as { numPrefixTokens?: number }).numPrefixTokens ?? 0,
+      ),
+    );
+    const names = exported.outputs.map((o) => o.name);
+    const got = await runOrt(session, x, names);
+    const d = maxDiff(got[0], features);
+    const scale = features.abs().max().item();
+    assert.ok(d <= TOL, `${name} batch ${n}: features differ by ${d} (largest |feature| ${scale})`);
+    let dp = 0;
+    if (projector) {
+      const p = torch.noGrad(() => projector.forward([backbone.forward(x).at(-1) as Tensor])[0]);
+      dp = maxDiff(got[1], p);
+      assert.ok(dp <= TOL, `${name} batch ${n}: projection differs by ${dp}`);
+    }
+    console.log(
+      `# ${name}: batch ${n}, ${exported.nodes} nodes, ${(exported.bytes.length / 1e6).toFixed(2)} MB, export ${ms.toFixed(0)} ms, max |ORT − selfsup| ${d.toExponential(2)} (|features| ≤ ${scale.toFixed(2)})${projector ? ` (projection ${dp.toExponential(2)})` : ''}`,
+    );
+  }
+}
+
+test('ResNet-18 (ImageNet stem) at 32 px with a dynamic batch matches selfsup at batch 1 and 3', async () => {
+  torch.manualSeed(0);
+  const r = new ResNet({ depth: 18 });
+  await check('resnet18', r, { inputSize: [32, 32], dynamicBatch: true }, [1, 3]);
+});
+
+test('CIFAR-stem ¼-width ResNet-18 with its SimCLR projector, fixed batch', async () => {
+  torch.manualSeed(1);
+  const r = new ResNet({ depth: 18, cifarStem: true, widthMultiplier: 0.25 });
+  const neck = new NonLinearNeck({ inChannels: 128, hidChannels: 64, outChannels: 32, normCfg: { type: 'BN1d' } });
+  await check('resnet18-w025-cifar', r, { inputSize: [16, 16], batchSize: 2 }, [2], neck);
+});
+
+test('ResNetV1d-50 at ¼ width: bottlenecks, deep stem, average-pool downsampling, odd input size', async () => {
+  torch.manualSeed(2);
+  const r = new ResNet({ depth: 50, v1d: true, widthMultiplier: 0.25 });
+  await check('resnetv1d50-w025', r, { inputSize: [65, 61], dynamicBatch: true }, [2]);
+});
+
+test('tiny ViT (class token out, layer scale, qkv bias) with a dynamic batch', async () => {
+  torch.manualSeed(3);
+  const vit = new VisionTransformer({ embedDim: 32, depth: 2, numHeads: 4, imgSize: 32, patchSize: 8, layerScaleInit: 0.1 });
+  await check('vit-tiny-cls', vit, { inputSize: [32, 32], dynamicBatch: true }, [1, 4]);
+});
+
+test('tiny ViT with average-pooled output, no qkv bias, at 36 px (padding + resized position embedding)', async () => {
+  torch.manualSeed(4);
+  const vit = new VisionTransformer({
+    embedDim: 24,
+    depth: 2,
+    numHeads: 3,
+    imgSize: 32,
+    patchSize: 8,
+    qkvBias: false,
+    outType: 'avgFeatmap',
+    posEmbed: 'sincos',
+  });
+  await check('vit-tiny-avg', vit, { inputSize: [36, 36], dynamicBatch: true, opset: 18 }, [2, 3]);
+});
+
+test('unsupported modules and backbones are refused naming the module path and type', () => {
+  class Swish extends nn.Module {
+    forward(x: Tensor): Tensor {
+      return x.mul(x.sigmoid());
+    }
+  }
+  const g = new GraphBuilder(17);
+  const seq = new nn.Sequential(new nn.Conv2d(3, 4, 3), new Swish());
+  assert.throws(() => emitModule(g, seq, 'x', 'head'), /unsupported module 'head\.1' \(Swish\)/);
+
+  class MyResNet extends ResNet {
+    override forward(x: Tensor): Tensor[] {
+      return super.forward(x).map((t) => t.relu());
+    }
+  }
+  assert.throws(
+    () => exportOnnx(new MyResNet({ depth: 18, widthMultiplier: 0.125 }), { inputSize: [32, 32] }),
+    /unsupported module 'backbone' \(MyResNet\)/,
+  );
+  const vit = new VisionTransformer({ embedDim: 16, depth: 1, numHeads: 2, imgSize: 16, patchSize: 8 });
+  assert.throws(
+    () => exportOnnx(vit, { inputSize: [16, 16], opset: 16 }),
+    /'backbone\.blocks\.0\.norm1' \(LayerNorm\).*opset 17/,
+  );
+  assert.throws(() => exportOnnx(vit, { inputSize: [16, 16], opset: 9 }), /opset must be one of/);
+});
