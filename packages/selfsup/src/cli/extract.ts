@@ -2,6 +2,7 @@
 import { resolveDevice } from '../engine/device.js';
 import { extractFeatures } from '../evaluation/features.js';
 import { saveFeatures } from '../evaluation/save-features.js';
+import { samplePath } from '../data/sample-paths.js';
 import { encoderFor, evalLoader } from '../engine/model-source.js';
 import { importUserModules } from '../core/user-modules.js';
 import { corruptFlag, EXIT, numberFlag, parseCommand, printJson, UsageError } from './args.js';
@@ -10,8 +11,10 @@ export const EXTRACT_USAGE = `usage: selfsup extract [model] --data PATH --out F
 
 model: --checkpoint CKPT | --config CFG [--weights W.pth] [--random] | --pixels
 options: --split S (default train)  --size N  --stage I  --limit N  --on-corrupt error|skip  --device D  --import FILE  --json
-Writes (N, D) float32 features and (N) int64 labels (-1 when unlabelled); .npy writes the labels
-to FILE.labels.npy beside it.
+Writes (N, D) float32 features and (N) int64 labels (-1 when unlabelled), and where each row came
+from: safetensors metadata 'paths' and 'classes' (JSON string arrays: one path per row, class names
+by label); .npy writes the labels to FILE.labels.npy and FILE.csv (index,path,label,class) beside it.
+A path is the image file, <archive>/<member> for a tar, #<index> for CIFAR/MNIST/STL-10.
 `;
 
 export async function extract(argv: string[]): Promise<number> {
@@ -66,7 +69,9 @@ export async function extract(argv: string[]): Promise<number> {
     },
   });
   try {
-    const files = saveFeatures(values.out, f, { metadata: { dataset: dataset.describe() } });
+    const rows = Array.from(f.indices.toTypedArray() as ArrayLike<number | bigint>, Number);
+    const sources = { paths: rows.map((i) => samplePath(dataset, i)), classes: dataset.classes ?? [] };
+    const files = saveFeatures(values.out, f, { metadata: { dataset: dataset.describe() }, sources });
     const result = { files, count: f.features.shape[0], dim: f.features.shape[1], dataset: dataset.describe() };
     if (values.json) printJson(result);
     else console.log(`\nselfsup extract: ${result.count} × ${result.dim} features → ${files.join(', ')}`);
