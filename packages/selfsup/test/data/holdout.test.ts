@@ -17,7 +17,9 @@ import { py } from '../helpers.js';
 function labelled(): Dataset {
   const sizes = [10, 7, 3, 1, 2];
   const labels: number[] = [];
-  for (let r = 0; labels.length < 23; r++) sizes.forEach((n, c) => r < n && labels.push(c));
+  for (let r = 0; labels.length < 23; r++) {
+    for (const [c, n] of sizes.entries()) if (r < n) labels.push(c);
+  }
   return {
     length: labels.length,
     labels,
@@ -47,7 +49,7 @@ test('classBalancedHoldout: round(F·n) per class, ≥ 1 and ≤ n − 1; disjoi
     Array.from({ length: 23 }, (_, i) => i),
   );
   // Each part's labels are the parent's at its indices.
-  held.indices.forEach((i, k) => assert.equal((held.labels as ArrayLike<number>)[k], (ds.labels as number[])[i]));
+  for (const [k, i] of held.indices.entries()) assert.equal((held.labels as ArrayLike<number>)[k], (ds.labels as number[])[i]);
   // Large fractions still leave one image of every class for training: 0.9 of 3 → 2, of 2 → 1.
   assert.deepEqual(countBy(classBalancedHoldout(ds, 0.9, 0).test.labels as ArrayLike<number>), { 0: 9, 1: 6, 2: 2, 4: 1 });
 
@@ -69,7 +71,7 @@ for seed in D['seeds']:
 OUT = out`,
     { labels: ds.labels, seeds },
   );
-  seeds.forEach((s, k) => assert.deepEqual(classBalancedHoldout(ds, 0.3, s).test.indices, expected[k], `seed ${s}`));
+  for (const [k, s] of seeds.entries()) assert.deepEqual(classBalancedHoldout(ds, 0.3, s).test.indices, expected[k], `seed ${s}`);
   // Determinism per seed, and another seed picks other images.
   assert.deepEqual(classBalancedHoldout(ds, 0.3, 5).test.indices, held.indices);
   assert.notDeepEqual(expected[0], expected[1]);
