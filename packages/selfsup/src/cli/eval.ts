@@ -4,6 +4,8 @@
  * the random-init and raw-pixel baselines in the same table (`--baselines`), optionally repeated
  * over seeds (`--repeat N`: mean ± std per metric).
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { resolveDevice } from '../engine/device.js';
 import { frozenBenchmark } from '../evaluation/benchmark.js';
 import { fineTune } from '../evaluation/fine-tune.js';
@@ -14,6 +16,7 @@ import { aggregateRuns, formatMetric } from '../evaluation/repeat.js';
 import { labelFractionSubset, SEMI_SUPERVISED_PERCENTS, semiSupervisedRecipe } from '../evaluation/semi-supervised.js';
 import { svmCostList } from '../evaluation/svm-benchmark.js';
 import { DataLoader } from '../data/loader/loader.js';
+import { hasSplit } from '../data/holdout.js';
 import { corruptFlag, EXIT, numberFlag, printJson, UsageError } from './args.js';
 import { type CommandSpec, defineCommand, runCommand, type Values } from './command.js';
 
@@ -27,6 +30,10 @@ data:
   --train-data PATH       labelled data: an image folder, CIFAR/MNIST/STL-10 files, a tar, an image list
   --test-data PATH        default: the train path's test split
   --train-split S --test-split S    (defaults train / test)
+  --test-fraction F       data without a test split: a seeded (--seed), class-balanced hold-out of
+                          F of the training data is the test set, the rest the train set (each class
+                          gives round(F·n), at least 1, keeping 1 for training). An error when the data
+                          has a test split, unless --force-split (then the test split is not used)
   --size N                resize the short side to N and centre-crop N×N (images of varying size)
   --limit-train N --limit-test N    seeded random subsets
   --on-corrupt error|skip images that do not decode: fail (default) or leave out with a warning
@@ -59,6 +66,8 @@ const OPTIONS = {
   'test-data': { type: 'string' },
   'train-split': { type: 'string' },
   'test-split': { type: 'string' },
+  'test-fraction': { type: 'string', number: { positive: true } },
+  'force-split': { type: 'boolean' },
   size: { type: 'string', number: { integer: true, min: 1 } },
   'limit-train': { type: 'string', number: { integer: true, min: 1 } },
   'limit-test': { type: 'string', number: { integer: true, min: 1 } },
@@ -116,6 +125,42 @@ export function dataFlags(values: Record<string, string | boolean | string[] | u
   };
 }
 
+/**
+ * `--test-fraction F [--force-split]`: the train and test data become the two parts of a
+ * class-balanced hold-out of the train data (seeded by the run's seed). F is refused where the data
+ * has a test split (the published benchmark's split should be used) unless `--force-split`, and
+ * never goes with `--test-data`/`--test-split`. Without F, data with no test split is a usage error
+ * that suggests it.
+ */
+export function holdoutFlags(
+  values: Record<string, string | boolean | string[] | undefined>,
+  data: ReturnType<typeof dataFlags>,
+): ReturnType<typeof dataFlags> & { train: { holdout?: Holdout }; test: { holdout?: Holdout } } {
+  const raw = values['test-fraction'] as string | undefined;
+  const path = data.train.path;
+  if (raw === undefined) {
+    if (values['force-split']) throw new UsageError('--force-split goes with --test-fraction');
+    if (!values['test-data'] && !hasSplit(path, data.test.split))
+      throw new UsageError(
+        `${path} has no '${data.test.split}' split: pass --test-fraction F (e.g. 0.2) to hold out a class-balanced part of the training data, or --test-data PATH`,
+      );
+    return data;
+  }
+  const fraction = numberFlag(raw, '--test-fraction', { min: 0 }) as number;
+  if (!(fraction > 0 && fraction < 1)) throw new UsageError(`--test-fraction: expected a fraction in (0, 1), got '${raw}'`);
+  if (values['test-data'] || values['test-split'])
+    throw new UsageError('--test-fraction holds out part of the training data: it does not go with --test-data or --test-split');
+  if (!values['force-split'] && hasSplit(path, 'test'))
+    throw new UsageError(
+      `${path} has a test split: evaluate on it (drop --test-fraction), or pass --force-split to hold out ${raw} of the training data instead`,
+    );
+  return {
+    train: { ...data.train, holdout: { fraction, part: 'train' } },
+    test: { ...data.train, limit: data.test.limit, holdout: { fraction, part: 'test' } },
+  };
+}
+type Holdout = { fraction: number; part: 'train' | 'test' };
+
 const TASKS = ['knn', 'linear', 'svm', 'finetune', 'semi'];
 
 function listFlag(value: string | undefined, flag: string, o: { integer?: boolean; min?: number } = {}): number[] | undefined {
@@ -153,7 +198,9 @@ export const evaluate = (argv: string[]): Promise<number> => runCommand(EVAL, ar
 async function runEval(task: string, values: Values<typeof OPTIONS>, cfgOptions: string[]): Promise<number> {
   if (!values.checkpoint && !values.config) throw new UsageError('pass --checkpoint or --config');
   await importUserModules(values.import ?? []);
-  const data = dataFlags(values);
+  // A missing checkpoint is named before the data is looked at (its splits decide the hold-out rules).
+  if (values.checkpoint && !existsSync(values.checkpoint)) throw new Error(`checkpoint not found: ${resolve(values.checkpoint)}`);
+  const data = holdoutFlags(values, dataFlags(values));
   const stage = numberFlag(values.stage, '--stage', { integer: true });
   const epochs = numberFlag(values.epochs, '--epochs', { integer: true, min: 1 });
   const lr = numberFlag(values.lr, '--lr', { min: 0 });

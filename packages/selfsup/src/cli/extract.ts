@@ -3,6 +3,7 @@ import { Progress } from '../core/progress.js';
 import { resolveDevice } from '../engine/device.js';
 import { extractFeatures } from '../evaluation/features.js';
 import { saveFeatures } from '../evaluation/save-features.js';
+import { samplePath } from '../data/sample-paths.js';
 import { encoderFor, evalLoader } from '../engine/model-source.js';
 import { importUserModules } from '../core/user-modules.js';
 import { corruptFlag, EXIT, numberFlag, printJson, UsageError } from './args.js';
@@ -12,8 +13,10 @@ export const EXTRACT_USAGE = `usage: selfsup extract [model] --data PATH --out F
 
 model: --checkpoint CKPT | --config CFG [--weights W.pth] [--random] | --pixels
 options: --split S (default train)  --size N  --stage I  --limit N  --on-corrupt error|skip  --device D  --import FILE  --json
-Writes (N, D) float32 features and (N) int64 labels (-1 when unlabelled); .npy writes the labels
-to FILE.labels.npy beside it.
+Writes (N, D) float32 features and (N) int64 labels (-1 when unlabelled), and where each row came
+from: safetensors metadata 'paths' and 'classes' (JSON string arrays: one path per row, class names
+by label); .npy writes the labels to FILE.labels.npy and FILE.csv (index,path,label,class) beside it.
+A path is the image file, <archive>/<member> for a tar, #<index> for CIFAR/MNIST/STL-10.
 `;
 
 const OPTIONS = {
@@ -74,7 +77,9 @@ async function runExtract(values: Values<typeof OPTIONS>, _args: string[], cfgOp
   const f = await extractFeatures(encoder, loader, { onProgress: ({ done, total }) => bar.update(done, undefined, total) });
   bar.done();
   try {
-    const files = saveFeatures(values.out, f, { metadata: { dataset: dataset.describe() } });
+    const rows = Array.from(f.indices.toTypedArray() as ArrayLike<number | bigint>, Number);
+    const sources = { paths: rows.map((i) => samplePath(dataset, i)), classes: dataset.classes ?? [] };
+    const files = saveFeatures(values.out, f, { metadata: { dataset: dataset.describe() }, sources });
     const result = { files, count: f.features.shape[0], dim: f.features.shape[1], dataset: dataset.describe() };
     if (values.json) printJson(result);
     else console.log(`selfsup extract: ${result.count} × ${result.dim} features → ${files.join(', ')}`);

@@ -9,6 +9,7 @@ import { extractFeatures } from '../evaluation/features.js';
 import { encoderFor, evalLoader } from '../engine/model-source.js';
 import { importUserModules } from '../core/user-modules.js';
 import { scatterChart, svgToPng } from '../visualization/charts.js';
+import { hasSplit } from '../data/holdout.js';
 import { corruptFlag, EXIT, numberFlag, printJson, UsageError } from './args.js';
 import { type CommandSpec, defineCommand, runCommand, type Values } from './command.js';
 import { visRecon } from './vis-recon.js';
@@ -17,7 +18,11 @@ export const VIS_USAGE = `usage: selfsup vis <tsne|umap> [model] --data PATH [--
        selfsup vis recon [model] --images PATH [--out recon.png] [--num N] [--seed N]
 
 model: --checkpoint CKPT | --config CFG [--weights W.pth] [--random] | --pixels (tsne/umap)
-options: --split S  --size N  --stage I  --max-points N (class-balanced, default 2000)  --seed N
+data (tsne/umap): the labelled images of --data's --split S (default test: its test split). For data
+         without a test split, --split train plots all of it, and --test-fraction F plots the
+         class-balanced hold-out that \`eval --test-fraction F\` tests on with the same --seed
+         (--force-split takes the hold-out even where the data has a test split).
+options: --size N  --stage I  --max-points N (class-balanced, default 2000)  --seed N
          --perplexity P (t-SNE)  --on-corrupt error|skip (default: fail; recon: the config's)  --import FILE  --json
          --title TEXT (tsne/umap chart title; default "t-SNE of <dataset>"; a long one wraps or loses its middle)
 
@@ -34,6 +39,8 @@ const OPTIONS = {
   pixels: { type: 'boolean' },
   data: { type: 'string' },
   split: { type: 'string' },
+  'test-fraction': { type: 'string', number: { positive: true } },
+  'force-split': { type: 'boolean' },
   size: { type: 'string', number: { integer: true, min: 1 } },
   stage: { type: 'string', number: { integer: true } },
   'max-points': { type: 'string', number: { integer: true, min: 2 } },
@@ -84,9 +91,11 @@ async function embedding(method: 'tsne' | 'umap', values: Values<typeof OPTIONS>
   const out = values.out ?? `${method}.png`;
   if (!/\.(png|svg)$/.test(out)) throw new UsageError('--out must end in .png or .svg');
   await importUserModules(values.import ?? []);
+  const seed = numberFlag(values.seed, '--seed', { integer: true, min: 0 }) ?? 0;
   const { dataset, loader } = await evalLoader({
     path: values.data,
-    split: values.split ?? 'test',
+    ...visSplit(values.data, values.split, values['test-fraction'], values['force-split']),
+    seed,
     size: numberFlag(values.size, '--size', { integer: true, min: 1 }),
     onCorrupt: corruptFlag(values['on-corrupt']),
   });
@@ -106,7 +115,7 @@ async function embedding(method: 'tsne' | 'umap', values: Values<typeof OPTIONS>
     const labels = Array.from(f.labels.toTypedArray() as ArrayLike<number | bigint>, Number);
     const e = embed2d(f.features, {
       method,
-      seed: numberFlag(values.seed, '--seed', { integer: true, min: 0 }) ?? 0,
+      seed,
       perplexity: numberFlag(values.perplexity, '--perplexity', { min: 1 }),
       maxPoints: numberFlag(values['max-points'], '--max-points', { integer: true, min: 2 }) ?? 2000,
       labels,
@@ -125,6 +134,35 @@ async function embedding(method: 'tsne' | 'umap', values: Values<typeof OPTIONS>
     for (const t of [f.features, f.labels, f.indices]) t.dispose();
   }
   return EXIT.OK;
+}
+
+/**
+ * The images a t-SNE/UMAP plot shows: `--split` (default test), or with `--test-fraction F` the
+ * hold-out `eval --test-fraction F` tests on (same seed), refused as eval refuses it.
+ */
+function visSplit(
+  path: string,
+  split: string | undefined,
+  rawFraction: string | undefined,
+  force: boolean | undefined,
+): { split: string; holdout?: { fraction: number; part: 'test' } } {
+  if (rawFraction === undefined) {
+    if (force) throw new UsageError('--force-split goes with --test-fraction');
+    const s = split ?? 'test';
+    if (!hasSplit(path, s))
+      throw new UsageError(
+        `${path} has no '${s}' split: pass --split train to plot all of it, or --test-fraction F for the hold-out eval tests on`,
+      );
+    return { split: s };
+  }
+  const fraction = numberFlag(rawFraction, '--test-fraction', { min: 0 }) as number;
+  if (!(fraction > 0 && fraction < 1))
+    throw new UsageError(`--test-fraction: expected a fraction in (0, 1), got '${rawFraction}'`);
+  if (split !== undefined)
+    throw new UsageError('--test-fraction holds out part of the training data: it does not go with --split');
+  if (!force && hasSplit(path, 'test'))
+    throw new UsageError(`${path} has a test split: plot it (drop --test-fraction), or pass --force-split to plot the hold-out`);
+  return { split: 'train', holdout: { fraction, part: 'test' } };
 }
 
 async function recon(

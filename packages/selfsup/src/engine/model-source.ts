@@ -11,6 +11,7 @@ import * as torch from '@selfsup/torch';
 import type { Dataset } from '../data/datasets/base.js';
 import { takeSamples } from '../data/datasets/subset.js';
 import { DataLoader } from '../data/loader/loader.js';
+import { classBalancedHoldout } from '../data/holdout.js';
 import { openDataset } from '../data/open.js';
 import { CenterCrop, Resize } from '../data/transforms/random.js';
 import { MultiView } from '../data/transforms/multi-view.js';
@@ -108,11 +109,17 @@ export interface DataSource {
   labelled?: boolean;
   /** Images that do not decode: `'skip'` leaves them out with a warning naming the file (default `'error'`). */
   onCorrupt?: 'error' | 'skip';
+  /**
+   * Use one part of a class-balanced hold-out of `fraction` of the data (seeded by `seed`; see
+   * `classBalancedHoldout`): `test` the held-out images, `train` the rest. Applied before `limit`.
+   */
+  holdout?: { fraction: number; part: 'train' | 'test' };
 }
 
 /** An evaluation loader (no shuffle, all images). */
 export async function evalLoader(src: DataSource): Promise<{ dataset: Dataset; loader: DataLoader }> {
-  const full = await openDataset({ path: src.path, split: src.split });
+  const opened = await openDataset({ path: src.path, split: src.split });
+  const full = src.holdout ? classBalancedHoldout(opened, src.holdout.fraction, src.seed ?? 0)[src.holdout.part] : opened;
   const dataset = src.limit !== undefined && src.limit < full.length ? takeSamples(full, src.limit, src.seed ?? 0) : full;
   if (src.labelled !== false && !dataset.labels)
     throw new Error(`${src.path}: evaluation needs labelled data (class sub-folders or a labelled format)`);

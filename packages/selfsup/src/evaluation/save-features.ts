@@ -54,27 +54,72 @@ export function saveNpy(path: string, t: Tensor): void {
   });
 }
 
+/** Where each feature row came from: its sample's path (`samplePath`) and the class names of the labels. */
+export interface FeatureSources {
+  /** One per row, in row order. */
+  paths: string[];
+  /** Class names in label order (empty when unlabelled). */
+  classes: string[];
+}
+
+/** RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled. */
+const csvField = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
+
+/** The `index,path,label,class` table of `selfsup extract`'s `.npy` output: one line per feature row. */
+export function featureTableCsv(labels: ArrayLike<number>, sources: FeatureSources): string {
+  if (sources.paths.length !== labels.length)
+    throw new RangeError(`featureTableCsv: ${sources.paths.length} paths for ${labels.length} rows`);
+  const lines = ['index,path,label,class'];
+  for (let i = 0; i < labels.length; i++) {
+    const label = Number(labels[i]);
+    lines.push(`${i},${csvField(sources.paths[i])},${label},${csvField(label >= 0 ? (sources.classes[label] ?? '') : '')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 /**
  * Saves features and labels: a `.safetensors` path gets one file with tensors `features` and
- * `labels` (plus string `metadata`); a `.npy` path gets the features there and the labels beside
- * it as `<name>.labels.npy`. Returns the paths written.
+ * `labels` plus string `metadata` (with `sources`, also `paths` and `classes` as JSON arrays); a
+ * `.npy` path gets the features there, the labels beside it as `<name>.labels.npy` and, with
+ * `sources`, `<name>.csv` (`index,path,label,class`, one line per row). Returns the paths written.
  */
-export function saveFeatures(path: string, data: LabelledFeatures, opts: { metadata?: Record<string, string> } = {}): string[] {
+export function saveFeatures(
+  path: string,
+  data: LabelledFeatures,
+  opts: { metadata?: Record<string, string>; sources?: FeatureSources } = {},
+): string[] {
+  const rows = data.features.shape[0];
+  if (opts.sources && opts.sources.paths.length !== rows)
+    throw new RangeError(`saveFeatures: ${opts.sources.paths.length} sample paths for ${rows} feature rows`);
   if (path.endsWith('.safetensors')) {
+    const metadata = { ...opts.metadata };
+    if (opts.sources) {
+      metadata.paths = JSON.stringify(opts.sources.paths);
+      metadata.classes = JSON.stringify(opts.sources.classes);
+    }
     torch.tidy(() => {
       torch.safetensors.saveFile(
         { features: data.features.cpu().contiguous(), labels: data.labels.cpu().contiguous() },
         path,
-        opts.metadata,
+        metadata,
       );
     });
     return [path];
   }
   if (path.endsWith('.npy')) {
-    const labelsPath = `${path.slice(0, -'.npy'.length)}.labels.npy`;
+    const stem = path.slice(0, -'.npy'.length);
+    const labelsPath = `${stem}.labels.npy`;
     saveNpy(path, data.features);
     saveNpy(labelsPath, data.labels);
-    return [path, labelsPath];
+    if (!opts.sources) return [path, labelsPath];
+    const csvPath = `${stem}.csv`;
+    const labels = torch.tidy(() => data.labels.cpu().toTypedArray() as ArrayLike<number | bigint>);
+    const csv = Buffer.from(featureTableCsv(Array.from(labels, Number), opts.sources), 'utf8');
+    torch.writeFileAtomic(csvPath, (fd) => {
+      let done = 0;
+      while (done < csv.length) done += writeSync(fd, csv, done, csv.length - done);
+    });
+    return [path, labelsPath, csvPath];
   }
   throw new RangeError(`saveFeatures: '${path}' must end in .safetensors or .npy`);
 }

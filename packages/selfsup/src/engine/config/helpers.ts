@@ -12,6 +12,7 @@
  * });
  * ```
  */
+import type { nn } from '@selfsup/torch';
 import type { z } from '../../core/schema.js';
 import type { configSchema } from './config.js';
 
@@ -25,9 +26,12 @@ export * from './recipes.js';
  */
 export type DeepPartial<T> = T extends readonly unknown[]
   ? T
-  : T extends object
-    ? { [K in keyof T]?: DeepPartial<T[K]> } & { _delete_?: true }
-    : T;
+  : // A ready module (an algorithm's backbone built in code) stays whole, as lists do.
+    T extends nn.AnyModule
+    ? T
+    : T extends object
+      ? { [K in keyof T]?: DeepPartial<T[K]> } & { _delete_?: true }
+      : T;
 
 /**
  * A config file's default export: the training config (`configSchema`'s input) made deep-partial,

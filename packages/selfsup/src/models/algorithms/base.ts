@@ -13,8 +13,9 @@ import { nn, type Tensor } from '@selfsup/torch';
 import { checkNormalization, type ImageNormalization, normalizeImages } from '../../core/images.js';
 import type { TrainProgress } from '../../core/progress.js';
 import type { TypedConfig } from '../../core/registry.js';
-import { num, typed, z } from '../../core/schema.js';
+import { ConfigError, num, typed, z } from '../../core/schema.js';
 import type { Backbone } from '../backbones/base.js';
+import { ModuleBackbone, moduleBackbone } from '../backbones/module-backbone.js';
 import { BACKBONES, buildFeatureNeck, type FeatureNeck, HEADS, type LossModule, type Neck, NECKS } from '../registries.js';
 import { Encoder, MomentumTarget, type MomentumTargetOptions } from './momentum-target.js';
 import type { BackboneConfig, HeadConfig, NeckConfig } from '../../part-configs.js';
@@ -50,10 +51,41 @@ export const dataPreprocessorSchema = () =>
   z.strictObject({ mean: z.array(num()).optional(), std: z.array(num()).optional() }).optional();
 export type DataPreprocessorOptions = z.input<ReturnType<typeof dataPreprocessorSchema>>;
 
+/**
+ * An algorithm's backbone: a config (`{ type: 'ResNet', depth: 50 }`), or, from code, a ready
+ * `nn.Module` declaring its output channels (`numFeatures` or `outChannels`; see ModuleBackbone).
+ * Configs stay plain data: a module is for algorithms built in code (`new SimCLR({ backbone: net, … })`
+ * or `ALGORITHMS.build({ type: 'SimCLR', backbone: net, … })`).
+ */
+export type BackboneSpec = BackboneConfig | nn.AnyModule;
+
+const backboneSpec = () =>
+  z.custom<BackboneSpec>(
+    (v) =>
+      v instanceof nn.Module ||
+      (v !== null && typeof v === 'object' && !Array.isArray(v) && typeof (v as { type?: unknown }).type === 'string'),
+    { error: 'expected a backbone config with a `type`, or an nn.Module' },
+  );
+
+/** The backbone `spec` names: built from its config, or the module adapted (ModuleBackbone). */
+export function buildBackbone(spec: BackboneSpec, path: string, who: string): Backbone {
+  return spec instanceof nn.Module ? moduleBackbone(spec, `${who} (${path})`) : BACKBONES.build(spec, path);
+}
+
+/**
+ * The backbone's config, for an algorithm that builds a second copy of it (a momentum target, a
+ * teacher): a module cannot be copied, so it is an error naming what needs the config.
+ */
+export function backboneConfig(spec: BackboneSpec, path: string, who: string, why: string): BackboneConfig {
+  if (spec instanceof nn.Module)
+    throw new TypeError(`${who} (${path}): ${why} is built from the backbone's config; pass a backbone config, not a module`);
+  return spec;
+}
+
 /** Options every algorithm has: spread into an algorithm's `z.strictObject`. */
 export const algorithmShape = {
-  /** The backbone (`{ type: 'ResNet', depth: 50 }`). */
-  backbone: typed<BackboneConfig>(),
+  /** The backbone (`{ type: 'ResNet', depth: 50 }`), or a ready module (see `BackboneSpec`). */
+  backbone: backboneSpec(),
   dataPreprocessor: dataPreprocessorSchema(),
 };
 export type AlgorithmOptions = z.input<z.ZodObject<typeof algorithmShape>>;
@@ -79,7 +111,7 @@ export abstract class Algorithm extends nn.Module<[AlgorithmInput, TrainProgress
     const pre = o.dataPreprocessor ?? {};
     this.normalization = { mean: pre.mean ?? IMAGENET_MEAN, std: pre.std ?? IMAGENET_STD };
     checkNormalization(this.normalization, 'dataPreprocessor');
-    this.backbone = this.registerModule('backbone', BACKBONES.build(o.backbone, `${path}.backbone`));
+    this.backbone = this.registerModule('backbone', buildBackbone(o.backbone, `${path}.backbone`, this.constructor.name));
   }
 
   /** uint8 or float `(N, C, H, W)` → float32 `(x − mean) / std` per channel (grey repeated to RGB for 3-channel stats). */
@@ -140,6 +172,7 @@ export abstract class BaseModel<H extends LossModule = LossModule, N extends Nec
     super(o, path);
     this.neckClass = parts.neck;
     this.neck = this.registerModule('neck', this.buildNeck(o.neck, path));
+    if (this.backbone instanceof ModuleBackbone) checkNeckInput(this.backbone, o.neck, path);
     this.head = this.registerModule('head', HEADS.buildAs(o.head, `${path}.head`, parts.head, this.constructor.name));
   }
 
@@ -165,9 +198,23 @@ export abstract class BaseModel<H extends LossModule = LossModule, N extends Nec
     path: string,
     opts: MomentumTargetOptions,
   ): MomentumTarget<N & FeatureNeck> {
-    const copy = new Encoder(BACKBONES.build(o.backbone, `${path}.backbone`), this.buildNeck(o.neck, path));
+    const cfg = backboneConfig(o.backbone, `${path}.backbone`, this.constructor.name, 'the momentum target');
+    const copy = new Encoder(BACKBONES.build(cfg, `${path}.backbone`), this.buildNeck(o.neck, path));
     return new MomentumTarget(new Encoder(this.backbone, this.neck), copy, opts);
   }
+}
+
+/**
+ * A module backbone's declared channels must be what the neck takes (`inChannels`, where the neck
+ * has one): the mismatch is named here rather than as a matmul shape error in the first step.
+ */
+function checkNeckInput(backbone: ModuleBackbone, neck: TypedConfig, path: string): void {
+  const inChannels = (neck as { inChannels?: unknown }).inChannels;
+  if (typeof inChannels === 'number' && inChannels !== backbone.numFeatures)
+    throw new ConfigError(
+      `${path}.neck.inChannels`,
+      `the backbone module ${backbone.inner.constructor.name} declares ${backbone.numFeatures} output channels, the neck takes ${inChannels}`,
+    );
 }
 
 /** Throws unless the batch has at least `n` views. */

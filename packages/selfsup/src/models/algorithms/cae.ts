@@ -27,7 +27,7 @@ import { CAEViT } from '../backbones/cae-vit.js';
 import { CAEHead } from '../heads/cae-head.js';
 import { CAENeck } from '../necks/cae-neck.js';
 import { ALGORITHMS, BACKBONES, HEADS, NECKS, TARGET_GENERATORS, type TargetGenerator } from '../registries.js';
-import { Algorithm, type AlgorithmInput, algorithmShape, type LossOutput } from './base.js';
+import { Algorithm, type AlgorithmInput, algorithmShape, backboneConfig, type LossOutput } from './base.js';
 import { twoNormSchema } from './beit.js';
 
 /** `CAE` options (everything but `type`). */
@@ -75,7 +75,7 @@ export class CAE extends Algorithm {
       TARGET_GENERATORS.build(o.targetGenerator, `${path}.targetGenerator`),
     );
     this.momentum = o.baseMomentum ?? 0;
-    const teacher = BACKBONES.build(o.backbone, `${path}.backbone`);
+    const teacher = BACKBONES.build(backboneConfig(o.backbone, `${path}.backbone`, 'CAE', 'the teacher'), `${path}.backbone`);
     if (!(teacher instanceof CAEViT)) throw new ConfigError(`${path}.backbone`, "CAE needs a 'CAEViT' backbone");
     this.teacher = this.registerModule('teacher', teacher);
     // MMSelfSup's `_init_teacher`: the backbone's weights, frozen.

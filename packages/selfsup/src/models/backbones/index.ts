@@ -5,6 +5,7 @@ export * from './convnext-block.js';
 export * from './load.js';
 export * from './maskfeat-vit.js';
 export * from './mocov3-vit.js';
+export * from './module-backbone.js';
 export * from './mff-vit.js';
 export * from './hivit.js';
 export * from './itpn-hivit.js';

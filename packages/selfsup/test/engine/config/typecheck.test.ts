@@ -21,6 +21,11 @@ const BAD: Record<string, [string, RegExp]> = {
     "model: { type: 'SimCLR', neck: { type: 'NonLinearNeck', inChannels: 128, hid_channels: 512 } }",
     /'hid_channels' does not exist/,
   ],
+  'backbone-key.ts': ["model: { type: 'SimCLR', backbone: { type: 'ResNet', depht: 18 } }", /'depht' does not exist/],
+  'backbone-value.ts': [
+    "model: { type: 'SimCLR', backbone: { type: 'ResNet', depth: 20 } }",
+    /'{ type: "ResNet"; depth: 20; }' is not assignable/,
+  ],
   'model-type.ts': ["model: { type: 'SimCRL' }", /'"SimCRL"' is not assignable/],
   'top-level-key.ts': ['optimWraper: { optimizer: sgd(0.1, 0) }', /'optimWraper' does not exist/],
   'pipeline-step-key.ts': [
