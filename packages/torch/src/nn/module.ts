@@ -156,9 +156,14 @@ export abstract class Module<I extends unknown[] = [Tensor], O = Tensor> {
     return [...this.namedBuffers('', recurse)].map(([, b]) => b);
   }
 
-  /** Sets training mode on this module and its descendants (dropout, batch norm). */
+  /**
+   * Sets training mode on this module and its descendants (dropout, batch norm), as PyTorch does:
+   * through each child's own `train()`, so a subclass that overrides it (a backbone keeping frozen
+   * stages and BN statistics in eval mode) is obeyed when a parent switches modes.
+   */
   train(mode = true): this {
-    for (const m of this.modules()) m.training = mode;
+    this.training = mode;
+    for (const m of this.children()) m.train(mode);
     return this;
   }
 

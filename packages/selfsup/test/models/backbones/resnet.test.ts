@@ -212,3 +212,31 @@ with torch.no_grad(): OUT = m(torch.randn(1, 3, 40, 40))`,
     );
   });
 });
+
+test('frozenStages and normEval hold when the model around the backbone switches to training (as in PyTorch)', () => {
+  torch.tidy(() => {
+    const net = new ResNet({ depth: 18, frozenStages: 1, normEval: true, cifarStem: true, widthMultiplier: 0.25 });
+    const head = new torch.nn.Linear(128, 4);
+    // An algorithm-like container: the backbone is a child, not the module switched.
+    class Model extends torch.nn.Module<[torch.Tensor], torch.Tensor> {
+      readonly backbone = this.registerModule('backbone', net);
+      readonly head = this.registerModule('head', head);
+      forward(x: torch.Tensor): torch.Tensor {
+        return this.head.forward(this.backbone.forward(x)[0].mean([2, 3]));
+      }
+    }
+    const model = new Model();
+    model.eval();
+    model.train();
+    assert.equal(head.training, true);
+    assert.equal(net.training, true);
+    assert.equal(net.conv1?.weight.requiresGrad, false, 'stem frozen through the parent');
+    const bns = [...net.modules()].filter((m) => m instanceof torch.nn.BatchNorm2d);
+    assert.equal(bns.length > 0 && bns.every((m) => !m.training), true, 'BN layers stay in eval mode');
+    // And a training forward through the parent leaves BN statistics unchanged.
+    const bn = net.bn1 as torch.nn.BatchNorm2d;
+    const before = (bn.runningMean as torch.Tensor).clone();
+    net.forward(torch.randn([2, 3, 32, 32]).mul(3));
+    assert.ok((bn.runningMean as torch.Tensor).equal(before));
+  });
+});
