@@ -19,6 +19,7 @@ import { FLOPS } from './flops.js';
 import { LIST } from './list.js';
 import { TRAIN } from './train.js';
 import { VIS } from './vis.js';
+import { ZOO } from './zoo.js';
 
 /** selfsup's version, from its package.json (dist/src/cli → the package root). */
 function packageVersion(): string {
@@ -67,6 +68,7 @@ export const COMMANDS: CommandSpec[] = [
   VIS,
   CONVERT,
   EXPORT,
+  ZOO,
   FLOPS,
   DEMO,
   VERSION,

@@ -137,8 +137,8 @@ export class PrepareError extends Error {
 
 let transientShown = false;
 
-/** Notes to stderr; a transient line (progress) is redrawn in place on a terminal and left out otherwise. */
-function defaultLog(line: string, transient = false): void {
+/** Notes to stderr (what `data prepare` and `zoo get` print); a transient line (progress) is redrawn in place on a terminal and left out otherwise. */
+export function defaultLog(line: string, transient = false): void {
   if (transient && !process.stderr.isTTY) return;
   process.stderr.write(transient ? `\r${line}\x1b[K` : `${transientShown ? '\r\x1b[K' : ''}${line}\n`);
   transientShown = transient;
@@ -161,13 +161,19 @@ async function hashFile(path: string, algo: 'md5' | 'sha256'): Promise<string> {
 
 const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 
-/** Downloads `url` to `dest` (via a temporary file), hashing as it goes; throws on HTTP errors and stalls. */
-async function download(
+/**
+ * Downloads `url` to `dest` via `<dest>.part`, hashing as it goes; returns the hex digest. Throws a
+ * {@link PrepareError} on HTTP errors, stalls (no data for `timeoutMs`) and, when `expected` is
+ * given, on a digest mismatch (naming the file and both digests): `dest` is then neither written nor
+ * replaced, and the partial file is removed.
+ */
+export async function download(
   url: string,
   dest: string,
   algo: 'md5' | 'sha256',
   timeoutMs: number,
-  log: (l: string, t?: boolean) => void,
+  log: (l: string, t?: boolean) => void = defaultLog,
+  expected?: string,
 ): Promise<string> {
   const ctrl = new AbortController();
   let timer = setTimeout(() => ctrl.abort(), timeoutMs);
@@ -215,9 +221,14 @@ async function download(
     }
     await new Promise<void>((resolveEnd, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolveEnd())));
     if (total && got !== total) return fail(`got ${got} of ${total} bytes`);
+    const digest = h.digest('hex');
+    if (expected !== undefined && digest !== expected.toLowerCase())
+      return fail(
+        `${basename(dest)}: ${algo} mismatch (got ${digest}, expected ${expected.toLowerCase()}); the partial file was removed`,
+      );
     log(`downloaded ${basename(dest)} (${mb(got)})`);
     renameSync(tmp, dest);
-    return h.digest('hex');
+    return digest;
   } finally {
     clearTimeout(timer);
     rmSync(tmp, { force: true });

@@ -70,10 +70,21 @@ export function sha256File(path: string): string {
 }
 
 /**
+ * The result `selfsup eval … --json` printed (its last line: `{ task, results, … }`), as saved in a
+ * file such as a work dir's `eval.json`; throws a SyntaxError when the last line is not that JSON.
+ */
+export function readEvalJson(path: string): { task?: string; results?: unknown } {
+  const lines = readFileSync(path, 'utf8').trim().split('\n');
+  const r = JSON.parse(lines[lines.length - 1]) as unknown;
+  if (r === null || typeof r !== 'object' || Array.isArray(r)) throw new SyntaxError(`${path}: not a JSON object`);
+  return r as { task?: string; results?: unknown };
+}
+
+/**
  * kNN / linear numbers of the work dir: `eval.json` (what `selfsup eval … --json` prints, saved
  * there) when present, and the last online kNN accuracy the `knnMonitor` hook logged.
  */
-function evaluationNumbers(workDir: string | null): { knn: unknown; linear: unknown; knnOnline: unknown } {
+export function evaluationNumbers(workDir: string | null): { knn: unknown; linear: unknown; knnOnline: unknown } {
   let knn: unknown = null;
   let linear: unknown = null;
   let knnOnline: unknown = null;
@@ -82,8 +93,7 @@ function evaluationNumbers(workDir: string | null): { knn: unknown; linear: unkn
     const p = join(workDir, file);
     if (!existsSync(p)) continue;
     try {
-      const lines = readFileSync(p, 'utf8').trim().split('\n');
-      const r = JSON.parse(lines[lines.length - 1]) as { task?: string; results?: unknown };
+      const r = readEvalJson(p);
       if (r.task === 'knn') knn = r.results ?? null;
       else if (r.task === 'linear') linear = r.results ?? null;
     } catch {
