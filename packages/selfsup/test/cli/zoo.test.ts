@@ -295,7 +295,7 @@ test('zoo: an unknown name lists the entries; a malformed zoo.json names the key
   const old = join(zoo, manifest.entries[0].files.backbone.path);
   torch.noGrad(() => model.backbone.parameters()[0].add_(1));
   checkpoint(model, 2);
-  r = await selfsup(['zoo', 'add', work, '--zoo', zoo, '--name', 'simclr-r18', '--machine', 'm']);
+  r = await selfsup(['zoo', 'add', work, '--zoo', zoo, '--name', 'simclr-r18', '--machine', 'm', '--with-checkpoint']);
   assert.equal(r.code, 0, r.err);
   const next = JSON.parse(readFileSync(join(zoo, 'zoo.json'), 'utf8'));
   assert.equal(next.entries.length, 1);
@@ -303,5 +303,8 @@ test('zoo: an unknown name lists the entries; a malformed zoo.json names the key
   assert.equal(next.entries[0].linear, null, 'no linear result in the work dir');
   assert.notEqual(next.entries[0].files.backbone.sha256, manifest.entries[0].files.backbone.sha256);
   assert.equal(existsSync(old), false, 'the replaced backbone file is removed');
+  const ck = next.entries[0].files.checkpoint;
+  assert.equal(ck.path, 'simclr-r18/epoch_2.pth', 'the latest checkpoint');
+  assert.equal(ck.sha256, sha256(join(work, 'checkpoints', 'epoch_2.pth')));
   assert.equal(featureDiff(join(zoo, next.entries[0].files.backbone.path)), 0);
 });
