@@ -131,7 +131,11 @@ for (const rel of configs) {
       if (builtModels.has(key)) return;
       builtModels.add(key);
       torch.tidy(() => {
-        const model = ALGORITHMS.build(withTokenizer(withTinyTeacher(cfg.model) as typeof cfg.model), 'model');
+        // Initialisers skipped: the options and shapes are what is checked, and a ViT-L's
+        // truncated-normal init alone takes a minute on 2 cores.
+        const model = torch.nn.init.skipInit(() =>
+          ALGORITHMS.build(withTokenizer(withTinyTeacher(cfg.model) as typeof cfg.model), 'model'),
+        );
         const widths: Record<string, number> = {
           'vit-small': 384,
           'vit-base': 768,

@@ -42,15 +42,41 @@ function fan(t: Tensor, mode: FanMode): number {
   return mode === 'fan_in' ? fanIn : fanOut;
 }
 
+let skipping = 0;
+
+/**
+ * Runs `build` with every initialiser of this module a no-op (PyTorch's `torch.nn.utils.skip_init`,
+ * transformers' `no_init_weights`): the modules it builds keep the uninitialised memory of
+ * `torch.empty`, which the OS maps lazily, so even a ViT-L costs next to nothing. For models
+ * whose weights are loaded right after, or that are only inspected (names, shapes, options).
+ * Nests; initialisers run again when the outermost call returns or throws.
+ */
+export function skipInit<T>(build: () => T): T {
+  skipping++;
+  try {
+    return build();
+  } finally {
+    skipping--;
+  }
+}
+
+/** Whether initialisers are skipped now (inside {@link skipInit}). */
+export function initSkipped(): boolean {
+  return skipping > 0;
+}
+
 export function uniform_(t: Tensor, a = 0, b = 1, generator?: Generator): Tensor {
+  if (skipping) return t;
   return noGrad(() => t.uniform_(a, b, generator));
 }
 
 export function normal_(t: Tensor, mean = 0, std = 1, generator?: Generator): Tensor {
+  if (skipping) return t;
   return noGrad(() => t.normal_(mean, std, generator));
 }
 
 export function constant_(t: Tensor, value: number): Tensor {
+  if (skipping) return t;
   return noGrad(() => t.fill_(value));
 }
 
@@ -103,6 +129,7 @@ export function truncNormal_(
   t: Tensor,
   o: { mean?: number; std?: number; a?: number; b?: number; generator?: Generator } = {},
 ): Tensor {
+  if (skipping) return t;
   const mean = o.mean ?? 0;
   const std = o.std ?? 1;
   const a = o.a ?? -2;

@@ -268,3 +268,30 @@ OUT = {'gains': [I.calculate_gain(n, p) for n, p in [('relu', None), ('tanh', No
     assert.ok(Math.abs(t.mean().item()) < 2e-4);
   });
 });
+
+test('init.skipInit: initialisers are no-ops inside (no random numbers drawn), restored after a return or a throw, nested', () => {
+  torch.tidy(() => {
+    torch.manualSeed(0);
+    const expected = torch.rand([3]);
+    torch.manualSeed(0);
+    const lin = torch.nn.init.skipInit(() => new torch.nn.Linear(4, 4));
+    assert.deepEqual(lin.weight.shape, [4, 4]);
+    assert.ok(torch.rand([3]).equal(expected), 'building drew no random numbers');
+    const t = torch.zeros([5]);
+    torch.nn.init.skipInit(() => {
+      torch.nn.init.skipInit(() => torch.nn.init.truncNormal_(t, { std: 1 }));
+      assert.equal(torch.nn.init.initSkipped(), true, 'still skipped after the inner call');
+      torch.nn.init.normal_(t);
+      torch.nn.init.constant_(t, 3);
+    });
+    assert.equal(t.abs().sum().item(), 0, 'untouched inside');
+    assert.throws(() =>
+      torch.nn.init.skipInit(() => {
+        throw new Error('boom');
+      }),
+    );
+    assert.equal(torch.nn.init.initSkipped(), false);
+    torch.nn.init.constant_(t, 3);
+    assert.equal(t.sum().item(), 15, 'initialisers run again afterwards');
+  });
+});
