@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { basename, dirname, extname } from 'node:path';
-import { UsageError } from './args.js';
+import { printJson, UsageError } from './args.js';
 import { type CommandSpec, defineCommand, runCommand, type Values } from './command.js';
 import { lineChart, type LineSeries, svgToPng } from '../visualization/charts.js';
 import { formatDuration, formatNumber } from '../visualization/format.js';
@@ -30,7 +30,7 @@ plot: draw the given keys of every log in one chart.
 stats: per run, iterations, epochs, wall time, mean iter_time (first record of each epoch left
 out unless --include-outliers, as MMSelfSup's cal_train_time) and, per mode and key,
 count/first/last/min/max/mean.
-  --json              also print the statistics as one JSON object on the last line
+  --json              print the statistics as one JSON object instead of the tables
 
 exit status: 0 ok, 1 a log could not be read or lacks a key, 2 usage error.
 `;
@@ -172,7 +172,8 @@ async function plot(o: Values<typeof PLOT_OPTIONS>, positionals: string[]): Prom
   } catch (e) {
     throw new AnalyzeError(`cannot write ${outFile}: ${(e as Error).message}`);
   }
-  console.log(`saved ${outFile} (${series.length} curve${series.length === 1 ? '' : 's'})`);
+  // What was written is a note (stderr); the chart is the result.
+  console.error(`saved ${outFile} (${series.length} curve${series.length === 1 ? '' : 's'})`);
   return 0;
 }
 
@@ -204,10 +205,14 @@ function printRun(st: RunStats): void {
 
 function stats(o: Values<typeof STATS_OPTIONS>, positionals: string[]): number {
   const runs = loadAll(positionals).map((log) => runStats(log, { includeOutliers: o['include-outliers'] }));
+  // With --json the object is the result, alone on stdout (the stream rule); else the tables.
+  if (o.json) {
+    printJson({ runs });
+    return 0;
+  }
   runs.forEach((st, i) => {
     if (i > 0) console.log('');
     printRun(st);
   });
-  if (o.json) console.log(JSON.stringify({ runs }));
   return 0;
 }

@@ -119,7 +119,7 @@ async function runBrowse(values: Values<typeof OPTIONS>, positionals: string[], 
   const ds = await dataset();
   const png = await augmentationGrid(ds, views, { n, seed, scale, onCorrupt });
   writeFileSync(out, png);
-  console.log(
+  console.error(
     `selfsup browse-dataset: wrote ${out} (${Math.min(n, ds.length)} rows × ${1 + views.totalViews} columns, ${ds.describe()})`,
   );
   return EXIT.OK;

@@ -61,13 +61,14 @@ function runConvert(values: Values<typeof OPTIONS>, positionals: string[]): numb
   const result = convertFile(input, output, { to, from: fromFlag, arch: values.arch as Arch | undefined });
   if (values.json) printJson(result);
   else {
-    console.log(`${result.arch} ${result.from} → ${to}: ${result.tensors} tensors written to ${output}`);
+    // What was written, a note: stderr (the stream rule; --json puts the result on stdout).
+    console.error(`${result.arch} ${result.from} → ${to}: ${result.tensors} tensors written to ${output}`);
     if (result.nonBackbone.length > 0)
-      console.log(
+      console.error(
         `  ${result.keptNonBackbone > 0 ? 'kept' : 'dropped'} ${result.nonBackbone.length} non-backbone key${result.nonBackbone.length === 1 ? '' : 's'} (${prefixes(result.nonBackbone)})`,
       );
     if (result.leftOut.length > 0)
-      console.log(
+      console.error(
         `  left out ${result.leftOut.length} key(s) ${to} does not hold: ${[...new Set(result.leftOut.map((k) => k.split('.').pop()))].join(', ')}`,
       );
   }

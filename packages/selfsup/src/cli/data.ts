@@ -4,6 +4,7 @@
  * reads it.
  */
 import { join } from 'node:path';
+import { progressBars } from '../core/progress.js';
 import { UsageError } from './args.js';
 import { type CommandSpec, defineCommand, runCommand, type Values } from './command.js';
 import { PREPARABLE, type PreparableName, PrepareError, parseChecksum, prepareDataset } from '../data/prepare.js';
@@ -74,6 +75,7 @@ async function prepare(values: Values<typeof PREPARE_OPTIONS>, [name]: string[])
     checksum: values.checksum,
     timeoutMs,
     force: values.force,
+    progress: progressBars,
   });
   console.log(r.dir);
   return 0;

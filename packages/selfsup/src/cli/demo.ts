@@ -17,7 +17,8 @@ import { Runner } from '../engine/runner.js';
 import { frozenBenchmark, type FrozenResult } from '../evaluation/benchmark.js';
 import { modelEncoder } from '../engine/model-source.js';
 import { pixelEncoder } from '../evaluation/features.js';
-import { embed2d } from '../evaluation/embed.js';
+import { EMBED_ITERATIONS, embed2d } from '../evaluation/embed.js';
+import { Progress, progressBars } from '../core/progress.js';
 import type { ReportExtras } from '../evaluation/report.js';
 import { buildDataset } from '../engine/build-data.js';
 import { DataLoader } from '../data/loader/loader.js';
@@ -156,6 +157,7 @@ async function runDemo(values: Values<typeof OPTIONS>, _args: string[], cfgOptio
       knn: { k: [knnK], temperature: 0.1 },
       linear: { epochs: 50, batchSize: 256, lr: 0.1, norm: 'batchnorm', weightDecay: 0 },
       onStage: (m) => say(`evaluation: ${m}`),
+      progress: values.quiet ? undefined : progressBars,
       // The report's t-SNE of the learned features on held-out images; exact t-SNE is O(N²) per
       // iteration, so at most 1,000 of them (class-balanced), about 7 s of one core.
       onTestFeatures: (name, te) => {
@@ -164,7 +166,19 @@ async function runDemo(values: Values<typeof OPTIONS>, _args: string[], cfgOptio
         say('evaluation: ssl: t-SNE of the test features');
         const t = performance.now();
         const labels = Array.from(te.labels.toTypedArray() as ArrayLike<number | bigint>, Number);
-        const e = embed2d(te.features, { method: 'tsne', seed: 0, maxPoints: DEMO_TSNE_POINTS, labels });
+        const bar = values.quiet ? null : new Progress('t-SNE', EMBED_ITERATIONS.tsne);
+        let e: ReturnType<typeof embed2d>;
+        try {
+          e = embed2d(te.features, {
+            method: 'tsne',
+            seed: 0,
+            maxPoints: DEMO_TSNE_POINTS,
+            labels,
+            onIteration: ({ done, total }) => bar?.update(done, undefined, total),
+          });
+        } finally {
+          bar?.done();
+        }
         tsne = { coords: e.coords, labels: e.indices.map((i) => labels[i]), classNames: test.dataset.classes };
         tsneSeconds = (performance.now() - t) / 1000;
       },

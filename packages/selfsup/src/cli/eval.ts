@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Progress, progressBars } from '../core/progress.js';
 import { resolveDevice } from '../engine/device.js';
 import { frozenBenchmark } from '../evaluation/benchmark.js';
 import { fineTune } from '../evaluation/fine-tune.js';
@@ -240,6 +241,17 @@ async function runEval(task: string, values: Values<typeof OPTIONS>, cfgOptions:
     log(`train ${describe.train}; test ${describe.test}${repeat > 1 ? ` (seed ${seed})` : ''}`);
     const numClasses = Math.max(...Array.from(train.dataset.labels as ArrayLike<number>)) + 1;
     if (task === 'finetune' || task === 'semi') {
+      // One bar per fine-tuning run, over its iterations; the per-epoch note clears it first.
+      let bar: Progress | null = null;
+      const withBar = async <T>(label: string, iters: number, body: () => Promise<T>): Promise<T> => {
+        bar = new Progress(label, iters);
+        try {
+          return await body();
+        } finally {
+          bar.done();
+          bar = null;
+        }
+      };
       const opt = (values.optimizer as string | undefined) ?? (task === 'semi' ? 'sgd' : 'adamw');
       if (opt !== 'adamw' && opt !== 'sgd') throw new UsageError(`--optimizer: ${task} takes adamw or sgd, got '${opt}'`);
       const common = {
@@ -255,8 +267,12 @@ async function runEval(task: string, values: Values<typeof OPTIONS>, cfgOptions:
         cutmixAlpha: numberFlag(values.cutmix, '--cutmix', { min: 0 }),
         emaMomentum: numberFlag(values.ema, '--ema', { min: 0 }),
         clipGradNorm: numberFlag(values['clip-grad'], '--clip-grad', { min: 0 }),
-        onEpoch: ({ epoch, loss }: { epoch: number; loss: number }) =>
-          log(`fine-tune epoch ${epoch + 1}: loss ${loss.toFixed(4)}`),
+        onIter: ({ epoch, iter, loss }: { epoch: number; iter: number; loss: number }) =>
+          bar?.update(iter + 1, { epoch: epoch + 1, loss }),
+        onEpoch: ({ epoch, loss }: { epoch: number; loss: number }) => {
+          bar?.clear();
+          log(`fine-tune epoch ${epoch + 1}: loss ${loss.toFixed(4)}`);
+        },
       };
       // Fine-tuning trains the backbone in place: every run (and label fraction) starts from fresh weights.
       const names = values.baselines ? ['ssl', 'random'] : ['ssl'];
@@ -265,7 +281,10 @@ async function runEval(task: string, values: Values<typeof OPTIONS>, cfgOptions:
         const fresh = () => onDevice(loadModel({ ...src, random: name === 'random' || values.random, seed }).model).backbone;
         if (task === 'finetune') {
           const ftTrain = await evalLoader({ ...data.train, seed, batchSize: batchSize ?? 64 });
-          const r = await fineTune(fresh(), ftTrain.loader, test.loader, { ...common, epochs: epochs ?? 10, lr });
+          const e = epochs ?? 10;
+          const r = await withBar(`${name} fine-tune`, e * ftTrain.loader.length, () =>
+            fineTune(fresh(), ftTrain.loader, test.loader, { ...common, epochs: e, lr }),
+          );
           r.model.dispose();
           out[name] = { top1: r.top1, top5: r.top5, trainLoss: r.trainLoss };
           continue;
@@ -282,18 +301,21 @@ async function runEval(task: string, values: Values<typeof OPTIONS>, cfgOptions:
             seed,
             onCorrupt: data.train.onCorrupt,
           });
-          const r = await fineTune(fresh(), loader, test.loader, {
-            ...recipe,
-            ...common,
-            epochs: epochs ?? recipe.epochs,
-            lr: lr ?? recipe.lr,
-            headLrMult: headLrMult ?? recipe.headLrMult,
-            // The recipe's milestones are for 20 epochs; a shorter run keeps only those it reaches.
-            multiStep: {
-              ...recipe.multiStep,
-              milestones: recipe.multiStep.milestones.filter((m) => m < (epochs ?? recipe.epochs)),
-            },
-          });
+          const e = epochs ?? recipe.epochs;
+          const r = await withBar(`${name} ${p}% fine-tune`, e * loader.length, () =>
+            fineTune(fresh(), loader, test.loader, {
+              ...recipe,
+              ...common,
+              epochs: e,
+              lr: lr ?? recipe.lr,
+              headLrMult: headLrMult ?? recipe.headLrMult,
+              // The recipe's milestones are for 20 epochs; a shorter run keeps only those it reaches.
+              multiStep: {
+                ...recipe.multiStep,
+                milestones: recipe.multiStep.milestones.filter((m) => m < e),
+              },
+            }),
+          );
           r.model.dispose();
           byPercent[`${p}%`] = { top1: r.top1, top5: r.top5, labelled: subset.length, trainLoss: r.trainLoss };
         }
@@ -330,6 +352,7 @@ async function runEval(task: string, values: Values<typeof OPTIONS>, cfgOptions:
       svm: task === 'svm' && !values['low-shot'] ? svmOpts : false,
       lowShot: task === 'svm' && values['low-shot'] ? { ...svmOpts, shots, samples, seed } : false,
       onStage: log,
+      progress: progressBars,
     }) as Promise<Record<string, unknown>>;
   };
 

@@ -60,8 +60,9 @@ function backboneCommand(values: Values<typeof BACKBONE_OPTIONS>, positionals: s
   const r = exportBackbone(positionals[0], { outDir: values.out, name: values.name, fp16: values.fp16, format, cardExtra });
   if (values.json) printJson(r);
   else {
-    for (const f of r.files) console.log(`selfsup export: ${f.path} (${(f.bytes / 1e6).toFixed(1)} MB, sha256 ${f.sha256})`);
-    console.log(`selfsup export: card ${r.card} (${r.keys} tensors, ${r.parameters} values)`);
+    // What was written, a note: stderr (the stream rule; --json puts the result on stdout).
+    for (const f of r.files) console.error(`selfsup export: ${f.path} (${(f.bytes / 1e6).toFixed(1)} MB, sha256 ${f.sha256})`);
+    console.error(`selfsup export: card ${r.card} (${r.keys} tensors, ${r.parameters} values)`);
   }
   return EXIT.OK;
 }
@@ -112,7 +113,7 @@ async function onnxCommand(values: Values<typeof ONNX_OPTIONS>, positionals: str
   const result = { file: values.out, bytes: r.bytes.length, nodes: r.nodes, ms: Math.round(performance.now() - t0), ...info };
   if (values.json) printJson(result);
   else
-    console.log(
+    console.error(
       `selfsup export: ${values.out} (${(r.bytes.length / 1e6).toFixed(1)} MB, ${r.nodes} nodes): ${r.input.name} [${r.input.shape}] → ${r.outputs.map((o) => `${o.name} [${o.shape}]`).join(', ')}`,
     );
   return EXIT.OK;

@@ -82,7 +82,8 @@ async function runExtract(values: Values<typeof OPTIONS>, _args: string[], cfgOp
     const files = saveFeatures(values.out, f, { metadata: { dataset: dataset.describe() }, sources });
     const result = { files, count: f.features.shape[0], dim: f.features.shape[1], dataset: dataset.describe() };
     if (values.json) printJson(result);
-    else console.log(`selfsup extract: ${result.count} × ${result.dim} features → ${files.join(', ')}`);
+    // What was written, a note: stderr (the stream rule; --json puts the result on stdout).
+    else console.error(`selfsup extract: ${result.count} × ${result.dim} features → ${files.join(', ')}`);
   } finally {
     for (const t of [f.features, f.labels, f.indices]) t.dispose();
   }

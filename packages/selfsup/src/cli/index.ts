@@ -1,7 +1,12 @@
 /**
  * The `selfsup` command line on commander: one file per command under src/cli, each exporting a
- * {@link CommandSpec} (see src/cli/command.ts for how to add one). Results (tables, `--json`) go to
- * stdout; progress and status to stderr.
+ * {@link CommandSpec} (see src/cli/command.ts for how to add one).
+ *
+ * The stream rule: stdout holds the result a script reads — a table, a list, the measured numbers,
+ * or with `--json` exactly one JSON line and nothing else. stderr holds the rest: progress bars
+ * (core/progress.ts), status, warnings, and the notes that say what was written where ("saved …",
+ * "… → file"), since a command whose product is a file has that file as its result.
+ * test/cli/streams.test.ts checks every result-printing command.
  */
 import '../builtins.js';
 import { readFileSync } from 'node:fs';
@@ -76,7 +81,7 @@ export const COMMANDS: CommandSpec[] = [
 
 const EPILOG = `
 exit codes: 0 ok, 1 failure, 2 usage or config error, 130 interrupted
-streams: results (tables, --json) on stdout; progress and status on stderr`;
+streams: results (tables, --json) on stdout; progress, status and what was written where on stderr`;
 
 /** Runs `selfsup <argv>`; returns the exit code (never calls process.exit). */
 export async function main(argv: string[]): Promise<number> {

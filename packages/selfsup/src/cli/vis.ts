@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Progress } from '../core/progress.js';
-import { embed2d } from '../evaluation/embed.js';
+import { EMBED_ITERATIONS, embed2d } from '../evaluation/embed.js';
 import { extractFeatures } from '../evaluation/features.js';
 import { encoderFor, evalLoader } from '../engine/model-source.js';
 import { importUserModules } from '../core/user-modules.js';
@@ -113,13 +113,21 @@ async function embedding(method: 'tsne' | 'umap', values: Values<typeof OPTIONS>
   bar.done();
   try {
     const labels = Array.from(f.labels.toTypedArray() as ArrayLike<number | bigint>, Number);
-    const e = embed2d(f.features, {
-      method,
-      seed,
-      perplexity: numberFlag(values.perplexity, '--perplexity', { min: 1 }),
-      maxPoints: numberFlag(values['max-points'], '--max-points', { integer: true, min: 2 }) ?? 2000,
-      labels,
-    });
+    // Started before the call: the first iteration also holds t-SNE's perplexity search (UMAP's graph).
+    const embedBar = new Progress(method === 'tsne' ? 't-SNE' : 'UMAP', EMBED_ITERATIONS[method]);
+    let e: ReturnType<typeof embed2d>;
+    try {
+      e = embed2d(f.features, {
+        onIteration: ({ done, total }) => embedBar.update(done, undefined, total),
+        method,
+        seed,
+        perplexity: numberFlag(values.perplexity, '--perplexity', { min: 1 }),
+        maxPoints: numberFlag(values['max-points'], '--max-points', { integer: true, min: 2 }) ?? 2000,
+        labels,
+      });
+    } finally {
+      embedBar.done();
+    }
     const n = e.indices.length;
     const x = Float64Array.from({ length: n }, (_, i) => e.coords[2 * i]);
     const y = Float64Array.from({ length: n }, (_, i) => e.coords[2 * i + 1]);
@@ -129,7 +137,8 @@ async function embedding(method: 'tsne' | 'umap', values: Values<typeof OPTIONS>
     );
     writeFileSync(out, out.endsWith('.svg') ? svg : await svgToPng(svg));
     if (values.json) printJson({ out, points: n, method });
-    else console.log(`selfsup vis: ${n} points → ${out}`);
+    // What was written, a note: stderr (the stream rule; --json puts the result on stdout).
+    else console.error(`selfsup vis: ${n} points → ${out}`);
   } finally {
     for (const t of [f.features, f.labels, f.indices]) t.dispose();
   }
@@ -199,6 +208,7 @@ async function recon(
     out,
   });
   if (values.json) printJson(r);
-  else console.log(`selfsup vis recon: ${r.images} images, ${(100 * r.maskedFraction).toFixed(1)}% of pixels masked → ${r.out}`);
+  else
+    console.error(`selfsup vis recon: ${r.images} images, ${(100 * r.maskedFraction).toFixed(1)}% of pixels masked → ${r.out}`);
   return EXIT.OK;
 }

@@ -123,3 +123,18 @@ export class Progress {
     this.clear();
   }
 }
+
+/** What a long step reports to: a {@link Progress}, or anything with its two methods (a test's recorder). */
+export interface ProgressSink {
+  update(done: number, info?: Record<string, number | string>, total?: number): void;
+  done(): void;
+}
+
+/**
+ * Makes one sink per long step (`label`, `total` units). Library functions take one as an option and
+ * stay silent without it, so only the command line (which passes {@link progressBars}) draws bars.
+ */
+export type ProgressFactory = (label: string, total: number) => ProgressSink;
+
+/** The command line's factory: a {@link Progress} bar on stderr per step. */
+export const progressBars: ProgressFactory = (label, total) => new Progress(label, total);

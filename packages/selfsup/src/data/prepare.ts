@@ -19,9 +19,11 @@ import {
 } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
+import type { ProgressFactory, ProgressSink } from '../core/progress.js';
 import type { Dataset } from './datasets/base.js';
 import { type DataFormat, MANIFEST, openDataset } from './open.js';
 
@@ -118,8 +120,10 @@ export interface PrepareOptions {
   timeoutMs?: number;
   /** Redo even if `out` is already prepared. */
   force?: boolean;
-  /** Progress and notes (default: stderr). */
-  log?: (line: string, transient?: boolean) => void;
+  /** Notes: what was downloaded, checked, extracted (default: stderr). */
+  log?: (line: string) => void;
+  /** Bars for downloads (MiB received) and extraction (MiB of the archive read, files written); none without it. */
+  progress?: ProgressFactory;
 }
 
 export interface PrepareResult {
@@ -135,13 +139,9 @@ export class PrepareError extends Error {
   override name = 'PrepareError';
 }
 
-let transientShown = false;
-
-/** Notes to stderr (what `data prepare` and `zoo get` print); a transient line (progress) is redrawn in place on a terminal and left out otherwise. */
-export function defaultLog(line: string, transient = false): void {
-  if (transient && !process.stderr.isTTY) return;
-  process.stderr.write(transient ? `\r${line}\x1b[K` : `${transientShown ? '\r\x1b[K' : ''}${line}\n`);
-  transientShown = transient;
+/** Notes to stderr (what `data prepare` and `zoo get` print); progress goes through a `ProgressFactory`. */
+export function defaultLog(line: string): void {
+  process.stderr.write(`${line}\n`);
 }
 
 /** `{ algo, hex }` of a `md5:<hex>` / `sha256:<hex>` string. */
@@ -160,6 +160,8 @@ async function hashFile(path: string, algo: 'md5' | 'sha256'): Promise<string> {
 }
 
 const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+/** Bytes as MiB to one decimal: the unit the byte bars count in. */
+const mib = (n: number) => Math.round((n / 2 ** 20) * 10) / 10;
 
 /**
  * Downloads `url` to `dest` via `<dest>.part`, hashing as it goes; returns the hex digest. Throws a
@@ -172,7 +174,8 @@ export async function download(
   dest: string,
   algo: 'md5' | 'sha256',
   timeoutMs: number,
-  log: (l: string, t?: boolean) => void = defaultLog,
+  log: (l: string) => void = defaultLog,
+  progress?: ProgressFactory,
   expected?: string,
 ): Promise<string> {
   const ctrl = new AbortController();
@@ -202,22 +205,21 @@ export async function download(
     const h = createHash(algo);
     const file = createWriteStream(tmp);
     let got = 0;
-    let lastPct = -1;
+    // Without a content-length there is no total to count towards: the note after the download says the size.
+    const bar = total ? progress?.(`${basename(dest)} MiB`, mib(total)) : undefined;
     try {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         poke();
         h.update(chunk);
         got += chunk.length;
         if (!file.write(chunk)) await new Promise<void>((r) => file.once('drain', () => r()));
-        const pct = total ? Math.floor((got / total) * 100) : -1;
-        if (pct !== lastPct) {
-          lastPct = pct;
-          log(`downloading ${basename(dest)}: ${mb(got)}${total ? ` of ${mb(total)} (${pct}%)` : ''}`, true);
-        }
+        bar?.update(mib(got));
       }
     } catch (e) {
       file.destroy();
       return fail(ctrl.signal.aborted ? `no data for ${timeoutMs / 1000} s (stalled after ${mb(got)})` : (e as Error).message);
+    } finally {
+      bar?.done();
     }
     await new Promise<void>((resolveEnd, reject) => file.end((e?: Error | null) => (e ? reject(e) : resolveEnd())));
     if (total && got !== total) return fail(`got ${got} of ${total} bytes`);
@@ -235,8 +237,17 @@ export async function download(
   }
 }
 
-/** Extracts a `.tar` / `.tar.gz` into `dir`: regular files and folders only, no path may leave `dir`. */
-export async function extractTar(archive: string, dir: string, want: (name: string) => boolean = () => true): Promise<number> {
+/**
+ * Extracts a `.tar` / `.tar.gz` into `dir`: regular files and folders only, no path may leave `dir`.
+ * `progress` gets a bar over the MiB of the archive read (a tar's member count is unknown until its
+ * end), with the files written so far.
+ */
+export async function extractTar(
+  archive: string,
+  dir: string,
+  want: (name: string) => boolean = () => true,
+  progress?: ProgressFactory,
+): Promise<number> {
   const root = resolve(dir);
   const extract = tar.extract();
   let count = 0;
@@ -257,11 +268,23 @@ export async function extractTar(archive: string, dir: string, want: (name: stri
     pipeline(stream, createWriteStream(target)).then(() => next(), next);
   });
   const gz = await isGzip(archive);
+  const bar: ProgressSink | undefined = progress?.(`extracting ${basename(archive)} MiB`, mib(statSync(archive).size));
+  let read = 0;
+  // Counts the archive's bytes on their way in (pipeline keeps the back-pressure).
+  const counted = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      read += chunk.length;
+      bar?.update(mib(read), { files: count });
+      cb(null, chunk);
+    },
+  });
   try {
-    if (gz) await pipeline(createReadStream(archive), createGunzip(), extract);
-    else await pipeline(createReadStream(archive), extract);
+    if (gz) await pipeline(createReadStream(archive), counted, createGunzip(), extract);
+    else await pipeline(createReadStream(archive), counted, extract);
   } catch (e) {
     throw new PrepareError(`${archive}: cannot extract (${(e as Error).message})`);
+  } finally {
+    bar?.done();
   }
   if (refused) throw refused;
   return count;
@@ -333,7 +356,7 @@ export async function prepareDataset(name: PreparableName, o: PrepareOptions): P
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work);
   try {
-    if (o.from) await fromLocal(name, src, resolve(o.from), work, log, expected);
+    if (o.from) await fromLocal(name, src, resolve(o.from), work, log, expected, o.progress);
     else await fromNetwork(name, src, o, work, log, expected);
     // Move the result into place only once it is complete.
     for (const entry of readdirSync(work)) {
@@ -369,6 +392,7 @@ async function fromLocal(
   work: string,
   log: (l: string) => void,
   expected: (f: SourceFile) => Checksum,
+  progress: ProgressFactory | undefined,
 ): Promise<void> {
   if (!existsSync(from)) throw new PrepareError(`--from ${from}: no such file or directory`);
   const isDir = statSync(from).isDirectory();
@@ -385,7 +409,7 @@ async function fromLocal(
     }
     await verifyLocal(from, archives.map(expected), log);
     log(`extracting ${from}`);
-    const n = await extractTar(from, work);
+    const n = await extractTar(from, work, undefined, progress);
     if (!archives.some((a) => existsSync(join(work, a.folder))))
       throw new PrepareError(
         `--from ${from}: not a ${name} archive (it has no ${archives.map((a) => `${a.folder}/`).join(' or ')} folder; ${n} files)`,
@@ -404,7 +428,7 @@ async function fromLocal(
     return;
   }
   log(`extracting ${from}`);
-  await extractTar(from, work, (n) => wanted.has(basename(n)) || wanted.has(`${basename(n)}.gz`));
+  await extractTar(from, work, (n) => wanted.has(basename(n)) || wanted.has(`${basename(n)}.gz`), progress);
   // Members may sit in sub-folders: bring the files to the top.
   for (const f of src.files) {
     const found = findFile(work, [f.name, f.name.replace(/\.gz$/, '')]);
@@ -420,7 +444,7 @@ async function fromNetwork(
   src: Source,
   o: PrepareOptions,
   work: string,
-  log: (l: string, t?: boolean) => void,
+  log: (l: string) => void,
   expected: (f: SourceFile) => Checksum,
 ): Promise<void> {
   const timeoutMs = o.timeoutMs ?? 30_000;
@@ -436,7 +460,7 @@ async function fromNetwork(
     const errors: string[] = [];
     for (const url of urls) {
       try {
-        const got = await download(url, dest, want.algo, timeoutMs, log);
+        const got = await download(url, dest, want.algo, timeoutMs, log, o.progress);
         if (got !== want.hex)
           throw new PrepareError(
             `${url}: ${want.algo} checksum mismatch (got ${got}, expected ${want.hex}); the download is corrupt or not the official file`,
@@ -458,7 +482,7 @@ async function fromNetwork(
     const a = files[0] as ArchiveFile;
     const archive = join(work, a.name);
     log(`extracting ${a.name}`);
-    await extractTar(archive, work);
+    await extractTar(archive, work, undefined, o.progress);
     rmSync(archive);
     const folders = (src.files as ArchiveFile[]).map((f) => f.folder);
     if (!folders.some((d) => existsSync(join(work, d))))

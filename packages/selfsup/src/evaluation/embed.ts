@@ -13,6 +13,9 @@ import * as torch from '@selfsup/torch';
 import { F, type Tensor } from '@selfsup/torch';
 import { Rng } from '../data/transforms/rng.js';
 
+/** Default optimisation iterations: MMSelfSup's `n_iter` for t-SNE, druidjs's (umap-learn's for small data) for UMAP. */
+export const EMBED_ITERATIONS = { tsne: 1000, umap: 350 } as const;
+
 export interface Embed2dOptions {
   method: 'tsne' | 'umap';
   /** Seeds the subsampling and the embedding (default 0). */
@@ -33,6 +36,12 @@ export interface Embed2dOptions {
   labels?: Tensor | ArrayLike<number>;
   /** L2-normalise the features first (the cosine geometry kNN uses). Default false. */
   l2Normalize?: boolean;
+  /**
+   * Called after each optimisation iteration with the iterations done (of `total`). The first call
+   * also covers the set-up (t-SNE's perplexity search, UMAP's neighbour graph), which druidjs runs
+   * inside the first step.
+   */
+  onIteration?: (p: { done: number; total: number }) => void;
 }
 
 export interface Embedding2d {
@@ -88,15 +97,26 @@ export function embed2d(features: Tensor, opts: Embed2dOptions): Embedding2d {
   });
   const d = features.shape[1];
   const rows = Array.from({ length: m }, (_, i) => flat.subarray(i * d, (i + 1) * d));
+  // druidjs's generator runs the same steps as its transform(), yielding after each one.
+  const run = (steps: Generator<Float64Array[], Float64Array[], void>, total: number): Float64Array[] => {
+    let done = 0;
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      opts.onIteration?.({ done: ++done, total });
+    }
+  };
   let y: Float64Array[];
   if (opts.method === 'tsne') {
     const perplexity = Math.min(opts.perplexity ?? 30, Math.max(1, (m - 1) / 3));
     const tsne = new TSNE(rows, { perplexity, epsilon: opts.learningRate ?? 10, d: 2, seed });
-    y = tsne.transform(opts.iterations ?? 1000);
+    const iterations = opts.iterations ?? EMBED_ITERATIONS.tsne;
+    y = run(tsne.generator(iterations), iterations);
   } else if (opts.method === 'umap') {
     const nNeighbors = Math.min(opts.nNeighbors ?? 15, m - 1);
     const umap = new UMAP(rows, { n_neighbors: nNeighbors, min_dist: opts.minDist ?? 0.1, d: 2, seed });
-    y = umap.transform(opts.iterations ?? 350);
+    const iterations = opts.iterations ?? EMBED_ITERATIONS.umap;
+    y = run(umap.generator(iterations), iterations);
   } else {
     throw new RangeError(`embed2d: method must be 'tsne' or 'umap', got '${String(opts.method)}'`);
   }

@@ -26,6 +26,8 @@ export interface KnnOptions {
   numClasses?: number;
   /** Test features per similarity batch (default 256). */
   batchSize?: number;
+  /** Called after each similarity batch with the test samples classified so far (of `total`). */
+  onProgress?: (p: { done: number; total: number }) => void;
 }
 
 /** Accuracies (percent) by k. */
@@ -122,6 +124,7 @@ export function knnClassify(train: LabelledFeatures, test: LabelledFeatures, opt
             top5[j] += hit.sum().item();
           });
         });
+        opts.onProgress?.({ done: Math.min(s + bs, nTest), total: nTest });
       }
     }),
   );

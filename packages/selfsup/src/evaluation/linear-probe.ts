@@ -78,6 +78,9 @@ export class LinearClassifier extends nn.Module {
   }
 }
 
+/** `linearProbe`'s default number of epochs (MMSelfSup's cosine linear protocol). */
+export const LINEAR_PROBE_EPOCHS = 100;
+
 export interface LinearProbeOptions {
   /** Number of classes (default: largest training label + 1). */
   numClasses?: number;
@@ -159,7 +162,7 @@ export function linearProbe(train: LabelledFeatures, test: LabelledFeatures, opt
   if (test.features.shape[1] !== dim)
     throw new RangeError(`linearProbe: train features have ${dim} dims, test ${test.features.shape[1]}`);
   if (n === 0) throw new RangeError('linearProbe: no training samples');
-  const epochs = opts.epochs ?? 100;
+  const epochs = opts.epochs ?? LINEAR_PROBE_EPOCHS;
   const bs = opts.batchSize ?? 256;
   const kind = opts.optimizer ?? 'sgd';
   const lr = opts.lr ?? (kind === 'lars' ? 1.6 : 0.3);

@@ -57,11 +57,12 @@ function writeRunB(): string {
 const runA = writeRunA();
 const runB = writeRunB();
 
-test('stats: per-key statistics and timing as computed by hand, JSON on the last line', async () => {
+test('stats: per-key statistics and timing as computed by hand; --json alone on stdout, else the tables', async () => {
   const r = await run(['stats', runA, '--json']);
   assert.equal(r.code, 0);
   assert.ok(r.err.some((e) => e.includes('log.jsonl:9') && e.includes('truncated')));
-  const j = JSON.parse(r.out[r.out.length - 1]) as { runs: Record<string, unknown>[] };
+  assert.equal(r.out.length, 1, `with --json stdout is the JSON line alone, got ${JSON.stringify(r.out)}`);
+  const j = JSON.parse(r.out[0]) as { runs: Record<string, unknown>[] };
   const s = j.runs[0] as {
     iterations: number;
     epochs: number;
@@ -90,13 +91,16 @@ test('stats: per-key statistics and timing as computed by hand, JSON on the last
   assert.ok(Math.abs(s.slowestEpoch.meanIterTime - 0.4) < 1e-12);
   assert.equal(s.fastestEpoch.epoch, 1);
   assert.ok(Math.abs(s.fastestEpoch.meanIterTime - 0.25) < 1e-12);
-  // The text table has a row per (mode, key) with the same numbers.
-  const row = r.out.find((l) => /^\s+train\s+loss\s/.test(l));
+  // Without --json, the text table has a row per (mode, key) with the same numbers.
+  const text = await run(['stats', runA]);
+  assert.equal(text.code, 0);
+  const row = text.out.find((l) => /^\s+train\s+loss\s/.test(l));
   assert.deepEqual(row?.trim().split(/\s+/), ['train', 'loss', '4', '4', '1', '1', '4', '2.5']);
-  assert.ok(r.out.some((l) => l.includes('wall time 0:00:10')));
+  assert.ok(text.out.some((l) => l.includes('wall time 0:00:10')));
 
   const all = await run(['stats', join(runA, 'log.jsonl'), runB, '--json', '--include-outliers']);
-  const runs = JSON.parse(all.out[all.out.length - 1]).runs;
+  assert.equal(all.out.length, 1);
+  const runs = JSON.parse(all.out[0]).runs;
   assert.equal(runs.length, 2);
   assert.ok(Math.abs(runs[0].meanIterTime - 0.46) < 1e-12, 'all five iter_time values');
   assert.equal(runs[1].meanIterTime, null);

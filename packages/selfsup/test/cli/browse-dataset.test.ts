@@ -54,13 +54,13 @@ test('browse-dataset: a grid of 1 + views columns per row; usage errors exit 2, 
     out,
   ]);
   assert.equal(ok.code, 0, ok.err);
-  assert.match(ok.out, /wrote .*grid\.png \(4 rows × 3 columns/);
+  assert.match(ok.err, /wrote .*grid\.png \(4 rows × 3 columns/);
   const meta = await sharp(out).metadata();
   // Cells of 16 px (the views' size at scale 1), 4-px gaps: 3 columns, 4 rows.
   assert.deepEqual([meta.width, meta.height], [3 * 16 + 4 * 4, 4 * 16 + 5 * 4]);
   const swav = await run(['--data', join(dir, 'data'), '--pipeline', 'swav', '--size', '16', '--n', '2', '--out', out]);
   assert.equal(swav.code, 0, swav.err);
-  assert.match(swav.out, /2 rows × 9 columns/);
+  assert.match(swav.err, /2 rows × 9 columns/);
   assert.equal((await run(['--help'])).code, 0);
   const noData = await run(['--n', '3']);
   assert.deepEqual([noData.code, /--data <path> or a config is required/.test(noData.err)], [2, true]);
@@ -107,7 +107,7 @@ test('browse-dataset <config>: the config dataset and MultiView pipeline, --data
   const r = await run([cfg, '--n', '3', '--scale', '1', '--out', out]);
   assert.equal(r.code, 0, r.err);
   // 3 of the config's 5 images, each with 2 + 1 views: 4 columns of 8-px cells (the largest view at scale 1).
-  assert.match(r.out, /3 rows × 4 columns/);
+  assert.match(r.err, /3 rows × 4 columns/);
   assert.deepEqual([(await sharp(out).metadata()).width, (await sharp(out).metadata()).height], [4 * 8 + 5 * 4, 3 * 8 + 4 * 4]);
   // --data replaces the dataset (2 images), the pipeline stays; --cfg-options edit the config.
   const d = await run([
@@ -120,7 +120,7 @@ test('browse-dataset <config>: the config dataset and MultiView pipeline, --data
     'trainDataloader.dataset.pipeline.numViews=[1,1]',
   ]);
   assert.equal(d.code, 0, d.err);
-  assert.match(d.out, /2 rows × 3 columns/);
+  assert.match(d.err, /2 rows × 3 columns/);
   const bad = await run([config([{ type: 'RandomResizedCropp', size: 8 }]), '--out', out]);
   assert.equal(bad.code, 2);
   assert.match(

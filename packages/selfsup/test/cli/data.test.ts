@@ -189,3 +189,23 @@ test('prepare downloads with a checksum check; failing, stalled and refused down
   assert.equal(refused.code, 1);
   assert.match(refused.err, /download of http:\/\/127\.0\.0\.1:\d+\/train-images-idx3-ubyte\.gz failed: ECONNREFUSED/);
 });
+
+test('prepare on a terminal: an extraction bar with an ETA on stderr, only the folder on stdout', async () => {
+  const archive = join(dir, 'tty-cifar.tar.gz');
+  writeFileSync(archive, await tarGz(cifarMembers()));
+  const out = join(dir, 'c10-tty');
+  const tty = process.stderr.isTTY;
+  process.stderr.isTTY = true;
+  let r: Awaited<ReturnType<typeof run>>;
+  try {
+    r = await run(['prepare', 'cifar10', '--from', archive, '--out', out]);
+  } finally {
+    process.stderr.isTTY = tty;
+  }
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, `${out}\n`);
+  const bars = r.err.split(/[\r\n]/).filter((l) => l.startsWith('extracting tty-cifar.tar.gz MiB ['));
+  assert.ok(bars.length > 0, r.err);
+  assert.ok(bars[0].endsWith('\x1b[K'));
+  assert.match(bars[0].slice(0, -3), /\] [\d.]+\/[\d.]+ {2}files \d+ {2}eta \d+:\d\d:\d\d$/);
+});

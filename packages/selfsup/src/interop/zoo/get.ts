@@ -30,7 +30,7 @@ export interface ZooGetOptions {
   /** Abort a download after this long without data (ms; default 30 s). */
   timeoutMs?: number;
   /** Progress and notes (default: stderr). */
-  log?: (line: string, transient?: boolean) => void;
+  log?: (line: string) => void;
 }
 
 export interface ZooGetFile {
@@ -109,7 +109,7 @@ export async function zooGet(loc: ZooLocation, name: string, o: ZooGetOptions = 
       const have = existsSync(dest) && (await sha256Of(dest)) === f.sha256;
       if (!have) {
         const from = zooFileLocation(loc, f.path);
-        if (loc.kind === 'url') await download(from, dest, 'sha256', o.timeoutMs ?? 30_000, log, f.sha256);
+        if (loc.kind === 'url') await download(from, dest, 'sha256', o.timeoutMs ?? 30_000, log, undefined, f.sha256);
         else await copyVerified(from, dest, f.sha256, role);
         log(`${basename(dest)}: sha256 ok`);
       } else log(`${basename(dest)}: already there, sha256 ok`);
