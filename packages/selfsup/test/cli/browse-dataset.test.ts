@@ -3,26 +3,12 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { captureConsole } from './run-cli.js';
 import sharp from 'sharp';
 import { browseDataset } from '../../src/cli/browse-dataset.js';
 
 /** Runs the command with console output captured. */
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const [log, error] = [console.log, console.error];
-  let out = '';
-  let err = '';
-  console.log = (...a: unknown[]) => {
-    out += `${a.join(' ')}\n`;
-  };
-  console.error = (...a: unknown[]) => {
-    err += `${a.join(' ')}\n`;
-  };
-  try {
-    return { code: await browseDataset(argv), out, err };
-  } finally {
-    [console.log, console.error] = [log, error];
-  }
-}
+const run = (argv: string[]) => captureConsole(() => browseDataset(argv));
 
 test('browse-dataset: a grid of 1 + views columns per row; usage errors exit 2, failures 1', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'selfsup-browse-'));

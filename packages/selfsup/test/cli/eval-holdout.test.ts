@@ -6,24 +6,16 @@
  * same held-out images.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { py } from '../helpers.js';
 import { testConfig } from '../engine/parts.js';
+import { lastJson, PARTS, spawnSelfsup } from './run-cli.js';
 
-const BIN = fileURLToPath(new URL('../../../bin/selfsup.js', import.meta.url));
-const PARTS = fileURLToPath(new URL('../engine/parts.js', import.meta.url));
-
-function selfsup(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-const lastJson = (s: string) => JSON.parse(s.trim().split('\n').pop() as string);
+const selfsup = spawnSelfsup;
 
 /** Class folders a/, b/, c/ of 5, 4 and 3 random 8×8 PNGs (ImageFolder order: class, then file name). */
 async function makeFolder(dir: string): Promise<{ label: number; px: number[] }[]> {

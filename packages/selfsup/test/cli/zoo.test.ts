@@ -23,6 +23,7 @@ import type { Config } from '../../src/engine/config/config.js';
 import { prepareConfig } from '../../src/engine/config/prepare.js';
 import type { Algorithm } from '../../src/models/algorithms/base.js';
 import { ALGORITHMS } from '../../src/models/registries.js';
+import { captureConsole } from './run-cli.js';
 
 const CONFIG = fileURLToPath(
   new URL('../../../configs/simclr/simclr_resnet18-w025_1xb256-coslr-100e_cifar10.ts', import.meta.url),
@@ -35,22 +36,8 @@ function features(model: Algorithm, x: Tensor): Tensor {
 }
 
 /** Runs `selfsup <args>` in this process; returns the exit code and what went to console.log / console.error. */
-async function selfsup(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const [log, error] = [console.log, console.error];
-  let out = '';
-  let err = '';
-  console.log = (...a: unknown[]) => {
-    out += `${a.join(' ')}\n`;
-  };
-  console.error = (...a: unknown[]) => {
-    err += `${a.join(' ')}\n`;
-  };
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
+function selfsup(args: string[]) {
+  return captureConsole(() => main(args));
 }
 
 /** An HTTP server handing out the files under `root` (404 otherwise). */
