@@ -80,7 +80,8 @@ function resolveCheckpoint(p: string): string {
 
 /** The features of a model's backbone (pooled output of its last stage). */
 export function modelEncoder(model: Algorithm, stage?: number): Encoder {
-  return backboneEncoder(model.backbone, { ...model.normalization, stage });
+  // Through `extractFeat`, so a model that transforms the backbone's input (DeepCluster's Sobel) is evaluated on what it trained on.
+  return backboneEncoder(model.backbone, { ...model.normalization, stage, features: (x) => model.extractFeat(x) });
 }
 
 /**

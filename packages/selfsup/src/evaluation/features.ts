@@ -115,6 +115,11 @@ export interface BackboneEncoderOptions extends ImageNormalization {
   stage?: number;
   /** Pooling of the stage output (default: average for maps, class token for ViT tokens). */
   pool?: PoolMode;
+  /**
+   * The backbone outputs of normalised images, when the model feeds its backbone something else
+   * (DeepCluster's Sobel layer: an algorithm's `extractFeat`); default `backbone.forward`.
+   */
+  features?: (x: Tensor) => Tensor[];
 }
 
 /** The device of a module's first parameter (cpu for a parameter-free module). */
@@ -137,7 +142,7 @@ export function backboneEncoder(backbone: Backbone, opts: BackboneEncoderOptions
       if (wasTraining) backbone.eval();
       try {
         const x = normalizeImages(images.to(moduleDevice(backbone)), opts);
-        const outs = backbone.forward(x);
+        const outs = opts.features ? opts.features(x) : backbone.forward(x);
         const s = opts.stage ?? outs.length - 1;
         const r = s < 0 ? outs.length + s : s;
         if (!(r >= 0 && r < outs.length))

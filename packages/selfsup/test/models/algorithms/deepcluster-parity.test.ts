@@ -22,6 +22,8 @@ import {
   TINY_RESNET,
   toFloat64,
 } from './parity-reference.js';
+import { assertClose } from '../../helpers.js';
+import { modelEncoder } from '../../../src/engine/model-source.js';
 
 const K = 5;
 /** Pseudo-labels of a dataset of 8 samples (cluster 4 is rare, 2 absent from the batch). */
@@ -147,4 +149,29 @@ test('DeepCluster: no pseudo-labels, no idx, or withSobel with a 3-channel backb
   assert.throws(() => algo.loss({ views }), /no dataset indices/);
   assert.throws(() => algo.assignLabels(torch.tensor([0, 5], { dtype: 'int64' })), /\[0, 5\)/);
   assert.throws(() => ALGORITHMS.build({ ...cfg, withSobel: true }, 'model'), /model\.backbone\.inChannels: 2/);
+});
+
+test('modelEncoder (eval, extract, vis) feeds a withSobel DeepCluster the Sobel gradients it trained on', () => {
+  torch.manualSeed(0);
+  const algo = ALGORITHMS.build(
+    {
+      type: 'DeepCluster',
+      withSobel: true,
+      backbone: { ...TINY_RESNET, inChannels: 2 },
+      neck: { type: 'AvgPool2dNeck' },
+      head: { type: 'ClsHead', inChannels: TINY_FEATURES, numClasses: K },
+    },
+    'model',
+  ) as DeepCluster;
+  torch.tidy(() => {
+    const images = torch.randint(0, 256, [3, 3, 16, 16]).to({ dtype: 'float32' });
+    const got = modelEncoder(algo)(images);
+    const { mean, std } = algo.normalization;
+    const x = images.sub(torch.tensor(mean).view([1, 3, 1, 1])).div(torch.tensor(std).view([1, 3, 1, 1]));
+    algo.eval();
+    const sobel = algo.sobel_layer?.forward(x) as torch.Tensor;
+    assert.deepEqual(sobel.shape, [3, 2, 16, 16]);
+    const outs = algo.backbone.forward(sobel);
+    assertClose(got, outs[outs.length - 1].mean([2, 3]), 1e-5, 'encoder features');
+  });
 });
