@@ -68,7 +68,21 @@ test('train --resume and eval --checkpoint refuse a bit-flipped checkpoint, nami
         .toFile(join(data, cls, `${i}.png`));
     }
   }
-  r = selfsup(['eval', 'knn', '--checkpoint', ckpt, '--import', PARTS, '--train-data', data, '--k', '1']);
+  // Valid arguments otherwise (the folder has no test split: half of it is held out), so the checkpoint is what fails.
+  r = selfsup([
+    'eval',
+    'knn',
+    '--checkpoint',
+    ckpt,
+    '--import',
+    PARTS,
+    '--train-data',
+    data,
+    '--test-fraction',
+    '0.5',
+    '--k',
+    '1',
+  ]);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stderr, named);
 });
