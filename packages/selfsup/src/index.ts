@@ -1,4 +1,8 @@
-/** selfsup: self-supervised learning for images, on libtorch. */
+/**
+ * selfsup: self-supervised learning for images, on libtorch.
+ *
+ * @module selfsup
+ */
 export * from './core/registry.js';
 export * from './core/schema.js';
 export type { TrainProgress } from './core/progress.js';

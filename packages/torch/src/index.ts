@@ -2,6 +2,8 @@
  * @selfsup/torch — libtorch for TypeScript. `import * as torch from '@selfsup/torch'`.
  * PyTorch's names camelCased, keyword arguments as one options object, memory freed
  * deterministically with `dispose()`, `using` and `torch.tidy`.
+ *
+ * @module @selfsup/torch
  */
 import { availableParallelism } from 'node:os';
 import { native } from './native.js';
