@@ -16,6 +16,7 @@ import { nn, type Tensor } from '@selfsup/torch';
 import { kmeans } from '../../analysis/kmeans.js';
 import { posInt, prob, z } from '../../core/schema.js';
 import { checkIndices, gatherRows } from './gather.js';
+import { configuredLengthFits } from './simple-memory.js';
 
 /** `memoryBank` of ODC (MMSelfSup's `memory_bank` camelCased). */
 export const odcMemorySchema = z.strictObject({
@@ -82,14 +83,7 @@ export class ODCMemory extends nn.Module {
 
   /** Sizes the memory for `n` images (see SimpleMemory.resize): allocates, or checks the configured length. */
   resize(n: number, who = 'ODCMemory'): void {
-    if (this.configuredLength !== undefined) {
-      if (this.configuredLength !== n)
-        throw new RangeError(
-          `${who}: memoryBank.length is ${this.configuredLength} but the training set has ${n} images; ` +
-            `set memoryBank.length to ${n} or leave it out (it defaults to the dataset's length)`,
-        );
-      return;
-    }
+    if (configuredLengthFits(this.configuredLength, n, who)) return;
     if (this.length === n) return;
     const [f, l] = [this.features, this.labels];
     this.features = this.registerBuffer('feature_bank', torch.zeros([n, this.featDim], { device: f.device }));

@@ -55,14 +55,7 @@ export class SimpleMemory extends nn.Module {
    * random normalised bank when no length was configured, else a check that they agree.
    */
   resize(n: number, who = 'SimpleMemory'): void {
-    if (this.configuredLength !== undefined) {
-      if (this.configuredLength !== n)
-        throw new RangeError(
-          `${who}: memoryBank.length is ${this.configuredLength} but the training set has ${n} images; ` +
-            `set memoryBank.length to ${n} or leave it out (it defaults to the dataset's length)`,
-        );
-      return;
-    }
+    if (configuredLengthFits(this.configuredLength, n, who)) return;
     if (this.length === n) return;
     const old = this.bank;
     this.bank = this.registerBuffer('feature_bank', randomBank(n, this.featDim).to({ device: old.device }));
@@ -106,4 +99,19 @@ export class SimpleMemory extends nn.Module {
 /** `(n, d)` rows of N(0, 1) noise, L2-normalised (MMSelfSup's initial bank). */
 function randomBank(n: number, d: number): Tensor {
   return torch.noGrad(() => torch.tidy(() => F.normalize(torch.randn([n, d]), { dim: 1 })));
+}
+
+/**
+ * A memory's configured `memoryBank.length` against the training set's `n` images: true when one is
+ * configured and agrees (nothing to allocate), false when none is (size it to `n`); a RangeError
+ * naming `who` when they disagree.
+ */
+export function configuredLengthFits(configured: number | undefined, n: number, who: string): boolean {
+  if (configured === undefined) return false;
+  if (configured !== n)
+    throw new RangeError(
+      `${who}: memoryBank.length is ${configured} but the training set has ${n} images; ` +
+        `set memoryBank.length to ${n} or leave it out (it defaults to the dataset's length)`,
+    );
+  return true;
 }
