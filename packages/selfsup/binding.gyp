@@ -7,7 +7,8 @@
         "native/jpeg.cc",
         "native/resample.cc",
         "native/colour.cc",
-        "native/blur.cc"
+        "native/blur.cc",
+        "native/thread.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       # SWALLOW_UNTHROWABLE: when a loader worker thread is terminated mid-call, napi_throw fails;

@@ -1,8 +1,9 @@
 // The pixel addon (selfsup_pixels.node), the loader's pixel kernels in C++: JPEG decoding with
 // libjpeg-turbo (jpeg.cc), Pillow's fixed-point and libtorch's antialiased resampling
-// (resample.cc), torchvision's colour ops with Pillow's and with libtorch's arithmetic (colour.cc)
-// and Pillow's box-blur Gaussian (blur.cc); common.h has what they share. This file is the module
-// init, which registers the kernels under their JS names (pixels-native.ts types them).
+// (resample.cc), torchvision's colour ops with Pillow's and with libtorch's arithmetic (colour.cc),
+// Pillow's box-blur Gaussian (blur.cc), and the loader threads' scheduling class (thread.cc);
+// common.h has what they share. This file is the module init, which registers the kernels under
+// their JS names (pixels-native.ts types them).
 #include "common.h"
 
 namespace {
@@ -16,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pilColor", Napi::Function::New(env, selfsup::PilColor));
   exports.Set("tvColor", Napi::Function::New(env, selfsup::TvColor));
   exports.Set("pilBoxBlur", Napi::Function::New(env, selfsup::PilBoxBlur));
+  exports.Set("setThreadIdlePriority", Napi::Function::New(env, selfsup::SetThreadIdlePriority));
   return exports;
 }
 

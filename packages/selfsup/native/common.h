@@ -55,5 +55,6 @@ Napi::Value AaVertical(const Napi::CallbackInfo& info);         // resample.cc
 Napi::Value PilColor(const Napi::CallbackInfo& info);           // colour.cc
 Napi::Value TvColor(const Napi::CallbackInfo& info);            // colour.cc
 Napi::Value PilBoxBlur(const Napi::CallbackInfo& info);         // blur.cc
+Napi::Value SetThreadIdlePriority(const Napi::CallbackInfo& info);  // thread.cc
 
 }  // namespace selfsup

@@ -95,6 +95,8 @@ export interface PixelKernels {
   /** torchvision's colour ops on uint8 tensors (the default backend's), in float32 as libtorch computes them. */
   tvColor(op: number, data: Uint8Array, offset: number, c: number, h: number, w: number, factor: number): void;
   pilBoxBlur(data: Uint8Array, offset: number, c: number, h: number, w: number, r: number, ww: number, fw: number): void;
+  /** Puts the calling thread in Linux's SCHED_IDLE class (native/thread.cc); false where that is not possible. */
+  setThreadIdlePriority(): boolean;
 }
 
 let kernels: PixelKernels | null = null;

@@ -20,6 +20,7 @@ import { buildDataset } from './build-data.js';
 import { importedModules } from '../core/user-modules.js';
 import type { Algorithm, AlgorithmInput, LossOutput } from '../models/algorithms/base.js';
 import { loadBackboneWeights } from '../models/backbones/load.js';
+import { ResNet } from '../models/backbones/resnet.js';
 import { entry, loadCheckpoint, loadCheckpointData, saveCheckpoint } from './checkpoint.js';
 import { makeWritableDir } from './work-dir.js';
 import type { Config } from './config/config.js';
@@ -59,6 +60,17 @@ export interface TrainResult {
 /** Thrown when the loss becomes NaN/Inf: nothing was stepped, the last good checkpoint stays. */
 export class NonFiniteLossError extends Error {}
 
+/**
+ * Whether to train in channels_last: asked for, or `auto` with a ResNet-family backbone on the CPU
+ * (bench/train_e2e.mjs measures the gain; transformers gain nothing from it).
+ */
+function useChannelsLast(format: 'auto' | 'channelsLast' | 'contiguous', model: Algorithm, device: string): boolean {
+  if (format !== 'auto') return format === 'channelsLast';
+  return device === 'cpu' && model.backbone instanceof ResNet;
+}
+
+const toChannelsLast = (t: torch.Tensor): torch.Tensor => (t.dim() === 4 ? t.contiguous('channelsLast') : t);
+
 type HookPoint = 'beforeRun' | 'afterRun' | 'beforeTrainEpoch' | 'afterTrainEpoch' | 'beforeTrainIter';
 
 export class Runner implements RunnerView {
@@ -80,6 +92,8 @@ export class Runner implements RunnerView {
   readonly itersPerEpoch: number;
   readonly lastScalars = new Map<string, number>();
   readonly quiet: boolean;
+  /** Whether the model's 4-D weights and the input views are channels_last (config `memoryFormat`). */
+  readonly channelsLast: boolean;
   epoch = 0;
   iter = 0;
   /** Iterations whose optimizer step is done (what a checkpoint records as the data position). */
@@ -141,7 +155,15 @@ export class Runner implements RunnerView {
       prefetch: dl.prefetch,
       onCorrupt: dl.onCorrupt,
       ...(numWorkers > 0
-        ? { workers: { count: numWorkers, dataset: datasetCfg as TypedConfig, views: pipeline, imports: importedModules() } }
+        ? {
+            workers: {
+              count: numWorkers,
+              dataset: datasetCfg as TypedConfig,
+              views: pipeline,
+              imports: importedModules(),
+              priority: dl.workerPriority,
+            },
+          }
         : { views }),
     });
     this.itersPerEpoch = this.loader.length;
@@ -157,8 +179,10 @@ export class Runner implements RunnerView {
     this.model = ALGORITHMS.build(cfg.model, 'model');
     this.model.setDatasetLength(dataset.length);
     if (cfg.loadFrom) loadBackboneWeights(this.model.backbone, loadCheckpointData(cfg.loadFrom));
-    // Before the optimizer is built: its state is made on the parameters' device.
+    // Before the optimizer is built: its state is made on the parameters' device (and in their format).
     if (this.device !== 'cpu') this.model.to(this.device);
+    this.channelsLast = useChannelsLast(cfg.memoryFormat ?? 'auto', this.model, this.device);
+    if (this.channelsLast) this.model.to({ memoryFormat: 'channelsLast' });
     let trainModel: Module<[AlgorithmInput, TrainProgress?], LossOutput> = this.model;
     if (this.worldSize > 1) {
       if (cfg.syncBn) nn.SyncBatchNorm.convert(this.model as unknown as Module<never[], unknown>);
@@ -342,7 +366,8 @@ export class Runner implements RunnerView {
     const ow = this.optimWrapper;
     const { output, loss } = torch.tidy(() => {
       // Copies made here are freed with the step's other temporaries.
-      const input = batchToDevice(batch, this.device, { pin: this.cfg.trainDataloader.pinMemory });
+      const moved = batchToDevice(batch, this.device, { pin: this.cfg.trainDataloader.pinMemory });
+      const input = this.channelsLast ? { ...moved, views: moved.views.map(toChannelsLast) } : moved;
       const out = ow.optimContext(() => this.trainModel.forward(input, progress));
       const value = out.loss.item();
       if (!Number.isFinite(value)) {

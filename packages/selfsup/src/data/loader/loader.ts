@@ -75,6 +75,11 @@ export interface WorkerOptions {
   views: unknown;
   /** Module files each worker imports first, as `--import` does (parts registered outside selfsup). */
   imports?: readonly string[];
+  /**
+   * `idle` puts the workers in Linux's SCHED_IDLE class: they use only the core time the training
+   * threads leave free and never preempt one of them mid-operator (default `normal`).
+   */
+  priority?: 'idle' | 'normal';
 }
 
 /**
@@ -132,7 +137,13 @@ export class DataLoader implements AsyncIterable<Batch> {
     if (this.pool) return this.pool;
     const p = WorkerPool.start(
       w.count,
-      { dataset: w.dataset, views: w.views, imports: w.imports ?? [], onCorrupt: this.o.onCorrupt ?? 'error' },
+      {
+        dataset: w.dataset,
+        views: w.views,
+        imports: w.imports ?? [],
+        onCorrupt: this.o.onCorrupt ?? 'error',
+        priority: w.priority ?? 'normal',
+      },
       this.dataset.length,
     );
     this.pool = p;

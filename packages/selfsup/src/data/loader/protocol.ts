@@ -16,6 +16,8 @@ export interface WorkerSetup {
   /** Module files to import first (as `--import` does), for parts registered outside selfsup. */
   imports: readonly string[];
   onCorrupt: 'error' | 'skip';
+  /** `idle`: the worker runs in Linux's SCHED_IDLE class (only on cores the training threads leave free). */
+  priority: 'idle' | 'normal';
 }
 
 export interface InitMessage extends WorkerSetup {

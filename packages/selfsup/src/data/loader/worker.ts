@@ -15,6 +15,7 @@ import { buildViews, DATASET_PARTS, PIPELINE_STEP_PARTS, TRANSFORM_PARTS } from 
 import type { MultiView } from '../transforms/multi-view.js';
 import type { BatchRequest, ChunkResult, InitMessage, WorkerReply } from './protocol.js';
 import { DATASETS } from '../registries.js';
+import { pixelKernels } from '../pixels-native.js';
 
 const port = parentPort;
 if (!port) throw new Error('selfsup: loader/worker.js runs as a worker thread');
@@ -36,6 +37,7 @@ async function init(m: InitMessage): Promise<void> {
     typeof src === 'object' && 'type' in src ? DATASETS.build(src as TypedConfig, 'workers.dataset') : await openDataset(src);
   views = buildViews(m.views, 'workers.views');
   onCorrupt = m.onCorrupt;
+  if (m.priority === 'idle') pixelKernels().setThreadIdlePriority();
   post({ type: 'ready', length: dataset.length });
 }
 

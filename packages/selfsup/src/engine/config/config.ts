@@ -31,6 +31,11 @@ const dataloader = z.strictObject({
   prefetch: posInt().optional(),
   /** Worker threads that decode and augment (MMEngine's `num_workers`); 0: on the training thread. */
   numWorkers: nonNegInt().optional(),
+  /**
+   * `idle`: the worker threads run in Linux's SCHED_IDLE class, on the core time the training threads
+   * leave free, instead of competing with them for the cores (`normal`).
+   */
+  workerPriority: z.enum(['idle', 'normal']).optional(),
   onCorrupt: z.enum(['error', 'skip']).optional(),
   /** Copy batches into page-locked host memory so host→GPU copies run asynchronously (GPU runs only). */
   pinMemory: bool().optional(),
@@ -77,6 +82,12 @@ export const configSchema = z.strictObject({
     .optional(),
   /** Convert every BatchNorm to SyncBatchNorm when distributed. */
   syncBn: bool().optional(),
+  /**
+   * The memory format the model's 4-D weights and the input views train in. `auto` (the default):
+   * channels_last for convolutional backbones (ResNet family) on the CPU, where oneDNN's convolutions
+   * run faster on it; contiguous otherwise. Checkpoints are written contiguous either way.
+   */
+  memoryFormat: z.enum(['auto', 'channelsLast', 'contiguous']).optional(),
   workDir: str().optional(),
   /** Initial weights (a `.pth`/safetensors checkpoint) loaded into the model before training. */
   loadFrom: str().nullable().optional(),
