@@ -20,7 +20,7 @@ import { buildDataset } from './build-data.js';
 import { importedModules } from '../core/user-modules.js';
 import type { Algorithm, AlgorithmInput, LossOutput } from '../models/algorithms/base.js';
 import { loadBackboneWeights } from '../models/backbones/load.js';
-import { ResNet } from '../models/backbones/resnet.js';
+import { toChannelsLast, useChannelsLast } from './memory-format.js';
 import { entry, loadCheckpoint, loadCheckpointData, saveCheckpoint } from './checkpoint.js';
 import { makeWritableDir } from './work-dir.js';
 import type { Config } from './config/config.js';
@@ -59,17 +59,6 @@ export interface TrainResult {
 
 /** Thrown when the loss becomes NaN/Inf: nothing was stepped, the last good checkpoint stays. */
 export class NonFiniteLossError extends Error {}
-
-/**
- * Whether to train in channels_last: asked for, or `auto` with a ResNet-family backbone on the CPU
- * (bench/train_e2e.mjs measures the gain; transformers gain nothing from it).
- */
-function useChannelsLast(format: 'auto' | 'channelsLast' | 'contiguous', model: Algorithm, device: string): boolean {
-  if (format !== 'auto') return format === 'channelsLast';
-  return device === 'cpu' && model.backbone instanceof ResNet;
-}
-
-const toChannelsLast = (t: torch.Tensor): torch.Tensor => (t.dim() === 4 ? t.contiguous('channelsLast') : t);
 
 type HookPoint = 'beforeRun' | 'afterRun' | 'beforeTrainEpoch' | 'afterTrainEpoch' | 'beforeTrainIter';
 

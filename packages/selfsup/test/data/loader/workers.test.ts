@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import sharp from 'sharp';
@@ -112,4 +112,49 @@ test('workers: the same batches as without them, for 1 or 3 workers; views and m
     () => new DataLoader(ds, { batchSize: 4, views: buildViews(views), workers: { count: 1, dataset: dsCfg, views } }),
     /give the views as workers\.views/,
   );
+});
+
+/** The scheduling policy of every thread of this process (field 41 of /proc/self/task/TID/stat). */
+function threadPolicies(): number[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; policy is field 41 (the 39th after it).
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
+  });
+}
+
+const SCHED_IDLE = 5;
+
+test('workers with priority idle run in SCHED_IDLE; the default leaves every thread in the normal class', {
+  skip: process.platform !== 'linux',
+}, async () => {
+  // Images of its own: the first test adds an undecodable one to the shared fixture.
+  const dir = join(mkdtempSync(join(tmpdir(), 'selfsup-idle-')), 'c0');
+  mkdirSync(dir);
+  for (let i = 0; i < 8; i++)
+    await sharp(Buffer.alloc(8 * 8 * 3, i * 30), { raw: { width: 8, height: 8, channels: 3 } })
+      .png()
+      .toFile(join(dir, `${i}.png`));
+  const dsCfg = { type: 'ImageFolder', root: dirname(dir) };
+  const ds = DATASETS.build(dsCfg);
+  const views = { type: 'MultiView', numViews: 1, transforms: [[{ type: 'Resize', size: 8 }]] };
+  const countIdle = async (priority?: 'idle' | 'normal') => {
+    const loader = new DataLoader(ds, {
+      batchSize: 4,
+      workers: { count: 2, dataset: dsCfg, views, ...(priority ? { priority } : {}) },
+    });
+    let idle = -1;
+    for await (const b of loader) {
+      // The workers are up and have served a batch: their threads exist now.
+      if (idle < 0) idle = threadPolicies().filter((p) => p === SCHED_IDLE).length;
+      b.dispose();
+    }
+    await loader.close();
+    return idle;
+  };
+  assert.equal(await countIdle('idle'), 2);
+  assert.equal(await countIdle('normal'), 0);
+  assert.equal(await countIdle(), 0);
+  // The training thread itself never leaves the normal class.
+  assert.equal(threadPolicies()[0], 0);
 });
