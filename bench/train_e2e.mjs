@@ -6,7 +6,7 @@
 // of --py-workers; the best count is Python's number). Also selfsup's model-only step (fixed uint8
 // batch, no data pipeline, no runner) of the same model: how close the whole loop gets to it.
 // Images/s over iterations (skip, iters]; peak PSS (proportional set size) of the process tree,
-// sampled every 200 ms, so Python's worker processes count with their share. Sides alternate
+// sampled every second, so Python's worker processes count with their share. Sides alternate
 // within each run; medians over --runs.
 //   node bench/train_e2e.mjs --data DIR [--methods simclr,byol,barlowtwins] [--iters 60] [--skip 10]
 //     [--runs 3] [--threads 2] [--py-workers 0,2] [--cfg-options k=v ...]
@@ -118,7 +118,7 @@ function run(cmd, args, env = {}) {
     let peak = 0;
     const timer = setInterval(() => {
       peak = Math.max(peak, treePssMiB(child.pid));
-    }, 200);
+    }, 1000);
     child.stdout.on('data', (d) => {
       out += d;
     });

@@ -133,8 +133,14 @@ Napi::Array toIntArray(Napi::Env env, c10::IntArrayRef r) {
 // The bytes of a TypedArray, ArrayBuffer or DataView.
 std::pair<const uint8_t*, size_t> bytesOf(Napi::Env env, const Napi::Value& v) {
   if (v.IsTypedArray()) {
-    auto ta = v.As<Napi::TypedArray>();
-    return {static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset(), ta.ByteLength()};
+    // The element pointer straight from Node-API: it is valid for views of a SharedArrayBuffer too
+    // (in-memory datasets shared with loader threads), where ArrayBuffer() would fail.
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    if (napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) != napi_ok)
+      throwType(env, "fromBuffer: unreadable TypedArray");
+    return {static_cast<const uint8_t*>(data), v.As<Napi::TypedArray>().ByteLength()};
   }
   if (v.IsArrayBuffer()) {
     auto ab = v.As<Napi::ArrayBuffer>();

@@ -308,3 +308,15 @@ test('fromBytes joins a list of parts in order with the shape it is given, or na
   t.dispose();
   u.dispose();
 });
+
+test('tensor() reads views of a SharedArrayBuffer (data shared with worker threads), at their offset', () => {
+  const shared = new Uint8Array(new SharedArrayBuffer(10));
+  shared.set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  const t = torch.tensor(shared.subarray(4, 10), { shape: [2, 3] });
+  assert.deepEqual(t.toList(), [
+    [5, 6, 7],
+    [8, 9, 10],
+  ]);
+  const f = torch.tensor(new Float32Array(new SharedArrayBuffer(8)).fill(1.5));
+  assert.deepEqual(f.toList(), [1.5, 1.5]);
+});

@@ -1,21 +1,43 @@
 /**
  * Datasets held in memory as one `(N, H, W, C)` uint8 block plus labels: MNIST, Fashion-MNIST,
- * CIFAR-10/100 and STL-10 come as such arrays, so no per-image decoding is needed.
+ * CIFAR-10/100 and STL-10 come as such arrays, so no per-image decoding is needed. The block lives
+ * in a SharedArrayBuffer, so the loader's worker threads read this one copy instead of each
+ * loading the dataset again (`ArraySource`).
  */
 import { type Image, makeImage, type Sample } from '../image.js';
 import { checkIndex, type Dataset } from './base.js';
 
+/** An ArrayDataset as it crosses to a worker thread: the shared block travels without a copy. */
+export interface ArraySource {
+  kind: 'array';
+  name: string;
+  images: Uint8Array;
+  shape: { height: number; width: number; channels: 1 | 3 };
+  labels: Int32Array | null;
+  classes?: string[];
+}
+
+/** `bytes` in a SharedArrayBuffer: itself when it already is, else one copy. */
+export function sharedBytes(bytes: Uint8Array): Uint8Array {
+  if (bytes.buffer instanceof SharedArrayBuffer) return bytes;
+  const out = new Uint8Array(new SharedArrayBuffer(bytes.length));
+  out.set(bytes);
+  return out;
+}
+
 export class ArrayDataset implements Dataset {
   readonly length: number;
+  readonly images: Uint8Array;
   private readonly itemBytes: number;
 
   constructor(
     readonly name: string,
-    readonly images: Uint8Array,
+    images: Uint8Array,
     readonly shape: { height: number; width: number; channels: 1 | 3 },
     readonly labels: Int32Array | null,
     readonly classes?: string[],
   ) {
+    this.images = sharedBytes(images);
     this.itemBytes = shape.height * shape.width * shape.channels;
     if (images.length % this.itemBytes !== 0)
       throw new RangeError(
@@ -36,6 +58,23 @@ export class ArrayDataset implements Dataset {
   async get(idx: number): Promise<Sample> {
     const img = this.image(idx);
     return this.labels ? { img, label: this.labels[idx], idx } : { img, idx };
+  }
+
+  /** What a worker thread needs to rebuild this dataset on the same memory. */
+  source(): ArraySource {
+    return {
+      kind: 'array',
+      name: this.name,
+      images: this.images,
+      shape: this.shape,
+      labels: this.labels,
+      ...(this.classes ? { classes: this.classes } : {}),
+    };
+  }
+
+  /** The dataset a worker thread rebuilds from `source()`. */
+  static fromSource(s: ArraySource): ArrayDataset {
+    return new ArrayDataset(s.name, s.images, s.shape, s.labels, s.classes);
   }
 
   describe(): string {

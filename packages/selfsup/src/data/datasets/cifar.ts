@@ -36,7 +36,8 @@ function parseRecords(
   if (total % rec !== 0)
     throw new Error(`${name}: ${total} bytes is not a whole number of ${rec}-byte records (truncated file?)`);
   const n = total / rec;
-  const images = new Uint8Array(n * 3 * PIXELS);
+  // Shared: loader workers read this block (ArrayDataset) rather than parsing the files again.
+  const images = new Uint8Array(new SharedArrayBuffer(n * 3 * PIXELS));
   const labels = new Int32Array(n);
   let i = 0;
   for (const c of chunks) {

@@ -14,6 +14,7 @@ import type { Sample } from '../image.js';
 import { imageToTensor } from '../transforms/functional.js';
 import type { MultiView } from '../transforms/multi-view.js';
 import { WorkerError, WorkerPool } from './pool.js';
+import { sharedSource } from './shared-dataset.js';
 import type { ChunkResult, DatasetSource, Packed } from './protocol.js';
 import { RandomSampler, type Sampler, SequentialSampler } from './samplers.js';
 
@@ -138,7 +139,8 @@ export class DataLoader implements AsyncIterable<Batch> {
     const p = WorkerPool.start(
       w.count,
       {
-        dataset: w.dataset,
+        // In-memory data crosses as its shared block: the workers hold no copy of their own.
+        dataset: sharedSource(this.dataset) ?? w.dataset,
         views: w.views,
         imports: w.imports ?? [],
         onCorrupt: this.o.onCorrupt ?? 'error',

@@ -5,9 +5,13 @@
 import type { TypedConfig } from '../../core/registry.js';
 import type { OpenSpec } from '../open.js';
 import type { PackedView } from '../transforms/multi-view.js';
+import type { SharedDatasetSource } from './shared-dataset.js';
 
-/** A dataset as workers rebuild it: a DATASETS config (`{ type: 'ImageFolder', root }`) or an `openDataset` spec. */
-export type DatasetSource = TypedConfig | OpenSpec | string;
+/**
+ * A dataset as workers rebuild it: a DATASETS config (`{ type: 'ImageFolder', root }`), an
+ * `openDataset` spec, or an in-memory dataset's shared block.
+ */
+export type DatasetSource = TypedConfig | OpenSpec | string | SharedDatasetSource;
 
 export interface WorkerSetup {
   dataset: DatasetSource;

@@ -16,6 +16,7 @@ import type { MultiView } from '../transforms/multi-view.js';
 import type { BatchRequest, ChunkResult, InitMessage, WorkerReply } from './protocol.js';
 import { DATASETS } from '../registries.js';
 import { pixelKernels } from '../pixels-native.js';
+import { fromSharedSource, isSharedSource } from './shared-dataset.js';
 
 const port = parentPort;
 if (!port) throw new Error('selfsup: loader/worker.js runs as a worker thread');
@@ -33,8 +34,11 @@ const post = (m: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(
 async function init(m: InitMessage): Promise<void> {
   await importUserModules(m.imports);
   const src = m.dataset;
-  dataset =
-    typeof src === 'object' && 'type' in src ? DATASETS.build(src as TypedConfig, 'workers.dataset') : await openDataset(src);
+  dataset = isSharedSource(src)
+    ? fromSharedSource(src)
+    : typeof src === 'object' && 'type' in src
+      ? DATASETS.build(src as TypedConfig, 'workers.dataset')
+      : await openDataset(src);
   views = buildViews(m.views, 'workers.views');
   onCorrupt = m.onCorrupt;
   if (m.priority === 'idle') pixelKernels().setThreadIdlePriority();

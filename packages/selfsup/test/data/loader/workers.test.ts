@@ -8,6 +8,8 @@ import sharp from 'sharp';
 import { DataLoader } from '../../../src/data/loader/loader.js';
 import { buildViews } from '../../../src/data/register.js';
 import { DATASETS } from '../../../src/data/registries.js';
+import { ArrayDataset } from '../../../src/data/datasets/array-dataset.js';
+import { Subset } from '../../../src/data/datasets/subset.js';
 import '../../../src/builtins.js';
 
 const root = mkdtempSync(join(tmpdir(), 'selfsup-workers-'));
@@ -157,4 +159,41 @@ test('workers with priority idle run in SCHED_IDLE; the default leaves every thr
   assert.equal(await countIdle(), 0);
   // The training thread itself never leaves the normal class.
   assert.equal(threadPolicies()[0], 0);
+});
+
+test('in-memory datasets (ArrayDataset, a Subset of one) reach workers as their shared block, not rebuilt or copied', async () => {
+  const n = 12;
+  const px = Uint8Array.from({ length: n * 6 * 6 * 3 }, (_, k) => (k * 7) % 251);
+  const arrays = new ArrayDataset(
+    'Mem',
+    px,
+    { height: 6, width: 6, channels: 3 },
+    Int32Array.from({ length: n }, (_, i) => i % 3),
+  );
+  const views = { type: 'MultiView', numViews: 1, transforms: [[{ type: 'RandomFlip' }]] };
+  // A config that cannot be built: the workers must not need it.
+  const unbuildable = { type: 'CIFAR10', root: join(root, 'no-such-dir') };
+  for (const ds of [arrays, new Subset(arrays, [11, 3, 5, 0, 7, 2, 9, 1])]) {
+    const common = { batchSize: 4, shuffle: true, seed: 2 };
+    const loader = new DataLoader(ds, { ...common, workers: { count: 2, dataset: unbuildable, views } });
+    assert.deepEqual(await epochs(loader), await epochs(new DataLoader(ds, { ...common, views: buildViews(views) })));
+  }
+  // Shared memory: a change made on this thread after the workers started is what they read next.
+  const loader = new DataLoader(arrays, {
+    batchSize: n,
+    workers: { count: 1, dataset: unbuildable, views: { ...views, transforms: [[]] } },
+  });
+  const first = async () => {
+    for await (const b of loader) {
+      const bytes = Array.from(b.views[0].toBytes().subarray(0, 4));
+      b.dispose();
+      return bytes;
+    }
+    return [];
+  };
+  // The view is (C, H, W): its first bytes are the red values of the first pixels.
+  assert.deepEqual(await first(), [px[0], px[3], px[6], px[9]]);
+  arrays.images.fill(9, 0, 6 * 6 * 3);
+  assert.deepEqual(await first(), [9, 9, 9, 9]);
+  await loader.close();
 });
