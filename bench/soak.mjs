@@ -49,7 +49,7 @@ const { validateConfig } = await import(`${dist}/engine/config/config.js`);
 const { Runner } = await import(`${dist}/engine/runner.js`);
 
 torch.setNumThreads(Number(values.threads));
-const raw = loadConfig(join(here, '../packages/selfsup/configs/simclr/simclr_resnet18-w025_1xb256-coslr-1e_fashion-mnist.ts'));
+const raw = loadConfig(join(here, '../packages/selfsup/configs/simclr/simclr_resnet18-w025_1xb128-coslr-3e_fashion-mnist.ts'));
 raw.trainDataloader.batchSize = Number(values.batch);
 // --images N trains on the first N images: short epochs put the epoch-end path (loader restart,
 // epoch hooks, log flushes) in the loop too.

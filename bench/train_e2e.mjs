@@ -32,6 +32,8 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '2' },
     'py-workers': { type: 'string', default: '0,2' },
     'cfg-options': { type: 'string', multiple: true, default: [] },
+    // Extra selfsup rows: NAME:key=value[,key=value…], e.g. idle:trainDataloader.workerPriority=idle.
+    variant: { type: 'string', multiple: true, default: [] },
     child: { type: 'string' },
   },
 });
@@ -134,7 +136,7 @@ function run(cmd, args, env = {}) {
 }
 
 /** `selfsup train` for `iters` iterations; images/s from the log's wall-clock times at iterations skip and iters. */
-async function selfsupE2e(method) {
+async function selfsupE2e(method, extra = []) {
   const work = mkdtempSync(join(tmpdir(), 'train-e2e-'));
   try {
     const opts = [
@@ -144,6 +146,7 @@ async function selfsupE2e(method) {
       `defaultHooks.logger.interval=${skip}`,
       `defaultHooks.checkpoint.interval=${iters}`,
       ...values['cfg-options'],
+      ...extra,
     ];
     const { peak } = await run(
       process.execPath,
@@ -197,14 +200,27 @@ async function python(method, workers) {
 }
 
 const pyWorkers = values['py-workers'].split(',').map(Number);
+const variants = values.variant.map((v) => {
+  const at = v.indexOf(':');
+  return { name: v.slice(0, at), opts: v.slice(at + 1).split(',') };
+});
 const methods = values.methods.split(',');
 const rows = [];
 for (const method of methods) {
-  const r = { method, e2e: [], model: [], py: Object.fromEntries(pyWorkers.map((w) => [w, []])), e2ePeak: [], pyPeak: {} };
+  const r = {
+    method,
+    variants: Object.fromEntries(variants.map((v) => [v.name, []])),
+    e2e: [],
+    model: [],
+    py: Object.fromEntries(pyWorkers.map((w) => [w, []])),
+    e2ePeak: [],
+    pyPeak: {},
+  };
   for (let k = 0; k < Number(values.runs); k++) {
     const e = await selfsupE2e(method);
     r.e2e.push(e.imgsPerSec);
     r.e2ePeak.push(e.peak);
+    for (const v of variants) r.variants[v.name].push((await selfsupE2e(method, v.opts)).imgsPerSec);
     for (const w of pyWorkers) {
       const p = await python(method, w);
       r.py[w].push(p.imgs_per_sec);
@@ -213,7 +229,10 @@ for (const method of methods) {
     r.model.push((await selfsupModel(method)).imgsPerSec);
     console.error(
       `${method} run ${k + 1}: selfsup ${r.e2e.at(-1).toFixed(1)} img/s (model-only ${r.model.at(-1).toFixed(1)}), ` +
-        pyWorkers.map((w) => `python ${w} workers ${r.py[w].at(-1).toFixed(1)}`).join(', '),
+        [
+          ...variants.map((v) => `selfsup ${v.name} ${r.variants[v.name].at(-1).toFixed(1)}`),
+          ...pyWorkers.map((w) => `python ${w} workers ${r.py[w].at(-1).toFixed(1)}`),
+        ].join(', '),
     );
   }
   rows.push(r);
@@ -232,5 +251,6 @@ for (const r of rows) {
       `${`${best.toFixed(1)} (${bestW})`.padStart(23)} ${(e2e / best).toFixed(2).padStart(15)}` +
       `${median(r.e2ePeak).toFixed(0).padStart(10)} MiB${median(r.pyPeak[bestW]).toFixed(0).padStart(8)} MiB`,
   );
+  for (const v of variants) console.log(`  selfsup with ${v.opts.join(' ')}: ${median(r.variants[v.name]).toFixed(1)} img/s`);
 }
 console.log(JSON.stringify(rows));

@@ -31,12 +31,12 @@ import { resolveConfigArg } from './config-arg.js';
 import { ALGORITHMS } from '../models/registries.js';
 import { DATASETS } from '../data/registries.js';
 
-export const DEMO_CONFIG = 'simclr/simclr_resnet18-w025_1xb256-coslr-1e_fashion-mnist.ts';
+export const DEMO_CONFIG = 'simclr/simclr_resnet18-w025_1xb128-coslr-3e_fashion-mnist.ts';
 
 export const DEMO_USAGE = `usage: selfsup demo [--data FOLDER] [--minutes M] [--work-dir DIR] [--json] [--quiet]
 
 Pre-trains a small SimCLR on Fashion-MNIST (or your images with --data) for at most --minutes
-(default 3.5), then compares kNN and linear-probe accuracy of the learned backbone with the same
+(default 4.5), then compares kNN and linear-probe accuracy of the learned backbone with the same
 backbone randomly initialised and with raw pixels. Writes the checkpoint and report.html.
 
   --data FOLDER     your images: class sub-folders (labelled; evaluated on a held-out 20 %) or a
@@ -73,7 +73,7 @@ export const demo = (argv: string[]): Promise<number> => runCommand(DEMO, argv);
 
 async function runDemo(values: Values<typeof OPTIONS>, _args: string[], cfgOptions: string[]): Promise<number> {
   const t0 = performance.now();
-  const minutes = numberFlag(values.minutes, '--minutes', { min: 0.05 }) ?? 3.5;
+  const minutes = numberFlag(values.minutes, '--minutes', { min: 0.05 }) ?? 4.5;
   const evalSamples = numberFlag(values['eval-samples'], '--eval-samples', { integer: true, min: 10 }) ?? 10000;
   const workDir = resolve(values['work-dir'] ?? 'work_dirs/demo');
   const say = (m: string) => {
@@ -236,7 +236,7 @@ const DEMO_TSNE_MIN_POINTS = 3;
 export const DEMO_MIN_ITERS = 200;
 
 /**
- * For --data: the recipe (one epoch of Fashion-MNIST, 234 iterations with a 50-iteration warm-up)
+ * For --data: the recipe (three epochs of Fashion-MNIST at batch 128 with a 50-iteration warm-up)
  * run for as many epochs of the user's images as make at least DEMO_MIN_ITERS iterations, so a
  * small folder does not end inside the warm-up; the time budget may still compress it.
  */

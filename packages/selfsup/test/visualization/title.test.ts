@@ -39,7 +39,7 @@ test('layoutTitle: fits → one line; too wide → two balanced lines; too long 
   }
 
   // A run name without spaces breaks after '_' or '-' or '/'.
-  const run = 'simclr_resnet18-w025_1xb256-coslr-1e_fashion-mnist/loss';
+  const run = 'simclr_resnet18-w025_1xb128-coslr-3e_fashion-mnist/loss';
   const r = layoutTitle(run, bold(run, 15) * 0.7, 15);
   assert.equal(r.lines.length, 2);
   assert.equal(r.lines.join(''), run);
@@ -62,7 +62,7 @@ test('layoutTitle: fits → one line; too wide → two balanced lines; too long 
 
 test('shortenMiddle: fits unchanged, else head…tail within the width, halves as even as possible', () => {
   assert.equal(shortenMiddle('loss', 100, 12), 'loss');
-  const name = 'simclr_resnet18-w025_1xb256-coslr-1e_fashion-mnist/loss_contrastive';
+  const name = 'simclr_resnet18-w025_1xb128-coslr-3e_fashion-mnist/loss_contrastive';
   const s = shortenMiddle(name, 120, 12);
   assert.ok(textWidth(s, 12) <= 120, s);
   const [head, tail] = s.split('…');
@@ -95,7 +95,7 @@ test('in Chromium, every title (wrapped, shortened, one line) lies inside its SV
   const y = [3, 1, 2];
   const titles = [
     'WWWW MMMM mmmm wwww @@@@ %%%% WWWW MMMM mmmm wwww', // the widest glyphs
-    'simclr_resnet18-w025_1xb256-coslr-1e_fashion-mnist/loss vs simclr_resnet50_16xb256-coslr-200e_in1k/loss',
+    'simclr_resnet18-w025_1xb128-coslr-3e_fashion-mnist/loss vs simclr_resnet50_16xb256-coslr-200e_in1k/loss',
     `${'A very long title about the loss of a run '.repeat(6)}(the end)`,
     'Loss',
   ];
