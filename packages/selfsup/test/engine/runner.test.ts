@@ -154,14 +154,24 @@ test('numWorkers: worker threads (loading the --import modules) train on the sam
   assert.equal(threaded.runner.loader.o.workers?.count, 2);
   assert.equal(threaded.losses.length, 4);
   assert.deepEqual(threaded.losses, inThread.losses);
-  // A dataset registered only in this thread cannot be rebuilt by workers: a clear error, no hang.
+  // A dataset registered only in this thread (and not in memory, which workers would share) cannot
+  // be rebuilt by workers: a clear error, no hang.
   DATASETS.register(
     definePart({
       registry: DATASETS,
       name: 'ThisThreadOnly',
       schema: z.strictObject({ n: z.number().optional(), size: z.number().optional() }),
-      description: 'TestArray, registered in the main thread only',
-      build: (o) => DATASETS.build({ type: 'TestArray', ...o }, 'x'),
+      description: 'TestArray behind a wrapper, registered in the main thread only',
+      build: (o) => {
+        const inner = DATASETS.build({ type: 'TestArray', ...o }, 'x');
+        return {
+          length: inner.length,
+          labels: inner.labels,
+          classes: inner.classes,
+          get: (i: number) => inner.get(i),
+          describe: () => `ThisThreadOnly(${inner.describe()})`,
+        };
+      },
     }),
   );
   await assert.rejects(
