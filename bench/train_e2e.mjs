@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // End-to-end training speed (issue 18): `selfsup train` of the bundled CIFAR-10 SimCLR / BYOL /
-// Barlow Twins recipes (¼-width ResNet-18, CIFAR stem, batch 256, 32 px, two views) against
-// bench/train_e2e.py, the same recipe in Python PyTorch at its best (channels_last, the glibc malloc
-// settings selfsup's addon applies, torchvision transforms in a DataLoader with each worker count
-// of --py-workers; the best count is Python's number). Also selfsup's model-only step (fixed uint8
+// Barlow Twins recipes (¼-width ResNet-18, CIFAR stem, batch 256 unless --cfg-options say
+// otherwise, 32 px, two views) against bench/train_e2e.py, the same recipe in Python PyTorch at its
+// best (channels_last, the glibc malloc settings selfsup's addon applies, torchvision transforms in a
+// DataLoader with each worker count of --py-workers; the best count is Python's number). Also selfsup's model-only step (fixed uint8
 // batch, no data pipeline, no runner) of the same model: how close the whole loop gets to it.
 // Images/s over iterations (skip, iters]; peak PSS (proportional set size) of the process tree,
 // sampled every second, so Python's worker processes count with their share. Sides alternate
@@ -39,6 +39,9 @@ const { values } = parseArgs({
 });
 const iters = Number(values.iters);
 const skip = Number(values.skip);
+// The log (interval = skip) must have records at iterations skip and iters.
+if (!(Number.isInteger(skip) && skip >= 1 && skip < iters && iters % skip === 0))
+  throw new Error(`--skip must be a positive divisor of --iters below it (got --skip ${skip}, --iters ${iters})`);
 const threads = values.threads;
 const configName = (m) => `${m}_resnet18-w025_1xb256-coslr-100e_cifar10`;
 
@@ -168,8 +171,8 @@ async function selfsupE2e(method, extra = []) {
       .map((l) => JSON.parse(l))
       .filter((r) => r.mode === 'train');
     const at = (i) => recs.find((r) => r.iter === i)?.time;
-    const bs = 256;
-    return { imgsPerSec: ((iters - skip) * bs) / (at(iters) - at(skip)), peak };
+    const bs = JSON.parse(readFileSync(join(work, 'config.json'), 'utf8')).trainDataloader.batchSize;
+    return { imgsPerSec: ((iters - skip) * bs) / (at(iters) - at(skip)), peak, batch: bs };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -180,7 +183,7 @@ async function selfsupModel(method) {
   return JSON.parse(out.trim().split('\n').pop());
 }
 
-async function python(method, workers) {
+async function python(method, workers, batch) {
   const { out, peak } = await run(
     '/usr/bin/python3',
     [
@@ -193,7 +196,14 @@ async function python(method, workers) {
       String(iters),
       '--skip',
       String(skip),
-    ].concat(['--workers', String(workers), '--threads', threads, '--channels-last']),
+      '--workers',
+      String(workers),
+      '--threads',
+      threads,
+      '--batch',
+      String(batch),
+      '--channels-last',
+    ],
     MALLOC_ENV,
   );
   return { ...JSON.parse(out.trim().split('\n').pop()), peak };
@@ -220,9 +230,11 @@ for (const method of methods) {
     const e = await selfsupE2e(method);
     r.e2e.push(e.imgsPerSec);
     r.e2ePeak.push(e.peak);
+    r.batch = e.batch;
     for (const v of variants) r.variants[v.name].push((await selfsupE2e(method, v.opts)).imgsPerSec);
     for (const w of pyWorkers) {
-      const p = await python(method, w);
+      // The batch selfsup trained with (the recipe's, or --cfg-options'), so both sides do the same work.
+      const p = await python(method, w, e.batch);
       r.py[w].push(p.imgs_per_sec);
       (r.pyPeak[w] ??= []).push(p.peak);
     }
@@ -239,7 +251,7 @@ for (const method of methods) {
 }
 
 console.log(
-  `${threads} thread(s), batch 256, 32 px, 2 views, iterations ${skip + 1}–${iters} timed, medians of ${values.runs} runs (alternating)`,
+  `${threads} thread(s), batch ${rows[0]?.batch ?? '?'}, 32 px, 2 views, iterations ${skip + 1}–${iters} timed, medians of ${values.runs} runs (alternating)`,
 );
 console.log('method        selfsup img/s  model-only  e2e/model  python best (workers)  selfsup/python  selfsup PSS  python PSS');
 for (const r of rows) {

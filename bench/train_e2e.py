@@ -29,6 +29,8 @@ p.add_argument('--threads', type=int, default=2)
 p.add_argument('--batch', type=int, default=256)
 p.add_argument('--channels-last', action='store_true')
 a = p.parse_args()
+if not 1 <= a.skip < a.iters:
+    p.error(f'--skip must be in [1, --iters): the clock starts after iteration --skip (got {a.skip}, {a.iters})')
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
 

@@ -1,8 +1,8 @@
 /**
  * Datasets held in memory as one `(N, H, W, C)` uint8 block plus labels: MNIST, Fashion-MNIST,
- * CIFAR-10/100 and STL-10 come as such arrays, so no per-image decoding is needed. The block lives
- * in a SharedArrayBuffer, so the loader's worker threads read this one copy instead of each
- * loading the dataset again (`ArraySource`).
+ * CIFAR-10/100 and STL-10 come as such arrays, so no per-image decoding is needed. When a loader
+ * starts worker threads, the block moves into a SharedArrayBuffer (once; CIFAR parses straight into
+ * one) and the workers read that one copy instead of each loading the dataset again (`source()`).
  */
 import { type Image, makeImage, type Sample } from '../image.js';
 import { checkIndex, type Dataset } from './base.js';
@@ -27,7 +27,7 @@ export function sharedBytes(bytes: Uint8Array): Uint8Array {
 
 export class ArrayDataset implements Dataset {
   readonly length: number;
-  readonly images: Uint8Array;
+  private block: Uint8Array;
   private readonly itemBytes: number;
 
   constructor(
@@ -37,7 +37,7 @@ export class ArrayDataset implements Dataset {
     readonly labels: Int32Array | null,
     readonly classes?: string[],
   ) {
-    this.images = sharedBytes(images);
+    this.block = images;
     this.itemBytes = shape.height * shape.width * shape.channels;
     if (images.length % this.itemBytes !== 0)
       throw new RangeError(
@@ -46,6 +46,11 @@ export class ArrayDataset implements Dataset {
     this.length = images.length / this.itemBytes;
     if (labels && labels.length !== this.length)
       throw new RangeError(`${name}: ${this.length} images but ${labels.length} labels`);
+  }
+
+  /** The `(N, H, W, C)` pixel block (shared with loader workers once `source()` was called). */
+  get images(): Uint8Array {
+    return this.block;
   }
 
   /** The raw image (a view into the block: do not modify it). */
@@ -60,8 +65,9 @@ export class ArrayDataset implements Dataset {
     return this.labels ? { img, label: this.labels[idx], idx } : { img, idx };
   }
 
-  /** What a worker thread needs to rebuild this dataset on the same memory. */
+  /** What a worker thread needs to rebuild this dataset on the same memory (the block becomes shared). */
   source(): ArraySource {
+    this.block = sharedBytes(this.block);
     return {
       kind: 'array',
       name: this.name,
