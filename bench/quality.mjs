@@ -6,7 +6,7 @@
 // Each recipe's schedule is fitted into the budget (`fitToSeconds`: warm-up and cosine decay end
 // with the budget) rather than cut off by it.
 //   node bench/quality.mjs --root DIR [--minutes 10] [--methods simclr,mocov2,byol,simsiam,barlowtwins,swav,dino] [--cache DIR] [--eval-per-class 1000]
-//     [--cfg-options key=value …] [--hard-stop 1.25] [--iters N]
+//     [--cfg-options key=value …] [--hook JSON …] [--hard-stop 1.25] [--iters N] [--config FILE]
 // --iters N fits each recipe into N iterations instead of the wall-clock budget (numbers that do
 // not depend on how busy the machine is); the loss at the start and the end of training is reported.
 // DIR holds cifar10/train/<class>/*.jpg (../shared/data/cifar10-train.tar.gz extracted).
@@ -28,10 +28,14 @@ const { values } = parseArgs({
     baselines: { type: 'boolean', default: true },
     // Applied to every method's recipe before fitting, e.g. trainDataloader.batchSize=128.
     'cfg-options': { type: 'string', multiple: true, default: [] },
+    // Hooks (JSON) appended to every method's customHooks, e.g. a ProgressiveResizeHook.
+    hook: { type: 'string', multiple: true, default: [] },
     // The hard stop, as a multiple of the budget: a run the machine slows down still anneals.
     'hard-stop': { type: 'string', default: '1.25' },
     'no-baselines': { type: 'boolean', default: false },
     iters: { type: 'string' },
+    // A config file to train instead of the method's CPU-sized CIFAR-10 config (one method).
+    config: { type: 'string' },
   },
 });
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -86,12 +90,13 @@ if (values.child) {
     Object.assign(out, { results: r });
   } else {
     const { applyCfgOptions } = await import('../packages/selfsup/dist/src/engine/config/options.js');
-    const recipe = applyCfgOptions(prepareConfig(configOf(method)), values['cfg-options']);
+    const recipe = applyCfgOptions(prepareConfig(values.config ?? configOf(method)), values['cfg-options']);
     recipe.trainDataloader.dataset = { ...split('train'), pipeline: recipe.trainDataloader.dataset.pipeline };
     // Clustering hooks (DeepCluster, ODC) extract features of the training images: the same split.
     for (const h of recipe.customHooks ?? [])
       if (h.extractDataloader) h.extractDataloader = { ...h.extractDataloader, dataset: split('train') };
     recipe.knnMonitor = null;
+    recipe.customHooks = [...(recipe.customHooks ?? []), ...values.hook.map((h) => JSON.parse(h))];
     // The 100-epoch recipe fitted into the budget (warm-up and cosine decay scaled to the number of
     // iterations the method manages here, timed first), with the time limit as the hard stop.
     const seconds = Number(values.minutes) * 60;
@@ -142,6 +147,8 @@ if (values.child) {
 if (!values.root) throw new Error('--root DIR is required (CIFAR-10 extracted: DIR/cifar10/train/<class>/*.jpg)');
 const rows = [];
 const methods = [...values.methods.split(','), ...(values['no-baselines'] ? [] : ['baselines'])];
+if (values.config && values.methods.split(',').length !== 1)
+  throw new Error('--config trains one method: name it with --methods');
 for (const m of methods) {
   const t0 = Date.now();
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2), '--child', m], {

@@ -14,6 +14,7 @@ import { knnMonitorHookPart } from './engine/hooks/knn-monitor-hook.js';
 import { loggerHookPart } from './engine/hooks/logger-hook.js';
 import { simSiamHookPart } from './engine/hooks/simsiam-hook.js';
 import { timeBudgetHookPart } from './engine/hooks/time-budget-hook.js';
+import { progressiveResizeHookPart } from './engine/hooks/progressive-resize-hook.js';
 import { deepClusterHookPart } from './engine/hooks/deepcluster-hook.js';
 import { deepClusterPart } from './models/algorithms/deepcluster.js';
 import { clsHeadPart } from './models/heads/cls-head.js';
@@ -239,6 +240,7 @@ export const HOOK_PARTS = [
   denseCLHookPart,
   simSiamHookPart,
   timeBudgetHookPart,
+  progressiveResizeHookPart,
   deepClusterHookPart,
   odcHookPart,
 ] as const;

@@ -11,7 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from './config/config.js';
-import { Hook } from './hooks/hook.js';
+import { Hook, type RunnerView } from './hooks/hook.js';
+import { ProgressiveResizeHook, type ProgressiveResizeOptions, progressiveSize } from './hooks/progressive-resize-hook.js';
+import { HOOKS } from './registries.js';
 import { Runner } from './runner.js';
 
 type SchedulerEntry = Record<string, unknown>;
@@ -122,6 +124,24 @@ class IterClock extends Hook {
   }
 }
 
+/** Holds the input views at one scale (a speed probe at one size of a progressive-resize schedule). */
+class FixedInputScale extends Hook {
+  constructor(readonly scale: number) {
+    super();
+  }
+  override beforeTrainIter(runner: RunnerView): void {
+    runner.setInputScale(this.scale);
+  }
+}
+
+/** The options of the config's ProgressiveResizeHook, if it has one (checked as the run would check them). */
+export function progressiveResizeOf(cfg: Config): ProgressiveResizeOptions | undefined {
+  const hooks = cfg.customHooks ?? [];
+  const i = hooks.findIndex((c) => c.type === 'ProgressiveResizeHook');
+  if (i < 0) return undefined;
+  return HOOKS.buildAs(hooks[i], `customHooks.${i}`, ProgressiveResizeHook, 'fitToSeconds').options;
+}
+
 export interface SpeedMeasurement {
   /** Median seconds per iteration, data wait included, after the first (warm-up) iterations. */
   secondsPerIter: number;
@@ -133,7 +153,10 @@ export interface SpeedMeasurement {
  * throwaway work dir, with no checkpoints or kNN monitor, and returns the median seconds per
  * iteration after the first `warmup`. Nothing of it is kept: the real run re-seeds and rebuilds.
  */
-export async function measureIterSeconds(cfg: Config, opts: { iters?: number; warmup?: number } = {}): Promise<SpeedMeasurement> {
+export async function measureIterSeconds(
+  cfg: Config,
+  opts: { iters?: number; warmup?: number; inputScale?: number } = {},
+): Promise<SpeedMeasurement> {
   const warmup = opts.warmup ?? 4;
   const iters = opts.iters ?? 16;
   if (iters <= warmup + 1) throw new RangeError(`measureIterSeconds: iters (${iters}) must exceed warmup + 1 (${warmup + 1})`);
@@ -143,13 +166,16 @@ export async function measureIterSeconds(cfg: Config, opts: { iters?: number; wa
       ...cfg,
       trainCfg: { type: 'IterBasedTrainLoop', maxIters: iters },
       knnMonitor: null,
-      customHooks: (cfg.customHooks ?? []).filter((h) => h.type !== 'TimeBudgetHook'),
+      // A progressive-resize schedule would ramp within the probe's few iterations: the probe runs
+      // at one scale (`inputScale`, default the full size) instead.
+      customHooks: (cfg.customHooks ?? []).filter((h) => h.type !== 'TimeBudgetHook' && h.type !== 'ProgressiveResizeHook'),
       defaultHooks: { ...cfg.defaultHooks, checkpoint: { interval: -1, saveLast: false, saveBest: null } },
       loadFrom: null,
     };
     const runner = new Runner(probe, { workDir: dir, quiet: true });
     const clock = new IterClock();
     runner.hooks.push(clock);
+    if (opts.inputScale !== undefined && opts.inputScale !== 1) runner.hooks.unshift(new FixedInputScale(opts.inputScale));
     await runner.train();
     const gaps = clock.ends
       .slice(warmup)
@@ -172,9 +198,27 @@ export interface FittedSchedule {
 }
 
 /**
+ * Mean seconds per iteration of a progressive-resize schedule, from the speed measured at its
+ * start and end sizes: an iteration is taken to cost a + b·side² (the convolutions and element-wise
+ * kernels scale with the pixels; the loader, optimizer and per-step overhead do not), and the
+ * cost is averaged over the schedule's sizes.
+ */
+export function progressiveSecondsPerIter(o: ProgressiveResizeOptions, startSeconds: number, endSeconds: number): number {
+  const s2 = o.startSize ** 2;
+  const e2 = o.endSize ** 2;
+  const b = e2 === s2 ? 0 : (endSeconds - startSeconds) / (e2 - s2);
+  const a = endSeconds - b * e2;
+  const points = 1000;
+  let sum = 0;
+  for (let i = 0; i < points; i++) sum += a + b * progressiveSize(o, (i + 0.5) / points) ** 2;
+  return sum / points;
+}
+
+/**
  * Measures the speed of `cfg` and fits its schedule into `seconds` of training (with `margin`,
  * default 3 %, left for per-epoch hooks and noise). The caller keeps a TimeBudgetHook as the
- * hard stop in case the machine slows down.
+ * hard stop in case the machine slows down. A config with a ProgressiveResizeHook is timed at
+ * its start and end sizes (`progressiveSecondsPerIter`).
  */
 export async function fitToSeconds(
   cfg: Config,
@@ -182,7 +226,14 @@ export async function fitToSeconds(
   opts: { margin?: number; iters?: number } = {},
 ): Promise<FittedSchedule> {
   if (!(seconds > 0)) throw new RangeError(`fitToSeconds: seconds must be positive, got ${seconds}`);
-  const { secondsPerIter, itersPerEpoch } = await measureIterSeconds(cfg, { iters: opts.iters });
+  const resize = progressiveResizeOf(cfg);
+  const full = await measureIterSeconds(cfg, { iters: opts.iters });
+  const { itersPerEpoch } = full;
+  let secondsPerIter = full.secondsPerIter;
+  if (resize && resize.startSize !== resize.endSize) {
+    const start = await measureIterSeconds(cfg, { iters: opts.iters, inputScale: resize.startSize / resize.endSize });
+    secondsPerIter = progressiveSecondsPerIter(resize, start.secondsPerIter, full.secondsPerIter);
+  }
   const maxIters = Math.max(1, Math.floor((seconds * (1 - (opts.margin ?? 0.03))) / secondsPerIter));
   return { cfg: fitSchedule(cfg, maxIters, itersPerEpoch), maxIters, secondsPerIter, itersPerEpoch };
 }

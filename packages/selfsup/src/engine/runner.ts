@@ -21,6 +21,7 @@ import { importedModules } from '../core/user-modules.js';
 import type { Algorithm, AlgorithmInput, LossOutput } from '../models/algorithms/base.js';
 import { loadBackboneWeights } from '../models/backbones/load.js';
 import { toChannelsLast, useChannelsLast } from './memory-format.js';
+import { resizeView } from './input-resize.js';
 import { entry, loadCheckpoint, loadCheckpointData, saveCheckpoint } from './checkpoint.js';
 import { makeWritableDir } from './work-dir.js';
 import type { Config } from './config/config.js';
@@ -91,6 +92,8 @@ export class Runner implements RunnerView {
   private skipBatches = 0;
   private stopReason: string | null = null;
   private stopExpected = false;
+  /** The factor input views are resized by (ProgressiveResizeHook); 1 = as loaded. */
+  private inputScale = 1;
   private pendingScalars: { values: Record<string, number>; kind: 'train' | 'val' }[] = [];
   lastCheckpoint: string | null = null;
 
@@ -241,6 +244,11 @@ export class Runner implements RunnerView {
     this.stopExpected = opts.expected ?? false;
   }
 
+  setInputScale(scale: number): void {
+    if (!(Number.isFinite(scale) && scale > 0)) throw new RangeError(`setInputScale: expected a positive factor, got ${scale}`);
+    this.inputScale = scale;
+  }
+
   get stopRequested(): string | null {
     return this.stopReason;
   }
@@ -356,7 +364,7 @@ export class Runner implements RunnerView {
     const { output, loss } = torch.tidy(() => {
       // Copies made here are freed with the step's other temporaries.
       const moved = batchToDevice(batch, this.device, { pin: this.cfg.trainDataloader.pinMemory });
-      const input = this.channelsLast ? { ...moved, views: moved.views.map(toChannelsLast) } : moved;
+      const input = this.prepareViews(moved);
       const out = ow.optimContext(() => this.trainModel.forward(input, progress));
       const value = out.loss.item();
       if (!Number.isFinite(value)) {
@@ -392,6 +400,21 @@ export class Runner implements RunnerView {
     }
     this.iter++;
     return loss;
+  }
+
+  /** The batch's views resized (`setInputScale`) and in the run's memory format. */
+  private prepareViews(batch: AlgorithmInput): AlgorithmInput {
+    const scale = this.inputScale;
+    if (scale !== 1 && batch.masks?.length)
+      throw new RangeError(
+        'the input views cannot be resized (ProgressiveResizeHook) in a batch with masks: the masks are on the full-size patch grid',
+      );
+    if (scale === 1 && !this.channelsLast) return batch;
+    const views = batch.views.map((v) => {
+      const r = scale === 1 ? v : resizeView(v, scale);
+      return this.channelsLast ? toChannelsLast(r) : r;
+    });
+    return { ...batch, views };
   }
 
   /** The full training state (MMEngine's checkpoint layout). */

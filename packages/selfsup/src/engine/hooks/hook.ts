@@ -49,6 +49,11 @@ export interface RunnerView {
    * stops (a time budget, early stopping) end the run successfully, others count as interrupted.
    */
   requestStop(reason: string, opts?: { expected?: boolean }): void;
+  /**
+   * Resizes every input view by `scale` (bilinear, antialiased) from the next iteration on; 1 (the
+   * default) leaves them as the loader makes them. ProgressiveResizeHook sets it.
+   */
+  setInputScale(scale: number): void;
 }
 
 /** Per-iteration information given to `afterTrainIter`. */
