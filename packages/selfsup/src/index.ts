@@ -32,6 +32,7 @@ export {
   fitSchedule,
   fitToSeconds,
   measureIterSeconds,
+  progressiveSecondsPerIter,
   scheduleIters,
   type FittedSchedule,
   type SpeedMeasurement,
@@ -42,6 +43,8 @@ export { complexity, type Complexity } from './analysis/complexity.js';
 export * from './analysis/kmeans.js';
 export * from './analysis/pca.js';
 export * from './engine/hooks/deepcluster-hook.js';
+export { ProgressiveResizeHook, type ProgressiveResizeOptions, progressiveSize } from './engine/hooks/progressive-resize-hook.js';
+export { resizeView } from './engine/input-resize.js';
 export * from './data/datasets/idx.js';
 export * as data from './data/index.js';
 export { BUILTIN_PARTS } from './builtins.js';

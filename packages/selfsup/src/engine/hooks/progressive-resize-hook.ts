@@ -45,6 +45,10 @@ export function progressiveSize(o: ProgressiveResizeOptions, fraction: number): 
   return Math.min(endSize, Math.max(startSize, size));
 }
 
+/**
+ * Sets the runner's input scale before every iteration from `progressiveSize` at the fraction of
+ * training done (iteration / maxIters), and back to 1 when the run ends. Views are `(N, C, H, W)`.
+ */
 export class ProgressiveResizeHook extends Hook {
   // Before any hook that reads the input size (none today); the order among the rest does not matter.
   override priority: number = PRIORITY.VERY_HIGH;
@@ -67,6 +71,7 @@ export class ProgressiveResizeHook extends Hook {
 const fraction = () => num().refine((v) => v >= 0 && v <= 1, 'expected a fraction of training in [0, 1]');
 const side = () => posInt();
 
+/** `ProgressiveResizeHook` in HOOKS (`customHooks: [{ type: 'ProgressiveResizeHook', startSize: 16, endSize: 32 }]`). */
 export const progressiveResizeHookPart = definePart({
   registry: HOOKS,
   name: 'ProgressiveResizeHook',
