@@ -69,7 +69,6 @@ export class ProgressiveResizeHook extends Hook {
 }
 
 const fraction = () => num().refine((v) => v >= 0 && v <= 1, 'expected a fraction of training in [0, 1]');
-const side = () => posInt();
 
 /** `ProgressiveResizeHook` in HOOKS (`customHooks: [{ type: 'ProgressiveResizeHook', startSize: 16, endSize: 32 }]`). */
 export const progressiveResizeHookPart = definePart({
@@ -77,11 +76,11 @@ export const progressiveResizeHookPart = definePart({
   name: 'ProgressiveResizeHook',
   schema: z
     .strictObject({
-      startSize: side(),
-      endSize: side(),
+      startSize: posInt(),
+      endSize: posInt(),
       rampStart: fraction().optional(),
       rampEnd: fraction().optional(),
-      step: side().optional(),
+      step: posInt().optional(),
     })
     .refine((o) => o.startSize <= o.endSize, { error: 'startSize must not exceed endSize', path: ['startSize'] })
     .refine((o) => (o.rampStart ?? 0) < (o.rampEnd ?? 0.85), { error: 'rampStart must come before rampEnd', path: ['rampEnd'] }),
