@@ -33,6 +33,7 @@ export {
   fitToSeconds,
   measureIterSeconds,
   progressiveSecondsPerIter,
+  progressiveSizeShares,
   scheduleIters,
   type FittedSchedule,
   type SpeedMeasurement,

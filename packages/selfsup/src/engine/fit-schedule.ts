@@ -198,27 +198,61 @@ export interface FittedSchedule {
 }
 
 /**
- * Mean seconds per iteration of a progressive-resize schedule, from the speed measured at its
- * start and end sizes: an iteration is taken to cost a + b·side² (the convolutions and element-wise
- * kernels scale with the pixels; the loader, optimizer and per-step overhead do not), and the
- * cost is averaged over the schedule's sizes.
+ * The sizes a progressive-resize schedule visits and the fraction of training spent at each
+ * (sampled at 10,000 evenly spaced points of the schedule), in ascending order of size.
  */
-export function progressiveSecondsPerIter(o: ProgressiveResizeOptions, startSeconds: number, endSeconds: number): number {
-  const s2 = o.startSize ** 2;
-  const e2 = o.endSize ** 2;
-  const b = e2 === s2 ? 0 : (endSeconds - startSeconds) / (e2 - s2);
-  const a = endSeconds - b * e2;
-  const points = 1000;
-  let sum = 0;
-  for (let i = 0; i < points; i++) sum += a + b * progressiveSize(o, (i + 0.5) / points) ** 2;
-  return sum / points;
+export function progressiveSizeShares(o: ProgressiveResizeOptions): Map<number, number> {
+  const points = 10_000;
+  const counts = new Map<number, number>();
+  for (let i = 0; i < points; i++) {
+    const size = progressiveSize(o, (i + 0.5) / points);
+    counts.set(size, (counts.get(size) ?? 0) + 1);
+  }
+  return new Map([...counts].sort((a, b) => a[0] - b[0]).map(([size, n]) => [size, n / points]));
+}
+
+/**
+ * Mean seconds per iteration of a progressive-resize schedule from the seconds per iteration
+ * measured at some of its sizes (`secondsAt`, which must hold the start and end sizes): each size
+ * the schedule visits is weighted by its share of training; a size that was not timed is
+ * interpolated linearly in side² between its timed neighbours (the convolutions and element-wise
+ * kernels scale with the pixels; the loader, optimizer and per-step overhead do not). Timing every
+ * size is better: on a CPU the cost is not smooth in the side (a 28-px ResNet step costs nearly
+ * what a 32-px one does, its 7-px stage blocks badly), which a two-point model misses by ~4 %.
+ */
+export function progressiveSecondsPerIter(o: ProgressiveResizeOptions, secondsAt: ReadonlyMap<number, number>): number {
+  const timed = [...secondsAt].sort((a, b) => a[0] - b[0]);
+  for (const size of [o.startSize, o.endSize]) {
+    if (!secondsAt.has(size)) throw new RangeError(`progressiveSecondsPerIter: no timing for the ${size}-px size`);
+  }
+  const costAt = (size: number): number => {
+    const exact = secondsAt.get(size);
+    if (exact !== undefined) return exact;
+    const hi = timed.findIndex(([s]) => s > size);
+    const [s0, c0] = timed[hi - 1];
+    const [s1, c1] = timed[hi];
+    return c0 + ((c1 - c0) * (size ** 2 - s0 ** 2)) / (s1 ** 2 - s0 ** 2);
+  };
+  let mean = 0;
+  for (const [size, share] of progressiveSizeShares(o)) mean += share * costAt(size);
+  return mean;
+}
+
+/** Sizes of a progressive schedule to time: all of them up to `max`, else `max` spread evenly (start and end included). */
+function sizesToTime(o: ProgressiveResizeOptions, max = 6): number[] {
+  const sizes = [...progressiveSizeShares(o).keys()];
+  if (sizes.length <= max) return sizes;
+  return [...new Set(Array.from({ length: max }, (_, i) => sizes[Math.round((i * (sizes.length - 1)) / (max - 1))]))];
 }
 
 /**
  * Measures the speed of `cfg` and fits its schedule into `seconds` of training (with `margin`,
  * default 3 %, left for per-epoch hooks and noise). The caller keeps a TimeBudgetHook as the
  * hard stop in case the machine slows down. A config with a ProgressiveResizeHook is timed at
- * its start and end sizes (`progressiveSecondsPerIter`).
+ * every size its schedule visits (at most six, the rest interpolated: `progressiveSecondsPerIter`);
+ * a smaller size runs proportionally more probe iterations (up to 4×), so that each probe lasts
+ * long enough for the loader workers, which compete with the step for the cores, to reach their
+ * steady state.
  */
 export async function fitToSeconds(
   cfg: Config,
@@ -227,12 +261,19 @@ export async function fitToSeconds(
 ): Promise<FittedSchedule> {
   if (!(seconds > 0)) throw new RangeError(`fitToSeconds: seconds must be positive, got ${seconds}`);
   const resize = progressiveResizeOf(cfg);
-  const full = await measureIterSeconds(cfg, { iters: opts.iters });
+  const iters = opts.iters ?? 16;
+  const full = await measureIterSeconds(cfg, { iters });
   const { itersPerEpoch } = full;
   let secondsPerIter = full.secondsPerIter;
   if (resize && resize.startSize !== resize.endSize) {
-    const start = await measureIterSeconds(cfg, { iters: opts.iters, inputScale: resize.startSize / resize.endSize });
-    secondsPerIter = progressiveSecondsPerIter(resize, start.secondsPerIter, full.secondsPerIter);
+    const secondsAt = new Map([[resize.endSize, full.secondsPerIter]]);
+    for (const size of sizesToTime(resize)) {
+      if (size === resize.endSize) continue;
+      const scale = size / resize.endSize;
+      const probe = await measureIterSeconds(cfg, { iters: Math.ceil(iters * Math.min(4, scale ** -2)), inputScale: scale });
+      secondsAt.set(size, probe.secondsPerIter);
+    }
+    secondsPerIter = progressiveSecondsPerIter(resize, secondsAt);
   }
   const maxIters = Math.max(1, Math.floor((seconds * (1 - (opts.margin ?? 0.03))) / secondsPerIter));
   return { cfg: fitSchedule(cfg, maxIters, itersPerEpoch), maxIters, secondsPerIter, itersPerEpoch };

@@ -11,7 +11,7 @@ import { z } from '../../../src/core/schema.js';
 import type { TrainProgress } from '../../../src/core/progress.js';
 import { validateConfig } from '../../../src/engine/config/config.js';
 import type { ConfigObject } from '../../../src/engine/config/merge.js';
-import { progressiveSecondsPerIter } from '../../../src/engine/fit-schedule.js';
+import { progressiveSecondsPerIter, progressiveSizeShares } from '../../../src/engine/fit-schedule.js';
 import { progressiveSize } from '../../../src/engine/hooks/progressive-resize-hook.js';
 import { resizeView } from '../../../src/engine/input-resize.js';
 import { Runner } from '../../../src/engine/runner.js';
@@ -35,12 +35,32 @@ test('progressiveSize: start size, a linear ramp rounded down to the step, then 
   assert.equal(progressiveSize({ startSize: 16, endSize: 32 }, 0.425), 24);
 });
 
-test('progressiveSecondsPerIter: the a + b·side² cost averaged over the schedule', () => {
-  // 16 px costs 1 s, 32 px 4 s: cost = side² / 256. Half the schedule at 16 (1 s), half at 32 (4 s).
-  const o = { startSize: 16, endSize: 32, rampStart: 0, rampEnd: 0.5, step: 16 };
-  assert.ok(Math.abs(progressiveSecondsPerIter(o, 1, 4) - 2.5) < 1e-12);
-  // A fixed overhead: 16 px 3 s, 32 px 6 s → a = 2, b = 1/256; the same halves: (3 + 6) / 2.
-  assert.ok(Math.abs(progressiveSecondsPerIter(o, 3, 6) - 4.5) < 1e-12);
+test('progressiveSizeShares: the fraction of training at each size', () => {
+  // Defaults (ramp 0 → 0.85, step 4), 16 → 32 px: 16 + 16·f/0.85 reaches 20, 24, 28 at
+  // f = 0.2125, 0.425, 0.6375, and 32 from 0.85: four shares of 0.2125 and one of 0.15.
+  const shares = progressiveSizeShares({ startSize: 16, endSize: 32 });
+  assert.deepEqual([...shares.keys()], [16, 20, 24, 28, 32]);
+  const expected = [0.2125, 0.2125, 0.2125, 0.2125, 0.15];
+  for (const [i, share] of [...shares.values()].entries()) assert.ok(Math.abs(share - expected[i]) < 1e-3, `${share}`);
+});
+
+test('progressiveSecondsPerIter: timed sizes weighted by their share, untimed ones interpolated in side²', () => {
+  // Ramp over the first half in 8-px steps: 16 px for [0, 0.25), 24 px for [0.25, 0.5), 32 px after.
+  const o = { startSize: 16, endSize: 32, rampStart: 0, rampEnd: 0.5, step: 8 };
+  // Every size timed: 0.25·1 + 0.25·3 + 0.5·4.
+  const all = new Map([
+    [16, 1],
+    [24, 3],
+    [32, 4],
+  ]);
+  assert.ok(Math.abs(progressiveSecondsPerIter(o, all) - 3) < 1e-12);
+  // 24 px not timed: 1 + 3·(24² − 16²)/(32² − 16²) = 1 + 3·320/768 = 2.25 → 0.25 + 0.5625 + 2.
+  const ends = new Map([
+    [16, 1],
+    [32, 4],
+  ]);
+  assert.ok(Math.abs(progressiveSecondsPerIter(o, ends) - 2.8125) < 1e-12);
+  assert.throws(() => progressiveSecondsPerIter(o, new Map([[32, 4]])), /no timing for the 16-px size/);
 });
 
 test('resizeView matches PyTorch bilinear antialiased interpolation and keeps 0–255 units', () => {
@@ -152,14 +172,15 @@ test('measureIterSeconds times a progressive-resize config at the one scale aske
   assert.deepEqual(seen, Array(6).fill([16]));
 });
 
-test('fitToSeconds times a progressive-resize config at its start and its full size, and keeps the hook', async () => {
+test('fitToSeconds times a progressive-resize config at every size it visits, smaller ones longer, and keeps the hook', async () => {
   const { fitToSeconds } = await import('../../../src/engine/fit-schedule.js');
   seen.length = 0;
   const hook = { type: 'ProgressiveResizeHook', startSize: 8, endSize: 16 };
   const cfg = validateConfig(probeConfig(hook, 1) as unknown as ConfigObject);
   const fit = await fitToSeconds(cfg, 600, { iters: 6 });
-  // Full size first, then the start size: 6 iterations each.
-  assert.deepEqual(seen, [...Array(6).fill([16]), ...Array(6).fill([8])]);
+  // The schedule visits 8, 12 and 16 px. Full size first (6 iterations), then the others in
+  // ascending order, each for 6·(16/size)² iterations rounded up, at most 4×: 24 at 8 px, 11 at 12.
+  assert.deepEqual(seen, [...Array(6).fill([16]), ...Array(24).fill([8]), ...Array(11).fill([12])]);
   assert.deepEqual(
     fit.cfg.customHooks?.filter((h) => h.type === 'ProgressiveResizeHook'),
     [hook],
