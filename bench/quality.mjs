@@ -11,7 +11,7 @@
 // not depend on how busy the machine is); the loss at the start and the end of training is reported.
 // DIR holds cifar10/train/<class>/*.jpg (../shared/data/cifar10-train.tar.gz extracted).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -117,8 +117,17 @@ if (values.child) {
       `${method}: ${fit.secondsPerIter.toFixed(3)} s/iter → ${fit.maxIters} iterations (${(fit.maxIters / fit.itersPerEpoch).toFixed(2)} epochs)`,
     );
     const runner = new Runner(cfg, { workDir: join(values['work-dir'], method), quiet: true });
+    // The work dir is then one `selfsup zoo add` takes: the fitted config as `selfsup train` saves
+    // it, and the evaluation as `selfsup eval knn|linear --json` prints it.
+    writeFileSync(join(runner.workDir, 'config.json'), `${JSON.stringify({ ...cfg, workDir: runner.workDir }, null, 2)}\n`);
     const trained = await runner.train();
     const r = await evaluate({ ssl: modelEncoder(runner.model) });
+    const protocol = { train: split('eval'), test: split('val') };
+    for (const task of ['knn', 'linear'])
+      writeFileSync(
+        join(runner.workDir, `eval_${task}.json`),
+        `${JSON.stringify({ task, ...protocol, results: { ssl: { featureDim: r.ssl.featureDim, [task]: r.ssl[task] } } })}\n`,
+      );
     // The logged loss over the first and the last tenth of training: does it fall?
     const losses = readFileSync(join(runner.workDir, 'log.jsonl'), 'utf8')
       .split('\n')

@@ -6,13 +6,15 @@
  * running statistics). The image normalisation is not part of the graph: its mean/std (0–255
  * units) go into the model's metadata (`selfsup.mean`, `selfsup.std`).
  */
-import type { nn } from '@selfsup/torch';
+import { nn } from '@selfsup/torch';
 import type { ImageNormalization } from '../../core/images.js';
 import type { Backbone } from '../../models/backbones/base.js';
 import { NonLinearNeck } from '../../models/necks/nonlinear-neck.js';
 import { GraphBuilder } from './graph.js';
 import { emitModule, UnsupportedModuleError } from './modules.js';
 import { encodeModel, DataType, type Dim } from './proto.js';
+import { emitBEiT, isPlainBEiT } from './beit.js';
+import { emitConvNeXt, isPlainConvNeXt } from './convnext.js';
 import { emitResNet, isPlainResNet } from './resnet.js';
 import { emitViT, isPlainViT, poolTokens } from './vit.js';
 
@@ -81,26 +83,46 @@ export function exportOnnx(backbone: Backbone, o: OnnxExportOptions): OnnxExport
   const batch: Dim = o.dynamicBatch ? 'batch' : (o.batchSize ?? 1);
   const g = new GraphBuilder(opset);
   const x = g.fresh('images');
-  let features: string;
+  let out: { value: string; rank: number };
+  let prefix = 0;
   let dim: number;
   let c: number;
   if (isPlainResNet(backbone)) {
     const outIndex = pickOutput(backbone.outIndices.length, o.stage);
-    const map = emitResNet(g, backbone, x, outIndex);
-    features = g.op1('Flatten', [g.op1('GlobalAveragePool', [map], {}, 'pool')], { axis: 1 }, 'pool.flatten');
+    out = { value: emitResNet(g, backbone, x, outIndex), rank: 4 };
     dim = backbone.stageChannels[backbone.outIndices[outIndex]];
     c = backbone.opts.inChannels ?? 3;
+  } else if (isPlainConvNeXt(backbone)) {
+    const outIndex = pickOutput(backbone.outIndices.length, o.stage);
+    out = emitConvNeXt(g, backbone, x, outIndex);
+    dim = backbone.stageChannels[backbone.outIndices[outIndex]];
+    const stem = backbone.downsampleLayers.at(0).at(0);
+    if (!(stem instanceof nn.Conv2d)) throw new UnsupportedModuleError('backbone.downsample_layers.0.0', stem.constructor.name);
+    c = stem.inChannels;
   } else if (isPlainViT(backbone)) {
-    const { value, rank } = emitViT(g, backbone, x, [h, w], pickOutput(backbone.outIndices.length, o.stage));
-    if (rank === 2) features = value;
-    else if (rank === 4)
-      features = g.op1('Flatten', [g.op1('GlobalAveragePool', [value], {}, 'pool')], { axis: 1 }, 'pool.flatten');
-    else features = poolTokens(g, value, backbone.numPrefixTokens, 'pool');
+    out = emitViT(g, backbone, x, [h, w], pickOutput(backbone.outIndices.length, o.stage));
+    prefix = backbone.numPrefixTokens;
+    dim = backbone.embedDim;
+    c = backbone.patchEmbed.proj.inChannels;
+  } else if (isPlainBEiT(backbone)) {
+    // No prefix count on BEiTViT: the evaluation averages all its tokens, the class token included.
+    out = emitBEiT(g, backbone, x, [h, w], pickOutput(backbone.outIndices.length, o.stage));
     dim = backbone.embedDim;
     c = backbone.patchEmbed.proj.inChannels;
   } else {
-    throw new UnsupportedModuleError('backbone', backbone.constructor.name, 'ONNX export supports ResNet and VisionTransformer');
+    throw new UnsupportedModuleError(
+      'backbone',
+      backbone.constructor.name,
+      'ONNX export supports ResNet, ConvNeXt, VisionTransformer and BEiTViT',
+    );
   }
+  // Pooled as `poolFeatures` pools: a map by its global average, tokens by `poolTokens`.
+  const features =
+    out.rank === 2
+      ? out.value
+      : out.rank === 4
+        ? g.op1('Flatten', [g.op1('GlobalAveragePool', [out.value], {}, 'pool')], { axis: 1 }, 'pool.flatten')
+        : poolTokens(g, out.value, prefix, 'pool');
   const featuresOut = g.op1('Identity', [features], {}, 'features');
   const outputs = [{ name: featuresOut, shape: [batch, dim] as Dim[] }];
   if (o.projector) {

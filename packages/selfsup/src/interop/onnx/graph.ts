@@ -86,9 +86,19 @@ export class GraphBuilder {
     return id;
   }
 
-  /** The mean over `axes` (keepdims 0), in the form the target opset takes. */
+  /**
+   * A reduction (`ReduceMean`, `ReduceSum`, …) over `axes` in the form the target opset takes:
+   * the axes as an input from opset 18 (ReduceSum: 13), an attribute before.
+   */
+  reduce(op: string, x: string, axes: number[], keepdims: boolean, hint: string): string {
+    const k = keepdims ? 1 : 0;
+    if (this.opset >= (op === 'ReduceSum' ? 13 : 18))
+      return this.op1(op, [x, this.ints(`${hint}.axes`, axes)], { keepdims: k }, hint);
+    return this.op1(op, [x], { axes, keepdims: k }, hint);
+  }
+
+  /** The mean over `axes` (keepdims 0). */
   reduceMean(x: string, axes: number[], hint: string): string {
-    if (this.opset >= 18) return this.op1('ReduceMean', [x, this.ints(`${hint}.axes`, axes)], { keepdims: 0 }, hint);
-    return this.op1('ReduceMean', [x], { axes, keepdims: 0 }, hint);
+    return this.reduce('ReduceMean', x, axes, false, hint);
   }
 }

@@ -2,11 +2,13 @@
  * ONNX emitters of single modules in eval mode, each reproducing the module's `forward`:
  * Conv2d (Conv), batch norms with running statistics (BatchNormalization), ReLU, max/average
  * pooling, global average pooling, Linear (MatMul + Add, any leading dims), LayerNorm
- * (LayerNormalization, opset ≥ 17), exact GELU (erf form, Hendrycks & Gimpel 2016), layer scale,
- * Flatten; Identity, Dropout and DropPath are the identity in eval mode. `Sequential` chains its
- * children. Anything else is refused with its module path and class.
+ * (LayerNormalization, opset ≥ 17; ConvNeXt's channel LayerNorm2d between transposes), exact
+ * GELU (erf form, Hendrycks & Gimpel 2016), layer scale, Flatten; Identity, Dropout and DropPath
+ * are the identity in eval mode. `Sequential` chains its children. Anything else is refused with
+ * its module path and class.
  */
 import { nn } from '@selfsup/torch';
+import { LayerNorm2d } from '../../models/backbones/convnext-block.js';
 import { LayerScale } from '../../models/backbones/vit.js';
 import { float, type GraphBuilder } from './graph.js';
 
@@ -92,6 +94,12 @@ export function emitLayerNorm(g: GraphBuilder, m: nn.LayerNorm, x: string, path:
   return g.op1('LayerNormalization', inputs, { axis: -shape.length, epsilon: float(eps) }, path);
 }
 
+/** `LayerNorm2d` on `(N, C, H, W)`: LayerNormalization over C between transposes to and from `(N, H, W, C)`. */
+export function emitLayerNorm2d(g: GraphBuilder, m: LayerNorm2d, x: string, path: string): string {
+  const nhwc = g.op1('Transpose', [x], { perm: [0, 2, 3, 1] }, `${path}.to_nhwc`);
+  return g.op1('Transpose', [emitLayerNorm(g, m, nhwc, path)], { perm: [0, 3, 1, 2] }, `${path}.to_nchw`);
+}
+
 /** Exact GELU: x · ½ · (1 + erf(x / √2)). */
 export function emitGelu(g: GraphBuilder, x: string, path: string): string {
   const scaled = g.op1('Div', [x, g.floats(`${path}.sqrt2`, [Math.SQRT2], [])], {}, `${path}.div`);
@@ -119,6 +127,8 @@ export function emitModule(g: GraphBuilder, m: nn.AnyModule, x: string, path: st
   if (m instanceof nn.BatchNorm2d || m instanceof nn.BatchNorm1d || m instanceof nn.SyncBatchNorm)
     return emitBatchNorm(g, m, x, path);
   if (m instanceof nn.Linear) return emitLinear(g, m, x, path);
+  // Before nn.LayerNorm, which it extends: it normalises axis 1, not the last.
+  if (m instanceof LayerNorm2d) return emitLayerNorm2d(g, m, x, path);
   if (m instanceof nn.LayerNorm) return emitLayerNorm(g, m, x, path);
   if (m instanceof nn.ReLU) return g.op1('Relu', [x], {}, path);
   if (m instanceof nn.GELU) {

@@ -7,7 +7,9 @@
  * attention; the final norm after the last block; the output shaped by `outType`.
  */
 import * as torch from '@selfsup/torch';
-import { Attention, Block, Mlp, VisionTransformer } from '../../models/backbones/vit.js';
+import type { nn } from '@selfsup/torch';
+import type { PatchEmbed } from '../../models/backbones/patch-embed.js';
+import { Attention, Block, Mlp, type ViTOutType, VisionTransformer } from '../../models/backbones/vit.js';
 import type { GraphBuilder } from './graph.js';
 import { emitLayerNorm, emitLinear, emitModule, UnsupportedModuleError } from './modules.js';
 
@@ -17,9 +19,31 @@ export function isPlainViT(m: object): m is VisionTransformer {
   return m instanceof VisionTransformer && m.forward === p.forward && m.embed === p.embed && m.posEmbedFor === p.posEmbedFor;
 }
 
-function emitAttention(g: GraphBuilder, a: Attention, x: string, path: string): string {
+/** The parts of a multi-head attention module the emitter reads (`Attention`, BEiT's `BEiTAttention`). */
+export interface AttentionParts {
+  qkv: nn.Linear;
+  proj: nn.Linear;
+  projDrop: nn.AnyModule;
+  numHeads: number;
+  headDim: number;
+  dim: number;
+}
+
+/**
+ * softmax(q·kᵀ/√d (+ `attnBias`)) · v over `(N, L, C)` tokens, then the output projection.
+ * `qkvBias` (3C) is added to the qkv projection (BEiT's q/v biases); `attnBias` `(H, L, L)` to the
+ * scaled logits (a relative position bias), broadcast over the batch.
+ */
+export function emitAttention(
+  g: GraphBuilder,
+  a: AttentionParts,
+  x: string,
+  path: string,
+  extra: { qkvBias?: string; attnBias?: string } = {},
+): string {
   const { numHeads: h, headDim: d, dim: c } = a;
-  const qkv = emitLinear(g, a.qkv, x, `${path}.qkv`);
+  let qkv = emitLinear(g, a.qkv, x, `${path}.qkv`);
+  if (extra.qkvBias) qkv = g.op1('Add', [qkv, extra.qkvBias], {}, `${path}.qkv_bias`);
   // (N, L, 3C) → (N, L, 3, H, d) → (3, N, H, L, d); 0 copies N and L from the input (any batch, any length).
   const r = g.op1('Reshape', [qkv, g.ints(`${path}.qkv_shape`, [0, 0, 3, h, d])], {}, `${path}.qkv_heads`);
   const t = g.op1('Transpose', [r], { perm: [2, 0, 3, 1, 4] }, `${path}.qkv_t`);
@@ -30,7 +54,8 @@ function emitAttention(g: GraphBuilder, a: Attention, x: string, path: string): 
   const v = pick(2, 'v');
   const kt = g.op1('Transpose', [k], { perm: [0, 1, 3, 2] }, `${path}.kT`);
   const logits = g.op1('MatMul', [q, kt], {}, `${path}.qk`);
-  const scaled = g.op1('Mul', [logits, g.floats(`${path}.scale`, [1 / Math.sqrt(d)], [])], {}, `${path}.qk_scaled`);
+  let scaled = g.op1('Mul', [logits, g.floats(`${path}.scale`, [1 / Math.sqrt(d)], [])], {}, `${path}.qk_scaled`);
+  if (extra.attnBias) scaled = g.op1('Add', [scaled, extra.attnBias], {}, `${path}.qk_biased`);
   const attn = g.op1('Softmax', [scaled], { axis: -1 }, `${path}.softmax`);
   const o = g.op1('MatMul', [attn, v], {}, `${path}.av`);
   const merged = g.op1(
@@ -42,7 +67,7 @@ function emitAttention(g: GraphBuilder, a: Attention, x: string, path: string): 
   return emitModule(g, a.projDrop, emitLinear(g, a.proj, merged, `${path}.proj`), `${path}.proj_drop`);
 }
 
-function emitMlp(g: GraphBuilder, m: Mlp, x: string, path: string): string {
+export function emitMlp(g: GraphBuilder, m: Mlp, x: string, path: string): string {
   let h = emitModule(g, m.fc1, x, `${path}.fc1`);
   h = emitModule(g, m.act, h, `${path}.act`);
   h = emitModule(g, m.drop1, h, `${path}.drop1`);
@@ -76,8 +101,69 @@ function patchTokens(g: GraphBuilder, t: string, prefix: number, path: string): 
 }
 
 /**
+ * The patch embedding of images `(N, C, H, W)` of `inputSize`: zero padding at the bottom/right
+ * for sizes that are not a multiple of the patch, the conv, tokens `(N, h·w, D)`, its norm if any.
+ */
+export function emitPatchEmbed(
+  g: GraphBuilder,
+  pe: PatchEmbed,
+  x: string,
+  inputSize: [number, number],
+  path: string,
+): { tokens: string; hw: [number, number] } {
+  const hw = pe.grid(inputSize[0], inputSize[1]);
+  const padB = hw[0] * pe.patchSize[0] - inputSize[0];
+  const padR = hw[1] * pe.patchSize[1] - inputSize[1];
+  let img = x;
+  if (padB || padR) img = g.op1('Pad', [x, g.ints(`${path}.pads`, [0, 0, 0, 0, 0, 0, padB, padR])], {}, `${path}.pad`);
+  const conv = emitModule(g, pe.proj, img, `${path}.proj`);
+  const flat = g.op1('Reshape', [conv, g.ints(`${path}.flat_shape`, [0, 0, -1])], {}, `${path}.flatten`);
+  let t = g.op1('Transpose', [flat], { perm: [0, 2, 1] }, `${path}.tokens`);
+  if (pe.norm) t = emitLayerNorm(g, pe.norm, t, `${path}.norm`);
+  return { tokens: t, hw };
+}
+
+/** `token` `(1, 1, D)` expanded to the batch of `tokens` `(N, L, D)` and prepended to them. */
+export function emitPrependToken(g: GraphBuilder, tokens: string, token: string, d: number, path: string): string {
+  // Shape [N, 1, D] with N read from the tokens at run time.
+  const shape = g.op1('Shape', [tokens], {}, `${path}.tokens_shape`);
+  const n = g.op1('Slice', [shape, g.ints(`${path}.n_start`, [0]), g.ints(`${path}.n_end`, [1])], {}, `${path}.batch`);
+  const clsShape = g.op1('Concat', [n, g.ints(`${path}.cls_tail`, [1, d])], { axis: 0 }, `${path}.cls_shape`);
+  const cls = g.op1('Expand', [token, clsShape], {}, `${path}.cls`);
+  return g.op1('Concat', [cls, tokens], { axis: 1 }, `${path}.with_cls`);
+}
+
+/**
+ * Tokens `(N, prefix + h·w, D)` shaped by a ViT `outType`: `clsToken`/`avgFeatmap` give `(N, D)`,
+ * `featmap` `(N, D, h, w)`, `raw` the tokens; returns the value name and its rank.
+ */
+export function emitTokensOut(
+  g: GraphBuilder,
+  t: string,
+  outType: ViTOutType,
+  prefix: number,
+  hw: [number, number],
+  d: number,
+  path: string,
+): { value: string; rank: number } {
+  switch (outType) {
+    case 'raw':
+      return { value: t, rank: 3 };
+    case 'clsToken':
+      return { value: g.op1('Gather', [t, g.ints(`${path}.cls_idx`, [0], [])], { axis: 1 }, `${path}.cls_out`), rank: 2 };
+    case 'avgFeatmap':
+      return { value: g.reduceMean(patchTokens(g, t, prefix, path), [1], `${path}.avg`), rank: 2 };
+    case 'featmap': {
+      const p = patchTokens(g, t, prefix, path);
+      const grid = g.op1('Reshape', [p, g.ints(`${path}.grid_shape`, [0, hw[0], hw[1], d])], {}, `${path}.grid`);
+      return { value: g.op1('Transpose', [grid], { perm: [0, 3, 1, 2] }, `${path}.featmap`), rank: 4 };
+    }
+  }
+}
+
+/**
  * Emits `backbone.forward(x)[outIndex]` for images of `inputSize` `[H, W]` and returns its value
- * name and rank: `clsToken`/`avgFeatmap` give `(N, D)`, `featmap` `(N, D, h, w)`, `raw` `(N, L, D)`.
+ * name and rank (`emitTokensOut`).
  */
 export function emitViT(
   g: GraphBuilder,
@@ -87,25 +173,10 @@ export function emitViT(
   outIndex: number,
   path = 'backbone',
 ): { value: string; rank: number } {
-  const pe = vit.patchEmbed;
-  const hw = pe.grid(inputSize[0], inputSize[1]);
-  const padB = hw[0] * pe.patchSize[0] - inputSize[0];
-  const padR = hw[1] * pe.patchSize[1] - inputSize[1];
-  let img = x;
-  if (padB || padR) img = g.op1('Pad', [x, g.ints(`${path}.pads`, [0, 0, 0, 0, 0, 0, padB, padR])], {}, `${path}.pad`);
-  const conv = emitModule(g, pe.proj, img, `${path}.patch_embed.proj`);
-  const flat = g.op1('Reshape', [conv, g.ints(`${path}.flat_shape`, [0, 0, -1])], {}, `${path}.patch_embed.flatten`);
-  let t = g.op1('Transpose', [flat], { perm: [0, 2, 1] }, `${path}.patch_embed.tokens`);
-  if (pe.norm) t = emitLayerNorm(g, pe.norm, t, `${path}.patch_embed.norm`);
+  const { tokens, hw } = emitPatchEmbed(g, vit.patchEmbed, x, inputSize, `${path}.patch_embed`);
   const d = vit.embedDim;
-  if (vit.clsToken) {
-    // The class token expanded to the batch: shape [N, 1, D] with N read from the tokens at run time.
-    const shape = g.op1('Shape', [t], {}, `${path}.tokens_shape`);
-    const n = g.op1('Slice', [shape, g.ints(`${path}.n_start`, [0]), g.ints(`${path}.n_end`, [1])], {}, `${path}.batch`);
-    const clsShape = g.op1('Concat', [n, g.ints(`${path}.cls_tail`, [1, d])], { axis: 0 }, `${path}.cls_shape`);
-    const cls = g.op1('Expand', [g.weight(`${path}.cls_token`, vit.clsToken), clsShape], {}, `${path}.cls`);
-    t = g.op1('Concat', [cls, t], { axis: 1 }, `${path}.with_cls`);
-  }
+  let t = tokens;
+  if (vit.clsToken) t = emitPrependToken(g, t, g.weight(`${path}.cls_token`, vit.clsToken), d, path);
   const pos = torch.noGrad(() => vit.posEmbedFor(hw));
   try {
     t = g.op1('Add', [t, g.weight(`${path}.pos_embed`, pos)], {}, `${path}.pos`);
@@ -121,20 +192,7 @@ export function emitViT(
     t = emitBlock(g, b, t, p);
     if (i === vit.depth - 1 && vit.norm) t = emitLayerNorm(g, vit.norm, t, `${path}.norm`);
   }
-  const prefix = vit.numPrefixTokens;
-  switch (vit.outType) {
-    case 'raw':
-      return { value: t, rank: 3 };
-    case 'clsToken':
-      return { value: g.op1('Gather', [t, g.ints(`${path}.cls_idx`, [0], [])], { axis: 1 }, `${path}.cls_out`), rank: 2 };
-    case 'avgFeatmap':
-      return { value: g.reduceMean(patchTokens(g, t, prefix, path), [1], `${path}.avg`), rank: 2 };
-    case 'featmap': {
-      const p = patchTokens(g, t, prefix, path);
-      const grid = g.op1('Reshape', [p, g.ints(`${path}.grid_shape`, [0, hw[0], hw[1], d])], {}, `${path}.grid`);
-      return { value: g.op1('Transpose', [grid], { perm: [0, 3, 1, 2] }, `${path}.featmap`), rank: 4 };
-    }
-  }
+  return emitTokensOut(g, t, vit.outType, vit.numPrefixTokens, hw, d, path);
 }
 
 /** `(N, L, D)` tokens pooled as `poolFeatures` does by default: the class token, else the mean patch token. */

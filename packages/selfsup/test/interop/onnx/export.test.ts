@@ -4,7 +4,12 @@
  * inputs: ResNet-18 (ImageNet stem, small input), the CIFAR-stem ¼-width ResNet-18 with its SimCLR
  * projector, a ¼-width ResNetV1d-50 (bottlenecks, deep stem, average-pool downsampling), a tiny
  * ViT with layer scale (class token out) and one with average pooling at an input size that needs
- * padding and a resized position embedding. Batch norms get non-trivial running statistics first.
+ * padding and a resized position embedding, a small ConvNeXt (pooled output, layer scale) and a
+ * ConvNeXt V2 (GRN, 1×1-conv pointwise layers, map output of an inner stage), BEiT with a shared
+ * and with per-block relative position biases. Batch norms get
+ * non-trivial running statistics first; ConvNeXt's and BEiT's layer scales, GRN, q/v biases,
+ * relative bias tables and LayerNorm parameters random values (they start at 1e-6, 0 and 1/0,
+ * which would hide a wrong graph).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -12,6 +17,8 @@ import * as torch from '@selfsup/torch';
 import { nn, type Tensor } from '@selfsup/torch';
 import * as ort from 'onnxruntime-node';
 import type { Backbone } from '../../../src/models/backbones/base.js';
+import { BEiTViT } from '../../../src/models/backbones/beit-vit.js';
+import { ConvNeXt } from '../../../src/models/backbones/convnext.js';
 import { ResNet } from '../../../src/models/backbones/resnet.js';
 import { VisionTransformer } from '../../../src/models/backbones/vit.js';
 import { NonLinearNeck } from '../../../src/models/necks/nonlinear-neck.js';
@@ -83,7 +90,7 @@ async function check(
     const x = torch.randn([n, exported.input.shape[1] as number, h, w]);
     const features = torch.noGrad(() =>
       poolFeatures(
-        backbone.forward(x).at(-1) as Tensor,
+        backbone.forward(x).at(opts.stage ?? -1) as Tensor,
         undefined,
         (backbone as { numPrefixTokens?: number }).numPrefixTokens ?? 0,
       ),
@@ -143,6 +150,71 @@ test('tiny ViT with average-pooled output, no qkv bias, at 36 px (padding + resi
     posEmbed: 'sincos',
   });
   await check('vit-tiny-avg', vit, { inputSize: [36, 36], dynamicBatch: true, opset: 18 }, [2, 3]);
+});
+
+/** Random layer scales, GRN γ/β and LayerNorm affine parameters, all away from their identity init. */
+function randomizeAffine(m: nn.AnyModule): void {
+  torch.manualSeed(9);
+  torch.noGrad(() => {
+    for (const [name, p] of m.namedParameters()) {
+      const leaf = name.split('.').pop();
+      if (leaf?.startsWith('gamma') || (leaf === 'weight' && p.dim() === 1)) p.copy_(torch.rand(p.shape).mul_(0.5).add_(0.5));
+      else if (leaf === 'beta' || leaf?.endsWith('_bias') || (leaf === 'bias' && p.dim() === 1))
+        p.copy_(torch.randn(p.shape).mul_(0.1));
+      else if (leaf === 'relative_position_bias_table') p.copy_(torch.randn(p.shape));
+    }
+  });
+}
+
+test('small ConvNeXt (pooled norm output, layer scale, Linear pointwise layers) with a dynamic batch', async () => {
+  torch.manualSeed(5);
+  const net = new ConvNeXt({ arch: { depths: [1, 1, 2, 1], channels: [16, 24, 32, 40] } });
+  randomizeAffine(net);
+  await check('convnext-small-gap', net, { inputSize: [64, 64], dynamicBatch: true }, [1, 3]);
+});
+
+test('ConvNeXt V2 (GRN, no layer scale, 1×1-conv pointwise) at an inner stage, map output, opset 18', async () => {
+  torch.manualSeed(6);
+  const net = new ConvNeXt({
+    arch: { depths: [1, 2, 1], channels: [16, 24, 32] },
+    useGrn: true,
+    layerScaleInitValue: 0,
+    linearPwConv: false,
+    gapBeforeFinalNorm: false,
+    outIndices: [1, 2],
+    stemPatchSize: 2,
+  });
+  randomizeAffine(net);
+  // Stage 0 of the outputs is out index 1: its norm1(map) (N, 24, 8, 8), pooled by the evaluation's GAP.
+  const exported = exportOnnx(net, { inputSize: [32, 32], stage: 0 });
+  assert.deepEqual(exported.outputs[0].shape, [1, 24]);
+  await check('convnextv2-grn-map', net, { inputSize: [32, 32], dynamicBatch: true, opset: 18, stage: 0 }, [2]);
+});
+
+test('BEiT (shared relative position bias, q/v biases, layer scale, raw tokens) with a dynamic batch', async () => {
+  torch.manualSeed(7);
+  const net = new BEiTViT({ embedDim: 32, depth: 2, numHeads: 4, imgSize: 32, patchSize: 8 });
+  randomizeAffine(net);
+  await check('beit-shared-bias', net, { inputSize: [32, 32], dynamicBatch: true }, [1, 3]);
+});
+
+test('BEiT with per-block relative biases, an absolute position embedding and average-pooled output', async () => {
+  torch.manualSeed(8);
+  const net = new BEiTViT({
+    embedDim: 24,
+    depth: 3,
+    numHeads: 2,
+    imgSize: 24,
+    patchSize: 8,
+    relPosBias: true,
+    absPosEmbed: true,
+    outType: 'avgFeatmap',
+    outIndices: [1, 2],
+  });
+  randomizeAffine(net);
+  await check('beit-block-bias', net, { inputSize: [24, 24], dynamicBatch: true, stage: 0 }, [2]);
+  // Its relative biases are made for the 3×3 grid: another input size is refused, naming the grid.
+  assert.throws(() => exportOnnx(net, { inputSize: [32, 32] }), /made for a 3×3 patch grid.*gives 4×4/);
 });
 
 test('unsupported modules and backbones are refused naming the module path and type', () => {
