@@ -18,8 +18,8 @@ export const EXPORT_USAGE = `usage: selfsup export backbone <checkpoint|workdir>
 
 backbone: the backbone's state dict (no 'backbone.' prefix, no optimizer/neck/head), fp32 or
   --fp16, written as <name>-<sha256[:8]>.pth/.safetensors with a JSON card <name>.json beside it.
-onnx: the backbone in eval mode (ResNet, ConvNeXt, VisionTransformer or BEiTViT) as ONNX; input
-  the normalised image (N, C, H, W), output 'features' (N, D) as the evaluation features (pooled
+onnx: the backbone in eval mode (ResNet, ConvNeXt, Swin, ViT or BEiT) as ONNX; input the
+  normalised image (N, C, H, W), output 'features' (N, D) as the evaluation features (pooled
   last stage), and with --with-projector also 'projection' (the NonLinearNeck). The image mean/std
   (0–255 units) are in the model's metadata (selfsup.mean, selfsup.std) and in <out>.json beside it.
 `;

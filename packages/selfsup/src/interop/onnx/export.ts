@@ -16,6 +16,7 @@ import { encodeModel, DataType, type Dim } from './proto.js';
 import { emitBEiT, isPlainBEiT } from './beit.js';
 import { emitConvNeXt, isPlainConvNeXt } from './convnext.js';
 import { emitResNet, isPlainResNet } from './resnet.js';
+import { emitSwin, isPlainSwin } from './swin.js';
 import { emitViT, isPlainViT, poolTokens } from './vit.js';
 
 /** Opsets this exporter writes, and the IR version each goes with (onnx/docs/Versioning.md). */
@@ -99,6 +100,11 @@ export function exportOnnx(backbone: Backbone, o: OnnxExportOptions): OnnxExport
     const stem = backbone.downsampleLayers.at(0).at(0);
     if (!(stem instanceof nn.Conv2d)) throw new UnsupportedModuleError('backbone.downsample_layers.0.0', stem.constructor.name);
     c = stem.inChannels;
+  } else if (isPlainSwin(backbone)) {
+    const outIndex = pickOutput(backbone.outIndices.length, o.stage);
+    out = { value: emitSwin(g, backbone, x, [h, w], outIndex), rank: 4 };
+    dim = backbone.stageChannels[backbone.outIndices[outIndex]];
+    c = backbone.patchEmbed.proj.inChannels;
   } else if (isPlainViT(backbone)) {
     out = emitViT(g, backbone, x, [h, w], pickOutput(backbone.outIndices.length, o.stage));
     prefix = backbone.numPrefixTokens;
@@ -113,7 +119,7 @@ export function exportOnnx(backbone: Backbone, o: OnnxExportOptions): OnnxExport
     throw new UnsupportedModuleError(
       'backbone',
       backbone.constructor.name,
-      'ONNX export supports ResNet, ConvNeXt, VisionTransformer and BEiTViT',
+      'ONNX export supports ResNet, ConvNeXt, SwinTransformer, VisionTransformer and BEiTViT',
     );
   }
   // Pooled as `poolFeatures` pools: a map by its global average, tokens by `poolTokens`.

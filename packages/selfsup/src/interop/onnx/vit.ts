@@ -32,14 +32,16 @@ export interface AttentionParts {
 /**
  * softmax(q·kᵀ/√d (+ `attnBias`)) · v over `(N, L, C)` tokens, then the output projection.
  * `qkvBias` (3C) is added to the qkv projection (BEiT's q/v biases); `attnBias` `(H, L, L)` to the
- * scaled logits (a relative position bias), broadcast over the batch.
+ * scaled logits (a relative position bias), broadcast over the batch. With `biasWindows` (nW
+ * windows of L tokens) the bias is `(nW, H, L, L)` and the batch is images × nW windows (Swin's
+ * shifted-window mask): the logits are viewed as `(N / nW, nW, H, L, L)` for the addition.
  */
 export function emitAttention(
   g: GraphBuilder,
   a: AttentionParts,
   x: string,
   path: string,
-  extra: { qkvBias?: string; attnBias?: string } = {},
+  extra: { qkvBias?: string; attnBias?: string; biasWindows?: { count: number; tokens: number } } = {},
 ): string {
   const { numHeads: h, headDim: d, dim: c } = a;
   let qkv = emitLinear(g, a.qkv, x, `${path}.qkv`);
@@ -55,7 +57,12 @@ export function emitAttention(
   const kt = g.op1('Transpose', [k], { perm: [0, 1, 3, 2] }, `${path}.kT`);
   const logits = g.op1('MatMul', [q, kt], {}, `${path}.qk`);
   let scaled = g.op1('Mul', [logits, g.floats(`${path}.scale`, [1 / Math.sqrt(d)], [])], {}, `${path}.qk_scaled`);
-  if (extra.attnBias) scaled = g.op1('Add', [scaled, extra.attnBias], {}, `${path}.qk_biased`);
+  if (extra.attnBias && extra.biasWindows) {
+    const { count, tokens: l } = extra.biasWindows;
+    const grouped = g.op1('Reshape', [scaled, g.ints(`${path}.win_shape`, [-1, count, h, l, l])], {}, `${path}.qk_windows`);
+    const biased = g.op1('Add', [grouped, extra.attnBias], {}, `${path}.qk_biased`);
+    scaled = g.op1('Reshape', [biased, g.ints(`${path}.qk_shape`, [-1, h, l, l])], {}, `${path}.qk_flat`);
+  } else if (extra.attnBias) scaled = g.op1('Add', [scaled, extra.attnBias], {}, `${path}.qk_biased`);
   const attn = g.op1('Softmax', [scaled], { axis: -1 }, `${path}.softmax`);
   const o = g.op1('MatMul', [attn, v], {}, `${path}.av`);
   const merged = g.op1(

@@ -125,7 +125,7 @@ function windowReverse(windows: Tensor, b: number, h: number, w: number, ws: num
 }
 
 /** The `(nW, ws², ws²)` shifted-window mask: 0 within a region, −100 across regions. */
-function shiftAttnMask(hp: number, wp: number, ws: number, shift: number): Float32Array {
+export function shiftAttnMask(hp: number, wp: number, ws: number, shift: number): Float32Array {
   const region = (pos: number, size: number) => (pos < size - ws ? 0 : pos < size - shift ? 1 : 2);
   const n = ws * ws;
   const nh = hp / ws;
@@ -178,18 +178,27 @@ export class ShiftWindowMSA extends nn.Module<[Tensor, [number, number]], Tensor
     return m;
   }
 
+  /**
+   * The shift used on an `h × w` map: none when the map is exactly one window (unless
+   * `padSmallMap`); a map smaller than the window is refused without `padSmallMap`.
+   */
+  shiftFor([h, w]: [number, number]): number {
+    const ws = this.windowSize;
+    const padSmall = this.o.padSmallMap ?? false;
+    if (Math.min(h, w) === ws) return padSmall ? this.shiftSize : 0;
+    if (Math.min(h, w) < ws && !padSmall)
+      throw new RangeError(
+        `ShiftWindowMSA: the ${h}x${w} map is smaller than the window ${ws}: set padSmallMap or use a smaller window`,
+      );
+    return this.shiftSize;
+  }
+
   forward(x: Tensor, hw: [number, number]): Tensor {
     const [b, l, c] = x.shape;
     const [h, w] = hw;
     if (l !== h * w) throw new RangeError(`ShiftWindowMSA: ${l} tokens do not match a ${h}x${w} map`);
     const ws = this.windowSize;
-    let shift = this.shiftSize;
-    const padSmall = this.o.padSmallMap ?? false;
-    if (Math.min(h, w) === ws) shift = padSmall ? shift : 0;
-    else if (Math.min(h, w) < ws && !padSmall)
-      throw new RangeError(
-        `ShiftWindowMSA: the ${h}x${w} map is smaller than the window ${ws}: set padSmallMap or use a smaller window`,
-      );
+    const shift = this.shiftFor(hw);
     return torch.tidy(() => {
       const padR = (ws - (w % ws)) % ws;
       const padB = (ws - (h % ws)) % ws;

@@ -6,8 +6,10 @@
  * ViT with layer scale (class token out) and one with average pooling at an input size that needs
  * padding and a resized position embedding, a small ConvNeXt (pooled output, layer scale) and a
  * ConvNeXt V2 (GRN, 1×1-conv pointwise layers, map output of an inner stage), BEiT with a shared
- * and with per-block relative position biases. Batch norms get
- * non-trivial running statistics first; ConvNeXt's and BEiT's layer scales, GRN, q/v biases,
+ * and with per-block relative position biases, and two small Swins (shifted windows; one with
+ * padding to whole windows, odd-sized patch merging, a map smaller than the window and a resized
+ * absolute embedding). Batch norms get
+ * non-trivial running statistics first; ConvNeXt's, BEiT's and Swin's layer scales, GRN, q/v biases,
  * relative bias tables and LayerNorm parameters random values (they start at 1e-6, 0 and 1/0,
  * which would hide a wrong graph).
  */
@@ -20,6 +22,7 @@ import type { Backbone } from '../../../src/models/backbones/base.js';
 import { BEiTViT } from '../../../src/models/backbones/beit-vit.js';
 import { ConvNeXt } from '../../../src/models/backbones/convnext.js';
 import { ResNet } from '../../../src/models/backbones/resnet.js';
+import { SwinTransformer } from '../../../src/models/backbones/swin.js';
 import { VisionTransformer } from '../../../src/models/backbones/vit.js';
 import { NonLinearNeck } from '../../../src/models/necks/nonlinear-neck.js';
 import { poolFeatures } from '../../../src/evaluation/preprocess.js';
@@ -215,6 +218,35 @@ test('BEiT with per-block relative biases, an absolute position embedding and av
   await check('beit-block-bias', net, { inputSize: [24, 24], dynamicBatch: true, stage: 0 }, [2]);
   // Its relative biases are made for the 3×3 grid: another input size is refused, naming the grid.
   assert.throws(() => exportOnnx(net, { inputSize: [32, 32] }), /made for a 3×3 patch grid.*gives 4×4/);
+});
+
+test('small Swin (shifted windows, a map exactly one window large) with a dynamic batch', async () => {
+  torch.manualSeed(10);
+  const net = new SwinTransformer({ embedDim: 16, depths: [2, 2], numHeads: [2, 4], windowSize: 4, imgSize: 32 });
+  randomizeAffine(net);
+  // 32 px / patch 4 = 8×8 tokens: four 4×4 windows, shifted in block 1; stage 1's 4×4 map is one window (no shift).
+  await check('swin-small', net, { inputSize: [32, 32], dynamicBatch: true }, [1, 3]);
+});
+
+test('Swin with padding to whole windows, odd patch merging, padSmallMap and a resized absolute embedding', async () => {
+  torch.manualSeed(11);
+  const net = new SwinTransformer({
+    embedDim: 8,
+    depths: [2, 2, 2],
+    numHeads: [2, 2, 4],
+    windowSize: 4,
+    imgSize: 32,
+    useAbsPosEmbed: true,
+    padSmallMap: true,
+    qkvBias: false,
+    outIndices: [1, 2],
+  });
+  randomizeAffine(net);
+  // 40 px: 10×10 tokens (padded to 12×12 for the windows), merged to 5×5 (padded to 8×8), merged
+  // again (odd: padded to 6×6 first) to 3×3, smaller than the window (padded to 4×4 and shifted,
+  // since padSmallMap). The absolute embedding is made for 32 px and resized.
+  await check('swin-padded', net, { inputSize: [40, 40], dynamicBatch: true }, [2]);
+  await check('swin-padded-stage1', net, { inputSize: [40, 40], stage: 0, batchSize: 2 }, [2]);
 });
 
 test('unsupported modules and backbones are refused naming the module path and type', () => {
