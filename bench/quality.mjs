@@ -12,7 +12,7 @@
 // DIR holds cifar10/train/<class>/*.jpg (../shared/data/cifar10-train.tar.gz extracted).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -90,7 +90,10 @@ if (values.child) {
     Object.assign(out, { results: r });
   } else {
     const { applyCfgOptions } = await import('../packages/selfsup/dist/src/engine/config/options.js');
-    const recipe = applyCfgOptions(prepareConfig(values.config ?? configOf(method)), values['cfg-options']);
+    const configPath = values.config ?? configOf(method);
+    const recipe = applyCfgOptions(prepareConfig(configPath), values['cfg-options']);
+    // As `selfsup train` names a run: what `selfsup zoo add` records as the entry's config.
+    recipe.expName ??= basename(configPath, extname(configPath));
     recipe.trainDataloader.dataset = { ...split('train'), pipeline: recipe.trainDataloader.dataset.pipeline };
     // Clustering hooks (DeepCluster, ODC) extract features of the training images: the same split.
     for (const h of recipe.customHooks ?? [])
@@ -114,7 +117,7 @@ if (values.child) {
     }
     const cfg = fit.cfg;
     console.error(
-      `${method}: ${fit.secondsPerIter.toFixed(3)} s/iter → ${fit.maxIters} iterations (${(fit.maxIters / fit.itersPerEpoch).toFixed(2)} epochs)`,
+      `${method}: ${fit.secondsPerIter.toFixed(3)} s/iter${selfsup.describeSizeSeconds(fit)} → ${fit.maxIters} iterations (${(fit.maxIters / fit.itersPerEpoch).toFixed(2)} epochs)`,
     );
     const runner = new Runner(cfg, { workDir: join(values['work-dir'], method), quiet: true });
     // The work dir is then one `selfsup zoo add` takes: the fitted config as `selfsup train` saves

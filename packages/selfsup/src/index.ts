@@ -29,6 +29,7 @@ export { prepareConfig } from './engine/config/prepare.js';
 export { Hook, PRIORITY, type RunnerView, type IterOutputs } from './engine/hooks/hook.js';
 export { Runner, NonFiniteLossError, type RunnerOptions, type TrainResult } from './engine/runner.js';
 export {
+  describeSizeSeconds,
   fitSchedule,
   fitToSeconds,
   measureIterSeconds,

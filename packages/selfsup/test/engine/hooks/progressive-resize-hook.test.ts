@@ -11,7 +11,7 @@ import { z } from '../../../src/core/schema.js';
 import type { TrainProgress } from '../../../src/core/progress.js';
 import { validateConfig } from '../../../src/engine/config/config.js';
 import type { ConfigObject } from '../../../src/engine/config/merge.js';
-import { progressiveSecondsPerIter, progressiveSizeShares } from '../../../src/engine/fit-schedule.js';
+import { describeSizeSeconds, progressiveSecondsPerIter, progressiveSizeShares } from '../../../src/engine/fit-schedule.js';
 import { progressiveSize } from '../../../src/engine/hooks/progressive-resize-hook.js';
 import { resizeView } from '../../../src/engine/input-resize.js';
 import { Runner } from '../../../src/engine/runner.js';
@@ -181,6 +181,14 @@ test('fitToSeconds times a progressive-resize config at every size it visits, sm
   // The schedule visits 8, 12 and 16 px. Full size first (6 iterations), then the others in
   // ascending order, each for 6·(16/size)² iterations rounded up, at most 4×: 24 at 8 px, 11 at 12.
   assert.deepEqual(seen, [...Array(6).fill([16]), ...Array(24).fill([8]), ...Array(11).fill([12])]);
+  // Each timed size is reported, ascending; the mean is their share-weighted mean (shares 0.425, 0.425, 0.15).
+  assert.deepEqual(
+    fit.sizeSeconds?.map(([size]) => size),
+    [8, 12, 16],
+  );
+  const at = new Map(fit.sizeSeconds);
+  assert.ok(Math.abs(fit.secondsPerIter - progressiveSecondsPerIter(hook, at)) < 1e-12);
+  assert.match(describeSizeSeconds(fit), /^ \(mean over 8 px \d+\.\d{3} s, 12 px \d+\.\d{3} s, 16 px \d+\.\d{3} s\)$/);
   assert.deepEqual(
     fit.cfg.customHooks?.filter((h) => h.type === 'ProgressiveResizeHook'),
     [hook],
