@@ -70,6 +70,15 @@ if (values.child) {
   if (cl) model.to({ memoryFormat: 'channelsLast' });
   const ow = buildOptimWrapper(cfg.optimWrapper, model);
   const bs = cfg.trainDataloader.batchSize;
+  // The recipe's lr/momentum schedule, stepped as the runner steps it: without its warm-up the
+  // first iterations run at the full lr, which on this fixed random batch drives the network
+  // into denormal and non-finite values that slow every kernel (and the number with them).
+  const { PARAM_SCHEDULERS } = await import('../packages/selfsup/dist/src/engine/registries.js');
+  const epochLength = Math.floor(50000 / bs);
+  const schedulers = new torch.optim.ParamSchedulerList(
+    (cfg.paramScheduler ?? []).map((c, i) => PARAM_SCHEDULERS.build(c, `paramScheduler.${i}`)(ow, { epochLength })),
+  );
+  let lastLoss = Number.NaN;
   const views = [0, 1].map(() => torch.keep(torch.randint(0, 256, [bs, 3, 32, 32], { dtype: 'uint8' })));
   const idx = torch.keep(torch.arange(0, bs, 1, { dtype: 'int64' }));
   const progress = { epoch: 0, iter: 0, maxEpochs: 100, maxIters: 19500 };
@@ -80,14 +89,15 @@ if (values.child) {
     torch.tidy(() => {
       const input = { views: cl ? views.map(toChannelsLast) : views, idx, labels: null };
       const out = ow.optimContext(() => model.forward(input, { ...progress, iter: i }));
-      out.loss.item();
+      lastLoss = out.loss.item();
       ow.backward(out.loss);
       ow.step();
       ow.zeroGrad();
     });
+    schedulers.stepIter();
   }
   const seconds = (performance.now() - t0) / 1000;
-  console.log(JSON.stringify({ imgsPerSec: ((iters - skip) * bs) / seconds, channelsLast: cl }));
+  console.log(JSON.stringify({ imgsPerSec: ((iters - skip) * bs) / seconds, channelsLast: cl, lastLoss }));
   process.exit(0);
 }
 
@@ -238,9 +248,10 @@ for (const method of methods) {
       r.py[w].push(p.imgs_per_sec);
       (r.pyPeak[w] ??= []).push(p.peak);
     }
-    r.model.push((await selfsupModel(method)).imgsPerSec);
+    const m = await selfsupModel(method);
+    r.model.push(m.imgsPerSec);
     console.error(
-      `${method} run ${k + 1}: selfsup ${r.e2e.at(-1).toFixed(1)} img/s (model-only ${r.model.at(-1).toFixed(1)}), ` +
+      `${method} run ${k + 1}: selfsup ${r.e2e.at(-1).toFixed(1)} img/s (model-only ${m.imgsPerSec.toFixed(1)}, its last loss ${m.lastLoss}), ` +
         [
           ...variants.map((v) => `selfsup ${v.name} ${r.variants[v.name].at(-1).toFixed(1)}`),
           ...pyWorkers.map((w) => `python ${w} workers ${r.py[w].at(-1).toFixed(1)}`),
