@@ -1,7 +1,7 @@
 /**
  * ONNX graph of selfsup's `BEiTViT` (Bao et al. 2022, BEiT; Peng et al. 2022, BEiT v2) in eval
- * mode, following its `forward`: patch embedding, class token, absolute position embedding if any
- * (resized at export time exactly as `forward` resizes it), pre-norm blocks
+ * mode, following its `forward`: patch embedding, class token, absolute position embedding if any,
+ * pre-norm blocks
  * x + γ₁·attn(norm1(x)), x + γ₂·mlp(norm2(x)) whose attention adds BEiT's q/v biases to the qkv
  * projection and the relative position bias (the shared table's plus the block's own) to the
  * scaled logits, then the final norm. The relative biases depend only on the patch grid, so they
@@ -10,8 +10,7 @@
  */
 import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
-import { BEiTAttention, BEiTBlock, BEiTViT, gatherRelativeBias } from '../../models/backbones/beit-vit.js';
-import { resizePosEmbed } from '../../models/backbones/pos-embed.js';
+import { BEiTAttention, BEiTBlock, BEiTViT } from '../../models/backbones/beit-vit.js';
 import { Mlp } from '../../models/backbones/vit.js';
 import type { GraphBuilder } from './graph.js';
 import { emitLayerNorm, emitModule, UnsupportedModuleError } from './modules.js';
@@ -20,15 +19,6 @@ import { emitAttention, emitMlp, emitPatchEmbed, emitPrependToken, emitTokensOut
 /** Whether `m` runs BEiTViT's own forward (subclasses that override it are other networks). */
 export function isPlainBEiT(m: object): m is BEiTViT {
   return m instanceof BEiTViT && m.forward === BEiTViT.prototype.forward;
-}
-
-/** Block `path`'s relative position bias `(H, T, T)`: the shared one plus its own, or null for none. */
-function blockBias(shared: Tensor | null, a: BEiTAttention): Tensor | null {
-  const table = a.relative_position_bias_table;
-  const index = a.relative_position_index;
-  const own = table && index ? gatherRelativeBias(table, index) : null;
-  if (own && shared) return own.add(shared);
-  return own ?? shared;
 }
 
 function emitBlock(g: GraphBuilder, b: BEiTBlock, x: string, shared: Tensor | null, path: string): string {
@@ -41,7 +31,7 @@ function emitBlock(g: GraphBuilder, b: BEiTBlock, x: string, shared: Tensor | nu
     torch.tidy(() => {
       if (a.q_bias && a.v_bias)
         extra.qkvBias = g.weight(`${path}.attn.qkv_bias`, torch.cat([a.q_bias, torch.zerosLike(a.v_bias), a.v_bias]));
-      const bias = blockBias(shared, a);
+      const bias = a.relativeBias(shared);
       if (bias) extra.attnBias = g.weight(`${path}.attn.rel_pos_bias`, bias);
     }),
   );
@@ -76,15 +66,8 @@ export function emitBEiT(
     );
   const d = beit.embedDim;
   let t = emitPrependToken(g, tokens, g.weight(`${path}.cls_token`, beit.clsToken), d, path);
-  const posEmbed = beit.posEmbed;
-  if (posEmbed) {
-    const pos = torch.noGrad(() => resizePosEmbed(posEmbed, beit.gridSize, hw, { numPrefixTokens: 1, mode: 'bicubic' }));
-    try {
-      t = g.op1('Add', [t, g.weight(`${path}.pos_embed`, pos)], {}, `${path}.pos`);
-    } finally {
-      if (pos !== posEmbed) pos.dispose();
-    }
-  }
+  // The grid is the one the embedding is made for (checked above): no resizing.
+  if (beit.posEmbed) t = g.op1('Add', [t, g.weight(`${path}.pos_embed`, beit.posEmbed)], {}, `${path}.pos`);
   t = emitModule(g, beit.posDrop, t, `${path}.pos_drop`);
   const shared = torch.noGrad(() => beit.sharedRelPosBias());
   try {

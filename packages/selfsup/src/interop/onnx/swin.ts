@@ -13,7 +13,6 @@
  */
 import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
-import { resizePosEmbed } from '../../models/backbones/pos-embed.js';
 import {
   FFN,
   PatchMerging,
@@ -55,7 +54,7 @@ function windowBias(a: WindowMSA, hp: number, wp: number, shift: number): Tensor
     torch.tidy(() => {
       const ws = a.windowSize;
       const n = ws * ws;
-      const rel = a.relativePositionBiasTable.index(a.relativePositionIndex.view(-1)).view(n, n, a.numHeads).permute(2, 0, 1);
+      const rel = a.relativeBias();
       if (shift === 0) return rel.contiguous();
       const nW = (hp / ws) * (wp / ws);
       return rel.unsqueeze(0).add(torch.tensor(shiftAttnMask(hp, wp, ws, shift), { shape: [nW, 1, n, n] }));
@@ -165,13 +164,12 @@ export function emitSwin(
 ): string {
   const embedded = emitPatchEmbed(g, swin.patchEmbed, x, inputSize, `${path}.patch_embed`);
   let { tokens: t, hw } = embedded;
-  const abs = swin.absolutePosEmbed;
-  if (abs) {
-    const pos = torch.noGrad(() => resizePosEmbed(abs, swin.patchEmbed.gridSize, hw, { numPrefixTokens: 0 }));
+  const pos = torch.noGrad(() => swin.absolutePosEmbedFor(hw));
+  if (pos) {
     try {
       t = g.op1('Add', [t, g.weight(`${path}.absolute_pos_embed`, pos)], {}, `${path}.pos`);
     } finally {
-      if (pos !== abs) pos.dispose();
+      if (pos !== swin.absolutePosEmbed) pos.dispose();
     }
   }
   t = emitModule(g, swin.dropAfterPos, t, `${path}.drop_after_pos`);

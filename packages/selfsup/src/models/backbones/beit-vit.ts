@@ -124,6 +124,17 @@ export class BEiTAttention extends nn.Module<[Tensor, (Tensor | null)?], Tensor>
     this.projDrop = this.registerModule('proj_drop', new nn.Dropout(o.drop ?? 0));
   }
 
+  /** The bias `(heads, T, T)` added to the logits: this block's own (if any) plus `shared`; null for none. */
+  relativeBias(shared?: Tensor | null): Tensor | null {
+    const table = this.relative_position_bias_table;
+    const index = this.relative_position_index;
+    if (!table || !index) return shared ?? null;
+    return torch.tidy(() => {
+      const own = gatherRelativeBias(table, index);
+      return shared ? own.add(shared) : own;
+    });
+  }
+
   /** `x (N, T, C)`; `relPosBias (heads, T, T)`: a shared bias added to this block's own (if any). */
   forward(x: Tensor, relPosBias?: Tensor | null): Tensor {
     return torch.tidy(() => {
@@ -131,10 +142,7 @@ export class BEiTAttention extends nn.Module<[Tensor, (Tensor | null)?], Tensor>
       let qkv = this.qkv.forward(x);
       if (this.q_bias && this.v_bias) qkv = qkv.add(torch.cat([this.q_bias, torch.zerosLike(this.v_bias), this.v_bias]));
       const [q, k, v] = qkv.reshape(n, t, 3, this.numHeads, this.headDim).permute(2, 0, 3, 1, 4).unbind(0);
-      const table = this.relative_position_bias_table;
-      const index = this.relative_position_index;
-      let bias: Tensor | null = table && index ? gatherRelativeBias(table, index) : null;
-      if (relPosBias) bias = bias ? bias.add(relPosBias) : relPosBias;
+      const bias = this.relativeBias(relPosBias);
       if (bias && bias.shape[1] !== t)
         throw new RangeError(
           `BEiTAttention: a relative position bias for ${bias.shape[1]} tokens cannot serve ${t} (the image size must be imgSize)`,

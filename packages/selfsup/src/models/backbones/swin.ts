@@ -77,6 +77,14 @@ export class WindowMSA extends nn.Module<[Tensor, Tensor | null], Tensor> {
     this.projDrop = this.registerModule('proj_drop', new nn.Dropout(o.projDrop ?? 0));
   }
 
+  /** The relative position bias `(heads, ws², ws²)` every window's attention logits get. */
+  relativeBias(): Tensor {
+    const n = this.windowSize * this.windowSize;
+    return torch.tidy(() =>
+      this.relativePositionBiasTable.index(this.relativePositionIndex.view(-1)).view(n, n, this.numHeads).permute(2, 0, 1),
+    );
+  }
+
   /** `x (B·nW, ws², C)`; `mask (nW, ws², ws²)` of 0 / −100, or null. */
   forward(x: Tensor, mask: Tensor | null): Tensor {
     return torch.tidy(() => {
@@ -88,8 +96,7 @@ export class WindowMSA extends nn.Module<[Tensor, Tensor | null], Tensor> {
         .permute(2, 0, 3, 1, 4)
         .unbind(0);
       let attn = q.mul({ float: this.scale }).matmul(k.transpose(-2, -1));
-      const bias = this.relativePositionBiasTable.index(this.relativePositionIndex.view(-1)).view(n, n, h).permute(2, 0, 1);
-      attn = attn.add(bias.unsqueeze(0));
+      attn = attn.add(this.relativeBias().unsqueeze(0));
       if (mask) {
         const nw = mask.shape[0];
         attn = attn
@@ -559,11 +566,16 @@ export class SwinTransformer extends Backbone {
         const w = mask.reshape(n, l, 1).to(t.dtype);
         t = t.mul(w.rsub(1)).add(this.maskToken.mul(w));
       }
-      if (this.absolutePosEmbed) {
-        t = t.add(resizePosEmbed(this.absolutePosEmbed, this.patchEmbed.gridSize, hw, { numPrefixTokens: 0 }));
-      }
+      const pos = this.absolutePosEmbedFor(hw);
+      if (pos) t = t.add(pos);
       return { tokens: this.dropAfterPos.forward(t), hw };
     });
+  }
+
+  /** The absolute position embedding `(1, h·w, C)` resized for an `h × w` patch grid, or null without one. */
+  absolutePosEmbedFor(hw: [number, number]): Tensor | null {
+    if (!this.absolutePosEmbed) return null;
+    return resizePosEmbed(this.absolutePosEmbed, this.patchEmbed.gridSize, hw, { numPrefixTokens: 0 });
   }
 
   private run(x: Tensor, mask: Tensor | null | undefined, collect: (i: number, t: Tensor, hw: [number, number]) => void): void {
