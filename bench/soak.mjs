@@ -6,8 +6,12 @@
 // iterations it fits a least-squares slope and prints MB (and tensors) per 1,000 iterations.
 // RSS is noisy on a shared machine; the live-tensor count is exact (any growth there is a leak).
 //   node bench/soak.mjs [--iters 3000] [--batch 16] [--images N] [--every 100] [--warmup 500] [--threads 2] [--json]
+//                       [--heap-diff]
 // (each sample follows a full GC, so JS-heap churn does not show up as RSS steps).
-import { mkdtempSync, rmSync } from 'node:fs';
+// --heap-diff takes a V8 heap snapshot after warm-up and another at the end and prints the object
+// groups (constructor or string/closure name) whose count or size grew most in between: the way to
+// find what a JS-heap slope is made of.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,11 +29,14 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '500' },
     threads: { type: 'string', default: '2' },
     json: { type: 'boolean', default: false },
+    'heap-diff': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
-  console.log('node bench/soak.mjs [--iters 3000] [--batch 16] [--images N] [--every 100] [--warmup 500] [--threads 2] [--json]');
+  console.log(
+    'node bench/soak.mjs [--iters 3000] [--batch 16] [--images N] [--every 100] [--warmup 500] [--threads 2] [--json] [--heap-diff]',
+  );
   process.exit(0);
 }
 
@@ -71,6 +78,7 @@ const sample = (iter) => {
   gc();
   const m = torch.memory();
   const u = process.memoryUsage();
+  const c = torch.nativeHeap();
   samples.push({
     iter,
     rssMB: u.rss / 2 ** 20,
@@ -79,8 +87,57 @@ const sample = (iter) => {
     externalMB: u.external / 2 ** 20,
     liveTensors: m.liveTensors,
     tensorMB: m.liveBytes / 2 ** 20,
+    // glibc's own books (all arenas): `inUse` growing is a native leak; `held` growing with a flat
+    // `inUse` is freed memory the allocator keeps.
+    mallocInUseMB: c.available ? c.inUse / 2 ** 20 : Number.NaN,
+    mallocHeldMB: c.available ? c.held / 2 ** 20 : Number.NaN,
+    // Per V8 space: a heap slope made of code space (JIT output) is not a leak of objects.
+    spacesMB: Object.fromEntries(v8.getHeapSpaceStatistics().map((sp) => [sp.space_name, sp.space_used_size / 2 ** 20])),
   });
 };
+/**
+ * Count and self size per object group in a V8 heap snapshot, after a full GC. A group is the
+ * node type plus its name (the constructor for objects, the function name for closures, the first
+ * 60 characters for strings).
+ */
+async function heapGroups() {
+  gc();
+  let text = '';
+  for await (const chunk of v8.getHeapSnapshot()) text += chunk;
+  const snap = JSON.parse(text);
+  text = '';
+  const fields = snap.snapshot.meta.node_fields;
+  const types = snap.snapshot.meta.node_types[0];
+  const width = fields.length;
+  const [iType, iName, iSize] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f));
+  const groups = new Map();
+  for (let i = 0; i < snap.nodes.length; i += width) {
+    const type = types[snap.nodes[i + iType]];
+    const name = String(snap.strings[snap.nodes[i + iName]])
+      .slice(0, 60)
+      .replace(/\s+/g, ' ');
+    const key = `${type}: ${name}`;
+    const g = groups.get(key) ?? { count: 0, bytes: 0 };
+    g.count++;
+    g.bytes += snap.nodes[i + iSize];
+    groups.set(key, g);
+  }
+  return groups;
+}
+// The first snapshot's groups go to a file, not a live Map: held in the heap, they would show up
+// as growth in the second snapshot.
+const heapBeforeFile = join(tmpdir(), `selfsup-soak-heap-${process.pid}.json`);
+let heapBeforeTaken = false;
+if (values['heap-diff'] && warmup > 0) {
+  runner.hooks.push({
+    priority: 100,
+    async afterTrainIter(r) {
+      if (r.progress.iter + 1 !== warmup) return;
+      writeFileSync(heapBeforeFile, JSON.stringify([...(await heapGroups())]));
+      heapBeforeTaken = true;
+    },
+  });
+}
 sample(0);
 const t0 = performance.now();
 runner.hooks.push({
@@ -94,13 +151,30 @@ runner.hooks.push({
       const rate = done / ((performance.now() - t0) / 1000);
       process.stderr.write(
         `iter ${done}: rss ${s.rssMB.toFixed(1)} MB  heap ${s.heapMB.toFixed(1)} MB  external ${s.externalMB.toFixed(1)} MB  ` +
-          `live tensors ${s.liveTensors} (${s.tensorMB.toFixed(1)} MB)  ${rate.toFixed(1)} it/s\n`,
+          `live tensors ${s.liveTensors} (${s.tensorMB.toFixed(1)} MB)  malloc in use ${s.mallocInUseMB.toFixed(1)} / held ${s.mallocHeldMB.toFixed(1)} MB  ` +
+          `${rate.toFixed(1)} it/s\n`,
       );
     }
   },
 });
 await runner.train();
 rmSync(workDir, { recursive: true, force: true });
+if (heapBeforeTaken) {
+  const heapAfter = await heapGroups();
+  const heapBefore = new Map(JSON.parse(readFileSync(heapBeforeFile, 'utf8')));
+  rmSync(heapBeforeFile, { force: true });
+  const rows = [];
+  for (const [key, a] of heapAfter) {
+    const b = heapBefore.get(key) ?? { count: 0, bytes: 0 };
+    if (a.bytes !== b.bytes || a.count !== b.count) rows.push({ key, count: a.count - b.count, bytes: a.bytes - b.bytes });
+  }
+  for (const [key, b] of heapBefore) if (!heapAfter.has(key)) rows.push({ key, count: -b.count, bytes: -b.bytes });
+  rows.sort((x, y) => y.bytes - x.bytes);
+  const total = rows.reduce((t, r) => t + r.bytes, 0);
+  process.stderr.write(`JS heap groups, iteration ${warmup} → ${iters} (net ${(total / 1024).toFixed(1)} KiB):\n`);
+  for (const r of [...rows.slice(0, 25), ...rows.slice(-5)])
+    process.stderr.write(`  ${String(r.bytes).padStart(9)} B  ${String(r.count).padStart(6)}  ${r.key}\n`);
+}
 
 /** Least-squares slope of y over x. */
 function slope(points, key) {
@@ -126,9 +200,20 @@ const result = {
   heapMBPer1000: slope(after, 'heapMB') * 1000,
   externalMBPer1000: slope(after, 'externalMB') * 1000,
   tensorMBPer1000: slope(after, 'tensorMB') * 1000,
+  mallocInUseMBPer1000: slope(after, 'mallocInUseMB') * 1000,
+  mallocHeldMBPer1000: slope(after, 'mallocHeldMB') * 1000,
   /** Net RSS change from the first sample after warm-up to the last, per 1,000 iterations. */
   rssNetMBPer1000: after.length > 1 ? ((after.at(-1).rssMB - after[0].rssMB) / (after.at(-1).iter - after[0].iter)) * 1000 : 0,
   liveTensorsPer1000: slope(after, 'liveTensors') * 1000,
+  spaceMBPer1000: Object.fromEntries(
+    Object.keys(after[0]?.spacesMB ?? {}).map((name) => [
+      name,
+      slope(
+        after.map((s) => ({ iter: s.iter, v: s.spacesMB[name] })),
+        'v',
+      ) * 1000,
+    ]),
+  ),
   liveTensorsFirst: after[0]?.liveTensors,
   liveTensorsLast: after.at(-1)?.liveTensors,
   rssMBLast: after.at(-1)?.rssMB,
@@ -140,6 +225,13 @@ else {
     `${iters} iterations (batch ${result.batch}, ${result.itersPerEpoch} per epoch) in ${result.seconds.toFixed(0)} s; after iteration ${warmup}: ` +
       `RSS ${result.rssMBPer1000.toFixed(2)} MB / 1,000 it (net ${result.rssNetMBPer1000.toFixed(2)}), JS heap ${result.heapMBPer1000.toFixed(2)} MB / 1,000 it, external ${result.externalMBPer1000.toFixed(2)} MB / 1,000 it, ` +
       `tensor bytes ${result.tensorMBPer1000.toFixed(2)} MB / 1,000 it, ` +
+      `malloc in use ${result.mallocInUseMBPer1000.toFixed(2)} / held ${result.mallocHeldMBPer1000.toFixed(2)} MB / 1,000 it, ` +
       `live tensors ${result.liveTensorsPer1000.toFixed(2)} / 1,000 it (${result.liveTensorsFirst} → ${result.liveTensorsLast})`,
+  );
+  console.log(
+    `JS heap by V8 space, MB / 1,000 it: ${Object.entries(result.spaceMBPer1000)
+      .filter(([, v]) => Math.abs(v) >= 0.005)
+      .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+      .join(', ')}`,
   );
 }

@@ -178,6 +178,37 @@ static bool tuneMalloc() {
 #endif
 }
 
+// nativeHeap() -> glibc's own accounting over all arenas (mallinfo2): what the allocator holds
+// from the OS and how much of it is live. A slope in `inUse` is a native leak; a slope in `held`
+// with a flat `inUse` is freed memory the allocator keeps (see tuneMalloc).
+Napi::Value NativeHeap(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto o = Napi::Object::New(env);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  struct mallinfo2 m = mallinfo2();
+  o.Set("available", Napi::Boolean::New(env, true));
+  o.Set("held", Napi::Number::New(env, static_cast<double>(m.arena + m.hblkhd)));
+  o.Set("inUse", Napi::Number::New(env, static_cast<double>(m.uordblks + m.hblkhd)));
+  o.Set("free", Napi::Number::New(env, static_cast<double>(m.fordblks)));
+  o.Set("mmapped", Napi::Number::New(env, static_cast<double>(m.hblkhd)));
+#else
+  o.Set("available", Napi::Boolean::New(env, false));
+#endif
+  return o;
+}
+
+// trimNativeHeap(pad) -> whether any memory went back to the OS. malloc_trim also releases
+// whole free pages inside every arena, not only the top of the main heap.
+Napi::Value TrimNativeHeap(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+#if defined(__GLIBC__)
+  size_t pad = info.Length() > 0 && info[0].IsNumber() ? static_cast<size_t>(info[0].As<Napi::Number>().Int64Value()) : 0;
+  return Napi::Boolean::New(env, malloc_trim(pad) == 1);
+#else
+  return Napi::Boolean::New(env, false);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   static const bool mallocTuned = tuneMalloc();
   env.SetInstanceData<State>(new State());
@@ -188,6 +219,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   initDistributed(env, exports);
   initAccel(env, exports);
   exports.Set("version", Napi::Function::New(env, Version, "version"));
+  exports.Set("nativeHeap", Napi::Function::New(env, NativeHeap, "nativeHeap"));
+  exports.Set("trimNativeHeap", Napi::Function::New(env, TrimNativeHeap, "trimNativeHeap"));
   exports.Set("config", Napi::Function::New(env, Config, "config"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));

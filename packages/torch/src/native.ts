@@ -27,6 +27,21 @@ export interface OpInfo {
 
 export type NativeValue = Handle | number | boolean | string | null | undefined | NativeValue[];
 
+/** glibc malloc's accounting over all arenas, in bytes (mallinfo2). */
+export interface NativeHeap {
+  available: true;
+  /** Obtained from the OS: arenas plus separately mmapped blocks. */
+  held: number;
+  /** Allocated and not yet freed. */
+  inUse: number;
+  /** Freed and kept by the allocator for reuse. */
+  free: number;
+  /** Of `held`, in blocks mmapped on their own (returned to the OS as soon as they are freed). */
+  mmapped: number;
+  /** Whether the addon set malloc to keep freed memory (see native/runtime.cc; SELFSUP_MALLOC_TUNING=0 turns it off). */
+  tuned: boolean;
+}
+
 export interface Native {
   /** Whether the addon tuned glibc malloc to keep freed memory (see native/runtime.cc). */
   readonly mallocTuned: boolean;
@@ -48,6 +63,8 @@ export interface Native {
   storageOffset(h: Handle): number;
   item(h: Handle): number | boolean;
   memory(): { liveTensors: number; peakTensors: number; liveBytes: number; storages: number };
+  nativeHeap(): Omit<NativeHeap, 'tuned'> | { available: false };
+  trimNativeHeap(pad?: number): boolean;
   resolveOp(name: string, overload: string): OpInfo;
   call(id: number, ...args: unknown[]): NativeValue;
   listOps(): string[];

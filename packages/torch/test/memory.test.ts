@@ -77,6 +77,35 @@ test('memory(): live tensors and bytes count storages once', () => {
   v.dispose();
 });
 
+test('nativeHeap(): a tensor shows in malloc in-use bytes while alive; trimNativeHeap() gives kept pages back', (t) => {
+  if (!torch.nativeHeap().available) {
+    t.skip('not glibc: no mallinfo2');
+    return;
+  }
+  const bytes = 16 * 2 ** 20;
+  const rss = () => process.memoryUsage.rss();
+  const h0 = torch.nativeHeap() as torch.NativeHeap;
+  // ones() writes every page, so the block is resident, not only reserved.
+  const x = torch.ones([bytes / 4]);
+  const h1 = torch.nativeHeap() as torch.NativeHeap;
+  assert.ok(h1.inUse - h0.inUse >= bytes, `in use grew by ${h1.inUse - h0.inUse}`);
+  assert.ok(h1.inUse - h0.inUse < bytes + 2 ** 20, `in use grew by ${h1.inUse - h0.inUse}`);
+  assert.ok(h1.held >= h1.inUse);
+  x.dispose();
+  const h2 = torch.nativeHeap() as torch.NativeHeap;
+  // (less a few small allocations made in between)
+  assert.ok(h1.inUse - h2.inUse >= bytes - 2 ** 16, `in use fell by ${h1.inUse - h2.inUse}`);
+  if (h2.tuned) {
+    // The addon's malloc settings keep the freed block (resident) for the next step ...
+    assert.ok(h2.held >= h1.held - 2 ** 20, `held ${h1.held} → ${h2.held}`);
+    const before = rss();
+    // ... until a trim hands its pages back.
+    assert.equal(torch.trimNativeHeap(), true);
+    const released = before - rss();
+    assert.ok(released >= bytes / 2, `RSS fell by ${(released / 2 ** 20).toFixed(1)} MiB after the trim`);
+  }
+});
+
 test('2,000 training steps of a small conv net keep live tensors constant and RSS flat', () => {
   torch.manualSeed(0);
   const p = (s: number[]) => torch.keep(torch.randn(s).mul(0.1).requiresGrad_(true));

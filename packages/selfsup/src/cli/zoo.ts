@@ -11,7 +11,7 @@ import { type CommandSpec, defineCommand, runCommand, type Values } from './comm
 export const ZOO_USAGE = `usage: selfsup zoo list [--zoo DIR|URL] [--json]
        selfsup zoo get <name> [--zoo DIR|URL] [--out DIR] [--timeout S] [--json]
        selfsup zoo add <workdir> --zoo DIR --name NAME [--knn-json F] [--linear-json F] [--knn-k K]
-                       [--budget-minutes M] [--machine TEXT] [--with-checkpoint] [--json]
+                       [--budget-minutes M] [--machine TEXT] [--with-checkpoint] [--fp16] [--json]
 
 A zoo is a directory or an http(s) base URL holding zoo.json and the files it names (docs/zoo.md).
 The zoo: --zoo, else $SELFSUP_ZOO, else the local cache ($SELFSUP_CACHE/zoo, default
@@ -26,7 +26,8 @@ add: exports the work dir's backbone (as 'selfsup export backbone'), copies its 
   log.jsonl (and with --with-checkpoint its latest checkpoint) into DIR/NAME/, takes the kNN / linear
   numbers from 'selfsup eval knn|linear --json' output (--knn-json / --linear-json, else the work
   dir's eval.json, eval_knn.json, eval_linear.json), and writes DIR/zoo.json (replacing an entry
-  of the same name). --machine defaults to this machine's CPU and GPUs.
+  of the same name). --machine defaults to this machine's CPU and GPUs. --fp16 stores the backbone
+  in half precision (half the bytes; the card's dtype says so).
 `;
 
 const pct = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(2));
@@ -109,6 +110,7 @@ const ADD_OPTIONS = {
   'budget-minutes': { type: 'string', number: { positive: true } },
   machine: { type: 'string' },
   'with-checkpoint': { type: 'boolean' },
+  fp16: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 
@@ -125,6 +127,7 @@ async function addCommand(values: Values<typeof ADD_OPTIONS>, [workDir]: string[
     budgetMinutes: values['budget-minutes'] === undefined ? undefined : Number(values['budget-minutes']),
     machine: values.machine,
     withCheckpoint: values['with-checkpoint'],
+    fp16: values.fp16,
   });
   if (values.json) printJson(e);
   else console.log(formatZooTable([e]));

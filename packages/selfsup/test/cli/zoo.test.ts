@@ -294,4 +294,17 @@ test('zoo: an unknown name lists the entries; a malformed zoo.json names the key
   assert.equal(ck.path, 'simclr-r18/epoch_2.pth', 'the latest checkpoint');
   assert.equal(ck.sha256, sha256(join(work, 'checkpoints', 'epoch_2.pth')));
   assert.equal(featureDiff(join(zoo, next.entries[0].files.backbone.path)), 0);
+
+  // --fp16: the same weights in half the bytes, features within fp16 rounding.
+  r = await selfsup(['zoo', 'add', work, '--zoo', zoo, '--name', 'simclr-r18-fp16', '--machine', 'm', '--fp16', '--json']);
+  assert.equal(r.code, 0, r.err);
+  const half = JSON.parse(r.out) as { files: { backbone: { path: string; bytes: number }; card: { path: string } } };
+  const halfFile = join(zoo, half.files.backbone.path);
+  const sd = torch.load(halfFile) as Record<string, Tensor>;
+  for (const [k, v] of Object.entries(sd)) assert.equal(v.dtype, k.endsWith('num_batches_tracked') ? 'int64' : 'float16', k);
+  const fullBytes = next.entries[0].files.backbone.bytes;
+  assert.ok(half.files.backbone.bytes < 0.6 * fullBytes, `${half.files.backbone.bytes} vs ${fullBytes} bytes`);
+  assert.equal(JSON.parse(readFileSync(join(zoo, half.files.card.path), 'utf8')).dtype, 'float16');
+  const d = featureDiff(halfFile);
+  assert.ok(d > 0 && d < 2e-2, `fp16 feature difference ${d}`);
 });

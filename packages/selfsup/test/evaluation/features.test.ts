@@ -6,8 +6,9 @@ import type { Dataset } from '../../src/data/datasets/base.js';
 import { DecodeError } from '../../src/data/decode.js';
 import { DataLoader } from '../../src/data/loader/loader.js';
 import { backboneEncoder, extractFeatures, pixelEncoder } from '../../src/evaluation/features.js';
+import { BEiTViT } from '../../src/models/backbones/beit-vit.js';
 import { ResNet } from '../../src/models/backbones/resnet.js';
-import { VisionTransformer } from '../../src/models/backbones/vit.js';
+import { type ViTOutType, VisionTransformer } from '../../src/models/backbones/vit.js';
 import { assertClose } from '../helpers.js';
 
 function randomDataset(n: number, size: number, channels: 1 | 3, labelled = true, seed = 1): ArrayDataset {
@@ -120,22 +121,28 @@ test('backboneEncoder: ResNet stage outputs average-pooled in eval mode (trainin
   net.dispose();
 });
 
-test('backboneEncoder: ViT tokens pooled by class token or by mean of patch tokens', async () => {
-  torch.manualSeed(1);
-  const cfg = { embedDim: 16, depth: 2, numHeads: 2, imgSize: 8, patchSize: 4 } as const;
-  const raw = new VisionTransformer({ ...cfg, outType: 'raw' });
-  const cls = new VisionTransformer({ ...cfg, outType: 'clsToken' });
-  const avg = new VisionTransformer({ ...cfg, outType: 'avgFeatmap' });
-  cls.loadStateDict(raw.stateDict());
-  avg.loadStateDict(raw.stateDict());
-  const ds = randomDataset(4, 8, 3);
-  const norm = { mean: [128, 128, 128], std: [64, 64, 64] };
-  const run = async (enc: ReturnType<typeof backboneEncoder>) =>
-    (await extractFeatures(enc, new DataLoader(ds, { batchSize: 3 }))).features;
-  const byCls = await run(backboneEncoder(raw, norm));
-  const byAvg = await run(backboneEncoder(raw, { ...norm, pool: 'avg' }));
-  assertClose(byCls, await run(backboneEncoder(cls, norm)), 1e-6, 'class token');
-  assertClose(byAvg, await run(backboneEncoder(avg, norm)), 1e-6, 'mean patch token');
-  assert.ok(byCls.sub(byAvg).abs().max().item() > 1e-3, 'the two poolings differ');
-  for (const m of [raw, cls, avg]) m.dispose();
-});
+const tinyViT = { embedDim: 16, depth: 2, numHeads: 2, imgSize: 8, patchSize: 4 } as const;
+for (const [name, make] of [
+  ['VisionTransformer', (outType: ViTOutType) => new VisionTransformer({ ...tinyViT, outType })],
+  // BEiT's class token is prepended inside the backbone: the mean must still leave it out.
+  ['BEiTViT', (outType: ViTOutType) => new BEiTViT({ ...tinyViT, outType })],
+] as const) {
+  test(`backboneEncoder: ${name} tokens pooled by class token or by mean of patch tokens`, async () => {
+    torch.manualSeed(1);
+    const raw = make('raw');
+    const cls = make('clsToken');
+    const avg = make('avgFeatmap');
+    cls.loadStateDict(raw.stateDict());
+    avg.loadStateDict(raw.stateDict());
+    const ds = randomDataset(4, 8, 3);
+    const norm = { mean: [128, 128, 128], std: [64, 64, 64] };
+    const run = async (enc: ReturnType<typeof backboneEncoder>) =>
+      (await extractFeatures(enc, new DataLoader(ds, { batchSize: 3 }))).features;
+    const byCls = await run(backboneEncoder(raw, norm));
+    const byAvg = await run(backboneEncoder(raw, { ...norm, pool: 'avg' }));
+    assertClose(byCls, await run(backboneEncoder(cls, norm)), 1e-6, 'class token');
+    assertClose(byAvg, await run(backboneEncoder(avg, norm)), 1e-6, 'mean patch token');
+    assert.ok(byCls.sub(byAvg).abs().max().item() > 1e-3, 'the two poolings differ');
+    for (const m of [raw, cls, avg]) m.dispose();
+  });
+}

@@ -111,8 +111,8 @@ export function exportOnnx(backbone: Backbone, o: OnnxExportOptions): OnnxExport
     dim = backbone.embedDim;
     c = backbone.patchEmbed.proj.inChannels;
   } else if (isPlainBEiT(backbone)) {
-    // No prefix count on BEiTViT: the evaluation averages all its tokens, the class token included.
     out = emitBEiT(g, backbone, x, [h, w], pickOutput(backbone.outIndices.length, o.stage));
+    prefix = backbone.numPrefixTokens;
     dim = backbone.embedDim;
     c = backbone.patchEmbed.proj.inChannels;
   } else {

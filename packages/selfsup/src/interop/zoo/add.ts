@@ -1,6 +1,6 @@
 /**
  * `selfsup zoo add`: turns a `selfsup train` work dir into a zoo entry. The backbone is exported as
- * `selfsup export backbone` does it (fp32 `.pth` named by its sha256, with its card), the run's
+ * `selfsup export backbone` does it (`.pth` named by its sha256, fp32 or fp16, with its card), the run's
  * `config.json` and `log.jsonl` (and optionally the full checkpoint) are copied beside it into
  * `<zoo>/<name>/`, the kNN / linear numbers come from `selfsup eval … --json` results, and the
  * entry replaces any entry of the same name in `zoo.json`, which is written atomically.
@@ -39,6 +39,8 @@ export interface ZooAddOptions {
   machine?: string;
   /** Also copy the full training checkpoint (optimizer state included). */
   withCheckpoint?: boolean;
+  /** Store the backbone's floating tensors as fp16 (half the bytes; the card says so). */
+  fp16?: boolean;
 }
 
 /** This machine in words: CPU model × count, and the GPUs libtorch sees. */
@@ -127,7 +129,7 @@ export async function zooAdd(workDir: string, o: ZooAddOptions): Promise<ZooEntr
 
   const dir = join(zoo, o.name);
   mkdirSync(dir, { recursive: true });
-  const exported = exportBackbone(work, { outDir: dir, name: o.name, format: 'pth' });
+  const exported = exportBackbone(work, { outDir: dir, name: o.name, format: 'pth', fp16: o.fp16 });
   const card = JSON.parse(readFileSync(exported.card, 'utf8')) as {
     algorithm: string;
     backbone: string | null;

@@ -270,6 +270,8 @@ export class BEiTViT extends Backbone {
   readonly numHeads: number;
   readonly numFeatures: number;
   readonly stageChannels: number[];
+  /** The class token leads every `raw` output: evaluation pools it (`cls`) or leaves it out of the patch average (`avg`). */
+  readonly numPrefixTokens = 1;
   readonly outIndices: number[];
   readonly outType: ViTOutType;
   readonly frozenStages: number;
