@@ -248,38 +248,40 @@ const RECIPES: Record<string, Recipe> = {
         ['base', 512, ['norm', 'bias', 'pos_embed', 'mask_token']],
         ['large', 768, ['ln', 'bias', 'pos_embed', 'mask_token']],
       ] as const
-    ).map(([arch, width, keys]) => [
-      `itpn/itpn-pixel_hivit-${arch}-p16_8xb512-amp-coslr-800e_in1k.ts`,
-      {
-        // mmpretrain configs/itpn/itpn-pixel_hivit-{base,large}-p16_8xb512-amp-coslr-800e_in1k.py over
-        // _base_/models/itpn_hivit-base-p16.py and _base_/datasets/imagenet_bs512_mae.py.
-        source: `configs/itpn/itpn-pixel_hivit-${arch}-p16_8xb512-amp-coslr-800e_in1k.py (open-mmlab/mmpretrain)`,
-        ...MAE_ADAMW,
-        customKeys: Object.fromEntries(keys.map((k) => [k, { decayMult: 0 }])),
-        schedule: maeSchedule(800),
-        maxEpochs: 800,
-        model: (m: Record<string, unknown>) => {
-          const backbone = m.backbone as Record<string, unknown>;
-          assert.deepEqual([m.type, backbone.type, backbone.arch, backbone.maskRatio], ['iTPN', 'iTPNHiViT', arch, 0.75]);
-          const neck = m.neck as Record<string, unknown>;
-          assert.deepEqual(
-            [
-              neck.type,
-              neck.numPatches,
-              neck.patchSize,
-              neck.embedDim,
-              neck.decoderEmbedDim,
-              neck.decoderDepth,
-              neck.decoderNumHeads,
-            ],
-            ['iTPNPretrainDecoder', 196, 16, width, 512, 6, 16],
-          );
-          assert.deepEqual([neck.mlpRatio, neck.fpnDim, neck.fpnDepth, neck.numOuts], [4, 256, 2, 3]);
-          const head = m.head as { type: string; normPix: boolean; patchSize: number; loss: { criterion: string } };
-          assert.deepEqual([head.type, head.normPix, head.patchSize, head.loss.criterion], ['MAEPretrainHead', true, 16, 'L2']);
+    ).flatMap(([arch, width, keys]) =>
+      [400, 800, 1600].map((epochs) => [
+        `itpn/itpn-pixel_hivit-${arch}-p16_8xb512-amp-coslr-${epochs}e_in1k.ts`,
+        {
+          // mmpretrain configs/itpn/itpn-pixel_hivit-{base,large}-p16_8xb512-amp-coslr-{400e,800e,1600e}_in1k.py
+          // over _base_/models/itpn_hivit-base-p16.py and _base_/datasets/imagenet_bs512_mae.py.
+          source: `configs/itpn/itpn-pixel_hivit-${arch}-p16_8xb512-amp-coslr-${epochs}e_in1k.py (open-mmlab/mmpretrain)`,
+          ...MAE_ADAMW,
+          customKeys: Object.fromEntries(keys.map((k) => [k, { decayMult: 0 }])),
+          schedule: maeSchedule(epochs),
+          maxEpochs: epochs,
+          model: (m: Record<string, unknown>) => {
+            const backbone = m.backbone as Record<string, unknown>;
+            assert.deepEqual([m.type, backbone.type, backbone.arch, backbone.maskRatio], ['iTPN', 'iTPNHiViT', arch, 0.75]);
+            const neck = m.neck as Record<string, unknown>;
+            assert.deepEqual(
+              [
+                neck.type,
+                neck.numPatches,
+                neck.patchSize,
+                neck.embedDim,
+                neck.decoderEmbedDim,
+                neck.decoderDepth,
+                neck.decoderNumHeads,
+              ],
+              ['iTPNPretrainDecoder', 196, 16, width, 512, 6, 16],
+            );
+            assert.deepEqual([neck.mlpRatio, neck.fpnDim, neck.fpnDepth, neck.numOuts], [4, 256, 2, 3]);
+            const head = m.head as { type: string; normPix: boolean; patchSize: number; loss: { criterion: string } };
+            assert.deepEqual([head.type, head.normPix, head.patchSize, head.loss.criterion], ['MAEPretrainHead', true, 16, 'L2']);
+          },
         },
-      },
-    ]),
+      ]),
+    ),
   ),
   'simclr/simclr_resnet50_16xb256-coslr-200e_in1k.ts': {
     // configs/selfsup/simclr/simclr_resnet50_16xb256-coslr-200e_in1k.py (lr 4.8, batch 256) over
@@ -770,6 +772,7 @@ function checkBEiTRecipe(
   file: string,
   betas: [number, number],
   second: { size: number; scale: [number, number]; interp: string },
+  maxEpochs = 300,
 ) {
   const cfg = loadConfig(join(CONFIG_DIR, file)) as unknown as Cfg & {
     optimWrapper: { clipGrad: unknown; paramwiseCfg: Record<string, unknown> };
@@ -781,9 +784,9 @@ function checkBEiTRecipe(
   assert.deepEqual(cfg.optimWrapper.clipGrad, { maxNorm: 3 });
   assert.deepEqual(cfg.paramScheduler, [
     { type: 'LinearLR', startFactor: 1e-4, byEpoch: true, begin: 0, end: 10, convertToIterBased: true },
-    { type: 'CosineAnnealingLR', byEpoch: true, begin: 10, end: 300, etaMin: 1e-5, convertToIterBased: true },
+    { type: 'CosineAnnealingLR', byEpoch: true, begin: 10, end: maxEpochs, etaMin: 1e-5, convertToIterBased: true },
   ]);
-  assert.deepEqual(cfg.trainCfg, { type: 'EpochBasedTrainLoop', maxEpochs: 300 });
+  assert.deepEqual(cfg.trainCfg, { type: 'EpochBasedTrainLoop', maxEpochs });
   const { numViews, transforms } = cfg.trainDataloader.dataset.pipeline;
   assert.equal(numViews, 1);
   const steps = transforms[0].map(({ backend: _, ...step }) => step);
@@ -834,61 +837,65 @@ test("beit/beit_vit-base-p16_8xb256-amp-coslr-300e_in1k.ts has MMSelfSup's beit_
   assert.equal(model.neck, undefined, 'v1 has no neck');
 });
 
-test("itpn/itpn-clip-b_hivit-base-p16_8xb256-amp-coslr-300e_in1k.ts has mmpretrain's itpn-clip-b_hivit-base-p16_8xb256-amp-coslr-300e_in1k.py", () => {
-  // mmpretrain configs/itpn/itpn-clip-b_hivit-base-p16_8xb256-amp-coslr-300e_in1k.py over
-  // _base_/datasets/imagenet_bs256_itpn.py (TwoNormDataPreprocessor with CLIP's second statistics).
-  const { cfg, mask } = checkBEiTRecipe('itpn/itpn-clip-b_hivit-base-p16_8xb256-amp-coslr-300e_in1k.ts', [0.9, 0.98], {
-    size: 224,
-    scale: [0.2, 1],
-    interp: 'bicubic',
+// mmpretrain configs/itpn/itpn-clip-b_hivit-base-p16_8xb256-amp-coslr-{300e,800e}_in1k.py over
+// _base_/datasets/imagenet_bs256_itpn.py (TwoNormDataPreprocessor with CLIP's second statistics). The
+// 800-epoch file changes drop path, betas and the schedule; its target/loss types are not taken
+// (see the config's docstring).
+for (const [maxEpochs, betas, dropPathRate] of [
+  [300, [0.9, 0.98], 0],
+  [800, [0.9, 0.999], 0.1],
+] as const) {
+  const file = `itpn/itpn-clip-b_hivit-base-p16_8xb256-amp-coslr-${maxEpochs}e_in1k.ts`;
+  test(`${file} has mmpretrain's itpn-clip-b_hivit-base-p16_8xb256-amp-coslr-${maxEpochs}e_in1k.py`, () => {
+    const { cfg, mask } = checkBEiTRecipe(file, [...betas], { size: 224, scale: [0.2, 1], interp: 'bicubic' }, maxEpochs);
+    assert.deepEqual(mask, {
+      type: 'BEiTMaskGenerator',
+      inputSize: 14,
+      numMaskingPatches: 75,
+      minNumPatches: 16,
+      maxNumPatches: 75,
+    });
+    assert.deepEqual(cfg.optimWrapper.paramwiseCfg, {
+      customKeys: { '.norm': { decayMult: 0 }, '.pos_embed': { decayMult: 0 }, '.gamma': { decayMult: 0 } },
+    });
+    const full = cfg as unknown as { autoScaleLr: unknown; randomness: { seed: number } };
+    assert.deepEqual(full.autoScaleLr, { baseBatchSize: 2048 });
+    assert.equal(full.randomness.seed, 0);
+    const model = cfg.model as Record<string, unknown>;
+    const pre = model.dataPreprocessor as { mean: number[]; std: number[]; secondMean: number[]; secondStd: number[] };
+    assert.deepEqual(
+      [pre.mean, pre.std],
+      [
+        [123.675, 116.28, 103.53],
+        [58.395, 57.12, 57.375],
+      ],
+    );
+    const close = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]) < 1e-9);
+    assert.ok(close(pre.secondMean, [122.7709383, 116.7460125, 104.09373615]), `CLIP mean × 255: ${pre.secondMean}`);
+    assert.ok(close(pre.secondStd, [68.5005327, 66.6321579, 70.32316305]), `CLIP std × 255: ${pre.secondStd}`);
+    assert.deepEqual(model.backbone, {
+      type: 'iTPNHiViT',
+      arch: 'base',
+      dropPathRate,
+      rpe: true,
+      layerScaleInit: 0.1,
+      reconstructionType: 'clip',
+    });
+    assert.deepEqual(model.neck, {
+      type: 'iTPNPretrainDecoder',
+      patchSize: 16,
+      inChans: 3,
+      embedDim: 512,
+      mlpRatio: 4,
+      reconstructionType: 'clip',
+      fpnDim: 256,
+      fpnDepth: 2,
+      numOuts: 3,
+    });
+    assert.deepEqual(model.head, { type: 'iTPNClipHead', embedDims: 512, numEmbed: 512, loss: { type: 'CosineSimilarityLoss' } });
+    assert.equal((model.targetGenerator as { type: string }).type, 'CLIPGenerator');
   });
-  assert.deepEqual(mask, {
-    type: 'BEiTMaskGenerator',
-    inputSize: 14,
-    numMaskingPatches: 75,
-    minNumPatches: 16,
-    maxNumPatches: 75,
-  });
-  assert.deepEqual(cfg.optimWrapper.paramwiseCfg, {
-    customKeys: { '.norm': { decayMult: 0 }, '.pos_embed': { decayMult: 0 }, '.gamma': { decayMult: 0 } },
-  });
-  const full = cfg as unknown as { autoScaleLr: unknown; randomness: { seed: number } };
-  assert.deepEqual(full.autoScaleLr, { baseBatchSize: 2048 });
-  assert.equal(full.randomness.seed, 0);
-  const model = cfg.model as Record<string, unknown>;
-  const pre = model.dataPreprocessor as { mean: number[]; std: number[]; secondMean: number[]; secondStd: number[] };
-  assert.deepEqual(
-    [pre.mean, pre.std],
-    [
-      [123.675, 116.28, 103.53],
-      [58.395, 57.12, 57.375],
-    ],
-  );
-  const close = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]) < 1e-9);
-  assert.ok(close(pre.secondMean, [122.7709383, 116.7460125, 104.09373615]), `CLIP mean × 255: ${pre.secondMean}`);
-  assert.ok(close(pre.secondStd, [68.5005327, 66.6321579, 70.32316305]), `CLIP std × 255: ${pre.secondStd}`);
-  assert.deepEqual(model.backbone, {
-    type: 'iTPNHiViT',
-    arch: 'base',
-    dropPathRate: 0,
-    rpe: true,
-    layerScaleInit: 0.1,
-    reconstructionType: 'clip',
-  });
-  assert.deepEqual(model.neck, {
-    type: 'iTPNPretrainDecoder',
-    patchSize: 16,
-    inChans: 3,
-    embedDim: 512,
-    mlpRatio: 4,
-    reconstructionType: 'clip',
-    fpnDim: 256,
-    fpnDepth: 2,
-    numOuts: 3,
-  });
-  assert.deepEqual(model.head, { type: 'iTPNClipHead', embedDims: 512, numEmbed: 512, loss: { type: 'CosineSimilarityLoss' } });
-  assert.equal((model.targetGenerator as { type: string }).type, 'CLIPGenerator');
-});
+}
 
 test("beitv2/beitv2_vit-base-p16_8xb256-amp-coslr-300e_in1k.ts has MMSelfSup's beitv2_vit-base-p16_8xb256-amp-coslr-300e_in1k.py", () => {
   // configs/selfsup/beitv2/beitv2_vit-base-p16_8xb256-amp-coslr-300e_in1k.py over _base_/models/beitv2_vit-base-p16.py
