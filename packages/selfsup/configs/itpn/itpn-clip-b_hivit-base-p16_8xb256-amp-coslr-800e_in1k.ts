@@ -7,7 +7,7 @@
  * Kept from the 300-epoch recipe, unlike the 800-epoch file as mmpretrain ships it: the target is
  * `CLIPGenerator` with −cos (`CosineSimilarityLoss`). That file names `ClipTargeter`, a type from
  * the iTPN authors' own code base that mmpretrain does not register (it has `CLIPGenerator`), and a
- * cross-entropy loss, which does not compare two feature vectors.
+ * `CrossEntropyLoss` without soft labels, which expects class indices, not the teacher's features.
  */
 import { defineConfig, epochs, warmupCosine } from 'selfsup/config';
 
