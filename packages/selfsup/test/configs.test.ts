@@ -93,6 +93,9 @@ test('the bundled configs cover every algorithm with a CPU-sized CIFAR-10 and an
     'vicreg',
     'dino',
     'mae',
+    'pixmim',
+    'eva',
+    'milan',
     'mff',
     'itpn',
     'mixmim',
@@ -161,7 +164,7 @@ for (const rel of configs) {
     const swinB = rel.includes('swin-base');
     const modelCfg = swinB ? { ...cfg.model, backbone: { ...cfg.model.backbone, depths: [1, 1, 1, 1] } } : cfg.model;
     torch.manualSeed(0);
-    const model = ALGORITHMS.build(withTokenizer(modelCfg), 'model');
+    const model = ALGORITHMS.build(withTokenizer(withTinyTeacher(modelCfg) as typeof modelCfg), 'model');
     if (swinB) assert.equal(model.backbone.numFeatures, 1024);
     const ow = buildOptimWrapper(cfg.optimWrapper, model);
     const channels = rel.includes('fashion-mnist') ? 1 : 3;

@@ -11,6 +11,10 @@
  * keys; the text tower's keys are ignored), converted as docs/algorithms.md says. As in MMSelfSup it
  * sees the algorithm's preprocessed images (ImageNet statistics, not CLIP's own).
  *
+ * A checkpoint made for another input size (the release is 224 px) loads into a teacher of any
+ * `imgSize` that its patches divide: the position table is resized bicubically to the new grid,
+ * the class row kept (the CPU-sized CIFAR-10 recipes run the ViT-B/16 release at 64 px).
+ *
  * Shapes: images `(N, 3, H, W)` at the teacher's `imgSize` → features `(N, 1 + L, outputDim)` and
  * attention `(N, 1 + L, 1 + L)` (class token first, L = (H/p)·(W/p)). State-dict keys are MMSelfSup's
  * (`tokenizer.visual.conv1.weight`, `…transformer.resblocks.0.attn.in_proj_weight`, `…ln_post.*`,
@@ -22,6 +26,7 @@ import { nn, type StateValue, type Tensor } from '@selfsup/torch';
 import { definePart } from '../../core/registry.js';
 import { ConfigError, posInt, str, z } from '../../core/schema.js';
 import { unwrapStateDict } from '../backbones/load.js';
+import { resizePosEmbed } from '../backbones/pos-embed.js';
 import { TARGET_GENERATORS } from '../registries.js';
 
 /** `CLIPGenerator` options (everything but `type`); the architecture defaults are CLIP ViT-B/16's. */
@@ -232,12 +237,26 @@ export class CLIPGenerator extends nn.Module<[Tensor], { features: Tensor; atten
             .map(([k, t]) => [k.slice('visual.'.length), t]),
         )
       : all;
+    // Kept to free: the resized table replaces it in `visual` (which may be `all` itself).
+    const table = visual.positional_embedding as Tensor | undefined;
     try {
+      // A teacher at another input size than the release's (CLIP ViT-B/16 is 224 px: a 14 × 14 grid)
+      // gets the position table resized to its grid, as a ViT is evaluated at a new resolution.
+      if (table && table.dim() === 2 && table.shape[1] === v.embedDim && table.shape[0] !== v.numTokens) {
+        const side = Math.round(Math.sqrt(table.shape[0] - 1));
+        const grid = v.imgSize / v.patchSize;
+        if (side * side !== table.shape[0] - 1)
+          throw new ConfigError(key, `'${file}': positional_embedding has ${table.shape[0]} rows, not 1 + a square grid`);
+        visual.positional_embedding = torch.tidy(() =>
+          resizePosEmbed(table.unsqueeze(0), [side, side], [grid, grid], { numPrefixTokens: 1, mode: 'bicubic' }).squeeze(0),
+        );
+      }
       v.loadStateDict(visual, { strict: true });
     } catch (e) {
+      if (e instanceof ConfigError) throw e;
       throw new ConfigError(key, `'${file}' does not fit the teacher: ${(e as Error).message}; expected ${expected}`);
     } finally {
-      for (const t of Object.values(all)) t.dispose();
+      for (const t of new Set([...Object.values(all), ...Object.values(visual), ...(table ? [table] : [])])) t.dispose();
     }
   }
 

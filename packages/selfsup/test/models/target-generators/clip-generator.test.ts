@@ -99,6 +99,41 @@ test('CLIPGenerator: a teacher of another size or an unreadable file is a Config
   );
 });
 
+test('CLIPGenerator: a checkpoint made for another input size loads with its position table resized (PyTorch bicubic)', () => {
+  // The file's table is for 16 px (a 4 × 4 grid); the teacher runs at 8 px (2 × 2) and at 24 px (6 × 6).
+  for (const imgSize of [8, 24]) {
+    const gen = build({ imgSize }) as CLIPGenerator;
+    const grid = imgSize / 4;
+    const ref = py<{ table: number[][] }>(
+      `import torch.nn.functional as F
+sd = torch.load(D['file'])
+t = sd['visual.positional_embedding']
+g = t[1:].reshape(1, 4, 4, -1).permute(0, 3, 1, 2)
+r = F.interpolate(g, size=(D['grid'], D['grid']), mode='bicubic', align_corners=False)
+OUT = {'table': torch.cat([t[:1], r.flatten(2).transpose(1, 2)[0]]).tolist()}`,
+      { file, grid },
+    );
+    assert.equal(gen.visual.numTokens, 1 + grid * grid);
+    torch.tidy(() => {
+      const want = torch.tensor(ref.table);
+      assert.ok(gen.visual.positionalEmbedding.sub(want).abs().max().item() < 1e-6, `table at ${imgSize} px`);
+      const { features } = gen.forward(torch.randn([1, 3, imgSize, imgSize]));
+      assert.deepEqual(features.shape, [1, 1 + grid * grid, 6]);
+    });
+    gen.dispose();
+  }
+  // A table that is not 1 + a square grid cannot be resized: named as such.
+  const odd = join(dirname(file), 'odd.pth');
+  const sd = torch.load(file) as Record<string, torch.Tensor>;
+  sd['visual.positional_embedding'] = sd['visual.positional_embedding'].slice(0, 0, 7);
+  torch.save(sd, odd);
+  assert.throws(
+    () => TARGET_GENERATORS.build({ type: 'CLIPGenerator', tokenizerPath: odd, ...ARCH }, 'model.targetGenerator'),
+    (e: Error) =>
+      e instanceof ConfigError && e.message.includes('tokenizerPath') && /7 rows, not 1 \+ a square grid/.test(e.message),
+  );
+});
+
 test('CLIPGenerator: images of another size than the teacher’s are a RangeError', () => {
   const gen = build() as CLIPGenerator;
   assert.throws(() => torch.tidy(() => gen.forward(torch.zeros([1, 3, 32, 32]))), /expected \(N, 3, 16, 16\)/);
