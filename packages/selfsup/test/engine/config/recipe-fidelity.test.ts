@@ -768,6 +768,9 @@ test('the DINO ViT recipe has the project’s DINOMultiCrop (2 global + 8 local,
 });
 
 /** The BEiT recipes' shared checks: batch, wrapper, clipping, 10 + 290 epochs of warm-up + cosine to 1e-5, views. */
+/** BEiT v2's block-wise mask at 224 px (75 of 14 × 14 patches; mmpretrain's iTPN CLIP recipe uses it too). */
+const BEIT_V2_MASK = { type: 'BEiTMaskGenerator', inputSize: 14, numMaskingPatches: 75, minNumPatches: 16, maxNumPatches: 75 };
+
 function checkBEiTRecipe(
   file: string,
   betas: [number, number],
@@ -848,13 +851,7 @@ for (const [maxEpochs, betas, dropPathRate] of [
   const file = `itpn/itpn-clip-b_hivit-base-p16_8xb256-amp-coslr-${maxEpochs}e_in1k.ts`;
   test(`${file} has mmpretrain's itpn-clip-b_hivit-base-p16_8xb256-amp-coslr-${maxEpochs}e_in1k.py`, () => {
     const { cfg, mask } = checkBEiTRecipe(file, [...betas], { size: 224, scale: [0.2, 1], interp: 'bicubic' }, maxEpochs);
-    assert.deepEqual(mask, {
-      type: 'BEiTMaskGenerator',
-      inputSize: 14,
-      numMaskingPatches: 75,
-      minNumPatches: 16,
-      maxNumPatches: 75,
-    });
+    assert.deepEqual(mask, BEIT_V2_MASK);
     assert.deepEqual(cfg.optimWrapper.paramwiseCfg, {
       customKeys: { '.norm': { decayMult: 0 }, '.pos_embed': { decayMult: 0 }, '.gamma': { decayMult: 0 } },
     });
@@ -905,13 +902,7 @@ test("beitv2/beitv2_vit-base-p16_8xb256-amp-coslr-300e_in1k.ts has MMSelfSup's b
     scale: [0.2, 1],
     interp: 'bicubic',
   });
-  assert.deepEqual(mask, {
-    type: 'BEiTMaskGenerator',
-    inputSize: 14,
-    numMaskingPatches: 75,
-    minNumPatches: 16,
-    maxNumPatches: 75,
-  });
+  assert.deepEqual(mask, BEIT_V2_MASK);
   assert.deepEqual(cfg.optimWrapper.paramwiseCfg, {
     normDecayMult: 0,
     customKeys: {
