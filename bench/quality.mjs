@@ -6,7 +6,10 @@
 // Each recipe's schedule is fitted into the budget (`fitToSeconds`: warm-up and cosine decay end
 // with the budget) rather than cut off by it.
 //   node bench/quality.mjs --root DIR [--minutes 10] [--methods simclr,mocov2,byol,simsiam,barlowtwins,swav,dino] [--cache DIR] [--eval-per-class 1000]
-//     [--cfg-options key=value …] [--hook JSON …] [--hard-stop 1.25] [--iters N] [--config FILE]
+//     [--cfg-options key=value …] [--hook JSON …] [--hard-stop 1.25] [--iters N] [--config FILE] [--baseline-method M]
+// A method is a folder of configs/ with a CPU-sized CIFAR-10 config (the ResNet-18 ones, and the MIM
+// family's ViTs: mae, pixmim, maskfeat, simmim, spark, mff, itpn, mixmim; --baseline-method mae then
+// gives the random-init row a ViT-Tiny).
 // --iters N fits each recipe into N iterations instead of the wall-clock budget (numbers that do
 // not depend on how busy the machine is); the loss at the start and the end of training is reported.
 // DIR holds cifar10/train/<class>/*.jpg (../shared/data/cifar10-train.tar.gz extracted).
@@ -34,6 +37,8 @@ const { values } = parseArgs({
     'hard-stop': { type: 'string', default: '1.25' },
     'no-baselines': { type: 'boolean', default: false },
     iters: { type: 'string' },
+    // Whose backbone the random-init baseline is (a ViT for the MIM family).
+    'baseline-method': { type: 'string', default: 'simclr' },
     // A config file to train instead of the method's CPU-sized CIFAR-10 config (one method).
     config: { type: 'string' },
   },
@@ -42,11 +47,15 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const configs = join(here, '../packages/selfsup/configs');
 const selfsup = await import('../packages/selfsup/dist/src/index.js');
 
-/** The CIFAR-10 config of a method (`configs/<method>/<method>_resnet18-w025_*_cifar10.ts`). */
+/**
+ * The CPU-sized CIFAR-10 config of a method: `configs/<method>/*_cifar10.ts`, the ¼-width ResNet-18
+ * one where there are several (MoCo v3 has a ViT one too), else the only one (the ViTs of the MIM family).
+ */
 function configOf(method) {
   const dir = join(configs, method);
-  const f = readdirSync(dir).find((n) => n.includes('resnet18-w025') && n.endsWith('_cifar10.ts'));
-  if (!f) throw new Error(`no CPU-sized CIFAR-10 config for ${method} in ${dir}`);
+  const files = readdirSync(dir).filter((n) => n.endsWith('_cifar10.ts'));
+  const f = files.find((n) => n.includes('resnet18-w025')) ?? (files.length === 1 ? files[0] : undefined);
+  if (!f) throw new Error(`no single CPU-sized CIFAR-10 config for ${method} in ${dir} (${files.join(', ') || 'none'})`);
   return join(dir, f);
 }
 
@@ -83,7 +92,7 @@ if (values.child) {
   const method = values.child;
   const out = { method, threads: torch.getNumThreads() };
   if (method === 'baselines') {
-    const cfg = prepareConfig(configOf('simclr'));
+    const cfg = prepareConfig(configOf(values['baseline-method']));
     torch.manualSeed(0);
     const model = selfsup.ALGORITHMS.build(cfg.model, 'model');
     const r = await evaluate({ random: modelEncoder(model), pixels: pixelEncoder(model.normalization) });

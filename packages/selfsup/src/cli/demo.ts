@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import * as torch from '@selfsup/torch';
 import { prepareConfig } from '../engine/config/prepare.js';
 import type { Config } from '../engine/config/config.js';
-import { fitToSeconds, scheduleIters, stretchEpochs } from '../engine/fit-schedule.js';
+import { fitToSeconds, PROBE_ITERS, scheduleIters, stretchEpochs } from '../engine/fit-schedule.js';
 import { writeRunReport } from '../engine/run-report.js';
 import { Runner } from '../engine/runner.js';
 import { frozenBenchmark, type FrozenResult } from '../evaluation/benchmark.js';
@@ -103,7 +103,7 @@ async function runDemo(values: Values<typeof OPTIONS>, _args: string[], cfgOptio
   );
   // On a machine too slow for the recipe in the budget, the schedule is compressed to fit (so the
   // lr still warms up and anneals) instead of being cut off; a fast machine keeps the recipe.
-  say('timing 16 iterations to check that the recipe fits the budget…');
+  say(`timing ${PROBE_ITERS} iterations to check that the recipe fits the budget…`);
   const fit = await fitToSeconds(cfg, minutes * 60);
   if (fit.maxIters < scheduleIters(cfg, fit.itersPerEpoch)) {
     const prepared = cfg;

@@ -9,7 +9,7 @@ import * as torch from '@selfsup/torch';
 import { prepareConfig } from '../engine/config/prepare.js';
 import { importUserModules } from '../core/user-modules.js';
 import { adoptSlurmEnv, distributedEnv, launch } from '../engine/launch.js';
-import { describeSizeSeconds, fitToSeconds } from '../engine/fit-schedule.js';
+import { describeSizeSeconds, fitToSeconds, PROBE_ITERS } from '../engine/fit-schedule.js';
 import { writeRunReport } from '../engine/run-report.js';
 import { Runner } from '../engine/runner.js';
 import { resolveDevice } from '../engine/device.js';
@@ -50,7 +50,7 @@ options:
   --deterministic           deterministic algorithms
   --max-minutes M           stop after M minutes of training (a resumable checkpoint is saved)
   --fit-minutes M           fit the whole schedule (warm-up, decay, intervals) into M minutes: times
-                            16 iterations first, then trains that many iterations as fit (one process)
+                            40 iterations first, then trains that many iterations as fit (one process)
   --import FILE             load a module that registers custom parts (repeatable)
   --device D                auto (default: a GPU when there is one), cpu, cuda, cuda:N
   --nproc-per-node N        processes on this machine (distributed: NCCL on GPUs, else Gloo)
@@ -166,7 +166,8 @@ async function runTrain(
   if (fitMinutes !== undefined) {
     if (values.resume !== undefined)
       throw new UsageError('--fit-minutes cannot be combined with --resume: resume from the fitted run with its config.json');
-    if (!values.quiet) console.error(`selfsup train: timing 16 iterations to fit the schedule into ${fitMinutes} min`);
+    if (!values.quiet)
+      console.error(`selfsup train: timing ${PROBE_ITERS} iterations to fit the schedule into ${fitMinutes} min`);
     const fit = await fitToSeconds(cfg, fitMinutes * 60);
     cfg = fit.cfg;
     if (!values.quiet)

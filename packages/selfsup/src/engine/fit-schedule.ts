@@ -143,22 +143,42 @@ export function progressiveResizeOf(cfg: Config): ProgressiveResizeOptions | und
 }
 
 export interface SpeedMeasurement {
-  /** Median seconds per iteration, data wait included, after the first (warm-up) iterations. */
+  /** Mean seconds per iteration, data wait included, after the first (warm-up) iterations. */
   secondsPerIter: number;
   itersPerEpoch: number;
 }
 
+/** Iterations a speed probe runs by default, and how many of them it leaves out as warm-up. */
+export const PROBE_ITERS = 40;
+export const PROBE_WARMUP = 16;
+
+/**
+ * Mean seconds per iteration from iteration end times (ms, `performance.now()`), over the gaps
+ * after the first `warmup` iterations. The mean, not the median: a run pays for its slow
+ * iterations too (garbage collection, the loader catching up).
+ */
+export function windowSecondsPerIter(ends: readonly number[], warmup: number): number {
+  const window = ends.slice(warmup);
+  if (window.length < 2)
+    throw new RangeError(`windowSecondsPerIter: ${ends.length} iterations leave no gap after the warm-up of ${warmup}`);
+  return (window[window.length - 1] - window[0]) / (window.length - 1) / 1000;
+}
+
 /**
  * Times `iters` iterations of `cfg` as it would train (same data, augmentation and model) in a
- * throwaway work dir, with no checkpoints or kNN monitor, and returns the median seconds per
+ * throwaway work dir, with no checkpoints or kNN monitor, and returns the mean seconds per
  * iteration after the first `warmup`. Nothing of it is kept: the real run re-seeds and rebuilds.
+ * The warm-up is long (16 of 40 by default) because a run's first iterations are faster than its
+ * steady state: on the 2-core benchmark VM, BYOL's iterations 5–15 took 0.47 s on average, its
+ * iterations 5–80 0.51 s, and a 12-minute run 0.55 s (the loader's queue starts full, the CPU
+ * starts idle). A probe of iterations 5–16 underestimated the 32-px recipes by 8–20 %.
  */
 export async function measureIterSeconds(
   cfg: Config,
   opts: { iters?: number; warmup?: number; inputScale?: number } = {},
 ): Promise<SpeedMeasurement> {
-  const warmup = opts.warmup ?? 4;
-  const iters = opts.iters ?? 16;
+  const warmup = opts.warmup ?? PROBE_WARMUP;
+  const iters = opts.iters ?? PROBE_ITERS;
   if (iters <= warmup + 1) throw new RangeError(`measureIterSeconds: iters (${iters}) must exceed warmup + 1 (${warmup + 1})`);
   const dir = mkdtempSync(join(tmpdir(), 'selfsup-speed-'));
   try {
@@ -177,14 +197,7 @@ export async function measureIterSeconds(
     runner.hooks.push(clock);
     if (opts.inputScale !== undefined && opts.inputScale !== 1) runner.hooks.unshift(new FixedInputScale(opts.inputScale));
     await runner.train();
-    const gaps = clock.ends
-      .slice(warmup)
-      .map((t, i, a) => (i === 0 ? Number.NaN : t - a[i - 1]))
-      .slice(1);
-    gaps.sort((a, b) => a - b);
-    const mid = gaps.length >> 1;
-    const ms = gaps.length % 2 ? gaps[mid] : (gaps[mid - 1] + gaps[mid]) / 2;
-    return { secondsPerIter: ms / 1000, itersPerEpoch: runner.itersPerEpoch };
+    return { secondsPerIter: windowSecondsPerIter(clock.ends, warmup), itersPerEpoch: runner.itersPerEpoch };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -270,8 +283,10 @@ export async function fitToSeconds(
 ): Promise<FittedSchedule> {
   if (!(seconds > 0)) throw new RangeError(`fitToSeconds: seconds must be positive, got ${seconds}`);
   const resize = progressiveResizeOf(cfg);
-  const iters = opts.iters ?? 16;
-  const full = await measureIterSeconds(cfg, { iters });
+  const iters = opts.iters ?? PROBE_ITERS;
+  // A shorter probe keeps the default warm-up's share of it (16 of 40).
+  const warmupOf = (n: number) => Math.min(PROBE_WARMUP, Math.floor((n * 2) / 5));
+  const full = await measureIterSeconds(cfg, { iters, warmup: warmupOf(iters) });
   const { itersPerEpoch } = full;
   let secondsPerIter = full.secondsPerIter;
   let sizeSeconds: [number, number][] | undefined;
@@ -280,7 +295,8 @@ export async function fitToSeconds(
     for (const size of sizesToTime(resize)) {
       if (size === resize.endSize) continue;
       const scale = size / resize.endSize;
-      const probe = await measureIterSeconds(cfg, { iters: Math.ceil(iters * Math.min(4, scale ** -2)), inputScale: scale });
+      const n = Math.ceil(iters * Math.min(4, scale ** -2));
+      const probe = await measureIterSeconds(cfg, { iters: n, warmup: warmupOf(n), inputScale: scale });
       secondsAt.set(size, probe.secondsPerIter);
     }
     secondsPerIter = progressiveSecondsPerIter(resize, secondsAt);

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { nn, optim } from '@selfsup/torch';
 import type { Config } from '../../src/engine/config/config.js';
 import { validateConfig } from '../../src/engine/config/config.js';
-import { fitSchedule, fitToSeconds, stretchEpochs } from '../../src/engine/fit-schedule.js';
+import { fitSchedule, fitToSeconds, stretchEpochs, windowSecondsPerIter } from '../../src/engine/fit-schedule.js';
 import { Runner } from '../../src/engine/runner.js';
 import { testConfig } from './parts.js';
 import '../../src/builtins.js';
@@ -126,6 +126,14 @@ test('stretchEpochs: epoch positions scale with the epochs, an iteration warm-up
   assert.ok(lr[60 * L] < 1e-3 * Math.max(...lr));
   assert.throws(() => stretchEpochs(cfg, 0), /epochs must be a positive integer/);
   assert.throws(() => stretchEpochs(cfgWith([], { type: 'IterBasedTrainLoop', maxIters: 5 }), 3), /IterBasedTrainLoop/);
+});
+
+test('windowSecondsPerIter: the mean gap after the warm-up, slow iterations included', () => {
+  // The first two ends are the warm-up; from 300 ms on the gaps are 100, 200 and 300 ms: mean 0.2 s.
+  assert.ok(Math.abs(windowSecondsPerIter([0, 100, 300, 400, 600, 900], 2) - 0.2) < 1e-12);
+  // Gaps 100, 100, 100, 900: the mean 0.3 s counts the slow iteration a run also pays for.
+  assert.ok(Math.abs(windowSecondsPerIter([0, 50, 150, 250, 350, 1250], 1) - 0.3) < 1e-12);
+  assert.throws(() => windowSecondsPerIter([0, 100, 200], 2), /no gap after the warm-up of 2/);
 });
 
 test('fitToSeconds: times the real config, then a runner trains exactly the fitted iterations to the end of the schedule', async () => {
