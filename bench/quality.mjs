@@ -115,7 +115,8 @@ if (values.child) {
     let fit;
     if (values.iters) {
       const maxIters = Number(values.iters);
-      const { itersPerEpoch, secondsPerIter } = await selfsup.measureIterSeconds(recipe);
+      // Only for the report: an iteration budget does not depend on the speed, so a short probe.
+      const { itersPerEpoch, secondsPerIter } = await selfsup.measureIterSeconds(recipe, { iters: 12, warmup: 4 });
       fit = { cfg: selfsup.fitSchedule(recipe, maxIters, itersPerEpoch), maxIters, itersPerEpoch, secondsPerIter };
     } else {
       fit = await selfsup.fitToSeconds(recipe, seconds);
