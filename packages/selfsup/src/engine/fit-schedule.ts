@@ -170,8 +170,9 @@ export function windowSecondsPerIter(ends: readonly number[], warmup: number): n
  * iteration after the first `warmup`. Nothing of it is kept: the real run re-seeds and rebuilds.
  * The warm-up is long (16 of 40 by default) because a run's first iterations are faster than its
  * steady state: on the 2-core benchmark VM, BYOL's iterations 5–15 took 0.47 s on average, its
- * iterations 5–80 0.51 s, and a 12-minute run 0.55 s (the loader's queue starts full, the CPU
- * starts idle). A probe of iterations 5–16 underestimated the 32-px recipes by 8–20 %.
+ * iterations 5–80 0.51 s, and a 12-minute run 0.55 s. The step itself slows, not the data (the
+ * runs waited ~5 ms per iteration for batches). A probe of iterations 5–16 underestimated the 32-px
+ * recipes by 8–20 %.
  */
 export async function measureIterSeconds(
   cfg: Config,
