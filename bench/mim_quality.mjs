@@ -150,6 +150,7 @@ const { modelEncoder } = await import('../packages/selfsup/dist/src/engine/model
 const { frozenBenchmark } = await import('../packages/selfsup/dist/src/evaluation/benchmark.js');
 const { evaluateClassifier, fineTune } = await import('../packages/selfsup/dist/src/evaluation/fine-tune.js');
 const { pixmimViews } = await import('../packages/selfsup/dist/src/engine/config/recipes.js');
+const { windowSecondsPerIter } = await import('../packages/selfsup/dist/src/engine/fit-schedule.js');
 
 const arm = values.arm;
 const log = (m) => console.error(`[${stamp()}] ${arm}: ${m}`);
@@ -213,11 +214,8 @@ async function fineTuneFor(model, seconds) {
   });
   probe.model.head.dispose();
   model.backbone.loadStateDict(saved);
-  const gaps = ends
-    .slice(2)
-    .map((t, i) => t - ends[i + 1])
-    .sort((x, y) => x - y);
-  const secondsPerIter = gaps[gaps.length >> 1] / 1000;
+  // The mean gap after the first iteration, as fitToSeconds measures its probe.
+  const secondsPerIter = windowSecondsPerIter(ends, 1);
   const iters = Math.max(2, Math.floor((seconds * 0.97) / secondsPerIter));
   const full = Math.floor(ftTrain.dataset.length / bs);
   // Under an epoch, one pass over a subset; over, whole epochs of the full split.

@@ -50,7 +50,7 @@ options:
   --deterministic           deterministic algorithms
   --max-minutes M           stop after M minutes of training (a resumable checkpoint is saved)
   --fit-minutes M           fit the whole schedule (warm-up, decay, intervals) into M minutes: times
-                            40 iterations first, then trains that many iterations as fit (one process)
+                            ${PROBE_ITERS} iterations first, then trains that many iterations as fit (one process)
   --import FILE             load a module that registers custom parts (repeatable)
   --device D                auto (default: a GPU when there is one), cpu, cuda, cuda:N
   --nproc-per-node N        processes on this machine (distributed: NCCL on GPUs, else Gloo)

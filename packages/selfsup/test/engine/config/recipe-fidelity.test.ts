@@ -767,10 +767,10 @@ test('the DINO ViT recipe has the project’s DINOMultiCrop (2 global + 8 local,
   });
 });
 
-/** The BEiT recipes' shared checks: batch, wrapper, clipping, 10 + 290 epochs of warm-up + cosine to 1e-5, views. */
 /** BEiT v2's block-wise mask at 224 px (75 of 14 × 14 patches; mmpretrain's iTPN CLIP recipe uses it too). */
 const BEIT_V2_MASK = { type: 'BEiTMaskGenerator', inputSize: 14, numMaskingPatches: 75, minNumPatches: 16, maxNumPatches: 75 };
 
+/** The BEiT recipes' shared checks: batch, wrapper, clipping, 10 + 290 epochs of warm-up + cosine to 1e-5, views. */
 function checkBEiTRecipe(
   file: string,
   betas: [number, number],
