@@ -1,4 +1,8 @@
-/** SwAV on CIFAR-10, CPU-sized (batch 256 on one process); bench/quality.mjs trains it for a fixed wall-clock budget. */
+/**
+ * SwAV on CIFAR-10, CPU-sized (batch 256 on one process); bench/quality.mjs trains it for a fixed wall-clock budget.
+ * 3000 prototypes as solo-learn's CIFAR recipe: with fewer than the 128 embedding dimensions (this
+ * config had 100) embeddings orthogonal to every prototype give a trivial ln K loss, and training fell into it.
+ */
 import { defineConfig, lars, larsExclude, swavModel } from 'selfsup/config';
 
 export default defineConfig({
@@ -7,7 +11,7 @@ export default defineConfig({
     inChannels: 128,
     hidChannels: 512,
     numCrops: [2, 4],
-    numPrototypes: 100,
+    numPrototypes: 3000,
     freezePrototypesIters: 300,
     queueLength: 0,
   }),

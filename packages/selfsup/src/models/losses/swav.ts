@@ -120,7 +120,15 @@ export class SwAVLoss extends nn.Module<[Tensor, TrainProgress?], Tensor> {
       if (!(Number.isInteger(c) && c >= 0 && c < total))
         throw new RangeError(`SwAVLoss: crop ${c} in cropsForAssign is not one of the ${total} crops`);
     if (total < 2) throw new RangeError('SwAVLoss: swapped prediction needs at least 2 crops');
-    this.prototypes = this.registerModule('prototypes', new nn.Linear(opts.featDim, opts.numPrototypes ?? 3000, { bias: false }));
+    const k = opts.numPrototypes ?? 3000;
+    // Fewer prototypes than dimensions leave directions orthogonal to all of them: embeddings there
+    // score 0 everywhere, so prediction and codes are uniform and the loss sits at ln K with zero
+    // gradient. The ¼-width CIFAR-10 recipe with 100 prototypes for 128 dimensions collapsed into it.
+    if (k < opts.featDim)
+      console.warn(
+        `selfsup: SwAVLoss has ${k} prototypes for ${opts.featDim}-d embeddings; embeddings orthogonal to every prototype are a trivial solution (loss ln ${k}): use numPrototypes ≥ featDim (SwAV: 3000 for 128)`,
+      );
+    this.prototypes = this.registerModule('prototypes', new nn.Linear(opts.featDim, k, { bias: false }));
     this.queueLength = opts.queueLength ?? 0;
     const rows = Math.floor(this.queueLength / worldSize());
     this.queue = this.registerBuffer('queue', rows > 0 ? torch.zeros([this.cropsForAssign.length, rows, opts.featDim]) : null);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as torch from '@selfsup/torch';
 import { SwAVHead } from '../../../src/models/heads/swav-head.js';
-import { type SwAVLoss, sinkhorn } from '../../../src/models/losses/swav.js';
+import { SwAVLoss, sinkhorn } from '../../../src/models/losses/swav.js';
 import { HEADS } from '../../../src/models/registries.js';
 import { assertClose, pseudo, py } from '../../helpers.js';
 import { runRanks } from '../dist-ranks.js';
@@ -107,6 +107,28 @@ test('SwAVLoss matches MMSelfSup’s SwAVLoss in PyTorch (2+2 crops), with gradi
     const norms = f64(protos).norm(2, 1, { keepdim: true });
     const projected = g.sub(w.mul(g.mul(w).sum(1, { keepdim: true }))).div(norms);
     assertClose(projected, gRef, 1e-9, 'prototype gradient (projected)');
+  });
+});
+
+test('SwAVLoss with fewer prototypes than dimensions: embeddings orthogonal to all of them sit at loss ln K with zero gradient, and the loss warns', (t) => {
+  const warn = t.mock.method(console, 'warn', () => {});
+  torch.tidy(() => {
+    // 3 prototypes e1, e2, e3 in 5 dimensions; 2+2 crops of 3 samples living in span(e4, e5).
+    const few = new SwAVLoss({ featDim: 5, numPrototypes: 3, numCrops: [2, 2] }).to('float64');
+    assert.equal(warn.mock.callCount(), 1);
+    assert.match(String(warn.mock.calls[0].arguments[0]), /3 prototypes for 5-d embeddings/);
+    const eye = torch.eye(5, 5, { dtype: 'float64' });
+    torch.noGrad(() => few.prototypes.weight.copy_(eye.narrow(0, 0, 3)));
+    const angles = [0.1, 0.7, 1.3, 1.9, 2.5, 3.1, 3.7, 4.3, 4.9, 5.5, 6.1, 0.4];
+    const z = f64(angles.map((a) => [0, 0, 0, Math.cos(a), Math.sin(a)])).requiresGrad_(true);
+    const l = few.forward(z, at(0));
+    l.backward();
+    // Every score is 0: codes and predictions are uniform, so each term is −Σ_k (1/K) log(1/K) = ln K,
+    // and softmax − codes = 0 makes every gradient vanish.
+    assertClose(l.item(), Math.log(3), 1e-12, 'loss ln 3');
+    assertClose((z.grad as torch.Tensor).abs().max().item(), 0, 1e-12, 'no gradient to leave it');
+    new SwAVLoss({ featDim: 5, numPrototypes: 5, numCrops: [2, 2] });
+    assert.equal(warn.mock.callCount(), 1, 'K = featDim: no warning');
   });
 });
 
