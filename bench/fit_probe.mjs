@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // How well does the fit's timing probe predict the run? On one fitted config (a work dir's
-// config.json from bench/quality.mjs), in one process: `measureIterSeconds` twice (the first in a
-// process pays warm-ups the second does not), then 120 training iterations, whose logged
-// 20-iteration windows show the steady pace and its spread.
+// config.json from bench/quality.mjs), in one process: `measureIterSeconds` twice (how far one
+// probe is from the next), then 120 training iterations, whose logged 20-iteration windows show
+// the steady pace and its spread.
 //   node bench/fit_probe.mjs WORKDIR/config.json --root DIR [--cache DIR] [--eval-per-class 4500] [--iters 120]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

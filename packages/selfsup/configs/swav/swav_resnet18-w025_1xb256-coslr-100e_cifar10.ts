@@ -1,7 +1,7 @@
 /**
  * SwAV on CIFAR-10, CPU-sized (batch 256 on one process); bench/quality.mjs trains it for a fixed wall-clock budget.
- * 3000 prototypes as solo-learn's CIFAR recipe: with fewer than the 128 embedding dimensions (this
- * config had 100) embeddings orthogonal to every prototype give a trivial ln K loss, and training fell into it.
+ * 3000 prototypes, as solo-learn's CIFAR recipe: fewer than the 128 embedding dimensions leave
+ * embeddings orthogonal to every prototype, a trivial ln K solution (100 prototypes fell into it).
  */
 import { defineConfig, lars, larsExclude, swavModel } from 'selfsup/config';
 

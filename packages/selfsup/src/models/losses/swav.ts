@@ -74,7 +74,7 @@ export const swavLossSchema = z.strictObject({
   cropsForAssign: z.array(nonNegInt(), { error: 'expected a list of crop indices' }).min(1).optional(),
   /** Crops per resolution group (`[2, 6]`: 2 large + 6 small). Default [2]. */
   numCrops: z.array(posInt(), { error: 'expected a list of crop counts' }).min(1).optional(),
-  /** Number of prototypes K. Default 3000. */
+  /** Number of prototypes K. Default 3000. Fewer than `featDim` warns (a trivial ln K solution exists). */
   numPrototypes: posInt().optional(),
   /** Iterations during which the prototypes get no gradient (MMSelfSup's `frozen_layers_cfg.prototypes`). Default 0. */
   freezePrototypesIters: nonNegInt().optional(),
