@@ -172,7 +172,9 @@ export function windowSecondsPerIter(ends: readonly number[], warmup: number): n
  * steady state: on the 2-core benchmark VM, BYOL's iterations 5–15 took 0.47 s on average, its
  * iterations 5–80 0.51 s, and a 12-minute run 0.55 s. The step itself slows, not the data (the
  * runs waited ~5 ms per iteration for batches). A probe of iterations 5–16 underestimated the 32-px
- * recipes by 8–20 %.
+ * recipes by 8–20 %. With this probe, seven of eight 12-minute runs ended within 0.76–1.10 of their
+ * budget (median error +2 %) and one ran 68 % slower than probed: a 24-iteration window on a shared
+ * VM is noisy (up to a fifth between tries of one config; docs/benchmarks.md).
  */
 export async function measureIterSeconds(
   cfg: Config,
