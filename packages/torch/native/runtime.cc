@@ -198,7 +198,7 @@ Napi::Value NativeHeap(const Napi::CallbackInfo& info) {
 }
 
 // trimNativeHeap(pad) -> whether any memory went back to the OS. malloc_trim also releases
-// whole free pages inside every arena, not only the top of the main heap.
+// whole free pages inside every arena; a top it shrinks only in a main heap that brk still ends.
 Napi::Value TrimNativeHeap(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
 #if defined(__GLIBC__)

@@ -160,9 +160,11 @@ export function nativeHeap(): NativeHeap | { available: false } {
 }
 
 /**
- * Returns the C heap's free pages to the OS (glibc `malloc_trim`, all arenas), keeping `pad` bytes
- * at the top of the main heap. The addon keeps freed memory for speed (see `mallocTuned`); a long
- * run calls this now and then to bound RSS. Returns whether anything was released.
+ * Returns the C heap's free pages to the OS (glibc `malloc_trim`), keeping `pad` bytes at the top of
+ * the main heap. The addon keeps freed memory for speed (see `mallocTuned`); a long run calls this
+ * now and then to bound RSS. glibc releases the free chunks inside every arena, but a heap's top only
+ * where brk still ends the main heap: freed memory merged into any other top stays resident. Returns
+ * whether anything was released.
  */
 export function trimNativeHeap(pad = 0): boolean {
   return native.trimNativeHeap(pad);
