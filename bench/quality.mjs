@@ -127,7 +127,7 @@ if (values.child) {
     }
     const cfg = fit.cfg;
     console.error(
-      `${method}: ${fit.secondsPerIter.toFixed(3)} s/iter${selfsup.describeSizeSeconds(fit)} → ${fit.maxIters} iterations (${(fit.maxIters / fit.itersPerEpoch).toFixed(2)} epochs)`,
+      `${method}: ${fit.secondsPerIter.toFixed(3)} s/iter${selfsup.describeSizeSeconds(fit)}${fit.runStartSeconds === undefined ? '' : selfsup.describeHookSeconds(fit)} → ${fit.maxIters} iterations (${(fit.maxIters / fit.itersPerEpoch).toFixed(2)} epochs)`,
     );
     const runner = new Runner(cfg, { workDir: join(values['work-dir'], method), quiet: true });
     // The work dir is then one `selfsup zoo add` takes: the fitted config as `selfsup train` saves

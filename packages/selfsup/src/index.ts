@@ -29,9 +29,11 @@ export { prepareConfig } from './engine/config/prepare.js';
 export { Hook, PRIORITY, type RunnerView, type IterOutputs } from './engine/hooks/hook.js';
 export { Runner, NonFiniteLossError, type RunnerOptions, type TrainResult } from './engine/runner.js';
 export {
+  describeHookSeconds,
   describeSizeSeconds,
   fitSchedule,
   fitToSeconds,
+  fittedIters,
   measureIterSeconds,
   progressiveSecondsPerIter,
   progressiveSizeShares,

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import * as torch from '@selfsup/torch';
 import { prepareConfig } from '../engine/config/prepare.js';
 import type { Config } from '../engine/config/config.js';
-import { fitToSeconds, PROBE_ITERS, scheduleIters, stretchEpochs } from '../engine/fit-schedule.js';
+import { describeHookSeconds, fitToSeconds, PROBE_ITERS, scheduleIters, stretchEpochs } from '../engine/fit-schedule.js';
 import { writeRunReport } from '../engine/run-report.js';
 import { Runner } from '../engine/runner.js';
 import { frozenBenchmark, type FrozenResult } from '../evaluation/benchmark.js';
@@ -109,7 +109,7 @@ async function runDemo(values: Values<typeof OPTIONS>, _args: string[], cfgOptio
     const prepared = cfg;
     cfg = fit.cfg;
     say(
-      `schedule fitted to the budget: ${fit.maxIters} iterations at ${fit.secondsPerIter.toFixed(2)} s each ` +
+      `schedule fitted to the budget: ${fit.maxIters} iterations at ${fit.secondsPerIter.toFixed(2)} s each${describeHookSeconds(fit)} ` +
         `(the recipe has ${scheduleIters(prepared, fit.itersPerEpoch)})`,
     );
   }

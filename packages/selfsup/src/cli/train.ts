@@ -9,7 +9,7 @@ import * as torch from '@selfsup/torch';
 import { prepareConfig } from '../engine/config/prepare.js';
 import { importUserModules } from '../core/user-modules.js';
 import { adoptSlurmEnv, distributedEnv, launch } from '../engine/launch.js';
-import { describeSizeSeconds, fitToSeconds, PROBE_ITERS } from '../engine/fit-schedule.js';
+import { describeHookSeconds, describeSizeSeconds, fitToSeconds, PROBE_ITERS } from '../engine/fit-schedule.js';
 import { writeRunReport } from '../engine/run-report.js';
 import { Runner } from '../engine/runner.js';
 import { resolveDevice } from '../engine/device.js';
@@ -172,7 +172,7 @@ async function runTrain(
     cfg = fit.cfg;
     if (!values.quiet)
       console.error(
-        `selfsup train: ${fit.secondsPerIter.toFixed(3)} s per iteration${describeSizeSeconds(fit)} → ${fit.maxIters} iterations ` +
+        `selfsup train: ${fit.secondsPerIter.toFixed(3)} s per iteration${describeSizeSeconds(fit)}${describeHookSeconds(fit)} → ${fit.maxIters} iterations ` +
           `(${(fit.maxIters / fit.itersPerEpoch).toFixed(2)} epochs); the fitted config is saved as config.json`,
       );
     // The fit is an estimate; the time limit still holds if the machine slows down.

@@ -124,6 +124,28 @@ class IterClock extends Hook {
   }
 }
 
+/**
+ * Times the hooks' work at the start of the run and of the first epoch (a clustering hook extracts
+ * and clusters the whole dataset there): one instance opens the list of hooks and one closes it,
+ * so the gap between their calls is what all the other hooks took.
+ */
+class HookPointClock extends Hook {
+  constructor(readonly marks: { run: number[]; epoch: number[] }) {
+    super();
+  }
+  override beforeRun(): void {
+    this.marks.run.push(performance.now());
+  }
+  override beforeTrainEpoch(): void {
+    this.marks.epoch.push(performance.now());
+  }
+}
+
+/** Seconds between the first two marks (opening and closing clock), 0 when the point was not reached. */
+function firstGapSeconds(marks: readonly number[]): number {
+  return marks.length >= 2 ? Math.max(0, (marks[1] - marks[0]) / 1000) : 0;
+}
+
 /** Holds the input views at one scale (a speed probe at one size of a progressive-resize schedule). */
 class FixedInputScale extends Hook {
   constructor(readonly scale: number) {
@@ -146,6 +168,10 @@ export interface SpeedMeasurement {
   /** Mean seconds per iteration, data wait included, after the first (warm-up) iterations. */
   secondsPerIter: number;
   itersPerEpoch: number;
+  /** Seconds the hooks took before training began (`beforeRun`: ODC's first clustering). */
+  runStartSeconds: number;
+  /** Seconds the hooks took at the first epoch's start (`beforeTrainEpoch`: DeepCluster's clustering). */
+  epochStartSeconds: number;
 }
 
 /** Iterations a speed probe runs by default, and how many of them it leaves out as warm-up. */
@@ -199,8 +225,16 @@ export async function measureIterSeconds(
     const clock = new IterClock();
     runner.hooks.push(clock);
     if (opts.inputScale !== undefined && opts.inputScale !== 1) runner.hooks.unshift(new FixedInputScale(opts.inputScale));
+    const marks = { run: [] as number[], epoch: [] as number[] };
+    runner.hooks.unshift(new HookPointClock(marks));
+    runner.hooks.push(new HookPointClock(marks));
     await runner.train();
-    return { secondsPerIter: windowSecondsPerIter(clock.ends, warmup), itersPerEpoch: runner.itersPerEpoch };
+    return {
+      secondsPerIter: windowSecondsPerIter(clock.ends, warmup),
+      itersPerEpoch: runner.itersPerEpoch,
+      runStartSeconds: firstGapSeconds(marks.run),
+      epochStartSeconds: firstGapSeconds(marks.epoch),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -212,6 +246,9 @@ export interface FittedSchedule {
   /** Mean seconds per iteration over the schedule. */
   secondsPerIter: number;
   itersPerEpoch: number;
+  /** Hooks' seconds before training and at each epoch's start, as the probe measured them (see `fittedIters`). */
+  runStartSeconds: number;
+  epochStartSeconds: number;
   /** A progressive-resize schedule's timed sizes (px) and their seconds per iteration, ascending. */
   sizeSeconds?: [number, number][];
 }
@@ -264,6 +301,17 @@ function sizesToTime(o: ProgressiveResizeOptions, max = 6): number[] {
   return [...new Set(Array.from({ length: max }, (_, i) => sizes[Math.round((i * (sizes.length - 1)) / (max - 1))]))];
 }
 
+/**
+ * `fit`'s hook time for a log line when there is any worth a mention (0.5 s or more), e.g.
+ * ` + 56.2 s of hooks per epoch start`; '' without.
+ */
+export function describeHookSeconds(fit: Pick<FittedSchedule, 'runStartSeconds' | 'epochStartSeconds'>): string {
+  const parts = [];
+  if (fit.runStartSeconds >= 0.5) parts.push(`${fit.runStartSeconds.toFixed(1)} s of hooks before training`);
+  if (fit.epochStartSeconds >= 0.5) parts.push(`${fit.epochStartSeconds.toFixed(1)} s of hooks per epoch start`);
+  return parts.map((p) => ` + ${p}`).join('');
+}
+
 /** `fit`'s per-size timings for a log line, e.g. ` (mean over 16 px 0.121 s, 32 px 0.350 s)`; '' without. */
 export function describeSizeSeconds(fit: Pick<FittedSchedule, 'sizeSeconds'>): string {
   if (!fit.sizeSeconds?.length) return '';
@@ -271,8 +319,31 @@ export function describeSizeSeconds(fit: Pick<FittedSchedule, 'sizeSeconds'>): s
 }
 
 /**
+ * The most iterations N that fit in `seconds`: N · secondsPerIter, plus the hooks' start-of-run
+ * time once, plus their epoch-start time at each of the ⌈N / itersPerEpoch⌉ epochs begun. The
+ * epoch-start time measured at the first epoch is charged to every epoch: right for DeepCluster,
+ * which clusters every epoch; an over-charge for hooks whose first epoch does more than later ones.
+ * At least 1.
+ */
+export function fittedIters(
+  seconds: number,
+  m: Pick<SpeedMeasurement, 'secondsPerIter' | 'itersPerEpoch' | 'runStartSeconds' | 'epochStartSeconds'>,
+): number {
+  if (!(m.secondsPerIter > 0)) throw new RangeError(`fittedIters: secondsPerIter must be positive, got ${m.secondsPerIter}`);
+  const cost = (n: number) => n * m.secondsPerIter + m.runStartSeconds + Math.ceil(n / m.itersPerEpoch) * m.epochStartSeconds;
+  // The per-epoch charge spread over the iterations gives a lower bound; step up while the next fits.
+  let n = Math.max(
+    1,
+    Math.floor((seconds - m.runStartSeconds - m.epochStartSeconds) / (m.secondsPerIter + m.epochStartSeconds / m.itersPerEpoch)),
+  );
+  while (cost(n + 1) <= seconds) n++;
+  return n;
+}
+
+/**
  * Measures the speed of `cfg` and fits its schedule into `seconds` of training (with `margin`,
- * default 3 %, left for per-epoch hooks and noise). The caller keeps a TimeBudgetHook as the
+ * default 3 %, left for noise), the hooks' work at the run's and each epoch's start included
+ * (`fittedIters`). The caller keeps a TimeBudgetHook as the
  * hard stop in case the machine slows down. A config with a ProgressiveResizeHook is timed at
  * every size its schedule visits (at most six, the rest interpolated: `progressiveSecondsPerIter`);
  * a smaller size runs proportionally more probe iterations (up to 4×), so that each probe lasts
@@ -305,6 +376,20 @@ export async function fitToSeconds(
     secondsPerIter = progressiveSecondsPerIter(resize, secondsAt);
     sizeSeconds = [...secondsAt].sort((a, b) => a[0] - b[0]);
   }
-  const maxIters = Math.max(1, Math.floor((seconds * (1 - (opts.margin ?? 0.03))) / secondsPerIter));
-  return { cfg: fitSchedule(cfg, maxIters, itersPerEpoch), maxIters, secondsPerIter, itersPerEpoch, sizeSeconds };
+  const { runStartSeconds, epochStartSeconds } = full;
+  const maxIters = fittedIters(seconds * (1 - (opts.margin ?? 0.03)), {
+    secondsPerIter,
+    itersPerEpoch,
+    runStartSeconds,
+    epochStartSeconds,
+  });
+  return {
+    cfg: fitSchedule(cfg, maxIters, itersPerEpoch),
+    maxIters,
+    secondsPerIter,
+    itersPerEpoch,
+    runStartSeconds,
+    epochStartSeconds,
+    sizeSeconds,
+  };
 }

@@ -3,10 +3,23 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { nn, optim } from '@selfsup/torch';
 import type { Config } from '../../src/engine/config/config.js';
 import { validateConfig } from '../../src/engine/config/config.js';
-import { fitSchedule, fitToSeconds, stretchEpochs, windowSecondsPerIter } from '../../src/engine/fit-schedule.js';
+import { definePart } from '../../src/core/registry.js';
+import { posInt, z } from '../../src/core/schema.js';
+import {
+  describeHookSeconds,
+  fitSchedule,
+  fitToSeconds,
+  fittedIters,
+  measureIterSeconds,
+  stretchEpochs,
+  windowSecondsPerIter,
+} from '../../src/engine/fit-schedule.js';
+import { Hook } from '../../src/engine/hooks/hook.js';
+import { HOOKS } from '../../src/engine/registries.js';
 import { Runner } from '../../src/engine/runner.js';
 import { testConfig } from './parts.js';
 import '../../src/builtins.js';
@@ -143,7 +156,9 @@ test('fitToSeconds: times the real config, then a runner trains exactly the fitt
   const fit = await fitToSeconds(cfg, 0.3);
   assert.equal(fit.itersPerEpoch, 4);
   assert.ok(fit.secondsPerIter > 0 && fit.secondsPerIter < 0.3, `${fit.secondsPerIter}`);
-  assert.equal(fit.maxIters, Math.max(1, Math.floor((0.3 * 0.97) / fit.secondsPerIter)));
+  // No hook of this config works at epoch starts: the fit is the budget over the step time.
+  assert.ok(fit.runStartSeconds < 0.05 && fit.epochStartSeconds < 0.05, `${fit.runStartSeconds}, ${fit.epochStartSeconds}`);
+  assert.equal(fit.maxIters, fittedIters(0.3 * 0.97, fit));
   assert.deepEqual(fit.cfg.trainCfg, { type: 'IterBasedTrainLoop', maxIters: fit.maxIters });
   const runner = new Runner(fit.cfg, { workDir: mkdtempSync(join(tmpdir(), 'selfsup-fit-')), quiet: true });
   const res = await runner.train();
@@ -155,4 +170,70 @@ test('fitToSeconds: times the real config, then a runner trains exactly the fitt
   const expected = (0.002 * (1 + Math.cos((Math.PI * (M - 1)) / M))) / 2;
   const lr = runner.optimWrapper.optimizer.paramGroups[0].lr as number;
   assert.ok(Math.abs(lr - expected) < 1e-12, `${lr} vs ${expected}`);
+});
+
+test('fittedIters: iterations plus the hooks’ run-start time once and epoch-start time per epoch begun', () => {
+  // Without hook time: ⌊10 / 0.3⌋ = 33 (33 × 0.3 = 9.9; 34 × 0.3 = 10.2).
+  assert.equal(fittedIters(10, { secondsPerIter: 0.3, itersPerEpoch: 100, runStartSeconds: 0, epochStartSeconds: 0 }), 33);
+  // 1 s per iteration, 10 per epoch, 5 s at the start, 20 s per epoch start, 100 s in all:
+  // 30 iterations cost 30 + 5 + 3 × 20 = 95; 31 begin a fourth epoch, 31 + 5 + 4 × 20 = 116.
+  const m = { secondsPerIter: 1, itersPerEpoch: 10, runStartSeconds: 5, epochStartSeconds: 20 };
+  assert.equal(fittedIters(100, m), 30);
+  // 115 s: still 30 (31 needs 116); 116 s: 31, and then up to 40 (40 + 5 + 80 = 125 > 116) no more.
+  assert.equal(fittedIters(115, m), 30);
+  assert.equal(fittedIters(116, m), 31);
+  // A budget the hooks alone exceed still trains one iteration.
+  assert.equal(fittedIters(10, m), 1);
+  assert.throws(() => fittedIters(10, { ...m, secondsPerIter: 0 }), /secondsPerIter must be positive/);
+});
+
+/** Waits `runMs` before training and `epochMs` at every epoch start, like a clustering hook. */
+class SlowStartHook extends Hook {
+  constructor(
+    readonly runMs: number,
+    readonly epochMs: number,
+  ) {
+    super();
+  }
+  override async beforeRun(): Promise<void> {
+    await sleep(this.runMs);
+  }
+  override async beforeTrainEpoch(): Promise<void> {
+    await sleep(this.epochMs);
+  }
+}
+HOOKS.register(
+  definePart({
+    registry: HOOKS,
+    name: 'SlowStartHook',
+    schema: z.strictObject({ runMs: posInt(), epochMs: posInt() }),
+    description: 'waits at the run and epoch starts (fit-schedule test)',
+    build: (o) => new SlowStartHook(o.runMs, o.epochMs),
+  }),
+);
+
+test('measureIterSeconds times the hooks at the run’s and the first epoch’s start; fitToSeconds charges them', async () => {
+  const base = testConfig({ epochs: 50 });
+  const cfg = validateConfig({
+    ...base,
+    customHooks: [...base.customHooks, { type: 'SlowStartHook', runMs: 600, epochMs: 120 }],
+  } as never);
+  const m = await measureIterSeconds(cfg, { iters: 6, warmup: 1 });
+  // Timers fire no earlier than asked (less a millisecond of rounding); the upper bounds only catch a mix-up of the two.
+  assert.ok(m.runStartSeconds >= 0.599 && m.runStartSeconds < 0.599 + 0.12, `run start ${m.runStartSeconds}`);
+  assert.ok(m.epochStartSeconds >= 0.119 && m.epochStartSeconds < 0.119 + 0.18, `epoch start ${m.epochStartSeconds}`);
+  // Iteration times leave the epoch starts out: 6 iterations span two epochs of 4.
+  assert.ok(m.secondsPerIter < 0.1, `${m.secondsPerIter} s per iteration`);
+  // Only the run start is long enough (0.5 s) to be mentioned.
+  assert.match(describeHookSeconds(m), /^ \+ 0\.[6-7] s of hooks before training$/);
+  assert.equal(
+    describeHookSeconds({ runStartSeconds: 0.7, epochStartSeconds: 56.26 }),
+    ' + 0.7 s of hooks before training + 56.3 s of hooks per epoch start',
+  );
+  const fit = await fitToSeconds(cfg, 3, { iters: 6 });
+  assert.equal(fit.maxIters, fittedIters(3 * 0.97, fit));
+  // The fit carries the measured hook times, and the epoch starts (0.12 s every 4 iterations) cost iterations.
+  assert.ok(fit.runStartSeconds >= 0.599 && fit.epochStartSeconds >= 0.119, `${fit.runStartSeconds}, ${fit.epochStartSeconds}`);
+  const withoutEpochStarts = fittedIters(3 * 0.97, { ...fit, epochStartSeconds: 0 });
+  assert.ok(fit.maxIters < withoutEpochStarts, `${fit.maxIters} iterations, ${withoutEpochStarts} without the epoch starts`);
 });
