@@ -116,8 +116,8 @@ if (values.child) {
     if (values.iters) {
       const maxIters = Number(values.iters);
       // Only for the report: an iteration budget does not depend on the speed, so a short probe.
-      const { itersPerEpoch, secondsPerIter } = await selfsup.measureIterSeconds(recipe, { iters: 12, warmup: 4 });
-      fit = { cfg: selfsup.fitSchedule(recipe, maxIters, itersPerEpoch), maxIters, itersPerEpoch, secondsPerIter };
+      const speed = await selfsup.measureIterSeconds(recipe, { iters: 12, warmup: 4 });
+      fit = { ...speed, cfg: selfsup.fitSchedule(recipe, maxIters, speed.itersPerEpoch), maxIters };
     } else {
       fit = await selfsup.fitToSeconds(recipe, seconds);
       fit.cfg.customHooks = [
@@ -127,7 +127,7 @@ if (values.child) {
     }
     const cfg = fit.cfg;
     console.error(
-      `${method}: ${fit.secondsPerIter.toFixed(3)} s/iter${selfsup.describeSizeSeconds(fit)}${fit.runStartSeconds === undefined ? '' : selfsup.describeHookSeconds(fit)} → ${fit.maxIters} iterations (${(fit.maxIters / fit.itersPerEpoch).toFixed(2)} epochs)`,
+      `${method}: ${fit.secondsPerIter.toFixed(3)} s/iter${selfsup.describeSizeSeconds(fit)}${selfsup.describeHookSeconds(fit)} → ${fit.maxIters} iterations (${(fit.maxIters / fit.itersPerEpoch).toFixed(2)} epochs)`,
     );
     const runner = new Runner(cfg, { workDir: join(values['work-dir'], method), quiet: true });
     // The work dir is then one `selfsup zoo add` takes: the fitted config as `selfsup train` saves

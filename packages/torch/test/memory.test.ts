@@ -89,8 +89,8 @@ test('nativeHeap(): a tensor shows in malloc in-use bytes while alive; trimNativ
   // ones() writes every page, so the block is resident, not only reserved.
   const x = torch.ones([bytes / 4]);
   // A live block carved after x keeps x off the heap's top once freed: glibc's malloc_trim gives back
-  // free chunks inside any arena, but the top only of a main heap that brk still ends, so a freed x
-  // merged into the top is only sometimes returned (seen: 0.0 MiB on one CI machine).
+  // free chunks inside any arena, but a top only of a main heap that brk still ends. With x last, one
+  // CI machine saw the trim return 0.0 MiB (the cause inferred from glibc's source, not observed).
   const fence = torch.ones([bytes / 4]);
   const h1 = torch.nativeHeap() as torch.NativeHeap;
   assert.ok(h1.inUse - h0.inUse >= 2 * bytes, `in use grew by ${h1.inUse - h0.inUse}`);

@@ -219,9 +219,10 @@ test('measureIterSeconds times the hooks at the run’s and the first epoch’s 
     customHooks: [...base.customHooks, { type: 'SlowStartHook', runMs: 600, epochMs: 120 }],
   } as never);
   const m = await measureIterSeconds(cfg, { iters: 6, warmup: 1 });
-  // Timers fire no earlier than asked (less a millisecond of rounding); the upper bounds only catch a mix-up of the two.
-  assert.ok(m.runStartSeconds >= 0.599 && m.runStartSeconds < 0.599 + 0.12, `run start ${m.runStartSeconds}`);
-  assert.ok(m.epochStartSeconds >= 0.119 && m.epochStartSeconds < 0.119 + 0.18, `epoch start ${m.epochStartSeconds}`);
+  // Timers fire no earlier than asked (less a millisecond of rounding); the epoch start's upper bound
+  // (loose, for a loaded machine) catches the run start's 0.6 s counted in it.
+  assert.ok(m.runStartSeconds >= 0.599 && m.runStartSeconds < 1.2, `run start ${m.runStartSeconds}`);
+  assert.ok(m.epochStartSeconds >= 0.119 && m.epochStartSeconds < 0.5, `epoch start ${m.epochStartSeconds}`);
   // Iteration times leave the epoch starts out: 6 iterations span two epochs of 4.
   assert.ok(m.secondsPerIter < 0.1, `${m.secondsPerIter} s per iteration`);
   // Only the run start is long enough (0.5 s) to be mentioned.
