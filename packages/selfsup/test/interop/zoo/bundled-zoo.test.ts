@@ -2,7 +2,7 @@
  * The zoo shipped in the repository (`zoo/` at its root, trained on the benchmark machine): every
  * file the manifest names is there with the sha256 and size it records (recomputed with
  * node:crypto), `zooGet` copies each entry out, and each backbone loads strictly into the model its
- * own config.json builds and gives finite features of the right width. Its log ends at the
+ * own config.json builds and gives finite features of the right width through the evaluation's encoder. Its log ends at the
  * iteration count the entry states.
  */
 import assert from 'node:assert/strict';
@@ -14,6 +14,7 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
+import { modelEncoder } from '../../../src/engine/model-source.js';
 import { zooGet } from '../../../src/interop/zoo/get.js';
 import { entryFiles, parseManifest, ZOO_MANIFEST } from '../../../src/interop/zoo/manifest.js';
 import { ALGORITHMS } from '../../../src/models/registries.js';
@@ -49,8 +50,8 @@ for (const e of manifest.entries) {
     model.backbone.loadStateDict(torch.load(file('backbone')) as Record<string, Tensor>, { strict: true });
     model.eval();
     torch.tidy(() => {
-      const x = torch.randn([2, 3, 32, 32]);
-      const f = torch.noGrad(() => model.extractFeat(x).at(-1) as Tensor).mean([2, 3]);
+      // Through the encoder the kNN / linear numbers were measured with (its pooling: maps or tokens).
+      const f = torch.noGrad(() => modelEncoder(model)(torch.rand([2, 3, 32, 32]).mul(255)));
       assert.deepEqual(f.shape, [2, model.backbone.numFeatures]);
       assert.ok(f.isfinite().all().item(), 'finite features');
       assert.ok(f.std().item() > 0, 'features vary');
