@@ -15,6 +15,7 @@ import { emitModule, UnsupportedModuleError } from './modules.js';
 import { encodeModel, DataType, type Dim } from './proto.js';
 import { emitBEiT, isPlainBEiT } from './beit.js';
 import { emitConvNeXt, isPlainConvNeXt } from './convnext.js';
+import { emitMixMIM, isPlainMixMIM } from './mixmim.js';
 import { emitResNet, isPlainResNet } from './resnet.js';
 import { emitSwin, isPlainSwin } from './swin.js';
 import { emitViT, isPlainViT, poolTokens } from './vit.js';
@@ -115,11 +116,16 @@ export function exportOnnx(backbone: Backbone, o: OnnxExportOptions): OnnxExport
     prefix = backbone.numPrefixTokens;
     dim = backbone.embedDim;
     c = backbone.patchEmbed.proj.inChannels;
+  } else if (isPlainMixMIM(backbone)) {
+    pickOutput(1, o.stage);
+    out = { value: emitMixMIM(g, backbone, x, [h, w]), rank: 2 };
+    dim = backbone.numFeatures;
+    c = backbone.patchEmbed.proj.inChannels;
   } else {
     throw new UnsupportedModuleError(
       'backbone',
       backbone.constructor.name,
-      'ONNX export supports ResNet, ConvNeXt, SwinTransformer, VisionTransformer and BEiTViT',
+      'ONNX export supports ResNet, ConvNeXt, SwinTransformer, MixMIMTransformer, VisionTransformer and BEiTViT',
     );
   }
   // Pooled as `poolFeatures` pools: a map by its global average, tokens by `poolTokens`.

@@ -62,21 +62,25 @@ function windowBias(a: WindowMSA, hp: number, wp: number, shift: number): Tensor
   );
 }
 
-/** (Shifted) window attention over tokens `(N, h·w, C)` of an `h × w` map. */
-function emitShiftWindowMSA(
+/**
+ * Window attention `a` over tokens `(N, h·w, C)` of an `h × w` map, its windows cyclically shifted
+ * by `shift` (0: not shifted): padding to whole windows, shift, partition, attention with the
+ * relative position bias (and the shifted windows' region mask), reverse, shift back, crop.
+ * `path` names the attention's nodes and constants.
+ */
+export function emitWindowAttention(
   g: GraphBuilder,
-  m: ShiftWindowMSA,
+  a: WindowMSA,
   x: string,
   hw: [number, number],
   c: number,
+  shift: number,
   path: string,
 ): string {
-  const a = m.wMsa;
   if (a.constructor !== WindowMSA || a.forward !== WindowMSA.prototype.forward)
-    throw new UnsupportedModuleError(`${path}.w_msa`, a.constructor.name);
+    throw new UnsupportedModuleError(path, a.constructor.name);
   const [h, w] = hw;
-  const ws = m.windowSize;
-  const shift = m.shiftFor(hw);
+  const ws = a.windowSize;
   const padR = (ws - (w % ws)) % ws;
   const padB = (ws - (h % ws)) % ws;
   const hp = h + padB;
@@ -91,13 +95,13 @@ function emitShiftWindowMSA(
   const bias = windowBias(a, hp, wp, shift);
   let attnBias: string;
   try {
-    attnBias = g.weight(`${path}.w_msa.bias`, bias);
+    attnBias = g.weight(`${path}.bias`, bias);
   } finally {
     bias.dispose();
   }
   const parts = { qkv: a.qkv, proj: a.proj, projDrop: a.projDrop, numHeads: a.numHeads, headDim: a.headDim, dim: c };
   const biasWindows = shift > 0 ? { count: (hp / ws) * (wp / ws), tokens: ws * ws } : undefined;
-  const attended = emitAttention(g, parts, windows, `${path}.w_msa`, { attnBias, biasWindows });
+  const attended = emitAttention(g, parts, windows, path, { attnBias, biasWindows });
   // Window reverse, then the shift undone and the padding cropped.
   const back6 = g.op1('Reshape', [attended, g.ints(`${path}.rev6_shape`, [-1, hp / ws, wp / ws, ws, ws, c])], {}, `${path}.rev6`);
   const backPerm = g.op1('Transpose', [back6], { perm: [0, 1, 3, 2, 4, 5] }, `${path}.rev_perm`);
@@ -110,11 +114,24 @@ function emitShiftWindowMSA(
       {},
       `${path}.crop`,
     );
-  const tokens = g.op1('Reshape', [y, g.ints(`${path}.tokens_shape`, [-1, h * w, c])], {}, `${path}.tokens`);
+  return g.op1('Reshape', [y, g.ints(`${path}.tokens_shape`, [-1, h * w, c])], {}, `${path}.tokens`);
+}
+
+/** Swin's (shifted) window attention over tokens `(N, h·w, C)` of an `h × w` map. */
+function emitShiftWindowMSA(
+  g: GraphBuilder,
+  m: ShiftWindowMSA,
+  x: string,
+  hw: [number, number],
+  c: number,
+  path: string,
+): string {
+  const tokens = emitWindowAttention(g, m.wMsa, x, hw, c, m.shiftFor(hw), `${path}.w_msa`);
   return emitModule(g, m.drop, tokens, `${path}.drop`);
 }
 
-function emitFFN(g: GraphBuilder, f: FFN, x: string, identity: string, path: string): string {
+/** mmcv's FFN: `identity + layers(x)` (its dropout layer an identity in eval mode). */
+export function emitFFN(g: GraphBuilder, f: FFN, x: string, identity: string, path: string): string {
   if (f.constructor !== FFN || f.forward !== FFN.prototype.forward) throw new UnsupportedModuleError(path, f.constructor.name);
   const h = emitModule(g, f.dropoutLayer, emitModule(g, f.layers, x, `${path}.layers`), `${path}.dropout_layer`);
   return g.op1('Add', [identity, h], {}, `${path}.add`);
@@ -129,7 +146,7 @@ function emitBlock(g: GraphBuilder, b: SwinBlock, x: string, hw: [number, number
 }
 
 /** mmcv's PatchMerging: each 2×2 neighbourhood in `nn.Unfold` order (channel-major), LayerNorm(4C), a bias-free linear. */
-function emitPatchMerging(
+export function emitPatchMerging(
   g: GraphBuilder,
   m: PatchMerging,
   x: string,

@@ -8,7 +8,7 @@
  * ConvNeXt V2 (GRN, 1×1-conv pointwise layers, map output of an inner stage), BEiT with a shared
  * and with per-block relative position biases, and two small Swins (shifted windows; one with
  * padding to whole windows, odd-sized patch merging, a map smaller than the window and a resized
- * absolute embedding). Batch norms get
+ * absolute embedding), and a small MixMIM (non-shifted windows, a window clamped to its map). Batch norms get
  * non-trivial running statistics first; ConvNeXt's, BEiT's and Swin's layer scales, GRN, q/v biases,
  * relative bias tables and LayerNorm parameters random values (they start at 1e-6, 0 and 1/0,
  * which would hide a wrong graph).
@@ -21,6 +21,7 @@ import * as ort from 'onnxruntime-node';
 import type { Backbone } from '../../../src/models/backbones/base.js';
 import { BEiTViT } from '../../../src/models/backbones/beit-vit.js';
 import { ConvNeXt } from '../../../src/models/backbones/convnext.js';
+import { MixMIMTransformer } from '../../../src/models/backbones/mixmim.js';
 import { ResNet } from '../../../src/models/backbones/resnet.js';
 import { SwinTransformer } from '../../../src/models/backbones/swin.js';
 import { VisionTransformer } from '../../../src/models/backbones/vit.js';
@@ -247,6 +248,16 @@ test('Swin with padding to whole windows, odd patch merging, padSmallMap and a r
   // since padSmallMap). The absolute embedding is made for 32 px and resized.
   await check('swin-padded', net, { inputSize: [40, 40], dynamicBatch: true }, [2]);
   await check('swin-padded-stage1', net, { inputSize: [40, 40], stage: 0, batchSize: 2 }, [2]);
+});
+
+test('MixMIM (non-shifted windows, patch merging, final tokens averaged) with a dynamic batch; only its imgSize', async () => {
+  torch.manualSeed(12);
+  // 32 px / patch 4 = 8×8 tokens in four 4×4 windows, merged to 4×4 (four 2×2 windows), merged again
+  // to 2×2 (the window clamped to the map: one window).
+  const net = new MixMIMTransformer({ embedDim: 8, depths: [1, 2, 1], numHeads: [1, 2, 4], windowSize: [4, 2, 4], imgSize: 32 });
+  randomizeAffine(net);
+  await check('mixmim', net, { inputSize: [32, 32], dynamicBatch: true }, [1, 3]);
+  assert.throws(() => exportOnnx(net, { inputSize: [40, 40] }), /MixMIMTransformer takes 32×32 images.*got 40×40/);
 });
 
 test('unsupported modules and backbones are refused naming the module path and type', () => {
