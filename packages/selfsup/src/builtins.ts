@@ -13,6 +13,7 @@ import { denseCLHookPart } from './engine/hooks/densecl-hook.js';
 import { knnMonitorHookPart } from './engine/hooks/knn-monitor-hook.js';
 import { loggerHookPart } from './engine/hooks/logger-hook.js';
 import { simSiamHookPart } from './engine/hooks/simsiam-hook.js';
+import { fitCheckHookPart } from './engine/hooks/fit-check-hook.js';
 import { timeBudgetHookPart } from './engine/hooks/time-budget-hook.js';
 import { progressiveResizeHookPart } from './engine/hooks/progressive-resize-hook.js';
 import { deepClusterHookPart } from './engine/hooks/deepcluster-hook.js';
@@ -240,6 +241,7 @@ export const HOOK_PARTS = [
   denseCLHookPart,
   simSiamHookPart,
   timeBudgetHookPart,
+  fitCheckHookPart,
   progressiveResizeHookPart,
   deepClusterHookPart,
   odcHookPart,

@@ -47,6 +47,7 @@ export { complexity, type Complexity } from './analysis/complexity.js';
 export * from './analysis/kmeans.js';
 export * from './analysis/pca.js';
 export * from './engine/hooks/deepcluster-hook.js';
+export { FitCheckHook, type FitCheck, type FitCheckHookOptions } from './engine/hooks/fit-check-hook.js';
 export { ProgressiveResizeHook, type ProgressiveResizeOptions, progressiveSize } from './engine/hooks/progressive-resize-hook.js';
 export { resizeView } from './engine/input-resize.js';
 export * from './data/datasets/idx.js';

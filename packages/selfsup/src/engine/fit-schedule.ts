@@ -217,7 +217,9 @@ export async function measureIterSeconds(
       knnMonitor: null,
       // A progressive-resize schedule would ramp within the probe's few iterations: the probe runs
       // at one scale (`inputScale`, default the full size) instead.
-      customHooks: (cfg.customHooks ?? []).filter((h) => h.type !== 'TimeBudgetHook' && h.type !== 'ProgressiveResizeHook'),
+      customHooks: (cfg.customHooks ?? []).filter(
+        (h) => !['TimeBudgetHook', 'ProgressiveResizeHook', 'FitCheckHook'].includes(h.type),
+      ),
       defaultHooks: { ...cfg.defaultHooks, checkpoint: { interval: -1, saveLast: false, saveBest: null } },
       loadFrom: null,
     };
@@ -348,7 +350,8 @@ export function fittedIters(
  * every size its schedule visits (at most six, the rest interpolated: `progressiveSecondsPerIter`);
  * a smaller size runs proportionally more probe iterations (up to 4×), so that each probe lasts
  * long enough for the loader workers, which compete with the step for the cores, to reach their
- * steady state.
+ * steady state. The fitted config carries a FitCheckHook, which compares the run's pace with the
+ * probe's after its first few hundred iterations and warns when they differ by more than a quarter.
  */
 export async function fitToSeconds(
   cfg: Config,
@@ -383,8 +386,14 @@ export async function fitToSeconds(
     runStartSeconds,
     epochStartSeconds,
   });
+  const fitted = fitSchedule(cfg, maxIters, itersPerEpoch);
+  // The run checks its pace against this probe early on (a refit replaces an earlier check).
+  fitted.customHooks = [
+    ...(fitted.customHooks ?? []).filter((h) => h.type !== 'FitCheckHook'),
+    { type: 'FitCheckHook', secondsPerIter, budgetSeconds: seconds },
+  ];
   return {
-    cfg: fitSchedule(cfg, maxIters, itersPerEpoch),
+    cfg: fitted,
     maxIters,
     secondsPerIter,
     itersPerEpoch,

@@ -160,6 +160,11 @@ test('fitToSeconds: times the real config, then a runner trains exactly the fitt
   assert.ok(fit.runStartSeconds < 0.05 && fit.epochStartSeconds < 0.05, `${fit.runStartSeconds}, ${fit.epochStartSeconds}`);
   assert.equal(fit.maxIters, fittedIters(0.3 * 0.97, fit));
   assert.deepEqual(fit.cfg.trainCfg, { type: 'IterBasedTrainLoop', maxIters: fit.maxIters });
+  // The run checks its pace against this probe; fitting the fitted config again replaces the check.
+  const checks = (c: Config) => (c.customHooks ?? []).filter((h) => h.type === 'FitCheckHook');
+  assert.deepEqual(checks(fit.cfg), [{ type: 'FitCheckHook', secondsPerIter: fit.secondsPerIter, budgetSeconds: 0.3 }]);
+  const refit = await fitToSeconds(fit.cfg, 0.2);
+  assert.deepEqual(checks(refit.cfg), [{ type: 'FitCheckHook', secondsPerIter: refit.secondsPerIter, budgetSeconds: 0.2 }]);
   const runner = new Runner(fit.cfg, { workDir: mkdtempSync(join(tmpdir(), 'selfsup-fit-')), quiet: true });
   const res = await runner.train();
   assert.equal(res.iters, fit.maxIters);

@@ -42,6 +42,8 @@ export interface RunnerView {
   readonly itersPerEpoch: number;
   /** Records scalars for the logger at the current iteration (`lr`, `knn_top1`, …). */
   logScalars(values: Record<string, number>, opts?: { kind?: 'train' | 'val' }): void;
+  /** Prints a status line (stderr, rank 0, not when the run is quiet). */
+  log(line: string): void;
   /** The latest value of every logged scalar (a checkpoint hook reads its `saveBest` metric here). */
   readonly lastScalars: ReadonlyMap<string, number>;
   /**
