@@ -20,7 +20,7 @@ import { bool, z } from '../../core/schema.js';
 import { ClsHead } from '../heads/cls-head.js';
 import { ALGORITHMS } from '../registries.js';
 import { type AlgorithmInput, BaseModel, baseModelShape, type LossOutput, needViews } from './base.js';
-import { Sobel } from './sobel.js';
+import { type Sobel, sobelInput } from './sobel.js';
 
 /** `DeepCluster` options (everything but `type`). */
 export const deepClusterSchema = z.strictObject({
@@ -66,12 +66,8 @@ export class DeepCluster extends BaseModel<ClsHead> implements ClusteredAlgorith
   constructor(o: DeepClusterOptions, path = 'model') {
     super(o, path, { head: ClsHead });
     this.withSobel = o.withSobel ?? false;
-    const inChannels = (o.backbone as { inChannels?: unknown }).inChannels ?? 3;
-    if (this.withSobel && inChannels !== 2)
-      throw new RangeError(
-        `DeepCluster: withSobel feeds the backbone 2 channels (Sobel gradients); set ${path}.backbone.inChannels: 2 (got ${inChannels})`,
-      );
-    this.sobel_layer = this.withSobel ? this.registerModule('sobel_layer', new Sobel()) : null;
+    const sobel = sobelInput(this.withSobel, o.backbone, path, 'DeepCluster');
+    this.sobel_layer = sobel ? this.registerModule('sobel_layer', sobel) : null;
     const k = this.head.numClasses;
     this.loss_weight = this.registerBuffer('loss_weight', torch.full([k], 1 / k));
   }

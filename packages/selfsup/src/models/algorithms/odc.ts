@@ -8,21 +8,29 @@
  * small clusters and re-weights the loss.
  *
  * One view `(N, C, H, W)` per sample; `batch.idx (N)` are the dataset indices. State-dict keys are
- * MMSelfSup's: `backbone.*`, `neck.*`, `head.fc_cls.*`, `loss_weight (K)`, `memory_bank.*`.
+ * MMSelfSup's: `backbone.*`, `neck.*`, `head.fc_cls.*`, `loss_weight (K)`, `memory_bank.*`. With
+ * `withSobel` (MMSelfSup 0.x's `with_sobel`) the normalised images first go through DeepCluster's
+ * fixed Sobel layer (`sobel_layer.sobel.{0,1}.*`; the backbone takes 2 channels).
  * Differences from MMSelfSup: the class weights apply from the first iteration (MMSelfSup's hook
  * hands them to the loss only after it), and a resumed run keeps its memory instead of clustering again.
  */
 import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
 import { definePart } from '../../core/registry.js';
-import { z } from '../../core/schema.js';
+import { bool, z } from '../../core/schema.js';
 import { ClsHead } from '../heads/cls-head.js';
 import { ODCMemory, odcMemorySchema } from '../memories/odc-memory.js';
 import { ALGORITHMS } from '../registries.js';
 import { type AlgorithmInput, BaseModel, baseModelShape, type LossOutput, needViews } from './base.js';
+import { type Sobel, sobelInput } from './sobel.js';
 
 /** `ODC` options (everything but `type`): an ODCNeck, a ClsHead over K clusters and an ODCMemory of K classes. */
-export const odcSchema = z.strictObject({ ...baseModelShape, memoryBank: odcMemorySchema });
+export const odcSchema = z.strictObject({
+  ...baseModelShape,
+  memoryBank: odcMemorySchema,
+  /** Feed the backbone Sobel gradients of the grey image (2 channels) instead of RGB. Default false. */
+  withSobel: bool().optional(),
+});
 export type ODCOptions = z.input<typeof odcSchema>;
 
 export class ODC extends BaseModel<ClsHead> {
@@ -30,6 +38,8 @@ export class ODC extends BaseModel<ClsHead> {
   readonly numClasses: number;
   /** `(K)` per-class loss weights (sum 1). */
   readonly lossWeight: Tensor;
+  readonly withSobel: boolean;
+  readonly sobel_layer: Sobel | null;
 
   constructor(o: ODCOptions, path = 'model') {
     super(o, path, { head: ClsHead });
@@ -38,6 +48,9 @@ export class ODC extends BaseModel<ClsHead> {
       throw new RangeError(
         `ODC: memoryBank.numClasses (${o.memoryBank.numClasses}) must equal head.numClasses (${this.numClasses})`,
       );
+    this.withSobel = o.withSobel ?? false;
+    const sobel = sobelInput(this.withSobel, o.backbone, path, 'ODC');
+    this.sobel_layer = sobel ? this.registerModule('sobel_layer', sobel) : null;
     this.memoryBank = this.registerModule('memory_bank', new ODCMemory(o.memoryBank));
     this.lossWeight = this.registerBuffer('loss_weight', torch.full([this.numClasses], 1 / this.numClasses));
   }
@@ -46,9 +59,14 @@ export class ODC extends BaseModel<ClsHead> {
     this.memoryBank.resize(n, 'ODC');
   }
 
+  /** Backbone outputs of preprocessed images (through the Sobel layer when `withSobel`). */
+  override extractFeat(images: Tensor): Tensor[] {
+    return torch.tidy(() => this.backbone.forward(this.sobel_layer ? this.sobel_layer.forward(images) : images));
+  }
+
   /** Backbone → neck features `(N, D)` of preprocessed images (what the memory stores). */
   embed(images: Tensor): Tensor {
-    return this.encode(images)[0];
+    return this.neck.forward(this.extractFeat(images))[0];
   }
 
   /** loss_weight ← (1/(n_c + 1e-10))^pow, normalised to sum 1, from the cluster sizes of `labels` (default: the memory's). */
@@ -68,7 +86,7 @@ export class ODC extends BaseModel<ClsHead> {
     const idxIn = batch.idx;
     if (!idxIn) throw new TypeError('ODC: the batch has no dataset indices (batch.idx)');
     return torch.tidy(() => {
-      const feature = this.encode(this.preprocess(batch.views[0]));
+      const feature = this.neck.forward(this.extractFeat(this.preprocess(batch.views[0])));
       const n = feature[0].shape[0];
       if (idxIn.shape[0] !== n) throw new RangeError(`ODC: ${idxIn.shape[0]} indices for ${n} images`);
       if (feature[0].shape[1] !== this.memoryBank.featDim)

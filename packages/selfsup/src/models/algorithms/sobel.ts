@@ -53,3 +53,18 @@ export class Sobel extends nn.Module<[Tensor], Tensor> {
     return torch.tidy(() => this.filter.forward(this.grayscale.forward(x)));
   }
 }
+
+/**
+ * The Sobel input layer of a clustering algorithm built with `withSobel` (DeepCluster; ODC as
+ * MMSelfSup 0.x had it), or null without. The backbone must then take 2 channels: a 3-channel one
+ * is a config error, reported at `path.backbone.inChannels`.
+ */
+export function sobelInput(withSobel: boolean, backbone: object, path: string, algorithm: string): Sobel | null {
+  if (!withSobel) return null;
+  const inChannels = (backbone as { inChannels?: unknown }).inChannels ?? 3;
+  if (inChannels !== 2)
+    throw new RangeError(
+      `${algorithm}: withSobel feeds the backbone 2 channels (Sobel gradients); set ${path}.backbone.inChannels: 2 (got ${inChannels})`,
+    );
+  return new Sobel();
+}

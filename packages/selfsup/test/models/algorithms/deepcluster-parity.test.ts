@@ -32,23 +32,6 @@ const PSEUDO = [3, 1, 4, 1, 0, 2, 0, 3];
 const IDX = [7, 2, 5, 0];
 
 const PY = `
-class Sobel(nn.Module):
-    def __init__(self):
-        super().__init__()
-        g = nn.Conv2d(3, 1, 1)
-        g.weight.data.fill_(1.0 / 3.0)
-        g.bias.data.zero_()
-        s = nn.Conv2d(1, 2, 3, padding=1)
-        s.weight.data[0, 0].copy_(torch.tensor([[1, 0, -1], [2, 0, -2], [1, 0, -1]]))
-        s.weight.data[1, 0].copy_(torch.tensor([[1, 2, 1], [0, 0, 0], [-1, -2, -1]]))
-        s.bias.data.zero_()
-        self.sobel = nn.Sequential(g, s)
-        for p in self.sobel.parameters():
-            p.requires_grad = False
-
-    def forward(self, x):
-        return self.sobel(x)
-
 class DeepCluster(nn.Module):
     def __init__(self, with_sobel, k):
         super().__init__()

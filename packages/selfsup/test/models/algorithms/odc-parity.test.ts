@@ -4,7 +4,8 @@
  * come from the default generator, seeded identically on both sides); ClsHead logits; mmcls's
  * CrossEntropyLoss with class_weight = loss_weight: mean_i w[y_i]·CE_i with y = label_bank[idx];
  * then the samples memory: f ← (1 − m)·bank[idx] + m·f/(‖f‖ + 1e-10), renormalised (+1e-10),
- * labels ← argmax(centroids · fᵀ). float64; see parity-reference.ts.
+ * labels ← argmax(centroids · fᵀ). With Sobel (MMSelfSup 0.x's `with_sobel`) the images first pass
+ * DeepCluster's fixed grey + Sobel layer and the stem takes 2 channels. float64; see parity-reference.ts.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -23,6 +24,8 @@ import {
   TINY_RESNET,
   toFloat64,
 } from './parity-reference.js';
+import { modelEncoder } from '../../../src/engine/model-source.js';
+import { assertClose } from '../../helpers.js';
 
 const K = 4;
 const FEAT_DIM = 8;
@@ -49,9 +52,13 @@ class ClsHead(nn.Module):
         self.fc_cls = nn.Linear(cin, k)
 
 class ODC(nn.Module):
-    def __init__(self, length, feat_dim, k, momentum):
+    def __init__(self, length, feat_dim, k, momentum, with_sobel):
         super().__init__()
         self.backbone = TinyResNet()
+        self.with_sobel = with_sobel
+        if with_sobel:
+            self.backbone.conv1 = nn.Conv2d(2, 8, 3, 1, 1, bias=False)
+            self.sobel_layer = Sobel()
         self.neck = ODCNeck(64, 16, feat_dim)
         self.head = ClsHead(feat_dim, k)
         self.register_buffer('loss_weight', torch.zeros(k))
@@ -62,6 +69,8 @@ class ODC(nn.Module):
         self.momentum = momentum
 
     def forward(self, img, idx, weight_scale=1.0):
+        if self.with_sobel:
+            img = self.sobel_layer(img)
         feature = self.neck(self.backbone(img))
         label = self.memory_bank.label_bank[idx]
         logits = self.head.fc_cls(feature[0])
@@ -79,7 +88,7 @@ class ODC(nn.Module):
             mb.label_bank[idx] = newlabel
         return loss, ratio
 
-model = build(ODC(D['length'], D['feat_dim'], D['k'], D['momentum']))
+model = build(ODC(D['length'], D['feat_dim'], D['k'], D['momentum'], D['sobel']))
 pert = copy.deepcopy(model)
 torch.manual_seed(D['seed'])
 loss, ratio = model(VIEWS[0], IDX)
@@ -87,37 +96,43 @@ torch.manual_seed(D['seed'])
 OUT = finish(model, loss, {'perturbed': pert(VIEWS[0], IDX, torch.tensor([1.0, 1.3, 1.0, 1.0]))[0].item(), 'ratio': ratio})
 `;
 
-torch.manualSeed(0);
-const algo = toFloat64(
-  ALGORITHMS.buildAs(
-    {
-      type: 'ODC',
-      backbone: TINY_RESNET,
-      neck: { type: 'ODCNeck', inChannels: TINY_FEATURES, hidChannels: 16, outChannels: FEAT_DIM },
-      head: { type: 'ClsHead', inChannels: FEAT_DIM, numClasses: K },
-      memoryBank: { type: 'ODCMemory', length: LENGTH, featDim: FEAT_DIM, momentum: MOMENTUM, numClasses: K, minCluster: 1 },
-    },
-    'model',
-    ODC,
-    'test',
-  ),
-);
-perturb(algo, 0.05, 1);
-// A clustered memory: random features, every cluster used, uneven sizes so the weights differ.
-const labels = torch.tensor([0, 1, 2, 3, 0, 0, 1, 0, 2, 0], { dtype: 'int64' });
-torch.tidy(() => algo.memoryBank.initMemory(torch.randn([LENGTH, FEAT_DIM], { dtype: 'float64' }), labels));
-algo.setReweight(0.5);
-const idx = torch.keep(torch.tensor([9, 1, 4, 6], { dtype: 'int64' }));
-torch.manualSeed(SEED);
-const R = runParity<PyResult & { ratio: number }>(
-  algo,
-  seededViews([16]),
-  { epoch: 0, iter: 0, maxEpochs: 1, maxIters: 10 } satisfies TrainProgress,
-  PY,
-  { length: LENGTH, feat_dim: FEAT_DIM, k: K, momentum: MOMENTUM, seed: SEED },
-  [],
-  idx,
-);
+function run(withSobel: boolean) {
+  torch.manualSeed(0);
+  const algo = toFloat64(
+    ALGORITHMS.buildAs(
+      {
+        type: 'ODC',
+        withSobel,
+        backbone: { ...TINY_RESNET, ...(withSobel ? { inChannels: 2 } : {}) },
+        neck: { type: 'ODCNeck', inChannels: TINY_FEATURES, hidChannels: 16, outChannels: FEAT_DIM },
+        head: { type: 'ClsHead', inChannels: FEAT_DIM, numClasses: K },
+        memoryBank: { type: 'ODCMemory', length: LENGTH, featDim: FEAT_DIM, momentum: MOMENTUM, numClasses: K, minCluster: 1 },
+      },
+      'model',
+      ODC,
+      'test',
+    ),
+  );
+  perturb(algo, 0.05, 1, (name) => name.startsWith('sobel_layer'));
+  // A clustered memory: random features, every cluster used, uneven sizes so the weights differ.
+  const labels = torch.tensor([0, 1, 2, 3, 0, 0, 1, 0, 2, 0], { dtype: 'int64' });
+  torch.tidy(() => algo.memoryBank.initMemory(torch.randn([LENGTH, FEAT_DIM], { dtype: 'float64' }), labels));
+  algo.setReweight(0.5);
+  const idx = torch.keep(torch.tensor([9, 1, 4, 6], { dtype: 'int64' }));
+  torch.manualSeed(SEED);
+  return runParity<PyResult & { ratio: number }>(
+    algo,
+    seededViews([16]),
+    { epoch: 0, iter: 0, maxEpochs: 1, maxIters: 10 } satisfies TrainProgress,
+    PY,
+    { length: LENGTH, feat_dim: FEAT_DIM, k: K, momentum: MOMENTUM, seed: SEED, sobel: withSobel },
+    [],
+    idx,
+  );
+}
+
+const R = run(false);
+const S = run(true);
 
 test('ODC: the class-weighted cross-entropy on the memory’s labels equals MMSelfSup’s', () => checkLoss(R));
 
@@ -127,4 +142,52 @@ test('ODC: the samples memory (features, labels), BN statistics and change_ratio
   checkState(R);
   assert.equal(R.logs.change_ratio, R.ref.ratio);
   t.diagnostic(`${summary(R)}; change_ratio ${R.logs.change_ratio}`);
+});
+
+test('ODC with Sobel: loss, gradients, memory and state equal MMSelfSup 0.x’s; the Sobel weights do not train', () => {
+  checkLoss(S);
+  checkGrads(S);
+  checkState(S);
+  assert.equal(S.logs.change_ratio, S.ref.ratio);
+  assert.ok(S.trainable.length > 0 && !S.trainable.some((k) => k.startsWith('sobel_layer')), 'the Sobel weights must not train');
+  assert.ok(S.after['sobel_layer.sobel.1.weight'], 'the Sobel layer is in the state dict under MMSelfSup’s key');
+});
+
+test('ODC: withSobel with a 3-channel backbone is a clear config error', () => {
+  const cfg = {
+    type: 'ODC',
+    withSobel: true,
+    backbone: TINY_RESNET,
+    neck: { type: 'ODCNeck', inChannels: TINY_FEATURES, hidChannels: 16, outChannels: FEAT_DIM },
+    head: { type: 'ClsHead', inChannels: FEAT_DIM, numClasses: K },
+    memoryBank: { type: 'ODCMemory', length: LENGTH, featDim: FEAT_DIM, momentum: MOMENTUM, numClasses: K, minCluster: 1 },
+  };
+  assert.throws(() => ALGORITHMS.build(cfg, 'model'), /ODC: withSobel .*model\.backbone\.inChannels: 2 \(got 3\)/);
+});
+
+test('ODC with Sobel: the features the hook clusters and modelEncoder evaluates pass the Sobel layer', () => {
+  torch.manualSeed(0);
+  const algo = ALGORITHMS.buildAs(
+    {
+      type: 'ODC',
+      withSobel: true,
+      backbone: { ...TINY_RESNET, inChannels: 2 },
+      neck: { type: 'ODCNeck', inChannels: TINY_FEATURES, hidChannels: 16, outChannels: FEAT_DIM },
+      head: { type: 'ClsHead', inChannels: FEAT_DIM, numClasses: K },
+      memoryBank: { type: 'ODCMemory', length: LENGTH, featDim: FEAT_DIM, momentum: MOMENTUM, numClasses: K, minCluster: 1 },
+    },
+    'model',
+    ODC,
+    'test',
+  );
+  algo.eval();
+  torch.tidy(() => {
+    const images = torch.randint(0, 256, [3, 3, 16, 16]).to({ dtype: 'float32' });
+    const x = algo.preprocess(images);
+    const sobel = algo.sobel_layer?.forward(x) as torch.Tensor;
+    assert.deepEqual(sobel.shape, [3, 2, 16, 16]);
+    const outs = algo.backbone.forward(sobel);
+    assertClose(algo.embed(x), algo.neck.forward(outs)[0], 1e-6, 'embed (the memory’s features)');
+    assertClose(modelEncoder(algo)(images), outs[outs.length - 1].mean([2, 3]), 1e-5, 'modelEncoder features');
+  });
 });

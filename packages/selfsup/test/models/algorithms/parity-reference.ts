@@ -196,6 +196,24 @@ def build(model):
     model.load_state_dict(torch.load(D['state']), strict=True)
     return model.train()
 
+class Sobel(nn.Module):
+    """DeepCluster's fixed input layer (grey 1x1 conv of 1/3, then the two 3x3 Sobel kernels), rebuilt from the paper."""
+    def __init__(self):
+        super().__init__()
+        g = nn.Conv2d(3, 1, 1)
+        g.weight.data.fill_(1.0 / 3.0)
+        g.bias.data.zero_()
+        s = nn.Conv2d(1, 2, 3, padding=1)
+        s.weight.data[0, 0].copy_(torch.tensor([[1, 0, -1], [2, 0, -2], [1, 0, -1]]))
+        s.weight.data[1, 0].copy_(torch.tensor([[1, 2, 1], [0, 0, 0], [-1, -2, -1]]))
+        s.bias.data.zero_()
+        self.sobel = nn.Sequential(g, s)
+        for p in self.sobel.parameters():
+            p.requires_grad = False
+
+    def forward(self, x):
+        return self.sobel(x)
+
 def finish(model, loss, extra=None):
     """Backward, then writes loss, gradients of trainable parameters and the state dict after the call."""
     loss.backward()
