@@ -15,6 +15,7 @@ import { emitModule, UnsupportedModuleError } from './modules.js';
 import { encodeModel, DataType, type Dim } from './proto.js';
 import { emitBEiT, isPlainBEiT } from './beit.js';
 import { emitConvNeXt, isPlainConvNeXt } from './convnext.js';
+import { emitHiViT, isPlainHiViT } from './hivit.js';
 import { emitMixMIM, isPlainMixMIM } from './mixmim.js';
 import { emitResNet, isPlainResNet } from './resnet.js';
 import { emitSwin, isPlainSwin } from './swin.js';
@@ -121,11 +122,16 @@ export function exportOnnx(backbone: Backbone, o: OnnxExportOptions): OnnxExport
     out = { value: emitMixMIM(g, backbone, x, [h, w]), rank: 2 };
     dim = backbone.numFeatures;
     c = backbone.patchEmbed.proj.inChannels;
+  } else if (isPlainHiViT(backbone)) {
+    // Tokens (N, L, C) of the chosen block: their mean is the global average of forward's map.
+    out = { value: emitHiViT(g, backbone, x, [h, w], pickOutput(backbone.outIndices.length, o.stage)), rank: 3 };
+    dim = backbone.embedDims;
+    c = backbone.patchEmbed.proj.inChannels;
   } else {
     throw new UnsupportedModuleError(
       'backbone',
       backbone.constructor.name,
-      'ONNX export supports ResNet, ConvNeXt, SwinTransformer, MixMIMTransformer, VisionTransformer and BEiTViT',
+      'ONNX export supports ResNet, ConvNeXt, SwinTransformer, MixMIMTransformer, VisionTransformer, BEiTViT and HiViT',
     );
   }
   // Pooled as `poolFeatures` pools: a map by its global average, tokens by `poolTokens`.

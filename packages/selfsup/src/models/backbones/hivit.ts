@@ -63,6 +63,15 @@ export class HiViTAttention extends Attention {
     );
   }
 
+  /** The relative position bias `(1, H, L, L)` of the full grid (L its size), or null without `rpe`. */
+  relativeBias(): Tensor | null {
+    const table = this.relativePositionBiasTable;
+    const index = this.relativePositionIndex;
+    if (!table || !index) return null;
+    const l = index.shape[0];
+    return torch.tidy(() => table.index(index.view(-1)).view(1, l, l, this.numHeads).permute(0, 3, 1, 2));
+  }
+
   /** `x (N, L, C)`; with `useRpe` the bias of the full grid is added (so L must be the grid's size). */
   override forward(x: Tensor, useRpe = false): Tensor {
     if (!useRpe || !this.relativePositionBiasTable || !this.relativePositionIndex) return super.forward(x);
@@ -70,12 +79,7 @@ export class HiViTAttention extends Attention {
       const [n, l, c] = x.shape;
       const s = this.relativePositionIndex?.shape[0] ?? 0;
       if (l !== s) throw new RangeError(`HiViT: the relative position bias is made for ${s} tokens, got ${l}`);
-      const table = this.relativePositionBiasTable as Tensor;
-      const bias = table
-        .index((this.relativePositionIndex as Tensor).view(-1))
-        .view(1, l, l, this.numHeads)
-        .permute(0, 3, 1, 2)
-        .to(x.dtype);
+      const bias = (this.relativeBias() as Tensor).to(x.dtype);
       const [q, k, v] = this.qkv.forward(x).reshape(n, l, 3, this.numHeads, this.headDim).permute(2, 0, 3, 1, 4).unbind(0);
       const o = F.scaledDotProductAttention(q, k, v, { attnMask: bias, dropoutP: this.training ? this.attnDrop : 0 });
       return this.projDrop.forward(this.proj.forward(o.transpose(1, 2).reshape(n, l, c)));

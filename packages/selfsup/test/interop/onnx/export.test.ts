@@ -8,7 +8,9 @@
  * ConvNeXt V2 (GRN, 1×1-conv pointwise layers, map output of an inner stage), BEiT with a shared
  * and with per-block relative position biases, and two small Swins (shifted windows; one with
  * padding to whole windows, odd-sized patch merging, a map smaller than the window and a resized
- * absolute embedding), and a small MixMIM (non-shifted windows, a window clamped to its map). Batch norms get
+ * absolute embedding), a small MixMIM (non-shifted windows, a window clamped to its map) and two small
+ * HiViTs (MLP-only stem on inner patches, patch merges, relative position bias and layer scale; one
+ * at a larger input with a resized position embedding, an inner block's output), and iTPN's HiViT. Batch norms get
  * non-trivial running statistics first; ConvNeXt's, BEiT's and Swin's layer scales, GRN, q/v biases,
  * relative bias tables and LayerNorm parameters random values (they start at 1e-6, 0 and 1/0,
  * which would hide a wrong graph).
@@ -21,6 +23,8 @@ import * as ort from 'onnxruntime-node';
 import type { Backbone } from '../../../src/models/backbones/base.js';
 import { BEiTViT } from '../../../src/models/backbones/beit-vit.js';
 import { ConvNeXt } from '../../../src/models/backbones/convnext.js';
+import { HiViT } from '../../../src/models/backbones/hivit.js';
+import { ITPNHiViT } from '../../../src/models/backbones/itpn-hivit.js';
 import { MixMIMTransformer } from '../../../src/models/backbones/mixmim.js';
 import { ResNet } from '../../../src/models/backbones/resnet.js';
 import { SwinTransformer } from '../../../src/models/backbones/swin.js';
@@ -258,6 +262,53 @@ test('MixMIM (non-shifted windows, patch merging, final tokens averaged) with a 
   randomizeAffine(net);
   await check('mixmim', net, { inputSize: [32, 32], dynamicBatch: true }, [1, 3]);
   assert.throws(() => exportOnnx(net, { inputSize: [40, 40] }), /MixMIMTransformer takes 32×32 images.*got 40×40/);
+});
+
+test('HiViT (inner-patch MLP stem, patch merges, relative position bias, layer scale) with a dynamic batch; rpe only at its imgSize', async () => {
+  torch.manualSeed(13);
+  // 32 px / patch 8: a 4×4 grid, each patch 4×4 inner patches of 2 px (8 channels), merged to 2×2
+  // (16) and 1×1 (32), then 3 attention blocks of 32 channels, 2 heads, the bias of the 4×4 grid.
+  const net = new HiViT({
+    embedDims: 32,
+    depths: [1, 1, 3],
+    numHeads: 2,
+    imgSize: 32,
+    patchSize: 8,
+    rpe: true,
+    layerScaleInit: 0.1,
+  });
+  randomizeAffine(net);
+  await check('hivit-rpe', net, { inputSize: [32, 32], dynamicBatch: true }, [1, 3]);
+  assert.throws(() => exportOnnx(net, { inputSize: [48, 48] }), /HiViT's relative position bias is made for a 4×4 patch grid/);
+  assert.throws(() => exportOnnx(net, { inputSize: [36, 36] }), /multiples of its patch size 8, got 36×36/);
+});
+
+test('HiViT without rpe at 48×32 (resized position embedding), an inner block, no qkv bias; iTPN’s HiViT', async () => {
+  torch.manualSeed(14);
+  const net = new HiViT({
+    embedDims: 32,
+    depths: [2, 1, 3],
+    numHeads: 4,
+    imgSize: 32,
+    patchSize: 8,
+    qkvBias: false,
+    outIndices: [1, 2],
+  });
+  randomizeAffine(net);
+  await check('hivit-48x32-block1', net, { inputSize: [48, 32], stage: 0, batchSize: 2 }, [2]);
+  await check('hivit-48x32', net, { inputSize: [48, 32], dynamicBatch: true }, [2]);
+  // iTPN's pre-training backbone: LayerNorm eps 1e-6, patch 4 on 32 px, evaluated by HiViT's forward.
+  const itpn = new ITPNHiViT({
+    arch: 'tiny',
+    embedDims: 32,
+    numHeads: 2,
+    depths: [1, 1, 2],
+    imgSize: 32,
+    patchSize: 4,
+    normEps: 1e-6,
+  });
+  randomizeAffine(itpn);
+  await check('itpn-hivit', itpn, { inputSize: [32, 32], dynamicBatch: true }, [2]);
 });
 
 test('unsupported modules and backbones are refused naming the module path and type', () => {
