@@ -13,6 +13,10 @@
  * fixed Sobel layer (`sobel_layer.sobel.{0,1}.*`; the backbone takes 2 channels).
  * Differences from MMSelfSup: the class weights apply from the first iteration (MMSelfSup's hook
  * hands them to the loss only after it), and a resumed run keeps its memory instead of clustering again.
+ * The weighted cross-entropy is by default PyTorch's weighted mean Σ w_y·CE / Σ w_y, as MMSelfSup 0.x
+ * (the authors' OpenSelfSup) computes it: 1.x's mmcls loss takes the plain batch mean of w_y·CE,
+ * and with weights that sum to 1 that is CE / K, every gradient K times smaller (÷ 400 in the
+ * CIFAR-10 recipe, ÷ 10,000 on ImageNet); `lossMean: 'batch'` gives 1.x's.
  */
 import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
@@ -30,6 +34,8 @@ export const odcSchema = z.strictObject({
   memoryBank: odcMemorySchema,
   /** Feed the backbone Sobel gradients of the grey image (2 channels) instead of RGB. Default false. */
   withSobel: bool().optional(),
+  /** 'weighted' (default): Σ w_y·CE / Σ w_y (MMSelfSup 0.x); 'batch': (1/N)·Σ w_y·CE (1.x's mmcls loss). */
+  lossMean: z.enum(['weighted', 'batch']).optional(),
 });
 export type ODCOptions = z.input<typeof odcSchema>;
 
@@ -40,6 +46,7 @@ export class ODC extends BaseModel<ClsHead> {
   readonly lossWeight: Tensor;
   readonly withSobel: boolean;
   readonly sobel_layer: Sobel | null;
+  readonly lossMean: 'weighted' | 'batch';
 
   constructor(o: ODCOptions, path = 'model') {
     super(o, path, { head: ClsHead });
@@ -49,6 +56,7 @@ export class ODC extends BaseModel<ClsHead> {
         `ODC: memoryBank.numClasses (${o.memoryBank.numClasses}) must equal head.numClasses (${this.numClasses})`,
       );
     this.withSobel = o.withSobel ?? false;
+    this.lossMean = o.lossMean ?? 'weighted';
     const sobel = sobelInput(this.withSobel, o.backbone, path, 'ODC');
     this.sobel_layer = sobel ? this.registerModule('sobel_layer', sobel) : null;
     this.memoryBank = this.registerModule('memory_bank', new ODCMemory(o.memoryBank));
@@ -80,7 +88,7 @@ export class ODC extends BaseModel<ClsHead> {
     );
   }
 
-  /** Weighted cross-entropy of view 0 against the memory's labels; then the memory update. */
+  /** Class-weighted cross-entropy (`lossMean`) of view 0 against the memory's labels; then the memory update. */
   loss(batch: AlgorithmInput): LossOutput {
     needViews(batch.views, 1, 'ODC');
     const idxIn = batch.idx;
@@ -97,7 +105,8 @@ export class ODC extends BaseModel<ClsHead> {
       if (!this.memoryBank.initialized)
         throw new Error('ODC: the memory is not initialised; train with the ODCHook (it clusters the features first)');
       const labels = this.memoryBank.labelBank.indexSelect(0, idx);
-      const loss = this.head.forward(feature, labels.to({ device: feature[0].device }), this.lossWeight);
+      const target = labels.to({ device: feature[0].device });
+      const loss = this.head.forward(feature, target, this.lossWeight, this.lossMean === 'weighted');
       const changeRatio = this.memoryBank.updateSamplesMemory(idx, feature[0].detach());
       return { loss, logs: { loss_cls: loss.item(), change_ratio: changeRatio } };
     });

@@ -4,7 +4,8 @@
  * come from the default generator, seeded identically on both sides); ClsHead logits; mmcls's
  * CrossEntropyLoss with class_weight = loss_weight: mean_i w[y_i]·CE_i with y = label_bank[idx];
  * then the samples memory: f ← (1 − m)·bank[idx] + m·f/(‖f‖ + 1e-10), renormalised (+1e-10),
- * labels ← argmax(centroids · fᵀ). With Sobel (MMSelfSup 0.x's `with_sobel`) the images first pass
+ * labels ← argmax(centroids · fᵀ). The loss as 1.x's mmcls batch mean (`lossMean: 'batch'`) and as 0.x's
+ * PyTorch weighted mean Σ w_y·CE / Σ w_y (the default). With Sobel (MMSelfSup 0.x's `with_sobel`) the images first pass
  * DeepCluster's fixed grey + Sobel layer and the stem takes 2 channels. float64; see parity-reference.ts.
  */
 import assert from 'node:assert/strict';
@@ -74,8 +75,13 @@ class ODC(nn.Module):
         feature = self.neck(self.backbone(img))
         label = self.memory_bank.label_bank[idx]
         logits = self.head.fc_cls(feature[0])
-        ce = F.cross_entropy(logits, label, weight=self.loss_weight * weight_scale, reduction='none')
-        loss = ce.mean()
+        w = self.loss_weight * weight_scale
+        if D['weighted']:
+            # MMSelfSup 0.x: nn.CrossEntropyLoss(weight=loss_weight), PyTorch's weighted mean.
+            loss = F.cross_entropy(logits, label, weight=w)
+        else:
+            # 1.x: mmcls's class_weight, then the plain batch mean.
+            loss = F.cross_entropy(logits, label, weight=w, reduction='none').mean()
         with torch.no_grad():
             mb = self.memory_bank
             f = feature[0].detach()
@@ -96,13 +102,14 @@ torch.manual_seed(D['seed'])
 OUT = finish(model, loss, {'perturbed': pert(VIEWS[0], IDX, torch.tensor([1.0, 1.3, 1.0, 1.0]))[0].item(), 'ratio': ratio})
 `;
 
-function run(withSobel: boolean) {
+function run(withSobel: boolean, lossMean: 'weighted' | 'batch') {
   torch.manualSeed(0);
   const algo = toFloat64(
     ALGORITHMS.buildAs(
       {
         type: 'ODC',
         withSobel,
+        lossMean,
         backbone: { ...TINY_RESNET, ...(withSobel ? { inChannels: 2 } : {}) },
         neck: { type: 'ODCNeck', inChannels: TINY_FEATURES, hidChannels: 16, outChannels: FEAT_DIM },
         head: { type: 'ClsHead', inChannels: FEAT_DIM, numClasses: K },
@@ -125,16 +132,26 @@ function run(withSobel: boolean) {
     seededViews([16]),
     { epoch: 0, iter: 0, maxEpochs: 1, maxIters: 10 } satisfies TrainProgress,
     PY,
-    { length: LENGTH, feat_dim: FEAT_DIM, k: K, momentum: MOMENTUM, seed: SEED, sobel: withSobel },
+    { length: LENGTH, feat_dim: FEAT_DIM, k: K, momentum: MOMENTUM, seed: SEED, sobel: withSobel, weighted: lossMean === 'weighted' },
     [],
     idx,
   );
 }
 
-const R = run(false);
-const S = run(true);
+const R = run(false, 'batch');
+const W = run(false, 'weighted');
+const S = run(true, 'weighted');
 
-test('ODC: the class-weighted cross-entropy on the memory’s labels equals MMSelfSup’s', () => checkLoss(R));
+test('ODC, lossMean batch: the class-weighted cross-entropy on the memory’s labels equals MMSelfSup 1.x’s', () => checkLoss(R));
+
+test('ODC, lossMean weighted (the default): loss, gradients and state equal MMSelfSup 0.x’s weighted mean, K× 1.x’s here', () => {
+  checkLoss(W);
+  checkGrads(W);
+  checkState(W);
+  // The weights sum to 1 over K clusters, so the batch mean is about the weighted mean / K.
+  const ratio = W.loss / R.loss;
+  assert.ok(ratio > K / 2 && ratio < K * 2, `weighted / batch mean ${ratio}, expected about K = ${K}`);
+});
 
 test('ODC: the gradient of every trainable parameter equals PyTorch’s', () => checkGrads(R));
 
