@@ -132,7 +132,15 @@ function run(withSobel: boolean, lossMean: 'weighted' | 'batch') {
     seededViews([16]),
     { epoch: 0, iter: 0, maxEpochs: 1, maxIters: 10 } satisfies TrainProgress,
     PY,
-    { length: LENGTH, feat_dim: FEAT_DIM, k: K, momentum: MOMENTUM, seed: SEED, sobel: withSobel, weighted: lossMean === 'weighted' },
+    {
+      length: LENGTH,
+      feat_dim: FEAT_DIM,
+      k: K,
+      momentum: MOMENTUM,
+      seed: SEED,
+      sobel: withSobel,
+      weighted: lossMean === 'weighted',
+    },
     [],
     idx,
   );
