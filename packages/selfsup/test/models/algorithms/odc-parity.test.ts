@@ -102,24 +102,26 @@ torch.manual_seed(D['seed'])
 OUT = finish(model, loss, {'perturbed': pert(VIEWS[0], IDX, torch.tensor([1.0, 1.3, 1.0, 1.0]))[0].item(), 'ratio': ratio})
 `;
 
+/** The tiny ODC of these tests; `backbone` overrides the stem (a 3-channel one with Sobel is the error case). */
+function odcConfig(
+  withSobel: boolean,
+  extra: Record<string, unknown> = {},
+  backbone: object = withSobel ? { inChannels: 2 } : {},
+) {
+  return {
+    type: 'ODC',
+    withSobel,
+    ...extra,
+    backbone: { ...TINY_RESNET, ...backbone },
+    neck: { type: 'ODCNeck', inChannels: TINY_FEATURES, hidChannels: 16, outChannels: FEAT_DIM },
+    head: { type: 'ClsHead', inChannels: FEAT_DIM, numClasses: K },
+    memoryBank: { type: 'ODCMemory', length: LENGTH, featDim: FEAT_DIM, momentum: MOMENTUM, numClasses: K, minCluster: 1 },
+  };
+}
+
 function run(withSobel: boolean, lossMean: 'weighted' | 'batch') {
   torch.manualSeed(0);
-  const algo = toFloat64(
-    ALGORITHMS.buildAs(
-      {
-        type: 'ODC',
-        withSobel,
-        lossMean,
-        backbone: { ...TINY_RESNET, ...(withSobel ? { inChannels: 2 } : {}) },
-        neck: { type: 'ODCNeck', inChannels: TINY_FEATURES, hidChannels: 16, outChannels: FEAT_DIM },
-        head: { type: 'ClsHead', inChannels: FEAT_DIM, numClasses: K },
-        memoryBank: { type: 'ODCMemory', length: LENGTH, featDim: FEAT_DIM, momentum: MOMENTUM, numClasses: K, minCluster: 1 },
-      },
-      'model',
-      ODC,
-      'test',
-    ),
-  );
+  const algo = toFloat64(ALGORITHMS.buildAs(odcConfig(withSobel, { lossMean }), 'model', ODC, 'test'));
   perturb(algo, 0.05, 1, (name) => name.startsWith('sobel_layer'));
   // A clustered memory: random features, every cluster used, uneven sizes so the weights differ.
   const labels = torch.tensor([0, 1, 2, 3, 0, 0, 1, 0, 2, 0], { dtype: 'int64' });
@@ -179,32 +181,15 @@ test('ODC with Sobel: loss, gradients, memory and state equal MMSelfSup 0.x’s;
 });
 
 test('ODC: withSobel with a 3-channel backbone is a clear config error', () => {
-  const cfg = {
-    type: 'ODC',
-    withSobel: true,
-    backbone: TINY_RESNET,
-    neck: { type: 'ODCNeck', inChannels: TINY_FEATURES, hidChannels: 16, outChannels: FEAT_DIM },
-    head: { type: 'ClsHead', inChannels: FEAT_DIM, numClasses: K },
-    memoryBank: { type: 'ODCMemory', length: LENGTH, featDim: FEAT_DIM, momentum: MOMENTUM, numClasses: K, minCluster: 1 },
-  };
-  assert.throws(() => ALGORITHMS.build(cfg, 'model'), /ODC: withSobel .*model\.backbone\.inChannels: 2 \(got 3\)/);
+  assert.throws(
+    () => ALGORITHMS.build(odcConfig(true, {}, {}), 'model'),
+    /ODC: withSobel .*model\.backbone\.inChannels: 2 \(got 3\)/,
+  );
 });
 
 test('ODC with Sobel: the features the hook clusters and modelEncoder evaluates pass the Sobel layer', () => {
   torch.manualSeed(0);
-  const algo = ALGORITHMS.buildAs(
-    {
-      type: 'ODC',
-      withSobel: true,
-      backbone: { ...TINY_RESNET, inChannels: 2 },
-      neck: { type: 'ODCNeck', inChannels: TINY_FEATURES, hidChannels: 16, outChannels: FEAT_DIM },
-      head: { type: 'ClsHead', inChannels: FEAT_DIM, numClasses: K },
-      memoryBank: { type: 'ODCMemory', length: LENGTH, featDim: FEAT_DIM, momentum: MOMENTUM, numClasses: K, minCluster: 1 },
-    },
-    'model',
-    ODC,
-    'test',
-  );
+  const algo = ALGORITHMS.buildAs(odcConfig(true), 'model', ODC, 'test');
   algo.eval();
   torch.tidy(() => {
     const images = torch.randint(0, 256, [3, 3, 16, 16]).to({ dtype: 'float32' });
