@@ -15,7 +15,7 @@ import { HiViT, HiViTAttention, HiViTBlock, PatchMerge } from '../../models/back
 import { Mlp } from '../../models/backbones/vit.js';
 import type { GraphBuilder } from './graph.js';
 import { emitLayerNorm, emitLinear, emitModule, UnsupportedModuleError } from './modules.js';
-import { emitAttention, emitMlp } from './vit.js';
+import { emitAddPositions, emitAttention, emitMlp } from './vit.js';
 
 /** Whether `m` runs HiViT's own evaluation path (a subclass that overrides it is another network). */
 export function isPlainHiViT(m: object): m is HiViT {
@@ -111,14 +111,14 @@ export function emitHiViT(
     } else t = emitBlock(g, b, t, bp);
   }
   t = g.op1('Reshape', [t, g.ints(`${path}.tokens_shape`, [0, l, net.embedDims])], {}, `${path}.tokens`);
-  const pos = torch.noGrad(() => net.posEmbedFor(hw));
-  if (pos) {
-    try {
-      t = g.op1('Add', [t, g.weight(`${path}.pos_embed`, pos)], {}, `${path}.pos`);
-    } finally {
-      if (pos !== net.posEmbed) pos.dispose();
-    }
-  }
+  t = emitAddPositions(
+    g,
+    t,
+    torch.noGrad(() => net.posEmbedFor(hw)),
+    net.posEmbed,
+    'pos_embed',
+    path,
+  );
   t = emitModule(g, net.posDrop, t, `${path}.pos_drop`);
   const last = net.outIndices[outIndex];
   for (let i = 0; i <= last; i++)

@@ -24,7 +24,7 @@ import {
 } from '../../models/backbones/swin.js';
 import type { GraphBuilder } from './graph.js';
 import { emitLayerNorm, emitModule, UnsupportedModuleError } from './modules.js';
-import { emitAttention, emitPatchEmbed } from './vit.js';
+import { emitAddPositions, emitAttention, emitPatchEmbed } from './vit.js';
 
 /** Whether `m` runs SwinTransformer's own forward (subclasses that override it are other networks). */
 export function isPlainSwin(m: object): m is SwinTransformer {
@@ -182,13 +182,7 @@ export function emitSwin(
   const embedded = emitPatchEmbed(g, swin.patchEmbed, x, inputSize, `${path}.patch_embed`);
   let { tokens: t, hw } = embedded;
   const pos = torch.noGrad(() => swin.absolutePosEmbedFor(hw));
-  if (pos) {
-    try {
-      t = g.op1('Add', [t, g.weight(`${path}.absolute_pos_embed`, pos)], {}, `${path}.pos`);
-    } finally {
-      if (pos !== swin.absolutePosEmbed) pos.dispose();
-    }
-  }
+  t = emitAddPositions(g, t, pos, swin.absolutePosEmbed, 'absolute_pos_embed', path);
   t = emitModule(g, swin.dropAfterPos, t, `${path}.drop_after_pos`);
   const stageIdx = swin.outIndices[outIndex];
   for (let s = 0; s <= stageIdx; s++) {

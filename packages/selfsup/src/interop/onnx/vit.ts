@@ -130,6 +130,27 @@ export function emitPatchEmbed(
   return { tokens: t, hw };
 }
 
+/**
+ * `tokens + pos` with `pos` the position table a backbone computed for the exported grid (the
+ * `param` itself, or a resized copy of it, which is disposed once stored as a constant); null
+ * (no absolute embedding) leaves the tokens as they are.
+ */
+export function emitAddPositions(
+  g: GraphBuilder,
+  tokens: string,
+  pos: torch.Tensor | null,
+  param: torch.Tensor | null,
+  name: string,
+  path: string,
+): string {
+  if (!pos) return tokens;
+  try {
+    return g.op1('Add', [tokens, g.weight(`${path}.${name}`, pos)], {}, `${path}.pos`);
+  } finally {
+    if (pos !== param) pos.dispose();
+  }
+}
+
 /** `token` `(1, 1, D)` expanded to the batch of `tokens` `(N, L, D)` and prepended to them. */
 export function emitPrependToken(g: GraphBuilder, tokens: string, token: string, d: number, path: string): string {
   // Shape [N, 1, D] with N read from the tokens at run time.
@@ -184,12 +205,14 @@ export function emitViT(
   const d = vit.embedDim;
   let t = tokens;
   if (vit.clsToken) t = emitPrependToken(g, t, g.weight(`${path}.cls_token`, vit.clsToken), d, path);
-  const pos = torch.noGrad(() => vit.posEmbedFor(hw));
-  try {
-    t = g.op1('Add', [t, g.weight(`${path}.pos_embed`, pos)], {}, `${path}.pos`);
-  } finally {
-    if (pos !== vit.posEmbed) pos.dispose();
-  }
+  t = emitAddPositions(
+    g,
+    t,
+    torch.noGrad(() => vit.posEmbedFor(hw)),
+    vit.posEmbed,
+    'pos_embed',
+    path,
+  );
   t = emitModule(g, vit.posDrop, t, `${path}.pos_drop`);
   const blockIdx = vit.outIndices[outIndex];
   for (let i = 0; i <= blockIdx; i++) {
