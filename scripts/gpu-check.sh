@@ -4,7 +4,8 @@
 #      nccl.h is found), compiling the sources in parallel;
 #   2. runs the tests that exercise CUDA (tensor ops, autocast, GradScaler, checkpoints, NCCL, the
 #      runner on cuda) against that same PyTorch;
-#   3. runs bench/gpu_step.mjs (ResNet-50 SimCLR and ViT-B MAE steps, selfsup vs PyTorch, AMP).
+#   3. runs bench/gpu_step.mjs (ResNet-50 SimCLR and ViT-B MAE steps, selfsup vs PyTorch, AMP) and
+#      bench/device_augment.mjs (SimCLR views: host crop vs whole pipeline, the rest on the GPU).
 # Usage: bash scripts/gpu-check.sh [out-dir]   (env: SELFSUP_PYTHON, NODE_INCLUDE, BENCH_ARGS)
 # Needs node, g++, the npm packages (bash scripts/setup.sh minus the apt part) and the built dist/.
 set -uo pipefail
@@ -57,6 +58,7 @@ tests=(
   packages/torch/dist/test/cuda.test.js
   packages/torch/dist/test/amp.test.js
   packages/selfsup/dist/test/engine/device.test.js
+  packages/selfsup/dist/test/data/loader/workers.test.js
 )
 t0=$SECONDS
 node --test --test-reporter=spec "${tests[@]}" >"$out/tests.txt" 2>&1
@@ -68,3 +70,8 @@ t0=$SECONDS
 node bench/gpu_step.mjs ${BENCH_ARGS:-} >"$out/bench.txt" 2>&1
 say "bench: exit $? in $((SECONDS - t0)) s"
 tee -a "$out/summary.txt" <"$out/bench.txt"
+
+t0=$SECONDS
+node bench/device_augment.mjs --n 128 --runs 3 >"$out/device-augment.txt" 2>&1
+say "device augmentation bench: exit $? in $((SECONDS - t0)) s"
+tee -a "$out/summary.txt" <"$out/device-augment.txt"

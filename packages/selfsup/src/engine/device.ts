@@ -6,6 +6,7 @@
  */
 import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
+import { tensorToDevice } from '../data/loader/to-device.js';
 import type { AlgorithmInput } from '../models/algorithms/base.js';
 
 /** What a config or `--device` may say. */
@@ -50,15 +51,7 @@ export function deviceType(device: string): 'cpu' | 'cuda' {
  */
 export function batchToDevice(batch: AlgorithmInput, device: string, opts: { pin?: boolean } = {}): AlgorithmInput {
   if (device === 'cpu') return batch;
-  const gpu = device.startsWith('cuda');
-  const move = (t: Tensor): Tensor => {
-    if (t.device === device) return t;
-    if (gpu && opts.pin && t.device === 'cpu') {
-      using pinned = t.pinMemory();
-      return pinned.to({ device, nonBlocking: true });
-    }
-    return t.to({ device, nonBlocking: gpu });
-  };
+  const move = (t: Tensor): Tensor => tensorToDevice(t, device, opts);
   return {
     views: batch.views.map(move),
     ...(batch.labels ? { labels: move(batch.labels) } : batch.labels === null ? { labels: null } : {}),

@@ -15,6 +15,7 @@ import { type Module, nn, optim, type StateDict, type StateValue } from '@selfsu
 import { DistributedSampler, RandomSampler, type Sampler, SequentialSampler } from '../data/loader/samplers.js';
 import { type Batch, DataLoader } from '../data/loader/loader.js';
 import '../builtins.js';
+import { ConfigError } from '../core/errors.js';
 import type { TypedConfig } from '../core/registry.js';
 import { buildDataset } from './build-data.js';
 import { importedModules } from '../core/user-modules.js';
@@ -132,6 +133,15 @@ export class Runner implements RunnerView {
     // batches are the same as on this thread.
     const { pipeline, ...datasetCfg } = dl.dataset;
     const numWorkers = pipeline === undefined ? 0 : (dl.numWorkers ?? 0);
+    if (dl.augmentOnDevice) {
+      const why = views ? views.notDeferrable : 'the dataset has no pipeline';
+      if (why) throw new ConfigError('trainDataloader.augmentOnDevice', why);
+      if (this.device === 'cpu')
+        this.log(
+          'augmentOnDevice on the CPU: the training thread runs the augmentations the loader workers would have run ' +
+            '(the same views, on batched kernels); it pays on a GPU',
+        );
+    }
     const shuffle = dl.shuffle ?? true;
     const sampler: Sampler =
       this.worldSize > 1
@@ -146,6 +156,7 @@ export class Runner implements RunnerView {
       sampler,
       prefetch: dl.prefetch,
       onCorrupt: dl.onCorrupt,
+      ...(dl.augmentOnDevice ? { deviceAugment: { device: this.device, pin: dl.pinMemory } } : {}),
       ...(numWorkers > 0
         ? {
             workers: {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import { nn } from '@selfsup/torch';
@@ -11,6 +12,7 @@ import type { ConfigObject } from '../../src/engine/config/merge.js';
 import { batchToDevice, resolveDevice } from '../../src/engine/device.js';
 import { buildOptimWrapper } from '../../src/engine/optim-builder.js';
 import { Runner } from '../../src/engine/runner.js';
+import { importUserModules } from '../../src/core/user-modules.js';
 import { losses, testConfig } from './parts.js';
 import '../../src/builtins.js';
 
@@ -116,4 +118,54 @@ test('AmpOptimWrapper on cuda: float16 autocast with a dynamic loss scaler', { s
   assert.deepEqual(ow.autocast, { deviceType: 'cuda', dtype: 'float16' });
   assert.equal(ow.gradScaler?.getScale(), 65536);
   assert.equal(ow.optimContext(() => model.forward(torch.ones([3, 4]).to('cuda'))).dtype, 'float16');
+});
+
+test('augmentOnDevice: the crops from the loader, the rest on the training device: the same losses; other pipelines refused', async () => {
+  const withPipeline = (o: { augmentOnDevice?: boolean; numWorkers?: number; pipeline?: object[] }) => {
+    const cfg = { ...testConfig({ epochs: 1 }), model: { type: 'TestAlgo', size: 8, dropout: 0 } };
+    return {
+      ...cfg,
+      trainDataloader: {
+        ...cfg.trainDataloader,
+        ...(o.augmentOnDevice ? { augmentOnDevice: true } : {}),
+        numWorkers: o.numWorkers ?? 0,
+        dataset: {
+          ...cfg.trainDataloader.dataset,
+          pipeline: o.pipeline ?? [
+            { type: 'RandomResizedCrop', size: 8 },
+            { type: 'RandomFlip' },
+            { type: 'ColorJitter', brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1 },
+            { type: 'RandomGrayscale', prob: 0.5 },
+          ],
+        },
+      },
+    };
+  };
+  await importUserModules([fileURLToPath(new URL('./parts.js', import.meta.url))]);
+  const plain = await train(withPipeline({}));
+  for (const numWorkers of [0, 1]) {
+    const onDevice = await train(withPipeline({ augmentOnDevice: true, numWorkers }));
+    assert.ok(onDevice.runner.loader.o.deviceAugment, `${numWorkers} worker(s)`);
+    assert.equal(onDevice.losses.length, 4);
+    assert.deepEqual(onDevice.losses, plain.losses, `${numWorkers} worker(s)`);
+  }
+  // An augmentation is what differs: without it the losses would not match.
+  const noJitter = await train(withPipeline({ pipeline: [{ type: 'RandomResizedCrop', size: 8 }, { type: 'RandomFlip' }] }));
+  assert.notDeepEqual(noJitter.losses, plain.losses);
+  assert.throws(
+    () =>
+      new Runner(
+        validateConfig(
+          withPipeline({
+            augmentOnDevice: true,
+            pipeline: [
+              { type: 'RandomResizedCrop', size: 8 },
+              { type: 'RandomRotation', degrees: 5, expand: true },
+            ],
+          }) as unknown as ConfigObject,
+        ),
+        { workDir: tmp(), quiet: true },
+      ),
+    /trainDataloader\.augmentOnDevice: pipeline 0's per-image steps are RandomResizedCrop, RandomRotation/,
+  );
 });

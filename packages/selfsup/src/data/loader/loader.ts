@@ -11,12 +11,14 @@ import type { Tensor } from '@selfsup/torch';
 import type { Dataset } from '../datasets/base.js';
 import { DecodeError } from '../decode.js';
 import type { Sample } from '../image.js';
+import { buildViews } from '../register.js';
 import { imageToTensor } from '../transforms/functional.js';
-import type { MultiView } from '../transforms/multi-view.js';
+import type { BatchViews, MultiView } from '../transforms/multi-view.js';
 import { WorkerError, WorkerPool } from './pool.js';
 import { sharedSource } from './shared-dataset.js';
 import type { ChunkResult, DatasetSource, Packed } from './protocol.js';
 import { RandomSampler, type Sampler, SequentialSampler } from './samplers.js';
+import { tensorToDevice } from './to-device.js';
 
 export interface Batch {
   /** One `(N, C, H, W)` uint8 tensor per view (a single entry without a MultiView). */
@@ -66,6 +68,14 @@ export interface LoaderOptions {
    * the same as without workers, whatever their number.
    */
   workers?: WorkerOptions;
+  /**
+   * Augment on `device`: workers (or this thread) make only each view's per-image crop, and this
+   * thread copies the uint8 crops there and runs the rest of the pipeline (jitter, greyscale, blur,
+   * solarize, flips, masks) batched on that device, from the same per-sample streams: the same
+   * views, with the host doing a fraction of the work (a GPU fed by a small host). Needs views whose
+   * only per-image step is a RandomResizedCrop (`MultiView.notDeferrable`).
+   */
+  deviceAugment?: { device: string; pin?: boolean };
 }
 
 export interface WorkerOptions {
@@ -116,6 +126,8 @@ export class DataLoader implements AsyncIterable<Batch> {
   private _sampler: Sampler;
   private epoch = 0;
   private pool: Promise<WorkerPool> | null = null;
+  /** The views that finish deferred batches on this thread (`deviceAugment`). */
+  private finisher: MultiView | null = null;
   private current: LoaderStats = { epoch: 0, batches: 0, images: 0, imagesPerSec: 0, dataWaitMs: 0, skipped: [] };
 
   constructor(
@@ -132,6 +144,27 @@ export class DataLoader implements AsyncIterable<Batch> {
         throw new RangeError(`DataLoader: workers.count must be a positive integer, got ${o.workers.count}`);
       if (o.views) throw new TypeError('DataLoader: with workers, give the views as workers.views (config), not views');
     }
+    if (o.deviceAugment) {
+      const views = o.views ?? (o.workers ? buildViews(o.workers.views, 'workers.views') : null);
+      if (!views) throw new TypeError('DataLoader: deviceAugment needs views (or workers.views) to finish on the device');
+      const why = views.notDeferrable;
+      if (why) throw new RangeError(`DataLoader: deviceAugment: ${why}`);
+      this.finisher = views;
+    }
+  }
+
+  /**
+   * Deferred views made whole on `deviceAugment`'s device: each application's crops copied there,
+   * then the rest of its pipeline run batched from the samples' stream positions.
+   */
+  private finish(heads: Tensor[], positions: number[][]): BatchViews {
+    const { device, pin } = this.o.deviceAugment as { device: string; pin?: boolean };
+    const moved = heads.map((h) => {
+      const m = tensorToDevice(h, device, { pin });
+      if (m !== h) h.dispose();
+      return m;
+    });
+    return (this.finisher as MultiView).finishDeferred(moved, positions);
   }
 
   private workerPool(w: WorkerOptions): Promise<WorkerPool> {
@@ -145,6 +178,7 @@ export class DataLoader implements AsyncIterable<Batch> {
         imports: w.imports ?? [],
         onCorrupt: this.o.onCorrupt ?? 'error',
         priority: w.priority ?? 'normal',
+        deferred: this.finisher !== null,
       },
       this.dataset.length,
     );
@@ -222,7 +256,18 @@ export class DataLoader implements AsyncIterable<Batch> {
     return torch.tidy(() => {
       let views: Tensor[];
       let masks: Tensor[] = [];
-      if (this.o.views) {
+      if (this.finisher) {
+        const { heads, positions } = this.finisher.applyImagesDeferred(
+          samples.map((s) => s.img),
+          seed,
+          epoch,
+          samples.map((s) => s.idx),
+        );
+        ({ views, masks } = this.finish(
+          heads.map((h) => torch.tensor(h.data, { shape: h.shape })),
+          positions,
+        ));
+      } else if (this.o.views) {
         ({ views, masks } = this.o.views.applyImagesWithMasks(
           samples.map((s) => s.img),
           seed,
@@ -280,15 +325,20 @@ export class DataLoader implements AsyncIterable<Batch> {
           false,
         ),
       );
-      const masks = full[0].masks.map((_, m) =>
+      let masks = full[0].masks.map((_, m) =>
         cat(
           full.map((c) => c.masks[m]),
           true,
         ),
       );
+      let done = views;
+      if (full[0].positions) {
+        const positions = full[0].positions.map((_, v) => full.flatMap((c) => (c.positions as number[][])[v]));
+        ({ views: done, masks } = this.finish(views, positions));
+      }
       const labelled = full.every((c) => c.labels !== null);
       return makeBatch(
-        views,
+        done,
         masks,
         labelled ? full.flatMap((c) => c.labels as number[]) : null,
         full.flatMap((c) => c.idx),

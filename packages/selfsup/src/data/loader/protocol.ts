@@ -22,6 +22,8 @@ export interface WorkerSetup {
   onCorrupt: 'error' | 'skip';
   /** `idle`: the worker runs in Linux's SCHED_IDLE class (only on cores the training threads leave free). */
   priority: 'idle' | 'normal';
+  /** Each view stops after its per-image crop (`MultiView.applyImagesDeferred`); the training thread finishes it on its device. */
+  deferred: boolean;
 }
 
 export interface InitMessage extends WorkerSetup {
@@ -42,9 +44,11 @@ export type Packed = PackedView;
 export interface ChunkResult {
   type: 'result';
   id: number;
-  /** One per view; absent views mean no sample of the chunk could be decoded. */
+  /** One per view (per pipeline application when deferred); absent views mean no sample of the chunk could be decoded. */
   views: Packed[];
   masks: Packed[];
+  /** Deferred chunks: each application's per-sample stream positions after the crop. */
+  positions?: number[][];
   labels: number[] | null;
   idx: number[];
   skipped: { idx: number; error: string }[];

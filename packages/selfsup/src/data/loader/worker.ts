@@ -27,6 +27,7 @@ torch.setNumThreads(1);
 let dataset: Dataset | null = null;
 let views: MultiView | null = null;
 let onCorrupt: 'error' | 'skip' = 'error';
+let deferred = false;
 let queue: Promise<void> = Promise.resolve();
 
 const post = (m: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
@@ -41,6 +42,7 @@ async function init(m: InitMessage): Promise<void> {
       : await openDataset(src);
   views = buildViews(m.views, 'workers.views');
   onCorrupt = m.onCorrupt;
+  deferred = m.deferred;
   if (m.priority === 'idle') pixelKernels().setThreadIdlePriority();
   post({ type: 'ready', length: dataset.length });
 }
@@ -67,14 +69,17 @@ async function batch(m: BatchRequest): Promise<void> {
     skipped,
   };
   if (samples.length > 0) {
-    const r = (views as MultiView).applyImagesPacked(
-      samples.map((s) => s.img),
-      m.seed,
-      m.epoch,
-      samples.map((s) => s.idx),
-    );
-    out.views = r.views;
-    out.masks = r.masks;
+    const mv = views as MultiView;
+    const args = [samples.map((s) => s.img), m.seed, m.epoch, samples.map((s) => s.idx)] as const;
+    if (deferred) {
+      const r = mv.applyImagesDeferred(...args);
+      out.views = r.heads;
+      out.positions = r.positions;
+    } else {
+      const r = mv.applyImagesPacked(...args);
+      out.views = r.views;
+      out.masks = r.masks;
+    }
   }
   post(
     out,

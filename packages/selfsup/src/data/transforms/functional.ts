@@ -102,7 +102,7 @@ function pilResize(img: Tensor, size: [number, number], filter: PilFilter): Tens
     const image = { data: hwc.subarray(n * H * W * C, (n + 1) * H * W * C), height: H, width: W, channels: C as 1 | 3 };
     pilResizedCropInto(image, [0, 0, H, W], h, w, filter, out, n * C * h * w);
   }
-  return torch.tensor(out, { shape: batched ? [N, C, h, w] : [C, h, w] });
+  return torch.tensor(out, { shape: batched ? [N, C, h, w] : [C, h, w], device: img.device });
 }
 
 /** The Pillow filter a resize uses, or null when it runs in libtorch. */
@@ -157,8 +157,8 @@ export function resizedCrop(
  */
 export type Factor = number | number[];
 
-function factorOf(f: Factor, dtype: 'float32' | 'float64'): Tensor | { float: number } {
-  return typeof f === 'number' ? { float: f } : torch.tensor(f, { dtype }).view(-1, 1, 1, 1);
+function factorOf(f: Factor, dtype: 'float32' | 'float64', device: torch.Device): Tensor | { float: number } {
+  return typeof f === 'number' ? { float: f } : torch.tensor(f, { dtype, device }).view(-1, 1, 1, 1);
 }
 
 function checkFactor(f: Factor, name: string): void {
@@ -173,8 +173,8 @@ function blend(img1: Tensor, img2: Tensor, ratio: Factor): Tensor {
     // 1 − ratio in double precision, as Python computes it before the multiply.
     const inv = typeof ratio === 'number' ? 1 - ratio : ratio.map((r) => 1 - r);
     return img1
-      .mul(factorOf(ratio, dtype))
-      .add(img2.mul(factorOf(inv, dtype)))
+      .mul(factorOf(ratio, dtype, img1.device))
+      .add(img2.mul(factorOf(inv, dtype, img1.device)))
       .clamp({ min: 0, max: bound(img1) })
       .to(img1.dtype);
   });
@@ -272,15 +272,17 @@ export function adjustHue(img: Tensor, factor: Factor): Tensor {
     const x = isInt ? img.float().div(255) : img;
     const [h, s, v] = rgbToHsv(x);
     const shift =
-      typeof factor === 'number' ? h.add({ float: factor }) : h.add(torch.tensor(factor, { dtype: h.dtype }).view(-1, 1, 1));
+      typeof factor === 'number'
+        ? h.add({ float: factor })
+        : h.add(torch.tensor(factor, { dtype: h.dtype, device: h.device }).view(-1, 1, 1));
     const rgb = hsvToRgb(torch.ops.aten.remainder.Scalar(shift, 1), s, v);
     return isInt ? rgb.mul(255).to(img.dtype) : rgb;
   });
 }
 
-function gaussianKernel1d(size: number, sigma: number): Tensor {
+function gaussianKernel1d(size: number, sigma: number, device: torch.Device): Tensor {
   const half = (size - 1) * 0.5;
-  const x = torch.linspace(-half, half, size);
+  const x = torch.linspace(-half, half, size, { device });
   const pdf = x.div(sigma).pow(2).mul(-0.5).exp();
   return pdf.div(pdf.sum());
 }
@@ -310,9 +312,9 @@ function blurWith(img: Tensor, kernelSize: [number, number], sigmas: [number, nu
     let x = batched ? img : img.unsqueeze(0);
     if (isInt) x = x.float();
     const kernel2d = ([sx, sy]: [number, number]) => {
-      const kx = gaussianKernel1d(kernelSize[0], sx).to(x.dtype);
+      const kx = gaussianKernel1d(kernelSize[0], sx, x.device).to(x.dtype);
       // Isotropic (the random blur's case): the same 1-D kernel, computed once.
-      const ky = kernelSize[1] === kernelSize[0] && sy === sx ? kx : gaussianKernel1d(kernelSize[1], sy).to(x.dtype);
+      const ky = kernelSize[1] === kernelSize[0] && sy === sx ? kx : gaussianKernel1d(kernelSize[1], sy, x.device).to(x.dtype);
       return ky.view(-1, 1).mm(kx.view(1, -1));
     };
     const [n, c, h, w] = x.shape;
@@ -348,7 +350,8 @@ export function normalize(img: Tensor, mean: number[], std: number[]): Tensor {
   if (std.some((s) => s === 0)) throw new RangeError('normalize: std has a zero');
   return torch.tidy(() => {
     const shape = [mean.length, 1, 1];
-    return img.sub(torch.tensor(mean, { dtype: img.dtype }).view(shape)).div(torch.tensor(std, { dtype: img.dtype }).view(shape));
+    const on = { dtype: img.dtype, device: img.device };
+    return img.sub(torch.tensor(mean, on).view(shape)).div(torch.tensor(std, on).view(shape));
   });
 }
 
@@ -378,8 +381,8 @@ export function pad(img: Tensor, padding: number | number[], o: { fill?: number;
         ...Array.from({ length: b }, (_, i) => n - 1 - i),
       ];
       return img
-        .indexSelect(-1, torch.tensor(idx(W, left, right), { dtype: 'int64' }))
-        .indexSelect(-2, torch.tensor(idx(H, top, bottom), { dtype: 'int64' }));
+        .indexSelect(-1, torch.tensor(idx(W, left, right), { dtype: 'int64', device: img.device }))
+        .indexSelect(-2, torch.tensor(idx(H, top, bottom), { dtype: 'int64', device: img.device }));
     }
     const batched = img.dim() === 4;
     let x = batched ? img : img.unsqueeze(0);

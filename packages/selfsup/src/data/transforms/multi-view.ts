@@ -95,16 +95,31 @@ function packTensor(t: Tensor): PackedView {
   return { data: (t.dtype === 'bool' ? t.to('uint8') : t).contiguous().toBytes(), shape: t.shape };
 }
 
+/**
+ * A batch's views stopped after each pipeline's per-image crop (`applyImagesDeferred`): one
+ * `(N, C, h, w)` uint8 batch per pipeline application (a multi-output step counts once) and each
+ * sample's stream position there. `finishDeferred` runs the rest, on whatever device the crops are.
+ */
+export interface DeferredViews {
+  heads: PackedView[];
+  /** `positions[v][j]`: sample j's stream after application v's crop (`Rng.position`). */
+  positions: number[][];
+}
+
 /** A batch's views, one `(N, C, H, W)` tensor each, and masks, one `(N, H', W')` bool tensor each. */
 export interface BatchViews {
   views: Tensor[];
   masks: Tensor[];
 }
 
-function stackSame(xs: Tensor[], what: string): Tensor {
+function checkSameSize(xs: Tensor[], what: string): void {
   const sizes = new Set(xs.map((h) => h.shape.join('×')));
   if (sizes.size > 1)
     throw new Error(`MultiView: ${what} has images of different sizes (${[...sizes].join(', ')}): add a crop or resize`);
+}
+
+function stackSame(xs: Tensor[], what: string): Tensor {
+  checkSameSize(xs, what);
   return torch.stack(xs);
 }
 
@@ -133,6 +148,98 @@ export class MultiView {
   /** Views per sample (a multi-output step counts its outputs). */
   get totalViews(): number {
     return this.stages.reduce((a, s, i) => a + this.numViews[i] * (s.multi?.outputs ?? 1), 0);
+  }
+
+  /** Pipeline applications per sample (a multi-output step counts once): the heads of `applyImagesDeferred`. */
+  get totalApplications(): number {
+    return this.numViews.reduce((a, n) => a + n, 0);
+  }
+
+  /**
+   * Why the views cannot be split into a per-image crop and a batched rest (`applyImagesDeferred`),
+   * or null when they can: every pipeline's only per-image step must be a RandomResizedCrop (or
+   * none, for images of one size), so that what crosses to the training thread is one fixed-size
+   * batch per view.
+   */
+  get notDeferrable(): string | null {
+    for (const [i, s] of this.stages.entries()) {
+      const head = s.head.transforms;
+      if (head.length === 0 || (head.length === 1 && head[0] instanceof RandomResizedCrop)) continue;
+      const names = head.map((t) => t.constructor.name).join(', ');
+      return `pipeline ${i}'s per-image steps are ${names}: only a RandomResizedCrop (or no per-image step) can run before the batch`;
+    }
+    return null;
+  }
+
+  /**
+   * The first half of `applyImagesWithMasks`: each view's per-image crop only (in JS memory where
+   * `imagePlan` allows), with each sample's stream position after it. `finishDeferred` on those
+   * crops, wherever they are (a GPU), gives the same views and masks: the rest (flip, jitter,
+   * greyscale, blur, solarize, multi-output steps, masks) draws from the same streams in the same
+   * order.
+   */
+  applyImagesDeferred(images: Image[], seed: number, epoch: number, idxs: number[]): DeferredViews {
+    const why = this.notDeferrable;
+    if (why) throw new Error(`MultiView: cannot augment on the device: ${why}`);
+    const plans = this.stages.map((s) => this.imagePlan(s, images));
+    return torch.tidy(() => {
+      const f32 = plans.some((p) => p.crop !== null && p.js === null) ? floatImages(images) : [];
+      const heads: PackedView[] = [];
+      const positions: number[][] = [];
+      let view = 0;
+      this.stages.forEach((s, i) => {
+        const { crop, js } = plans[i];
+        for (let k = 0; k < this.numViews[i]; k++, view++) {
+          const rngs = idxs.map((idx) => Rng.forSample(seed, epoch, idx, view));
+          if (crop && js) {
+            const { data, shape } = this.bytesView(s, crop, js, images, rngs, false);
+            heads.push({ data, shape });
+          } else {
+            const v = view;
+            heads.push(
+              torch.tidy(() => {
+                if (!crop)
+                  return packTensor(
+                    stackSame(
+                      images.map((img) => imageToTensor(img)),
+                      `view ${v}`,
+                    ),
+                  );
+                const crops = f32.map((f, j) => crop.applyFloat(f, rngs[j]));
+                checkSameSize(crops, `view ${v}`);
+                return packTensor(crop.toUint8(torch.cat(crops)));
+              }),
+            );
+          }
+          positions.push(rngs.map((r) => r.position));
+        }
+      });
+      return { heads, positions };
+    });
+  }
+
+  /**
+   * The second half: the views and masks of `applyImagesDeferred`'s crops `heads` (one
+   * `(N, C, h, w)` uint8 batch per application, on any device; the results are on the same
+   * device, masks on the CPU). Takes the heads over: each is returned as a view or freed.
+   */
+  finishDeferred(heads: Tensor[], positions: number[][]): BatchViews {
+    if (heads.length !== this.totalApplications || positions.length !== heads.length)
+      throw new RangeError(
+        `MultiView.finishDeferred: ${heads.length} crop batches and ${positions.length} position lists for ${this.totalApplications} pipeline applications`,
+      );
+    heads.forEach((h, v) => {
+      if (h.dim() !== 4 || h.shape[0] !== positions[v].length)
+        throw new RangeError(
+          `MultiView.finishDeferred: crop batch ${v} is ${JSON.stringify(h.shape)} for ${positions[v].length} samples`,
+        );
+    });
+    const out = this.run(
+      (v) => positions[v].map((p) => Rng.resume(p)),
+      (_s, _rngs, v) => heads[v],
+    );
+    for (const h of heads) if (!out.views.includes(h)) h.dispose();
+    return out;
   }
 
   /** Masks per sample. */
@@ -179,7 +286,7 @@ export class MultiView {
    * libtorch calls per image. Images that still differ in size there go on one by one.
    */
   applyBatchWithMasks(imgs: Tensor[], seed: number, epoch: number, idxs: number[]): BatchViews {
-    return this.run(seed, epoch, idxs, (s, rngs) => imgs.map((img, j) => s.head.apply(img, rngs[j])));
+    return this.run(sampleStreams(seed, epoch, idxs), (s, rngs) => imgs.map((img, j) => s.head.apply(img, rngs[j])));
   }
 
   /**
@@ -195,11 +302,11 @@ export class MultiView {
       // Made once, before the per-view scopes, and shared by every view.
       const f32 = plans.some((p) => p.crop !== null && p.js === null) ? floatImages(images) : [];
       const u8 = plans.some((p) => p.crop === null) ? images.map(imageToTensor) : [];
-      const out = this.run(seed, epoch, idxs, (s, rngs) => {
+      const out = this.run(sampleStreams(seed, epoch, idxs), (s, rngs) => {
         const { crop, js } = plans[this.stages.indexOf(s)];
         if (!crop) return u8.map((img, j) => s.head.apply(img, rngs[j]));
         if (js) {
-          const { data, shape, ranTail } = this.bytesView(s, crop, js, images, rngs);
+          const { data, shape, ranTail } = this.bytesView(s, crop, js, images, rngs, true);
           const batch = torch.tensor(data, { shape });
           return ranTail ? { batch } : batch;
         }
@@ -240,7 +347,7 @@ export class MultiView {
       const { crop, js } = plans[i];
       for (let k = 0; k < this.numViews[i]; k++, view++) {
         const rngs = idxs.map((idx) => Rng.forSample(seed, epoch, idx, view));
-        const { data, shape } = this.bytesView(s, crop as RandomResizedCrop, js as CropInto, images, rngs);
+        const { data, shape } = this.bytesView(s, crop as RandomResizedCrop, js as CropInto, images, rngs, true);
         views.push({ data, shape });
       }
     });
@@ -269,8 +376,8 @@ export class MultiView {
 
   /**
    * One view of a batch in JS memory: each image cropped and resized into one `(N, C, oh, ow)` byte
-   * block, then, for 3-channel images, the tail's leading per-pixel steps image by image
-   * (`ranTail`).
+   * block, then, for 3-channel images and `withTail`, the tail's leading per-pixel steps image by
+   * image (`ranTail`).
    */
   private bytesView(
     s: Stage,
@@ -278,13 +385,14 @@ export class MultiView {
     js: CropInto,
     images: Image[],
     rngs: Rng[],
+    withTail: boolean,
   ): { data: Uint8Array; shape: number[]; ranTail: boolean } {
     const [oh, ow] = crop.size;
     const c = images[0].channels;
     const size = c * oh * ow;
     // Every byte is written below: no zero fill.
     const data = new Uint8Array(Buffer.allocUnsafeSlow(images.length * size).buffer, 0, images.length * size);
-    const jsTail = c === 3 ? s.bytesTail : [];
+    const jsTail = withTail && c === 3 ? s.bytesTail : [];
     images.forEach((img, j) => {
       const box = crop.getParams(img.height, img.width, rngs[j]);
       js(img, box, oh, ow, data, j * size);
@@ -295,10 +403,11 @@ export class MultiView {
   }
 
   /**
-   * Every view of a batch: `heads` gives a stage's per-image results (or them already stacked),
-   * then the batched tail, the multi-output step and the masks follow.
+   * Every view of a batch: `rngsOf(v)` gives application v's per-sample streams and `heads` a
+   * stage's per-image results (or them already stacked), then the batched tail, the multi-output
+   * step and the masks follow.
    */
-  private run(seed: number, epoch: number, idxs: number[], heads: (s: Stage, rngs: Rng[]) => Heads): BatchViews {
+  private run(rngsOf: (view: number) => Rng[], heads: (s: Stage, rngs: Rng[], view: number) => Heads): BatchViews {
     const views: Tensor[] = [];
     const masks: Tensor[] = [];
     let view = 0;
@@ -306,14 +415,15 @@ export class MultiView {
       for (let k = 0; k < this.numViews[i]; k++, view++) {
         const v = view;
         const out = torch.tidy(() => {
-          const rngs = idxs.map((idx) => Rng.forSample(seed, epoch, idx, v));
-          const got = heads(s, rngs);
+          const rngs = rngsOf(v);
+          const got = heads(s, rngs, v);
           const h = got instanceof torch.Tensor || Array.isArray(got) ? got : got.batch;
           // A head that also ran the tail's JS steps leaves only what follows them.
           const tail = got instanceof torch.Tensor || Array.isArray(got) ? s.tail : s.afterBytes;
           const same = !Array.isArray(h) || new Set(h.map((x) => x.shape.join('×'))).size <= 1;
           const stacked = same ? (Array.isArray(h) ? torch.stack(h) : h) : null;
-          // Every head result is a fresh tensor of this scope: an empty tail passes it on uncopied.
+          // Every head result is a fresh tensor of this scope, or a crop batch `finishDeferred` took
+          // over: an empty tail passes it on uncopied.
           const batch = stacked && tail.transforms.length > 0 ? tail.applyBatch(stacked, rngs) : stacked;
           const each = batch ? null : (h as Tensor[]).map((x, j) => s.tail.apply(x, rngs[j]));
           let vs: Tensor[];
@@ -339,6 +449,12 @@ export class MultiView {
     return { views, masks };
   }
 }
+
+/** Application v's streams for the samples `idxs` (each sample's own, see `Rng.forSample`). */
+const sampleStreams =
+  (seed: number, epoch: number, idxs: number[]) =>
+  (v: number): Rng[] =>
+    idxs.map((idx) => Rng.forSample(seed, epoch, idx, v));
 
 /**
  * `(1, C, H, W)` float32 copies of `(H, W, C)` images: images of one size go to libtorch as one

@@ -168,7 +168,7 @@ export class RandomErasing extends AugmentationTransform<ErasingParams> implemen
         if (!p) continue;
         const img = batched ? out.select(0, i) : out;
         const vals = torch
-          .tensor(this.fillValues(p, c, false), { dtype: 'float64' })
+          .tensor(this.fillValues(p, c, false), { dtype: 'float64', device: x.device })
           .view(p.h, p.w, c)
           .permute(2, 0, 1);
         img.narrow(-2, p.top, p.h).narrow(-1, p.left, p.w).copy_(vals);

@@ -42,7 +42,7 @@ function onRows(batch: Tensor, which: number[], fn: (rows: Tensor) => Tensor): T
   if (which.length === 0) return batch;
   if (which.length === batch.shape[0]) return fn(batch);
   return torch.tidy(() => {
-    const idx = torch.tensor(which, { dtype: 'int64' });
+    const idx = torch.tensor(which, { dtype: 'int64', device: batch.device });
     const out = batch.clone();
     out.indexPut_([idx], fn(batch.indexSelect(0, idx)));
     return out;
@@ -61,7 +61,7 @@ export function onBytes(x: Tensor, what: string, fn: (p: Planes, i: number) => v
   const [n, c, h, w] = x.dim() === 4 ? x.shape : [1, ...x.shape];
   const data = x.contiguous().toTypedArray() as Uint8Array;
   for (let i = 0; i < n; i++) fn({ data, offset: i * c * h * w, c, h, w }, i);
-  return torch.tensor(data, { shape: x.shape });
+  return torch.tensor(data, { shape: x.shape, device: x.device });
 }
 
 type Size = number | [number, number];
@@ -336,7 +336,7 @@ export class ColorJitter extends AugmentationTransform<JitterParams> implements 
           torch.tidy(() => {
             if (rows.length === params.length) out.copy_(ops[op](out, fs));
             else {
-              const idx = torch.tensor(rows, { dtype: 'int64' });
+              const idx = torch.tensor(rows, { dtype: 'int64', device: batch.device });
               out.indexPut_([idx], ops[op](out.indexSelect(0, idx), fs));
             }
           });

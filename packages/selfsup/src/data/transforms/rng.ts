@@ -28,6 +28,20 @@ export class Rng {
     return new Rng(mix(seed, epoch, idx, view));
   }
 
+  /** Where the stream stands (one 32-bit word): `Rng.resume` continues it from there, in another thread. */
+  get position(): number {
+    return this.state;
+  }
+
+  /** The stream that was at `position` (a view's crop drawn by a loader worker, the rest on the training thread). */
+  static resume(position: number): Rng {
+    if (!Number.isInteger(position) || position < 0 || position > 0xffffffff)
+      throw new RangeError(`Rng.resume: a position is a 32-bit unsigned integer, got ${position}`);
+    const r = new Rng(0);
+    r.state = position;
+    return r;
+  }
+
   /** Uniform in [0, 1) (Mulberry32). */
   random(): number {
     this.state = (this.state + 0x6d2b79f5) >>> 0;

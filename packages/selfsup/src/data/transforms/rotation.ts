@@ -87,15 +87,16 @@ export function rotate(img: Tensor, angles: number | number[], o: RotateOptions 
     throw new RangeError(`rotate: fill has ${fill.length} values for ${c}-channel images`);
   return torch.tidy(() => {
     const dtype = img.dtype === 'float64' ? 'float64' : 'float32';
-    const theta = torch.tensor(matrices.flat(), { dtype }).view(n, 2, 3);
+    const on: torch.TensorOptions = { dtype, device: img.device };
+    const theta = torch.tensor(matrices.flat(), on).view(n, 2, 3);
     // `_gen_affine_grid`: pixel centres in [−size/2, size/2], then theta scaled to [−1, 1] coordinates.
     const xs = torch
-      .linspace(-ow * 0.5 + 0.5, ow * 0.5 + 0.5 - 1, ow)
+      .linspace(-ow * 0.5 + 0.5, ow * 0.5 + 0.5 - 1, ow, { device: img.device })
       .to(dtype)
       .view(1, ow)
       .expand(oh, ow);
     const ys = torch
-      .linspace(-oh * 0.5 + 0.5, oh * 0.5 + 0.5 - 1, oh)
+      .linspace(-oh * 0.5 + 0.5, oh * 0.5 + 0.5 - 1, oh, { device: img.device })
       .to(dtype)
       .view(oh, 1)
       .expand(oh, ow);
@@ -103,15 +104,15 @@ export function rotate(img: Tensor, angles: number | number[], o: RotateOptions 
       .stack([xs, ys, torch.onesLike(xs)], -1)
       .view(1, oh * ow, 3)
       .expand(n, oh * ow, 3);
-    const scaled = theta.transpose(1, 2).div(torch.tensor([0.5 * w, 0.5 * h], { dtype }));
+    const scaled = theta.transpose(1, 2).div(torch.tensor([0.5 * w, 0.5 * h], on));
     const grid = base.bmm(scaled).view(n, oh, ow, 2);
     let x = (batched ? img : img.unsqueeze(0)).to(dtype);
-    if (fill) x = torch.cat([x, torch.ones([n, 1, h, w], { dtype })], 1);
+    if (fill) x = torch.cat([x, torch.ones([n, 1, h, w], on)], 1);
     let y = torch.ops.aten.grid_sampler.default(x, grid, mode === 'nearest' ? 1 : 0, 0, false);
     if (fill) {
       const mask = y.narrow(1, c, 1).expand(n, c, oh, ow);
       y = y.narrow(1, 0, c);
-      const fillImg = torch.tensor(fill, { dtype }).view(1, fill.length, 1, 1).expand(n, c, oh, ow);
+      const fillImg = torch.tensor(fill, on).view(1, fill.length, 1, 1).expand(n, c, oh, ow);
       y = mode === 'nearest' ? torch.where(mask.lt(0.5), fillImg, y) : y.mul(mask).add(mask.rsub(1).mul(fillImg));
     }
     if (!batched) y = y.squeeze(0);

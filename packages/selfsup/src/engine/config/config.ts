@@ -39,6 +39,12 @@ const dataloader = z.strictObject({
   onCorrupt: z.enum(['error', 'skip']).optional(),
   /** Copy batches into page-locked host memory so host→GPU copies run asynchronously (GPU runs only). */
   pinMemory: bool().optional(),
+  /**
+   * Workers make only each view's crop; the rest of the pipeline (flip, jitter, greyscale, blur,
+   * solarize, masks) runs batched on the training device, same views (pipelines whose only
+   * per-image step is a RandomResizedCrop). For a GPU fed by a small host.
+   */
+  augmentOnDevice: bool().optional(),
 });
 
 /** Where training runs: the first GPU when there is one (`auto`, the default), the CPU, or a named GPU. */

@@ -7,6 +7,7 @@ import * as torch from '@selfsup/torch';
 import sharp from 'sharp';
 import { DataLoader } from '../../../src/data/loader/loader.js';
 import { buildViews } from '../../../src/data/register.js';
+import { MultiView } from '../../../src/data/transforms/multi-view.js';
 import { DATASETS } from '../../../src/data/registries.js';
 import { ArrayDataset } from '../../../src/data/datasets/array-dataset.js';
 import { Subset } from '../../../src/data/datasets/subset.js';
@@ -23,6 +24,43 @@ async function fixture(): Promise<void> {
       .png()
       .toFile(join(dir, `${i}.png`));
   }
+}
+
+/**
+ * Two jittered, blurred crops and one SimMIM-masked bicubic crop of `maskedSize`: every kind of step
+ * the loader carries (with `more`: greyscale, solarize and a flip before the mask as well).
+ */
+function mixedViews(o: { maskedSize: number; more?: boolean }) {
+  const more = <T>(...steps: T[]): T[] => (o.more ? steps : []);
+  return {
+    type: 'MultiView',
+    numViews: [2, 1],
+    transforms: [
+      [
+        { type: 'RandomResizedCrop', size: 16 },
+        { type: 'RandomFlip' },
+        {
+          type: 'RandomApply',
+          transforms: [{ type: 'ColorJitter', brightness: 0.4, contrast: 0.4, saturation: 0.2, hue: 0.1 }],
+          prob: 0.8,
+        },
+        ...more({ type: 'RandomGrayscale', prob: 0.2 }),
+        { type: 'RandomGaussianBlur', sigmaMin: 0.1, sigmaMax: 2 },
+        ...more({ type: 'RandomSolarize', prob: 0.2 }),
+      ],
+      [
+        { type: 'RandomResizedCrop', size: o.maskedSize, interpolation: 'bicubic' },
+        ...more({ type: 'RandomFlip' }),
+        {
+          type: 'SimMIMMaskGenerator',
+          inputSize: o.maskedSize,
+          maskPatchSize: o.maskedSize / 2,
+          modelPatchSize: 4,
+          maskRatio: 0.5,
+        },
+      ],
+    ],
+  };
 }
 
 /** Every batch of two epochs as plain numbers: indices, labels, views and masks. */
@@ -48,26 +86,7 @@ test('workers: the same batches as without them, for 1 or 3 workers; views and m
   await fixture();
   const dsCfg = { type: 'ImageFolder', root: join(root, 'data') };
   const ds = DATASETS.build(dsCfg);
-  const views = {
-    type: 'MultiView',
-    numViews: [2, 1],
-    transforms: [
-      [
-        { type: 'RandomResizedCrop', size: 16 },
-        { type: 'RandomFlip' },
-        {
-          type: 'RandomApply',
-          transforms: [{ type: 'ColorJitter', brightness: 0.4, contrast: 0.4, saturation: 0.2, hue: 0.1 }],
-          prob: 0.8,
-        },
-        { type: 'RandomGaussianBlur', sigmaMin: 0.1, sigmaMax: 2 },
-      ],
-      [
-        { type: 'RandomResizedCrop', size: 32, interpolation: 'bicubic' },
-        { type: 'SimMIMMaskGenerator', inputSize: 32, maskPatchSize: 16, modelPatchSize: 4, maskRatio: 0.5 },
-      ],
-    ],
-  };
+  const views = mixedViews({ maskedSize: 32 });
   const common = { batchSize: 5, shuffle: true, seed: 7 };
   const inThread = await epochs(new DataLoader(ds, { ...common, views: buildViews(views) }));
   assert.equal(inThread.length, 6);
@@ -196,4 +215,79 @@ test('in-memory datasets (ArrayDataset, a Subset of one) reach workers as their 
   arrays.images.fill(9, 0, 6 * 6 * 3);
   assert.deepEqual(await first(), [9, 9, 9, 9]);
   await loader.close();
+});
+
+test('deviceAugment: only the crops come from the workers (or this thread), the rest runs on the device: the same batches', async () => {
+  const n = 14;
+  const g = new torch.Generator().manualSeed(12);
+  const px = torch.tidy(() => torch.randint(0, 256, [n * 24 * 20 * 3], { generator: g, dtype: 'uint8' }).toBytes());
+  const ds = new ArrayDataset('Mem', px, { height: 24, width: 20, channels: 3 }, null);
+  const views = mixedViews({ maskedSize: 16, more: true });
+  const common = { batchSize: 5, shuffle: true, seed: 4 };
+  const want = await epochs(new DataLoader(ds, { ...common, views: buildViews(views) }));
+  // Where the rest runs: this machine's GPU when there is one, else the CPU (the same code path).
+  const device = torch.cuda.isAvailable() ? 'cuda:0' : 'cpu';
+  // Every batch is finished here, on the device, from the crops (counted on this thread).
+  const finish = MultiView.prototype.finishDeferred;
+  let finished = 0;
+  MultiView.prototype.finishDeferred = function (...args) {
+    finished++;
+    return finish.apply(this, args);
+  };
+  for (const workers of [0, 2]) {
+    finished = 0;
+    const loader = new DataLoader(ds, {
+      ...common,
+      deviceAugment: { device, pin: true },
+      ...(workers > 0 ? { workers: { count: workers, dataset: 'unused: in memory', views } } : { views: buildViews(views) }),
+    });
+    loader.setEpoch(0);
+    for await (const b of loader) {
+      for (const v of b.views) assert.equal(v.device, device);
+      b.dispose();
+      break;
+    }
+    const got = (await epochs(loader)) as { views: [number[], number[]][] }[];
+    assert.equal(finished, 1 + got.length, `${workers} worker(s): batches finished on this thread`);
+    if (device === 'cpu') assert.deepEqual(got, want, `${workers} worker(s)`);
+    else {
+      // A GPU's float reductions and convolutions may round a pixel the other way: within one grey
+      // level, and rarely.
+      const w = want as { views: [number[], number[]][] }[];
+      assert.equal(got.length, w.length);
+      let differ = 0;
+      let total = 0;
+      for (const [i, b] of got.entries())
+        for (const [v, [shape, bytes]] of b.views.entries()) {
+          assert.deepEqual(shape, w[i].views[v][0]);
+          for (const [k, x] of bytes.entries()) {
+            const d = Math.abs(x - w[i].views[v][1][k]);
+            assert.ok(d <= 1, `batch ${i} view ${v} byte ${k}: ${x} vs ${w[i].views[v][1][k]}`);
+            differ += d;
+            total++;
+          }
+        }
+      assert.ok(differ / total < 0.02, `${differ} of ${total} bytes off by one`);
+      assert.deepEqual(
+        got.map((b) => (b as { masks?: unknown }).masks),
+        w.map((b) => (b as { masks?: unknown }).masks),
+      );
+    }
+  }
+  MultiView.prototype.finishDeferred = finish;
+  // Another per-image step before the batched ones: refused when the loader is made.
+  const rotated = {
+    ...views,
+    numViews: 1,
+    transforms: [[views.transforms[0][0], { type: 'RandomRotation', degrees: 5, expand: true }]],
+  };
+  assert.throws(
+    () => new DataLoader(ds, { ...common, deviceAugment: { device: 'cpu' }, views: buildViews(rotated) }),
+    /deviceAugment: pipeline 0's per-image steps are RandomResizedCrop, RandomRotation/,
+  );
+  assert.throws(
+    () =>
+      new DataLoader(ds, { ...common, deviceAugment: { device: 'cpu' }, workers: { count: 1, dataset: 'x', views: rotated } }),
+    /deviceAugment: pipeline 0's per-image steps/,
+  );
 });

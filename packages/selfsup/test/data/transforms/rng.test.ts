@@ -54,3 +54,19 @@ test('equal seeds give equal streams; different samples differ', () => {
   assert.deepEqual(da, draws(b));
   assert.notDeepEqual(da, draws(c));
 });
+
+test('Rng.resume continues a stream from its position: the draws after it are the same', () => {
+  const a = Rng.forSample(5, 2, 77, 1);
+  for (let i = 0; i < 13; i++) a.random();
+  const b = Rng.resume(a.position);
+  const fromA = Array.from({ length: 20 }, () => a.normal());
+  const fromB = Array.from({ length: 20 }, () => b.normal());
+  assert.deepEqual(fromB, fromA);
+  // A position elsewhere in the stream is another stream.
+  assert.notDeepEqual(
+    Array.from({ length: 5 }, () => Rng.resume(a.position ^ 1).random()),
+    Array.from({ length: 5 }, () => Rng.resume(a.position).random()),
+  );
+  for (const bad of [-1, 2 ** 32, 1.5, Number.NaN])
+    assert.throws(() => Rng.resume(bad), /Rng\.resume: a position is a 32-bit unsigned integer/);
+});
