@@ -6,11 +6,10 @@
 // count, each in its own process. Medians of --steps steps per run, medians over --runs runs.
 // Ratio = PyTorch time / selfsup time (≥ 1: selfsup as fast or faster); MB = peak RSS growth.
 //   node bench/mae_step.mjs [--threads 2] [--steps 10] [--runs 3] [--batch 64]
-import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { MALLOC_ENV, median } from './common.mjs';
+import { MALLOC_ENV, median, runJson } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -56,11 +55,7 @@ async function child() {
   );
 }
 
-function run(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...MALLOC_ENV } });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop());
-}
+const run = (cmd, args) => runJson(cmd, args, MALLOC_ENV);
 
 if (values.child) {
   await child();

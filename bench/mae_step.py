@@ -1,6 +1,6 @@
 """Python side of bench/mae_step.mjs: one MAE pre-training step (preprocess uint8, masked forward,
 decoder, loss, backward, AdamW), timed; prints JSON."""
-import json, resource, sys, time
+import resource, sys
 import torch
 
 threads, steps, batch = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
@@ -8,6 +8,7 @@ torch.set_num_threads(threads)
 torch.manual_seed(0)
 sys.path.insert(0, __file__.rsplit('/', 1)[0])
 from mae_ref import MAE
+from step_timing import print_median_step
 
 m = MAE().train()
 opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=1.5e-4, betas=(0.9, 0.95), weight_decay=0.05)
@@ -24,12 +25,4 @@ def step():
     opt.step()
 
 
-for _ in range(2):
-    step()
-times = []
-for _ in range(steps):
-    t = time.perf_counter()
-    step()
-    times.append((time.perf_counter() - t) * 1e3)
-times.sort()
-print(json.dumps({'ms': times[len(times) // 2], 'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'base_mb': base / 1024}))
+print_median_step(step, steps, base_mb=base / 1024)

@@ -170,6 +170,11 @@ static bool tuneMalloc() {
   // Setting the trim threshold turns off glibc's adaptive mmap threshold, which would leave every
   // block over 128 KiB to a fresh mmap: raise it to glibc's maximum (32 MiB on 64-bit) as well.
   if (!std::getenv("MALLOC_MMAP_THRESHOLD_")) ok &= mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1;
+  // Blocks over that maximum (a batch of 224 px activations: 100 MB and more) would still be
+  // mapped and unmapped at each use, page-faulted in every time: feature extraction at batch 128
+  // ran at half speed (docs/benchmarks.md). Serve them from the heap too; threads other than the
+  // main one fall back to mmap for blocks larger than their 64 MiB heaps, as before.
+  if (!std::getenv("MALLOC_MMAP_MAX_")) ok &= mallopt(M_MMAP_MAX, 0) == 1;
   if (!std::getenv("MALLOC_TRIM_THRESHOLD_")) ok &= mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1;
   if (!std::getenv("MALLOC_TOP_PAD_")) ok &= mallopt(M_TOP_PAD, 64 << 20) == 1;
   return ok;
