@@ -112,14 +112,10 @@ export interface BatchViews {
   masks: Tensor[];
 }
 
-function checkSameSize(xs: Tensor[], what: string): void {
+function stackSame(xs: Tensor[], what: string): Tensor {
   const sizes = new Set(xs.map((h) => h.shape.join('×')));
   if (sizes.size > 1)
     throw new Error(`MultiView: ${what} has images of different sizes (${[...sizes].join(', ')}): add a crop or resize`);
-}
-
-function stackSame(xs: Tensor[], what: string): Tensor {
-  checkSameSize(xs, what);
   return torch.stack(xs);
 }
 
@@ -183,7 +179,7 @@ export class MultiView {
     if (why) throw new Error(`MultiView: cannot augment on the device: ${why}`);
     const plans = this.stages.map((s) => this.imagePlan(s, images));
     return torch.tidy(() => {
-      const f32 = plans.some((p) => p.crop !== null && p.js === null) ? floatImages(images) : [];
+      const inputs = planInputs(images, plans);
       const heads: PackedView[] = [];
       const positions: number[][] = [];
       let view = 0;
@@ -192,22 +188,15 @@ export class MultiView {
         for (let k = 0; k < this.numViews[i]; k++, view++) {
           const rngs = idxs.map((idx) => Rng.forSample(seed, epoch, idx, view));
           if (crop && js) {
+            // Crops made in JS memory cross as those bytes, with no libtorch copy.
             const { data, shape } = this.bytesView(s, crop, js, images, rngs, false);
             heads.push({ data, shape });
           } else {
             const v = view;
             heads.push(
               torch.tidy(() => {
-                if (!crop)
-                  return packTensor(
-                    stackSame(
-                      images.map((img) => imageToTensor(img)),
-                      `view ${v}`,
-                    ),
-                  );
-                const crops = f32.map((f, j) => crop.applyFloat(f, rngs[j]));
-                checkSameSize(crops, `view ${v}`);
-                return packTensor(crop.toUint8(torch.cat(crops)));
+                const h = this.imageHeads(s, plans[i], images, inputs, rngs, false) as Tensor | Tensor[];
+                return packTensor(Array.isArray(h) ? stackSame(h, `view ${v}`) : h);
               }),
             );
           }
@@ -299,21 +288,10 @@ export class MultiView {
   applyImagesWithMasks(images: Image[], seed: number, epoch: number, idxs: number[]): BatchViews {
     return torch.tidy(() => {
       const plans = this.stages.map((s) => this.imagePlan(s, images));
-      // Made once, before the per-view scopes, and shared by every view.
-      const f32 = plans.some((p) => p.crop !== null && p.js === null) ? floatImages(images) : [];
-      const u8 = plans.some((p) => p.crop === null) ? images.map(imageToTensor) : [];
+      const inputs = planInputs(images, plans);
       const out = this.run(sampleStreams(seed, epoch, idxs), (s, rngs) => {
-        const { crop, js } = plans[this.stages.indexOf(s)];
-        if (!crop) return u8.map((img, j) => s.head.apply(img, rngs[j]));
-        if (js) {
-          const { data, shape, ranTail } = this.bytesView(s, crop, js, images, rngs, true);
-          const batch = torch.tensor(data, { shape });
-          return ranTail ? { batch } : batch;
-        }
-        const crops = f32.map((f, j) => crop.applyFloat(f, rngs[j]));
-        // Grey and colour images mixed: rounded one by one, then refused as differing sizes.
-        if (new Set(crops.map((x) => x.shape[1])).size > 1) return crops.map((x) => crop.toUint8(x).squeeze(0));
-        return crop.toUint8(torch.cat(crops));
+        const i = this.stages.indexOf(s);
+        return this.imageHeads(s, plans[i], images, inputs, rngs, true);
       });
       return torch.keep(out);
     });
@@ -360,7 +338,7 @@ export class MultiView {
    * libtorch's antialiased kernels where `calibrate` found them reproducible; null: from a float copy
    * of the batch, all crops rounded at once). Either way the pixels equal the per-image path's.
    */
-  private imagePlan(s: Stage, images: Image[]): { crop: RandomResizedCrop | null; js: CropInto | null } {
+  private imagePlan(s: Stage, images: Image[]): ImagePlan {
     const oneChannelCount = new Set(images.map((i) => i.channels)).size === 1;
     const t = s.head.transforms.length === 1 ? s.head.transforms[0] : null;
     if (!(t instanceof RandomResizedCrop)) return { crop: null, js: null };
@@ -372,6 +350,25 @@ export class MultiView {
     if (mode === 'nearest' || mode === 'lanczos' || !(t.o.antialias ?? true)) return { crop: t, js: null };
     const sums = oneChannelCount ? calibrate(mode) : null;
     return { crop: t, js: sums ? (img, box, oh, ow, buf, at) => resizedCropInto(img, box, oh, ow, mode, sums, buf, at) : null };
+  }
+
+  /**
+   * A stage's per-image results on decoded images, run as `plan` says: one tensor per image (the
+   * head on tensors), the crops from a JS-memory crop (with `withTail`, after the tail's leading JS
+   * steps: `{ batch }`), or the float crops rounded together (one by one when grey and colour mix,
+   * to be refused as differing sizes).
+   */
+  private imageHeads(s: Stage, plan: ImagePlan, images: Image[], inputs: PlanInputs, rngs: Rng[], withTail: boolean): Heads {
+    const { crop, js } = plan;
+    if (!crop) return inputs.u8.map((img, j) => s.head.apply(img, rngs[j]));
+    if (js) {
+      const { data, shape, ranTail } = this.bytesView(s, crop, js, images, rngs, withTail);
+      const batch = torch.tensor(data, { shape });
+      return ranTail ? { batch } : batch;
+    }
+    const crops = inputs.f32.map((f, j) => crop.applyFloat(f, rngs[j]));
+    if (new Set(crops.map((x) => x.shape[1])).size > 1) return crops.map((x) => crop.toUint8(x).squeeze(0));
+    return crop.toUint8(torch.cat(crops));
   }
 
   /**
@@ -448,6 +445,27 @@ export class MultiView {
     });
     return { views, masks };
   }
+}
+
+/** How a stage's per-image step runs on decoded images (see `MultiView.imagePlan`). */
+interface ImagePlan {
+  crop: RandomResizedCrop | null;
+  js: CropInto | null;
+}
+
+/** What the plans of a batch read, made once before the per-view scopes and shared by every view. */
+interface PlanInputs {
+  /** Float copies, for crops that run in libtorch. */
+  f32: Tensor[];
+  /** uint8 tensors, for heads that run per image on tensors. */
+  u8: Tensor[];
+}
+
+function planInputs(images: Image[], plans: ImagePlan[]): PlanInputs {
+  return {
+    f32: plans.some((p) => p.crop !== null && p.js === null) ? floatImages(images) : [],
+    u8: plans.some((p) => p.crop === null) ? images.map(imageToTensor) : [],
+  };
 }
 
 /** Application v's streams for the samples `idxs` (each sample's own, see `Rng.forSample`). */

@@ -99,6 +99,16 @@ test('deferred views (crop first, the rest on the batch later) equal the whole v
   }
 });
 
+test('a Pillow crop over grey and colour images runs per image, then is refused as the whole path refuses it', () => {
+  const [colour] = images([[28, 30, 3]], 8);
+  const grey = { ...colour, data: colour.data.subarray(0, 28 * 30), channels: 1 as const };
+  const mv = buildViews({ ...simclrViews({ size: 20, backend: 'pillow' }), numViews: 1 });
+  const refusal = /view 0 has images of different sizes \(3×20×20, 1×20×20\)/;
+  assert.throws(() => mv.applyImagesWithMasks([colour, grey], 0, 0, [0, 1]), refusal);
+  // The crops, not the decoded images, are what differ.
+  assert.throws(() => mv.applyImagesDeferred([colour, grey], 0, 0, [0, 1]), refusal);
+});
+
 test('a pipeline without a per-image step defers for images of one size, and says so for others', () => {
   const mv = buildViews({
     type: 'MultiView',
