@@ -57,6 +57,9 @@ struct OpEntry {
 struct State {
   std::vector<at::Tensor> slots;
   std::vector<int32_t> freeSlots;
+  // Per slot: bytes reported to V8 as external memory (only GC-owned handles; see tensors.cc).
+  std::vector<int64_t> reportedBytes;
+  int64_t reportedTotal = 0;
   int64_t liveTensors = 0;
   int64_t peakTensors = 0;
   int64_t pendingExternal = 0;  // bytes not yet reported to V8

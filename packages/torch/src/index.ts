@@ -13,6 +13,7 @@ export { Tensor, slice, type Scalar, type TensorOrScalar, type IndexSpec, type S
 export * from './creation.js';
 export * from './math.js';
 export { tidy, keep, scope, Scope, memory, nativeHeap, trimNativeHeap, setGcSafetyNet } from './scope.js';
+export type { MemoryStats } from './scope.js';
 export type { NativeHeap } from './native.js';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode, isInferenceModeEnabled } from './autograd.js';
 export * as autograd from './autograd.js';

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { MemoryStats } from './scope.js';
 
 export type Handle = number;
 
@@ -52,6 +53,8 @@ export interface Native {
   toBuffer(h: Handle): ArrayBuffer;
   free(h: Handle): void;
   freeMany(hs: Handle[]): void;
+  /** Reports the handle's storage bytes to V8 as external memory until it is freed (GC-owned tensors). */
+  reportToGc(h: Handle): void;
   alias(h: Handle): Handle;
   shape(h: Handle): number[];
   strides(h: Handle): number[];
@@ -62,7 +65,7 @@ export interface Native {
   isContiguous(h: Handle, memoryFormat?: number): boolean;
   storageOffset(h: Handle): number;
   item(h: Handle): number | boolean;
-  memory(): { liveTensors: number; peakTensors: number; liveBytes: number; storages: number };
+  memory(): MemoryStats;
   nativeHeap(): Omit<NativeHeap, 'tuned'> | { available: false };
   trimNativeHeap(pad?: number): boolean;
   resolveOp(name: string, overload: string): OpInfo;

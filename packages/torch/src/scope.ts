@@ -31,10 +31,16 @@ export function track(t: Tracked, h: Handle): void {
 
 const registered = new WeakSet<Tracked>();
 
+/**
+ * Hands `t`'s lifetime to the garbage collector: a finalizer frees it, and V8 is told its native
+ * bytes so that memory pressure from leaked tensors starts a collection. Scoped tensors are not
+ * reported: their frees are deterministic, and reporting them started major GCs mid-forward.
+ */
 function register(t: Tracked, h: Handle = t.handleForFinalizer()): void {
   if (registered.has(t)) return;
   registered.add(t);
   registry.register(t, h, t);
+  native.reportToGc(h);
 }
 
 export function untrackFinalizer(t: Tracked): void {
@@ -170,7 +176,23 @@ export function trimNativeHeap(pad = 0): boolean {
   return native.trimNativeHeap(pad);
 }
 
+/** What `torch.memory()` reports. */
+export interface MemoryStats {
+  /** Handles alive now, and the most alive at once. */
+  liveTensors: number;
+  peakTensors: number;
+  /** Bytes of the storages those handles hold, each storage counted once. */
+  liveBytes: number;
+  storages: number;
+  /**
+   * Bytes reported to V8 as external memory: the storages of GC-owned handles (outside every scope,
+   * kept, or escaped from the outermost scope), a view's storage once per handle. Scoped tensors are
+   * not reported (see `register`).
+   */
+  gcOwnedBytes: number;
+}
+
 /** Live tensors and bytes held by libtorch through this process's handles. */
-export function memory(): { liveTensors: number; peakTensors: number; liveBytes: number; storages: number } {
+export function memory(): MemoryStats {
   return native.memory();
 }

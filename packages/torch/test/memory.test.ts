@@ -117,6 +117,45 @@ test('nativeHeap(): a tensor shows in malloc in-use bytes while alive; trimNativ
   fence.dispose();
 });
 
+test('V8 is told the bytes of GC-owned tensors only: not of scoped ones, and not after dispose', () => {
+  const bytes = 64 * 2 ** 20;
+  const owned = () => torch.memory().gcOwnedBytes;
+  const g0 = owned();
+  torch.tidy(() => {
+    torch.empty([bytes / 4]);
+    torch.tidy(() => torch.empty([bytes / 4])); // escapes into the outer scope: still scoped
+    assert.equal(owned(), g0, 'scoped tensors are freed by tidy, not reported');
+  });
+  const outside = torch.empty([bytes / 4]);
+  assert.equal(owned() - g0, bytes, 'a tensor outside every scope is GC-owned');
+  const escaped = torch.tidy(() => torch.empty([bytes / 4]));
+  assert.equal(owned() - g0, 2 * bytes, 'a tensor escaping the outermost scope becomes GC-owned');
+  const kept = torch.tidy(() => torch.keep(torch.empty([bytes / 4])));
+  assert.equal(owned() - g0, 3 * bytes, 'a kept tensor is GC-owned');
+  for (const t of [outside, escaped, kept]) t.dispose();
+  assert.equal(owned(), g0, 'dispose takes the report back');
+  torch.setGcSafetyNet(false);
+  try {
+    const unowned = torch.empty([bytes / 4]);
+    assert.equal(owned(), g0, 'without the safety net nothing is GC-owned');
+    unowned.dispose();
+  } finally {
+    torch.setGcSafetyNet(true);
+  }
+});
+
+test('tensors leaked outside any scope are collected in a loop that yields (the GC safety net)', async () => {
+  const before = torch.memory().liveTensors;
+  // 256 × 32 MiB = 8 GiB reported, never touched (empty), never disposed.
+  for (let i = 0; i < 256; i++) {
+    torch.empty([8 * 2 ** 20]);
+    await new Promise((r) => setImmediate(r));
+  }
+  const leaked = torch.memory().liveTensors - before;
+  // Without the report V8 sees 256 small objects and never collects (measured: all 256 live).
+  assert.ok(leaked < 128, `${leaked} of 256 leaked tensors still alive`);
+});
+
 test('2,000 training steps of a small conv net keep live tensors constant and RSS flat', () => {
   torch.manualSeed(0);
   const p = (s: number[]) => torch.keep(torch.randn(s).mul(0.1).requiresGrad_(true));

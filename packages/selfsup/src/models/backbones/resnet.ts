@@ -17,6 +17,19 @@ type Block = BasicBlock | Bottleneck;
 const conv3x3 = (i: number, o: number, stride = 1) => new nn.Conv2d(i, o, 3, { stride, padding: 1, bias: false });
 const conv1x1 = (i: number, o: number, stride = 1) => new nn.Conv2d(i, o, 1, { stride, bias: false });
 
+/**
+ * `f(x)`, freeing `x`'s handle once consumed (unless `f` returned it), as Python's refcounting frees
+ * an activation as soon as the next op has read it: the next output reuses a block still in cache,
+ * and a block holds its working set instead of every intermediate until its scope ends (peak RSS
+ * of a ResNet-50 batch 64 extraction: see docs/benchmarks.md). Autograd keeps its own references
+ * to the tensors it saved.
+ */
+function consume(x: Tensor, f: (x: Tensor) => Tensor): Tensor {
+  const y = f(x);
+  if (y !== x) x.dispose();
+  return y;
+}
+
 /** Two 3×3 convolutions (ResNet-18/34). */
 export class BasicBlock extends nn.Module {
   static readonly expansion = 1;
@@ -45,8 +58,10 @@ export class BasicBlock extends nn.Module {
   forward(x: Tensor): Tensor {
     return tidy(() => {
       // In place on BN's fresh output, as torchvision: one activation-sized write less per block.
-      let out = this.bn1.forward(this.conv1.forward(x)).relu_();
-      out = this.dropPath.forward(this.bn2.forward(this.conv2.forward(out)));
+      let out = consume(this.conv1.forward(x), (h) => this.bn1.forward(h)).relu_();
+      out = consume(out, (h) => this.conv2.forward(h));
+      out = consume(out, (h) => this.bn2.forward(h));
+      out = consume(out, (h) => this.dropPath.forward(h));
       const identity = this.downsample ? this.downsample.forward(x) : x;
       return out.add_(identity).relu_();
     });
@@ -84,9 +99,12 @@ export class Bottleneck extends nn.Module {
   forward(x: Tensor): Tensor {
     return tidy(() => {
       // In place on BN's fresh outputs, as torchvision: activation-sized writes saved per block.
-      let out = this.bn1.forward(this.conv1.forward(x)).relu_();
-      out = this.bn2.forward(this.conv2.forward(out)).relu_();
-      out = this.dropPath.forward(this.bn3.forward(this.conv3.forward(out)));
+      let out = consume(this.conv1.forward(x), (h) => this.bn1.forward(h)).relu_();
+      out = consume(out, (h) => this.conv2.forward(h));
+      out = consume(out, (h) => this.bn2.forward(h)).relu_();
+      out = consume(out, (h) => this.conv3.forward(h));
+      out = consume(out, (h) => this.bn3.forward(h));
+      out = consume(out, (h) => this.dropPath.forward(h));
       const identity = this.downsample ? this.downsample.forward(x) : x;
       return out.add_(identity).relu_();
     });
@@ -248,11 +266,11 @@ export class ResNet extends Backbone {
 
   private stemForward(x: Tensor): Tensor {
     return tidy(() => {
-      let h = this.stem
+      const h = this.stem
         ? this.stem.forward(x)
-        : F.relu((this.bn1 as nn.BatchNorm2d).forward((this.conv1 as nn.Conv2d).forward(x)));
-      if (this.maxpool) h = this.maxpool.forward(h);
-      return h;
+        : consume((this.conv1 as nn.Conv2d).forward(x), (c) => (this.bn1 as nn.BatchNorm2d).forward(c)).relu_();
+      const maxpool = this.maxpool;
+      return maxpool ? consume(h, (p) => maxpool.forward(p)) : h;
     });
   }
 
@@ -262,8 +280,10 @@ export class ResNet extends Backbone {
       const byStage = new Map<number, Tensor>();
       const last = Math.max(...this.outIndices);
       for (let s = 0; s <= last; s++) {
-        h = this.layers[s].forward(h);
-        byStage.set(s, h);
+        const layer = this.layers[s];
+        // A stage's output is freed once the next stage has read it, unless it is an output.
+        h = byStage.has(s - 1) ? layer.forward(h) : consume(h, (p) => layer.forward(p));
+        if (this.outIndices.includes(s)) byStage.set(s, h);
       }
       return this.outIndices.map((i) => byStage.get(i) as Tensor);
     });
@@ -272,7 +292,7 @@ export class ResNet extends Backbone {
   forwardFeatures(x: Tensor): Tensor {
     return tidy(() => {
       let h = this.stemForward(x);
-      for (const l of this.layers) h = l.forward(h);
+      for (const l of this.layers) h = consume(h, (p) => l.forward(p));
       return h;
     });
   }

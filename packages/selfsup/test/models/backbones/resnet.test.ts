@@ -59,6 +59,56 @@ for (const depth of [18, 50] as const) {
   });
 }
 
+for (const depth of [18, 50] as const) {
+  test(`ResNet-${depth} in training mode: stage outputs, gradients and BN statistics match torchvision's`, () => {
+    // The blocks free each intermediate handle once consumed (resnet.ts `consume`); autograd must
+    // still see every saved tensor, and out indices must still return each requested stage.
+    const ckpt = join(dir, `train_resnet${depth}.pth`);
+    const input = join(dir, `train_x${depth}.pth`);
+    const ref = py<{ stages: number[][][][][]; gx: number[][][][]; g: Record<string, number[]>; rm: number[] }>(
+      `import torchvision
+torch.manual_seed(${depth + 1})
+m = torchvision.models.resnet${depth}()
+m.train()
+x = torch.randn(2, 3, 32, 32, requires_grad=True)
+torch.save(m.state_dict(), D['ckpt']); torch.save({'x': x.detach()}, D['input'])
+h = m.maxpool(m.relu(m.bn1(m.conv1(x))))
+stages = []
+for l in (m.layer1, m.layer2, m.layer3, m.layer4):
+    h = l(h); stages.append(h)
+loss = sum((s * torch.linspace(-1, 1, s.numel()).view(s.shape)).sum() for s in (stages[1], stages[3]))
+loss.backward()
+OUT = {'stages': [stages[1], stages[3]], 'gx': x.grad,
+       'g': {k: p.grad.flatten()[:64] for k, p in m.named_parameters() if k in ('conv1.weight', 'layer1.0.conv1.weight', 'layer3.1.bn2.weight', 'layer4.0.downsample.0.weight')},
+       'rm': m.layer2[0].bn1.running_mean}`,
+      { ckpt, input },
+    );
+    torch.tidy(() => {
+      const net = new ResNet({ depth, outIndices: [1, 3] });
+      loadBackboneWeights(net, torch.load(ckpt) as Record<string, torch.Tensor>);
+      net.train();
+      const x = (torch.load(input) as { x: torch.Tensor }).x.requiresGrad_(true);
+      const stages = net.forward(x);
+      assert.equal(stages.length, 2);
+      assertClose(stages[0], ref.stages[0], 1e-4, 'stage 2 output');
+      assertClose(stages[1], ref.stages[1], 1e-4, 'stage 4 output');
+      const weight = (s: torch.Tensor) => torch.linspace(-1, 1, s.numel()).view(...s.shape);
+      stages[0]
+        .mul(weight(stages[0]))
+        .sum()
+        .add(stages[1].mul(weight(stages[1])).sum())
+        .backward();
+      assertClose(x.grad as torch.Tensor, ref.gx, 1e-3, 'input gradient');
+      const params = Object.fromEntries(net.namedParameters());
+      for (const [k, g] of Object.entries(ref.g)) {
+        assertClose((params[k].grad as torch.Tensor).flatten().index(torch.slice(0, 64)), g, 1e-3, `${k} gradient`);
+      }
+      const rm = net.stateDict()['layer2.0.bn1.running_mean'];
+      assertClose(rm, ref.rm, 1e-5, 'layer2.0.bn1 running mean');
+    });
+  });
+}
+
 test('round trip: a selfsup ResNet saved as .pth loads into torchvision and gives the same outputs', () => {
   const path = join(dir, 'ours18.pth');
   const xpath = join(dir, 'x_ours.pth');
