@@ -36,7 +36,7 @@ async function child(model) {
     head = new torch.nn.Linear(512, 10);
   } else {
     const { BACKBONES } = await import('../packages/selfsup/dist/src/models/registries.js');
-    await import('../packages/selfsup/dist/src/models/backbones/vit.js');
+    await import('../packages/selfsup/dist/src/builtins.js');
     net = BACKBONES.build({ type: 'vit-tiny', patchSize: 4, imgSize: 32 });
     head = new torch.nn.Linear(192, 10);
   }
