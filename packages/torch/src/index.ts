@@ -12,7 +12,7 @@ export { type DType, type MemoryFormat, type TypedArray, isFloatingPoint, isComp
 export { Tensor, slice, type Scalar, type TensorOrScalar, type IndexSpec, type Slice, type Device } from './tensor.js';
 export * from './creation.js';
 export * from './math.js';
-export { tidy, keep, scope, Scope, memory, nativeHeap, trimNativeHeap, setGcSafetyNet } from './scope.js';
+export { tidy, keep, scope, Scope, consume, memory, nativeHeap, trimNativeHeap, setGcSafetyNet } from './scope.js';
 export type { MemoryStats } from './scope.js';
 export type { NativeHeap } from './native.js';
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled, inferenceMode, isInferenceModeEnabled } from './autograd.js';

@@ -156,6 +156,18 @@ export function scope(): Scope {
 }
 
 /**
+ * `f(x)`, disposing `x` once `f` has read it (unless `f` returned it), as Python's refcounting frees an
+ * activation as soon as the next op has used it: the next output can reuse a block still in cache,
+ * and a chain of ops holds its working set instead of every intermediate until the scope ends.
+ * Autograd keeps its own references to the tensors it saved. Only for intermediates no one else holds.
+ */
+export function consume<T extends Tracked>(x: T, f: (x: T) => T): T {
+  const y = f(x);
+  if (y !== x) x.dispose();
+  return y;
+}
+
+/**
  * The C heap as glibc malloc accounts for it (all arenas): bytes held from the OS, in use and kept
  * free for reuse; `available: false` off glibc. A long run whose `inUse` is flat does not leak native
  * memory, whatever its RSS does.

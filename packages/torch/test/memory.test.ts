@@ -156,6 +156,40 @@ test('tensors leaked outside any scope are collected in a loop that yields (the 
   assert.ok(leaked < 128, `${leaked} of 256 leaked tensors still alive`);
 });
 
+test('consume frees what it consumed (not what it returned); Sequential frees its intermediates, not its input', () => {
+  const x = torch.ones([3]);
+  const y = torch.consume(x, (t) => t.mul(2));
+  assert.equal(x.isDisposed, true);
+  assert.deepEqual(y.toList(), [2, 2, 2]);
+  assert.equal(
+    torch.consume(y, (t) => t),
+    y,
+  );
+  assert.equal(y.isDisposed, false, 'returned unchanged: kept');
+  // Autograd keeps its own reference: gradients flow through a consumed intermediate.
+  const w = torch.tensor([1, 2, 3], { requiresGrad: true });
+  torch.consume(w.mul(w), (t) => t.sum()).backward();
+  assert.deepEqual((w.grad as torch.Tensor).toList(), [2, 4, 6]);
+  const seen: torch.Tensor[] = [];
+  class Spy extends torch.nn.Module {
+    forward(t: torch.Tensor): torch.Tensor {
+      seen.push(t);
+      return t.add(1);
+    }
+  }
+  const net = new torch.nn.Sequential(new torch.nn.Identity(), new Spy(), new Spy(), new Spy());
+  const input = torch.zeros([2]);
+  const out = net.forward(input);
+  assert.deepEqual(out.toList(), [3, 3]);
+  assert.equal(seen[0], input, 'Identity passed the input through');
+  assert.deepEqual(
+    seen.map((t) => t.isDisposed),
+    [false, true, true],
+    'the caller’s input survives; each intermediate is freed once read',
+  );
+  for (const t of [y, w, input, out]) t.dispose();
+});
+
 test('2,000 training steps of a small conv net keep live tensors constant and RSS flat', () => {
   torch.manualSeed(0);
   const p = (s: number[]) => torch.keep(torch.randn(s).mul(0.1).requiresGrad_(true));

@@ -1,4 +1,5 @@
 /** Containers: Sequential, ModuleList, ModuleDict (children named as in PyTorch: `0`, `1`, … or keys). */
+import { consume } from '../scope.js';
 import type { Tensor } from '../tensor.js';
 import { type AnyModule, Module } from './module.js';
 
@@ -36,11 +37,8 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     let cur = x;
-    for (const m of this.list) {
-      const prev = cur;
-      cur = m.forward(prev);
-      if (prev !== x && prev !== cur) prev.dispose();
-    }
+    // The input belongs to the caller; every later intermediate is freed once the next module has read it.
+    for (const m of this.list) cur = cur === x ? m.forward(cur) : consume(cur, (c) => m.forward(c));
     return cur;
   }
 }

@@ -6,7 +6,7 @@
  * Input `(N, 3, H, W)`; stage i outputs `(N, C_i, H/2^(i+2), W/2^(i+2))` with the ImageNet stem,
  * `(N, C_i, H/2^i, W/2^i)` with the CIFAR stem (3×3 conv, stride 1, no max-pool).
  */
-import { F, nn, type Tensor, tidy } from '@selfsup/torch';
+import { consume, F, nn, type Tensor, tidy } from '@selfsup/torch';
 import { definePart } from '../../core/registry.js';
 import { bool, nonNegNum, posInt, posNum, z } from '../../core/schema.js';
 import { BACKBONES } from '../registries.js';
@@ -16,19 +16,6 @@ type Block = BasicBlock | Bottleneck;
 
 const conv3x3 = (i: number, o: number, stride = 1) => new nn.Conv2d(i, o, 3, { stride, padding: 1, bias: false });
 const conv1x1 = (i: number, o: number, stride = 1) => new nn.Conv2d(i, o, 1, { stride, bias: false });
-
-/**
- * `f(x)`, freeing `x`'s handle once consumed (unless `f` returned it), as Python's refcounting frees
- * an activation as soon as the next op has read it: the next output reuses a block still in cache,
- * and a block holds its working set instead of every intermediate until its scope ends (peak RSS
- * of a ResNet-50 batch 64 extraction: see docs/benchmarks.md). Autograd keeps its own references
- * to the tensors it saved.
- */
-function consume(x: Tensor, f: (x: Tensor) => Tensor): Tensor {
-  const y = f(x);
-  if (y !== x) x.dispose();
-  return y;
-}
 
 /** Two 3×3 convolutions (ResNet-18/34). */
 export class BasicBlock extends nn.Module {
