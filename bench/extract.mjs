@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Feature extraction (what kNN, the linear probe, t-SNE and `selfsup extract` spend their time on):
-// a ResNet's pooled features of a batch at 224 px, eval mode, no autograd — selfsup's encoder
-// (`backboneEncoder`: normalisation, backbone, global pool) vs torchvision's ResNet under
+// a ResNet's (or ConvNeXt-T's) pooled features of a batch at 224 px, eval mode, no autograd — selfsup's
+// encoder (`backboneEncoder`: normalisation, backbone, global pool) vs torchvision's model under
 // `torch.inference_mode`, each in its own process, same thread count. selfsup runs twice: with its
 // malloc settings, and with glibc mapping every block over 32 MiB afresh (MALLOC_MMAP_MAX_=65536,
 // glibc's default count, the settings before 2026-12-06). PyTorch runs twice too: with glibc's
@@ -10,7 +10,7 @@
 // defaults) / selfsup ms.
 // --configs a.ts,b.ts: instead, the backbones of selfsup configs (their model's encoder) on --size px
 // images, selfsup alone (no PyTorch reference: the HiViT and ViT evaluation batches of the zoo).
-//   node bench/extract.mjs [--depths 18,50] [--batch 128] [--threads 2] [--steps 5] [--runs 3]
+//   node bench/extract.mjs [--depths 18,50,convnext_tiny] [--batch 128] [--threads 2] [--steps 5] [--runs 3]
 //   node bench/extract.mjs --configs CFG[,CFG] --size 32 --batch 512
 import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,7 @@ const { values } = parseArgs({
   },
 });
 
-/** `what`: a ResNet depth, or a config file whose model's encoder is measured. */
+/** `what`: a ResNet depth, `convnext_tiny`, or a config file whose model's encoder is measured. */
 async function child(what) {
   const torch = await import('../packages/torch/dist/src/index.js');
   await import('../packages/selfsup/dist/src/builtins.js');
@@ -41,12 +41,12 @@ async function child(what) {
   const { prepareConfig } = await import('../packages/selfsup/dist/src/engine/config/prepare.js');
   torch.setNumThreads(Number(values.threads));
   torch.manualSeed(0);
+  const norm = { mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375] };
   const encode = /^\d+$/.test(what)
-    ? backboneEncoder(BACKBONES.build({ type: 'ResNet', depth: Number(what) }, 'backbone'), {
-        mean: [123.675, 116.28, 103.53],
-        std: [58.395, 57.12, 57.375],
-      })
-    : modelEncoder(ALGORITHMS.build(prepareConfig(what).model, 'model'));
+    ? backboneEncoder(BACKBONES.build({ type: 'ResNet', depth: Number(what) }, 'backbone'), norm)
+    : what === 'convnext_tiny'
+      ? backboneEncoder(BACKBONES.build({ type: 'convnext-tiny' }, 'backbone'), norm)
+      : modelEncoder(ALGORITHMS.build(prepareConfig(what).model, 'model'));
   const batch = Number(values.batch);
   const size = Number(values.size);
   const x = torch.keep(torch.randint(0, 256, [batch, 3, size, size]).to({ dtype: 'uint8' }));
@@ -70,7 +70,7 @@ else {
   );
   console.log(
     ['model', 'selfsup ms', 'old malloc ms', 'PyTorch ms', 'PyTorch tuned', 'ratio', 'selfsup MB', 'old MB', 'PyTorch MB']
-      .map((h, i) => (i === 0 ? h.padEnd(10) : h.padStart(15)))
+      .map((h, i) => (i === 0 ? h.padEnd(14) : h.padStart(15)))
       .join(''),
   );
   const subjects = values.configs ? values.configs.split(',') : values.depths.split(',');
@@ -102,7 +102,12 @@ else {
     const cell = (v, digits = 0) => (Number.isNaN(v) ? '—' : v.toFixed(digits)).padStart(15);
     console.log(
       [
-        (values.configs ? basename(subject, extname(subject)).split('_')[0] : `resnet${subject}`).padEnd(10),
+        (values.configs
+          ? basename(subject, extname(subject)).split('_')[0]
+          : /^\d+$/.test(subject)
+            ? `resnet${subject}`
+            : subject
+        ).padEnd(14),
         ...[ms('ours'), ms('old'), ms('theirs'), ms('tuned')].map((v) => cell(v)),
         cell(ms('theirs') / ms('ours'), 2),
         ...[mb('ours'), mb('old'), mb('theirs')].map((v) => cell(v)),

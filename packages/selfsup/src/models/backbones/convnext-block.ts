@@ -10,7 +10,7 @@
  * LayerNorm over the visible positions only, as mmpretrain's `SparseLN2d` computes it by gathering
  * them) and the block's residual branch is zeroed there too (mmpretrain's `SparseConvNeXtBlock`).
  */
-import { nn, type Tensor, tidy, zeros } from '@selfsup/torch';
+import { consume, nn, type Tensor, tidy, zeros } from '@selfsup/torch';
 import { type SparseActiveMask, SparseConv2d } from './sparse-modules.js';
 
 /** LayerNorm over the channels of 2-D maps (mmpretrain's `LN2d`); keys `weight`, `bias`. */
@@ -166,22 +166,31 @@ export class ConvNeXtBlock extends nn.Module {
   forward(x: Tensor): Tensor {
     if (x.dim() !== 4 || x.shape[1] !== this.inChannels)
       throw new RangeError(`ConvNeXtBlock: expected (N, ${this.inChannels}, H, W), got [${x.shape}]`);
+    // Each intermediate is freed once the next op has read it (autograd keeps what it saved): an
+    // eval pass holds one block's working set, not all seven of its maps, as PyTorch's does.
     return tidy(() => {
       let y = this.depthwiseConv.forward(x);
+      const grn = this.grn;
       if (this.linearPwConv) {
-        y = this.norm.forwardChannelsLast(y.permute(0, 2, 3, 1));
-        y = this.act.forward(this.pointwiseConv1.forward(y));
-        if (this.grn) y = this.grn.forwardChannelsLast(y);
-        y = this.pointwiseConv2.forward(y).permute(0, 3, 1, 2);
+        y = consume(y, (t) => t.permute(0, 2, 3, 1));
+        y = consume(y, (t) => this.norm.forwardChannelsLast(t));
+        y = consume(y, (t) => this.pointwiseConv1.forward(t));
+        y = consume(y, (t) => this.act.forward(t));
+        if (grn) y = consume(y, (t) => grn.forwardChannelsLast(t));
+        y = consume(y, (t) => this.pointwiseConv2.forward(t));
+        y = consume(y, (t) => t.permute(0, 3, 1, 2));
       } else {
-        y = this.act.forward(this.pointwiseConv1.forward(this.norm.forward(y)));
-        if (this.grn) y = this.grn.forward(y);
-        y = this.pointwiseConv2.forward(y);
+        y = consume(y, (t) => this.norm.forward(t));
+        y = consume(y, (t) => this.pointwiseConv1.forward(t));
+        y = consume(y, (t) => this.act.forward(t));
+        if (grn) y = consume(y, (t) => grn.forward(t));
+        y = consume(y, (t) => this.pointwiseConv2.forward(t));
       }
-      if (this.gamma) y = y.mul(this.gamma.view(1, -1, 1, 1));
+      const gamma = this.gamma;
+      if (gamma) y = consume(y, (t) => t.mul(gamma.view(1, -1, 1, 1)));
       const m = this.active?.at(y, 'SparseConvNeXtBlock');
-      if (m) y = y.mul(m);
-      return x.add(this.dropPath.forward(y));
+      if (m) y = consume(y, (t) => t.mul(m));
+      return consume(y, (t) => x.add(this.dropPath.forward(t)));
     });
   }
 }

@@ -182,12 +182,18 @@ export class ConvNeXt extends Backbone {
     // LayerNorms keep no running statistics, so `normEval` changes nothing; it is accepted for uniformity.
   }
 
-  /** Runs the stages up to `last`, handing each stage's map to `collect`. */
-  private run(x: Tensor, last: number, collect: (i: number, map: Tensor) => void): void {
+  /**
+   * Runs the stages up to `last`, handing each stage's map to `collect`, which says whether it keeps
+   * that map; the others are freed once the next stage has read them.
+   */
+  private run(x: Tensor, last: number, collect: (i: number, map: Tensor) => boolean): void {
     let h = x;
+    let keep = true;
     for (let i = 0; i <= last; i++) {
-      h = this.stages.at(i).forward(this.downsampleLayers.at(i).forward(h));
-      collect(i, h);
+      const prev = h;
+      h = torch.consume(this.downsampleLayers.at(i).forward(prev), (d) => this.stages.at(i).forward(d));
+      if (!keep) prev.dispose();
+      keep = collect(i, h);
     }
   }
 
@@ -206,7 +212,10 @@ export class ConvNeXt extends Backbone {
     return torch.tidy(() => {
       const outs = new Map<number, Tensor>();
       this.run(x, Math.max(...this.outIndices), (i, map) => {
-        if (this.outIndices.includes(i)) outs.set(i, this.output(i, map));
+        if (!this.outIndices.includes(i)) return false;
+        const out = this.output(i, map);
+        outs.set(i, out);
+        return out === map;
       });
       return this.outIndices.map((i) => outs.get(i) as Tensor);
     });
@@ -218,6 +227,7 @@ export class ConvNeXt extends Backbone {
       let last: Tensor | null = null;
       this.run(x, this.stages.length - 1, (i, map) => {
         if (i === this.stages.length - 1) last = map;
+        return false;
       });
       return last as unknown as Tensor;
     });

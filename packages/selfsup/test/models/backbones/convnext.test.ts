@@ -12,6 +12,8 @@ import { test } from 'node:test';
 import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
 import { ConvNeXt, type ConvNeXtOptions } from '../../../src/models/backbones/convnext.js';
+import type { ConvNeXtBlock } from '../../../src/models/backbones/convnext-block.js';
+import { SparseConvNeXt } from '../../../src/models/backbones/sparse-convnext.js';
 import { BACKBONES } from '../../../src/models/registries.js';
 import '../../../src/builtins.js';
 import { py } from '../../helpers.js';
@@ -139,6 +141,55 @@ test('convnext-tiny: mmpretrain’s ConvNeXt-T, 27,820,128 backbone parameters (
     assert.ok(!keys.some((k) => k.includes('grn')), 'V1 has no GRN');
     net.dispose();
   });
+});
+
+/** Wraps `m.forward` so that `before(input)` runs first and `after(output)` after it. */
+function spy(m: torch.nn.Module, before: (t: Tensor) => void, after: (t: Tensor) => void = () => {}): void {
+  const target = m as unknown as { forward(t: Tensor): Tensor };
+  const f = target.forward.bind(target);
+  target.forward = (t: Tensor) => {
+    before(t);
+    const y = f(t);
+    after(y);
+    return y;
+  };
+}
+
+test('ConvNeXt frees a stage map it does not return once the next stage has read it, and a block its intermediates', () => {
+  // Stage maps seen at each stage's entry: which of the earlier ones are freed by then.
+  const freedAtEntry = (net: ConvNeXt): boolean[][] => {
+    const maps: Tensor[] = [];
+    const seen: boolean[][] = [];
+    for (const s of net.stages)
+      spy(
+        s,
+        () => seen.push(maps.map((t) => t.isDisposed)),
+        (y) => maps.push(y),
+      );
+    torch.noGrad(() => torch.tidy(() => net.forward(torch.randn([1, 3, 64, 64]))));
+    return seen;
+  };
+  const dense = new ConvNeXt({ arch: SMALL, outIndices: [1, 3], gapBeforeFinalNorm: false }).eval();
+  // Map i-1 lives while stage i reads it. Map 0 is no output; map 1 is one, but `norm1` made a new
+  // tensor of it.
+  assert.deepEqual(freedAtEntry(dense), [[], [false], [true, false], [true, true, false]]);
+  // The sparse variant returns map 1 itself (no output norm): it must survive.
+  const sparse = new SparseConvNeXt({ arch: SMALL, outIndices: [1, 3], gapBeforeOutput: false }).eval();
+  assert.deepEqual(freedAtEntry(sparse), [[], [false], [true, false], [true, false, false]]);
+  // Inside a block: GELU's input (pointwise_conv1's output) is freed before pointwise_conv2 runs.
+  const block = dense.stages.at(0).at(0) as ConvNeXtBlock;
+  let geluInput: Tensor | null = null;
+  spy(block.act, (t) => {
+    geluInput = t;
+  });
+  let freedBeforePw2: boolean | null = null;
+  spy(block.pointwiseConv2, () => {
+    freedBeforePw2 = (geluInput as Tensor | null)?.isDisposed ?? null;
+  });
+  torch.noGrad(() => torch.tidy(() => dense.forward(torch.randn([1, 3, 64, 64]))));
+  assert.equal(freedBeforePw2, true);
+  dense.dispose();
+  sparse.dispose();
 });
 
 test('ConvNeXt frozenStages freezes the first downsample layers and stages (no grad, eval), not the rest', () => {
