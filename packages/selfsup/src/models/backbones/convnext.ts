@@ -188,11 +188,10 @@ export class ConvNeXt extends Backbone {
    */
   private run(x: Tensor, last: number, collect: (i: number, map: Tensor) => boolean): void {
     let h = x;
-    let keep = true;
+    let keep = true; // the caller's input is never freed
     for (let i = 0; i <= last; i++) {
-      const prev = h;
-      h = torch.consume(this.downsampleLayers.at(i).forward(prev), (d) => this.stages.at(i).forward(d));
-      if (!keep) prev.dispose();
+      const stage = (p: Tensor) => torch.consume(this.downsampleLayers.at(i).forward(p), (d) => this.stages.at(i).forward(d));
+      h = keep ? stage(h) : torch.consume(h, stage);
       keep = collect(i, h);
     }
   }
