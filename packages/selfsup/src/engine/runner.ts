@@ -8,6 +8,7 @@
  * queues and memory banks live on `device` (`cpu`, `cuda:N`); each batch is copied there once per
  * step; checkpoints hold CPU tensors and load on any device.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import * as torch from '@selfsup/torch';
@@ -23,7 +24,8 @@ import type { Algorithm, AlgorithmInput, LossOutput } from '../models/algorithms
 import { loadBackboneWeights } from '../models/backbones/load.js';
 import { toChannelsLast, useChannelsLast } from './memory-format.js';
 import { resizeView } from './input-resize.js';
-import { entry, loadCheckpoint, loadCheckpointData, saveCheckpoint } from './checkpoint.js';
+import { entry, loadCheckpoint, loadCheckpointData, saveCheckpoint, writeTextAtomic } from './checkpoint.js';
+import { fitSchedule } from './schedule-scale.js';
 import { makeWritableDir } from './work-dir.js';
 import type { Config } from './config/config.js';
 import type { Hook, IterOutputs, RunnerView } from './hooks/hook.js';
@@ -68,7 +70,6 @@ export class Runner implements RunnerView {
   readonly model: Algorithm;
   readonly trainModel: Module<[AlgorithmInput, TrainProgress?], LossOutput>;
   readonly optimWrapper: optim.OptimWrapper;
-  readonly schedulers: optim.ParamSchedulerList;
   readonly loader: DataLoader;
   readonly hooks: Hook[];
   readonly workDir: string;
@@ -78,8 +79,6 @@ export class Runner implements RunnerView {
   readonly seed: number;
   /** Where the model trains (`cpu`, `cuda:0`). */
   readonly device: string;
-  readonly maxEpochs: number;
-  readonly maxIters: number;
   readonly itersPerEpoch: number;
   readonly lastScalars = new Map<string, number>();
   readonly quiet: boolean;
@@ -97,11 +96,14 @@ export class Runner implements RunnerView {
   private inputScale = 1;
   private pendingScalars: { values: Record<string, number>; kind: 'train' | 'val' }[] = [];
   lastCheckpoint: string | null = null;
+  private _cfg: Config;
+  private _maxIters: number;
+  private _maxEpochs: number;
+  private _schedulers: optim.ParamSchedulerList;
+  private readonly schedulerHook: ParamSchedulerHook;
 
-  constructor(
-    readonly cfg: Config,
-    opts: RunnerOptions,
-  ) {
+  constructor(cfg: Config, opts: RunnerOptions) {
+    this._cfg = cfg;
     this.workDir = resolve(opts.workDir);
     this.checkpointDir = join(this.workDir, 'checkpoints');
     this.quiet = opts.quiet ?? false;
@@ -175,8 +177,8 @@ export class Runner implements RunnerView {
         `trainDataloader: ${dataset.length} images make no batch of ${dl.batchSize} (per process) with dropLast; lower batchSize`,
       );
     const iterBased = cfg.trainCfg.type === 'IterBasedTrainLoop';
-    this.maxIters = iterBased ? (cfg.trainCfg.maxIters as number) : (cfg.trainCfg.maxEpochs as number) * this.itersPerEpoch;
-    this.maxEpochs = iterBased ? Math.ceil(this.maxIters / this.itersPerEpoch) : (cfg.trainCfg.maxEpochs as number);
+    this._maxIters = iterBased ? (cfg.trainCfg.maxIters as number) : (cfg.trainCfg.maxEpochs as number) * this.itersPerEpoch;
+    this._maxEpochs = iterBased ? Math.ceil(this._maxIters / this.itersPerEpoch) : (cfg.trainCfg.maxEpochs as number);
 
     // Model.
     this.model = ALGORITHMS.build(cfg.model, 'model');
@@ -201,15 +203,12 @@ export class Runner implements RunnerView {
         `autoScaleLr: lr set for a batch of ${cfg.autoScaleLr?.baseBatchSize}; the real batch is ${realBatch} ` +
           `(${this.worldSize} × ${dl.batchSize}): lr scaled by ${ratio}`,
       );
-    this.schedulers = new optim.ParamSchedulerList(
-      (cfg.paramScheduler ?? []).map((c, i) =>
-        PARAM_SCHEDULERS.build(c, `paramScheduler.${i}`)(this.optimWrapper, { epochLength: this.itersPerEpoch }),
-      ),
-    );
+    this._schedulers = this.buildSchedulers(cfg);
+    this.schedulerHook = new ParamSchedulerHook(this._schedulers);
 
     // Hooks.
     const hooks: Hook[] = [
-      new ParamSchedulerHook(this.schedulers),
+      this.schedulerHook,
       HOOKS.build({ type: 'LoggerHook', ...cfg.defaultHooks?.logger }, 'defaultHooks.logger'),
       HOOKS.build({ type: 'CheckpointHook', byEpoch: !iterBased, ...cfg.defaultHooks?.checkpoint }, 'defaultHooks.checkpoint'),
       ...(cfg.customHooks ?? []).map((h, i) => HOOKS.build(h, `customHooks.${i}`)),
@@ -231,6 +230,81 @@ export class Runner implements RunnerView {
 
     if (opts.resume) this.resume(opts.resume === true ? this.checkpointDir : opts.resume);
     this.optimWrapper.initializeCountStatus(this.iter, this.maxIters, this.model);
+  }
+
+  /** The config being trained (the re-fitted one after `refitSchedule`). */
+  get cfg(): Config {
+    return this._cfg;
+  }
+  get maxIters(): number {
+    return this._maxIters;
+  }
+  get maxEpochs(): number {
+    return this._maxEpochs;
+  }
+  get schedulers(): optim.ParamSchedulerList {
+    return this._schedulers;
+  }
+
+  private buildSchedulers(cfg: Config): optim.ParamSchedulerList {
+    return new optim.ParamSchedulerList(
+      (cfg.paramScheduler ?? []).map((c, i) =>
+        PARAM_SCHEDULERS.build(c, `paramScheduler.${i}`)(this.optimWrapper, { epochLength: this.itersPerEpoch }),
+      ),
+    );
+  }
+
+  /**
+   * Re-fits the schedule to `maxIters` iterations (a time budget's FitCheckHook, early in the run):
+   * the config becomes `fitSchedule(cfg, maxIters)` (checkpoint and kNN-monitor intervals kept as
+   * they run), the schedulers are rebuilt from the groups' initial values and stepped to the
+   * iterations done, so the hyperparameters from the next iteration on are those a run of the
+   * re-fitted config would have; the work dir's `config.json` is rewritten, so that a resume
+   * (`--resume` with that file) continues the re-fitted schedule.
+   */
+  refitSchedule(maxIters: number): void {
+    const done = this.doneIters;
+    if (this._cfg.trainCfg.type !== 'IterBasedTrainLoop')
+      throw new Error('refitSchedule: the config trains by epochs; fit it to an iteration-based loop first (fitSchedule)');
+    if (!(Number.isInteger(maxIters) && maxIters > done))
+      throw new RangeError(`refitSchedule: ${maxIters} must be an integer above the ${done} iterations done`);
+    const fitted = fitSchedule(this._cfg, maxIters, this.itersPerEpoch);
+    const cfg: Config = { ...fitted, defaultHooks: this._cfg.defaultHooks, knnMonitor: this._cfg.knnMonitor };
+    const groups = this.optimWrapper.paramGroups;
+    // The chainable rules read the current values: start them where a new run starts.
+    for (const s of this._schedulers.schedulers)
+      groups.forEach((g, i) => {
+        const v = g.initial[s.param];
+        if (v !== undefined) this.optimWrapper.setHyper(i, s.param, v);
+      });
+    const schedulers = this.buildSchedulers(cfg);
+    // As the hooks stepped them: after each iteration, and after each epoch ended before this one
+    // (the current epoch's end, if this iteration ends it, is still to come).
+    for (let i = 0; i < done; i++) {
+      schedulers.stepIter();
+      if ((i + 1) % this.itersPerEpoch === 0 && i + 1 < done) schedulers.stepEpoch();
+    }
+    this._schedulers = schedulers;
+    this.schedulerHook.schedulers = schedulers;
+    this._cfg = cfg;
+    this._maxIters = maxIters;
+    this._maxEpochs = Math.ceil(maxIters / this.itersPerEpoch);
+    this.optimWrapper.setMaxCounts(maxIters);
+    const file = join(this.workDir, 'config.json');
+    if (this.rank === 0 && existsSync(file)) {
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as Config;
+      writeTextAtomic(
+        file,
+        `${JSON.stringify({ ...saved, trainCfg: cfg.trainCfg, paramScheduler: cfg.paramScheduler }, null, 2)}\n`,
+      );
+    }
+  }
+
+  agreeOnNumber(value: number): number {
+    if (this.worldSize === 1) return value;
+    using t = torch.tensor([value], { dtype: 'float64', device: this.device });
+    torch.distributed.broadcast(t, 0);
+    return t.item();
   }
 
   get progress(): TrainProgress {

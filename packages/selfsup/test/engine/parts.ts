@@ -118,6 +118,8 @@ const testAlgoPart = definePart({
 export const calls: string[] = [];
 /** Loss per iteration, for resume tests. */
 export const losses: number[] = [];
+/** The lr each iteration trained with (the 'loss' recorder's), for schedule tests. */
+export const lrs: number[] = [];
 
 class RecordingHook extends Hook {
   constructor(
@@ -142,6 +144,7 @@ class RecordingHook extends Hook {
   }
   override beforeTrainIter(r: RunnerView): void {
     calls.push(`${this.name}:beforeTrainIter${r.progress.iter}`);
+    if (this.name === 'loss') lrs.push(r.optimWrapper.getLr().lr[0]);
   }
   override afterTrainIter(r: RunnerView, out: IterOutputs): void {
     calls.push(`${this.name}:afterTrainIter${r.progress.iter}`);
@@ -158,7 +161,29 @@ const recordingHookPart = definePart({
   build: (o) => new RecordingHook(o.name, o.priority ?? 50, o.stopAt ?? null),
 });
 
-registerParts([testArrayPart, pixelBackbonePart, testAlgoPart, recordingHookPart]);
+/** Re-fits the runner's schedule to `maxIters` after iteration `at` (1-based count of iterations done). */
+class RefitAtHook extends Hook {
+  override priority = 100;
+  constructor(
+    readonly at: number,
+    readonly maxIters: number,
+  ) {
+    super();
+  }
+  override afterTrainIter(r: RunnerView): void {
+    if (r.progress.iter + 1 === this.at) r.refitSchedule(this.maxIters);
+  }
+}
+
+const refitAtHookPart = definePart({
+  registry: HOOKS,
+  name: 'RefitAtHook',
+  schema: z.strictObject({ at: posInt(), maxIters: posInt() }),
+  description: 're-fits the schedule to maxIters after iteration `at` (engine tests)',
+  build: (o) => new RefitAtHook(o.at, o.maxIters),
+});
+
+registerParts([testArrayPart, pixelBackbonePart, testAlgoPart, recordingHookPart, refitAtHookPart]);
 
 /** A config for TestAlgo on TestArray: `epochs` epochs of n/batch iterations, SGD + warm-up + cosine. */
 export function testConfig(

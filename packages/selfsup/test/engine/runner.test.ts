@@ -11,7 +11,8 @@ import type { ConfigObject } from '../../src/engine/config/merge.js';
 import { fileURLToPath } from 'node:url';
 import { importUserModules } from '../../src/core/user-modules.js';
 import { NonFiniteLossError, Runner } from '../../src/engine/runner.js';
-import { calls, losses, testConfig } from './parts.js';
+import { calls, losses, lrs, testConfig } from './parts.js';
+import { fitSchedule } from '../../src/engine/schedule-scale.js';
 import '../../src/builtins.js';
 import { DATASETS } from '../../src/data/registries.js';
 import { definePart } from '../../src/core/registry.js';
@@ -21,9 +22,10 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'selfsup-runner-'));
 
 async function run(cfg: ReturnType<typeof testConfig>, workDir: string, resume?: boolean | string) {
   losses.length = 0;
+  lrs.length = 0;
   const runner = new Runner(validateConfig(cfg as unknown as ConfigObject), { workDir, resume, quiet: true });
   const result = await runner.train();
-  return { runner, result, losses: [...losses] };
+  return { runner, result, losses: [...losses], lrs: [...lrs] };
 }
 
 test('hooks run at every point in priority order (equal priorities keep config order)', async () => {
@@ -112,6 +114,59 @@ test('exact resume from the middle of an epoch (interrupt checkpoint at iteratio
       'backbone.fc.weight'
     ];
   assert.ok(torch.tidy(() => w(dir).equal(w(straight.runner.workDir))));
+});
+
+test('refitSchedule: after it the run trains the re-fitted config; config.json and a resume follow it', async () => {
+  // 24 iterations (4 per epoch: warm-up over the first 3, cosine over 6 epochs), as fitted to a budget.
+  const fitted = fitSchedule(validateConfig(testConfig({ epochs: 6 }) as unknown as ConfigObject), 24, 4);
+  type Cfg = ReturnType<typeof testConfig>;
+  const withHooks = (c: unknown, hooks: unknown[]) => ({ ...(c as Cfg), customHooks: hooks }) as Cfg;
+  const recorder = { type: 'RecordingHook', name: 'loss', priority: 50 };
+  const short = await run(withHooks(fitted, [recorder]), tmp());
+  // The same config re-fitted to 40 iterations before it starts: what the refit must turn into.
+  const long = await run(withHooks(fitSchedule(fitted, 40, 4), [recorder]), tmp());
+  assert.equal(long.lrs.length, 40);
+
+  const dir = tmp();
+  const refitAt6 = { type: 'RefitAtHook', at: 6, maxIters: 40 };
+  writeFileSync(join(dir, 'config.json'), `${JSON.stringify({ ...fitted, workDir: dir })}\n`);
+  const refit = await run(withHooks(fitted, [recorder, refitAt6]), dir);
+  assert.equal(refit.result.iters, 40);
+  assert.equal(refit.runner.maxIters, 40);
+  assert.equal(refit.runner.maxEpochs, 10);
+  // Six iterations of the 24-iteration schedule, then the 40-iteration one from its 7th on.
+  assert.deepEqual(refit.lrs.slice(0, 6), short.lrs.slice(0, 6));
+  assert.deepEqual(refit.lrs.slice(6), long.lrs.slice(6));
+  assert.notDeepEqual(long.lrs.slice(0, 6), short.lrs.slice(0, 6), 'the two schedules differ where the refit happens');
+  // By hand: the warm-ups are over by then; cosine to 0 over 24 steps, then over 40, to one step short of its end.
+  const cosine = (step: number, steps: number) => (0.05 * (1 + Math.cos((Math.PI * step) / steps))) / 2;
+  for (const [i, want] of [
+    [5, cosine(5, 24)],
+    [6, cosine(6, 40)],
+    [39, cosine(39, 40)],
+  ])
+    assert.ok(Math.abs(refit.lrs[i] - want) < 1e-12, `lr at iteration ${i}: ${refit.lrs[i]}, by hand ${want}`);
+  const saved = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  assert.deepEqual(saved.trainCfg, { type: 'IterBasedTrainLoop', maxIters: 40 });
+  assert.deepEqual(saved.paramScheduler, fitSchedule(fitted, 40, 4).paramScheduler);
+  assert.equal(saved.workDir, dir, 'the rest of config.json is kept');
+  assert.deepEqual(refit.runner.cfg.paramScheduler, saved.paramScheduler, 'checkpoints record the re-fitted config');
+
+  // Stopped after 20 iterations and resumed from the rewritten config.json: the same run.
+  const dir2 = tmp();
+  writeFileSync(join(dir2, 'config.json'), `${JSON.stringify({ ...fitted, workDir: dir2 })}\n`);
+  const part1 = await run(withHooks(fitted, [{ ...recorder, stopAt: 20 }, refitAt6]), dir2);
+  assert.equal(part1.result.iters, 20);
+  const resumed = JSON.parse(readFileSync(join(dir2, 'config.json'), 'utf8'));
+  const part2 = await run(withHooks(resumed, [recorder, refitAt6]), dir2, true);
+  assert.deepEqual([...part1.lrs, ...part2.lrs], refit.lrs);
+  assert.deepEqual([...part1.losses, ...part2.losses], refit.losses);
+
+  // Only forwards, and only an iteration-based loop.
+  const r = new Runner(validateConfig(fitted as unknown as ConfigObject), { workDir: tmp(), quiet: true });
+  assert.throws(() => r.refitSchedule(0), /must be an integer above the 0 iterations done/);
+  const byEpochs = new Runner(validateConfig(testConfig() as unknown as ConfigObject), { workDir: tmp(), quiet: true });
+  assert.throws(() => byEpochs.refitSchedule(10), /trains by epochs/);
 });
 
 test('NaN guard: stops with a clear error, nothing stepped, the last good checkpoint kept', async () => {

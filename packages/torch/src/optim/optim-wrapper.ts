@@ -55,6 +55,7 @@ export class OptimWrapper implements HyperparamTarget {
   readonly autocast: { deviceType: AutocastDevice; dtype: DType } | null;
   private readonly fixedLossScale: number | undefined;
   private innerCount = 0;
+  private initCounts = 0;
   private maxCounts = -1;
   private remainderCounts = -1;
 
@@ -103,6 +104,7 @@ export class OptimWrapper implements HyperparamTarget {
    */
   initializeCountStatus(initCounts: number, maxCounts: number, model?: AnyModule): void {
     this.innerCount = initCounts;
+    this.initCounts = initCounts;
     this.maxCounts = maxCounts;
     if (initCounts % this.accumulativeCounts !== 0)
       process.emitWarning('OptimWrapper: resumed iteration number is not divisible by accumulativeCounts');
@@ -115,6 +117,19 @@ export class OptimWrapper implements HyperparamTarget {
       }
     }
     this.remainderCounts = (maxCounts - initCounts) % this.accumulativeCounts;
+  }
+
+  /**
+   * Changes the run's length mid-run (a schedule re-fitted to a time budget): the accumulation
+   * windows stay where they were, counted from `initCounts`; the last one ends at `maxCounts`.
+   */
+  setMaxCounts(maxCounts: number): void {
+    if (!(Number.isInteger(maxCounts) && maxCounts > this.innerCount))
+      throw new RangeError(
+        `OptimWrapper.setMaxCounts: ${maxCounts} must be an integer above the ${this.innerCount} iterations counted`,
+      );
+    this.maxCounts = maxCounts;
+    this.remainderCounts = (maxCounts - this.initCounts) % this.accumulativeCounts;
   }
 
   /** The loss divided by the accumulation factor of the current window. */

@@ -111,6 +111,31 @@ OUT = {'w': w.detach(), 'norms': norms}`,
   w.dispose();
 });
 
+test('OptimWrapper.setMaxCounts lengthens a run mid-way: the windows stay, the last one ends at the new length', () => {
+  const w = torch.zeros([1]).requiresGrad_();
+  const wrapper = new optim.OptimWrapper(new optim.SGD([w], { lr: 0.1 }), { accumulativeCounts: 3 });
+  wrapper.initializeCountStatus(0, 7);
+  // The loss each iteration is divided by its window's length: 3, 3, 3 | 3, 3, 3 | then 2 for [6, 7].
+  const factors: number[] = [];
+  const updated: boolean[] = [];
+  for (let i = 0; i < 8; i++) {
+    if (i === 2) wrapper.setMaxCounts(8);
+    torch.tidy(() => {
+      using one = torch.ones([1]);
+      factors.push(1 / wrapper.scaleLoss(one).item());
+      updated.push(wrapper.updateParams(w.sum()).updated);
+    });
+  }
+  assert.deepEqual(
+    factors.map((f) => Math.round(f * 1e6) / 1e6),
+    [3, 3, 3, 3, 3, 3, 2, 2],
+  );
+  assert.deepEqual(updated, [false, false, true, false, false, true, false, true]);
+  assert.throws(() => wrapper.setMaxCounts(8), /above the 8 iterations counted/);
+  wrapper.optimizer.dispose();
+  w.dispose();
+});
+
 test('GradScaler (CPU path): scales, unscales exactly, skips inf/NaN steps, backs off and grows', () => {
   torch.tidy(() => {
     const scaler = new optim.GradScaler();

@@ -1,57 +1,95 @@
 /**
  * Checks a fitted run's pace against the speed probe its schedule was fitted with
- * (`fitToSeconds`), once, early in the run. The probe times 40 iterations; on a shared machine a
- * burst of other work during those seconds misfits the whole schedule (on the benchmark VM a
- * compile during SimMIM's probe measured 2.99 s per iteration against the run's 1.87, and the run
- * trained 7.3 of its 12 minutes). The schedule is not re-fitted mid-run (that would bend its lr
- * curve); the hook says how far off the fit is and when the run will end, so that a user can stop
- * and fit again, and it records the ratio as the scalar `fit_pace` (measured / probed seconds per
- * iteration) in the run's log.
+ * (`fitToSeconds`), once, early in the run, and with `refit` re-fits the schedule's length to the
+ * pace it measured. The probe times 40 iterations; on a shared machine a burst of other work
+ * during those seconds misfits the whole schedule (on the benchmark VM a compile during SimMIM's
+ * probe measured 2.99 s per iteration against the run's 1.87, and the run trained 7.3 of its 12
+ * minutes), and the same config's probe varies by up to a fifth from one try to the next (MoCo v3:
+ * 0.472 and 0.575 s). A schedule fitted too long is cut by the time budget before it anneals; one
+ * fitted too short leaves the budget unused.
+ *
+ * The check times `window` iterations (a fifth of the run, at most 200) after the first `skip`,
+ * and records the ratio to the probe as the scalar `fit_pace` (measured / probed seconds per
+ * iteration; a progressive-resize schedule is compared size for size, `resize` and `sizeSeconds`).
+ * With `refit`, the run's length becomes the most iterations whose remaining time, at the probe's
+ * per-size costs times that ratio, fits what is left of the budget (less `margin`), and the runner
+ * re-fits its schedule to it (`RunnerView.refitSchedule`). This happens once, early (mostly in the
+ * warm-up), so the lr curve moves by at most the ratio of the lengths at that one iteration. A
+ * resumed run is not checked: its clock started at the resume.
  */
 import { definePart } from '../../core/registry.js';
-import { nonNegInt, posInt, posNum, z } from '../../core/schema.js';
+import { bool, nonNegInt, nonNegNum, posInt, posNum, prob, z } from '../../core/schema.js';
 import { HOOKS } from '../registries.js';
 import { Hook, PRIORITY, type RunnerView } from './hook.js';
+import { progressiveSize, progressiveResizeSchema, sizeSecondsModel } from './progressive-resize-hook.js';
 
 /** `FitCheckHook` options. */
-export const fitCheckHookSchema = z.strictObject({
-  /** The probe's mean seconds per iteration (`FittedSchedule.secondsPerIter`). */
-  secondsPerIter: posNum(),
-  /** The training budget the schedule was fitted to, in seconds. */
-  budgetSeconds: posNum(),
-  /** Iterations timed for the check (default 200, fewer when the run is short: a fifth of it). */
-  window: posInt().optional(),
-  /** Iterations left out first, as the probe leaves out its warm-up (default 16). */
-  skip: nonNegInt().optional(),
-  /** The relative difference from the probe above which the check warns (default 0.25). */
-  tolerance: posNum().optional(),
-});
+export const fitCheckHookSchema = z
+  .strictObject({
+    /** The probe's mean seconds per iteration (`FittedSchedule.secondsPerIter`). */
+    secondsPerIter: posNum(),
+    /** The training budget the schedule was fitted to, in seconds. */
+    budgetSeconds: posNum(),
+    /** Iterations timed for the check (default 200, fewer when the run is short: a fifth of it). */
+    window: posInt().optional(),
+    /** Iterations left out first, as the probe leaves out its warm-up (default 16). */
+    skip: nonNegInt().optional(),
+    /** The relative difference from the probe above which the check warns (default 0.25). */
+    tolerance: posNum().optional(),
+    /** Re-fit the schedule's length to the measured pace (default false: only report). */
+    refit: bool().optional(),
+    /** Share of the budget a re-fit leaves for noise (default 0.03, as `fitToSeconds`). */
+    margin: prob().optional(),
+    /** The hooks' seconds at each epoch's start (DeepCluster's clustering), charged to the epochs to come. */
+    epochStartSeconds: nonNegNum().optional(),
+    /** The run's progressive-resize schedule (its ProgressiveResizeHook's options), with `sizeSeconds`. */
+    resize: progressiveResizeSchema.optional(),
+    /** The probe's seconds per iteration at the sizes it timed: [side px, seconds] pairs. */
+    sizeSeconds: z
+      .array(z.tuple([posInt(), posNum()]))
+      .min(1)
+      .optional(),
+  })
+  .refine((o) => (o.resize === undefined) === (o.sizeSeconds === undefined), {
+    error: 'resize and sizeSeconds go together (a progressive schedule is costed size by size)',
+  });
 export type FitCheckHookOptions = z.input<typeof fitCheckHookSchema>;
 
 /** What the check found: seconds per iteration measured over `iters` iterations, and the estimated run length. */
 export interface FitCheck {
   secondsPerIter: number;
   iters: number;
-  /** measured / probed seconds per iteration. */
+  /** measured / probed seconds over the timed iterations. */
   ratio: number;
   /** Seconds the whole schedule will take at the measured pace (hooks' time so far included). */
   estimatedSeconds: number;
   /** Whether |ratio − 1| exceeds the tolerance. */
   off: boolean;
+  /** The schedule's new length when the check re-fitted it. */
+  refitIters?: number;
 }
+
+/** A re-fit that would change the length by less than this share is not made (it would only add a kink). */
+export const REFIT_MIN_CHANGE = 0.02;
 
 export class FitCheckHook extends Hook {
   override priority: number = PRIORITY.LOWEST;
-  readonly o: Required<Omit<FitCheckHookOptions, 'window'>> & { window?: number };
+  readonly o: FitCheckHookOptions & { skip: number; tolerance: number; margin: number; epochStartSeconds: number };
   /** The check's result once made. */
   result: FitCheck | null = null;
   private runStart = 0;
   private seen = 0;
   private last = 0;
   private sumMs = 0;
+  /** The probe's seconds for the timed iterations. */
+  private expectedSeconds = 0;
   private timed = 0;
   /** The next gap holds an epoch start (its hooks: DeepCluster's clustering), which the probe charges separately. */
   private epochBreak = false;
+  /** Restored from a checkpoint: no check (the budget's clock restarted). */
+  private resumed = false;
+  /** The probe's seconds per iteration at a view side (px), for a progressive schedule. */
+  private readonly sizeCost?: (size: number) => number;
 
   /** `now` (ms) is the clock, `performance.now` unless a test drives one. */
   constructor(
@@ -60,7 +98,50 @@ export class FitCheckHook extends Hook {
   ) {
     super();
     const o = fitCheckHookSchema.parse(opts);
-    this.o = { ...o, skip: o.skip ?? 16, tolerance: o.tolerance ?? 0.25 };
+    this.o = {
+      ...o,
+      skip: o.skip ?? 16,
+      tolerance: o.tolerance ?? 0.25,
+      margin: o.margin ?? 0.03,
+      epochStartSeconds: o.epochStartSeconds ?? 0,
+    };
+    if (o.sizeSeconds) this.sizeCost = sizeSecondsModel(o.sizeSeconds);
+  }
+
+  /** The probe's seconds for iteration `i` (0-based) of a schedule of `n` iterations. */
+  private probeSeconds(i: number, n: number): number {
+    if (!this.sizeCost || !this.o.resize) return this.o.secondsPerIter;
+    return this.sizeCost(progressiveSize(this.o.resize, i / n));
+  }
+
+  /**
+   * Seconds iterations `done`…`n − 1` of a schedule of `n` take at `ratio` × the probe's pace, plus
+   * the hooks' work at the starts of the epochs not yet begun (`begun` of them have).
+   */
+  private remainingSeconds(done: number, n: number, ratio: number, itersPerEpoch: number, begun: number): number {
+    let s = 0;
+    if (this.sizeCost) for (let i = done; i < n; i++) s += this.probeSeconds(i, n);
+    else s = (n - done) * this.o.secondsPerIter;
+    const epochs =
+      this.o.epochStartSeconds > 0 ? this.o.epochStartSeconds * Math.max(0, Math.ceil(n / itersPerEpoch) - begun) : 0;
+    return ratio * s + epochs;
+  }
+
+  /** The most iterations (at least `done + 1`) whose remaining time fits in `seconds`. */
+  private fittingIters(done: number, seconds: number, ratio: number, itersPerEpoch: number, begun: number): number {
+    const fits = (n: number) => this.remainingSeconds(done, n, ratio, itersPerEpoch, begun) <= seconds;
+    let lo = done + 1;
+    if (!fits(lo)) return lo;
+    const cheapest = ratio * Math.min(this.o.secondsPerIter, ...(this.o.sizeSeconds ?? []).map(([, c]) => c));
+    let hi = done + Math.ceil(seconds / cheapest) + 2;
+    // The remaining time grows with n (more iterations; a progressive schedule's are at most as
+    // cheap as its smallest size): bisect for the last n that fits.
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (fits(mid)) lo = mid;
+      else hi = mid;
+    }
+    return lo;
   }
 
   override beforeRun(): void {
@@ -72,31 +153,61 @@ export class FitCheckHook extends Hook {
   }
 
   override afterTrainIter(runner: RunnerView): void {
-    if (this.result) return;
+    if (this.result || this.resumed) return;
     const now = this.now();
-    const window = this.o.window ?? Math.max(2, Math.min(200, Math.floor(runner.progress.maxIters / 5)));
+    const { iter, maxIters, epoch } = runner.progress;
+    const window = this.o.window ?? Math.max(2, Math.min(200, Math.floor(maxIters / 5)));
     // The first iteration has no gap before it: at least one end must have been seen.
     if (this.seen++ >= Math.max(1, this.o.skip) && !this.epochBreak) {
       this.sumMs += now - this.last;
+      this.expectedSeconds += this.probeSeconds(iter, maxIters);
       this.timed++;
     }
     this.epochBreak = false;
     this.last = now;
     if (this.timed < window) return;
     const secondsPerIter = this.sumMs / this.timed / 1000;
-    const ratio = secondsPerIter / this.o.secondsPerIter;
-    const done = runner.progress.iter + 1;
+    const ratio = this.sumMs / 1000 / this.expectedSeconds;
+    const done = iter + 1;
     const elapsed = (now - this.runStart) / 1000;
-    const estimatedSeconds = elapsed + (runner.progress.maxIters - done) * secondsPerIter;
-    this.result = { secondsPerIter, iters: this.timed, ratio, estimatedSeconds, off: Math.abs(ratio - 1) > this.o.tolerance };
+    const perEpoch = runner.itersPerEpoch;
+    const estimatedSeconds = elapsed + this.remainingSeconds(done, maxIters, ratio, perEpoch, epoch + 1);
+    const off = Math.abs(ratio - 1) > this.o.tolerance;
+    this.result = { secondsPerIter, iters: this.timed, ratio, estimatedSeconds, off };
     runner.logScalars({ fit_pace: ratio });
-    const pace = `${secondsPerIter.toFixed(3)} s per iteration over ${this.timed} iterations against the probe's ${this.o.secondsPerIter.toFixed(3)} (${ratio.toFixed(2)}×)`;
-    const ends = `the ${runner.progress.maxIters} iterations will take about ${(estimatedSeconds / 60).toFixed(1)} min of the ${(this.o.budgetSeconds / 60).toFixed(1)} fitted`;
+    const probe = this.sizeCost
+      ? `the probe's ${(this.expectedSeconds / this.timed).toFixed(3)} at those sizes`
+      : `the probe's ${this.o.secondsPerIter.toFixed(3)}`;
+    const pace = `${secondsPerIter.toFixed(3)} s per iteration over ${this.timed} iterations against ${probe} (${ratio.toFixed(2)}×)`;
+    const budget = `${(this.o.budgetSeconds / 60).toFixed(1)} min`;
+    if (this.o.refit) {
+      // Every process re-fits to rank 0's length, at the same iteration, or none does.
+      const target = this.o.budgetSeconds * (1 - this.o.margin) - elapsed;
+      const n = runner.agreeOnNumber(this.fittingIters(done, target, ratio, perEpoch, epoch + 1));
+      if (Math.abs(n - maxIters) > REFIT_MIN_CHANGE * maxIters) {
+        runner.refitSchedule(n);
+        this.result.refitIters = n;
+        runner.logScalars({ fit_iters: n });
+        runner.log(
+          `selfsup: fit check: ${pace}; the schedule is re-fitted from ${maxIters} to ${n} iterations to end within the ${budget} budget`,
+        );
+        return;
+      }
+    }
+    const ends = `the ${maxIters} iterations will take about ${(estimatedSeconds / 60).toFixed(1)} min of the ${budget} fitted`;
     runner.log(
-      this.result.off
-        ? `selfsup: warning: fit check: ${pace}; ${ends}. The probe ran under ${ratio > 1 ? 'less' : 'more'} load than the run: ${ratio > 1 ? 'the time budget will stop the schedule before its end' : 'the schedule will end early'}; to fill the budget, stop and fit again under the load the run will have.`
+      off
+        ? `selfsup: warning: fit check: ${pace}; ${ends}. The probe ran under ${ratio > 1 ? 'less' : 'more'} load than the run: ${ratio > 1 ? 'the time budget will stop the schedule before its end' : 'the schedule will end early'}; to fill the budget, stop and fit again under the load the run will have, or set the FitCheckHook's refit: true.`
         : `selfsup: fit check: ${pace}; ${ends}`,
     );
+  }
+
+  override stateDict(): Record<string, unknown> {
+    return { checked: this.result !== null };
+  }
+
+  override loadStateDict(_state: Record<string, unknown>): void {
+    this.resumed = true;
   }
 }
 
@@ -104,6 +215,7 @@ export const fitCheckHookPart = definePart({
   registry: HOOKS,
   name: 'FitCheckHook',
   schema: fitCheckHookSchema,
-  description: "compares a fitted run's pace with its speed probe once, early, and warns when it is off by more than `tolerance`",
+  description:
+    "compares a fitted run's pace with its speed probe once, early; warns when it is off by more than `tolerance`, or with `refit` re-fits the schedule's length to the budget",
   build: (o) => new FitCheckHook(o),
 });

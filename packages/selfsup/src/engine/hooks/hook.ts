@@ -56,6 +56,15 @@ export interface RunnerView {
    * default) leaves them as the loader makes them. ProgressiveResizeHook sets it.
    */
   setInputScale(scale: number): void;
+  /**
+   * Re-fits the schedule to `maxIters` iterations from the next one on (FitCheckHook): the
+   * parameter schedules become those `fitSchedule` gives for that length, at the current
+   * iteration; progress, the optimizer's accumulation windows and the work dir's `config.json`
+   * follow. Needs an iteration-based loop.
+   */
+  refitSchedule(maxIters: number): void;
+  /** Rank 0's `value` on every process (a collective: every rank calls it at the same point); `value` itself in one process. */
+  agreeOnNumber(value: number): number;
 }
 
 /** Per-iteration information given to `afterTrainIter`. */

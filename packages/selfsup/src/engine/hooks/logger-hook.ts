@@ -77,10 +77,12 @@ export class LoggerHook extends Hook {
     this.last = { iter, epoch };
     const inEpoch = iter - epoch * runner.itersPerEpoch + 1;
     const eta = this.eta(iter + 1, maxIters);
-    this.bar?.update(iter + 1 - this.itersAtStart, {
-      epoch: `${epoch + 1}/${runner.progress.maxEpochs}`,
-      loss: (this.sums.get('loss') ?? 0) / Math.max(1, this.count),
-    });
+    // The total follows a schedule re-fitted mid-run (FitCheckHook).
+    this.bar?.update(
+      iter + 1 - this.itersAtStart,
+      { epoch: `${epoch + 1}/${runner.progress.maxEpochs}`, loss: (this.sums.get('loss') ?? 0) / Math.max(1, this.count) },
+      maxIters - this.itersAtStart,
+    );
     if ((iter + 1) % this.interval === 0 || inEpoch === runner.itersPerEpoch || iter + 1 === maxIters) this.emit(runner, eta);
   }
 

@@ -8,7 +8,8 @@ import { Hook, PRIORITY } from './hook.js';
 export class ParamSchedulerHook extends Hook {
   override priority: number = PRIORITY.LOW;
 
-  constructor(readonly schedulers: optim.ParamSchedulerList) {
+  /** Replaced when the runner re-fits its schedule (`Runner.refitSchedule`). */
+  constructor(public schedulers: optim.ParamSchedulerList) {
     super();
   }
 

@@ -46,6 +46,28 @@ export function progressiveSize(o: ProgressiveResizeOptions, fraction: number): 
 }
 
 /**
+ * Seconds per iteration at any side between the smallest and largest of `timed` ([side px,
+ * seconds] pairs): a timed side's own value, another interpolated linearly in side² between its
+ * timed neighbours (the convolutions and element-wise kernels scale with the pixels; the loader,
+ * optimizer and per-step overhead do not), the end values outside the timed range.
+ */
+export function sizeSecondsModel(timed: readonly (readonly [number, number])[]): (size: number) => number {
+  if (timed.length === 0) throw new RangeError('sizeSecondsModel: no timed sizes');
+  const sorted = [...timed].sort((a, b) => a[0] - b[0]);
+  const exact = new Map(sorted.map(([s, c]) => [s, c]));
+  return (size) => {
+    const hit = exact.get(size);
+    if (hit !== undefined) return hit;
+    const hi = sorted.findIndex(([s]) => s > size);
+    if (hi === 0) return sorted[0][1];
+    if (hi < 0) return sorted[sorted.length - 1][1];
+    const [s0, c0] = sorted[hi - 1];
+    const [s1, c1] = sorted[hi];
+    return c0 + ((c1 - c0) * (size ** 2 - s0 ** 2)) / (s1 ** 2 - s0 ** 2);
+  };
+}
+
+/**
  * Sets the runner's input scale before every iteration from `progressiveSize` at the fraction of
  * training done (iteration / maxIters), and back to 1 when the run ends. Views are `(N, C, H, W)`.
  */
@@ -70,20 +92,23 @@ export class ProgressiveResizeHook extends Hook {
 
 const fraction = () => num().refine((v) => v >= 0 && v <= 1, 'expected a fraction of training in [0, 1]');
 
+/** `ProgressiveResizeHook`'s options, checked. */
+export const progressiveResizeSchema = z
+  .strictObject({
+    startSize: posInt(),
+    endSize: posInt(),
+    rampStart: fraction().optional(),
+    rampEnd: fraction().optional(),
+    step: posInt().optional(),
+  })
+  .refine((o) => o.startSize <= o.endSize, { error: 'startSize must not exceed endSize', path: ['startSize'] })
+  .refine((o) => (o.rampStart ?? 0) < (o.rampEnd ?? 0.85), { error: 'rampStart must come before rampEnd', path: ['rampEnd'] });
+
 /** `ProgressiveResizeHook` in HOOKS (`customHooks: [{ type: 'ProgressiveResizeHook', startSize: 16, endSize: 32 }]`). */
 export const progressiveResizeHookPart = definePart({
   registry: HOOKS,
   name: 'ProgressiveResizeHook',
-  schema: z
-    .strictObject({
-      startSize: posInt(),
-      endSize: posInt(),
-      rampStart: fraction().optional(),
-      rampEnd: fraction().optional(),
-      step: posInt().optional(),
-    })
-    .refine((o) => o.startSize <= o.endSize, { error: 'startSize must not exceed endSize', path: ['startSize'] })
-    .refine((o) => (o.rampStart ?? 0) < (o.rampEnd ?? 0.85), { error: 'rampStart must come before rampEnd', path: ['rampEnd'] }),
+  schema: progressiveResizeSchema,
   description: 'trains on smaller views first and ramps up to the full size (FFCV progressive resizing)',
   build: (o) => new ProgressiveResizeHook(o),
 });

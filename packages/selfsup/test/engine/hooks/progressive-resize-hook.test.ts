@@ -194,6 +194,22 @@ test('fitToSeconds times a progressive-resize config at every size it visits, sm
     [hook],
   );
   assert.equal(fit.cfg.trainCfg.maxIters, fit.maxIters);
+  // The run's check costs the schedule size by size, as the fit did.
+  const { type: _, ...resize } = hook;
+  assert.deepEqual(
+    fit.cfg.customHooks?.filter((h) => h.type === 'FitCheckHook'),
+    [
+      {
+        type: 'FitCheckHook',
+        secondsPerIter: fit.secondsPerIter,
+        budgetSeconds: 600,
+        refit: true,
+        epochStartSeconds: fit.epochStartSeconds,
+        resize,
+        sizeSeconds: fit.sizeSeconds,
+      },
+    ],
+  );
 });
 
 test('fitToSeconds checks the ProgressiveResizeHook before timing anything', async () => {
