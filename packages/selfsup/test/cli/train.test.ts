@@ -344,11 +344,10 @@ test('selfsup train --fit-minutes: the schedule is fitted, trained to its end an
   const m = /([\d.]+) s per iteration → (\d+) iterations/.exec(r.stderr);
   assert.ok(m, r.stderr);
   let iters = Number(m[2]);
-  // The run's check may re-fit the length to the pace it measures; the saved config follows.
-  const refit = /re-fitted from (\d+) to (\d+) iterations/.exec(r.stderr);
-  if (refit) {
-    assert.equal(Number(refit[1]), iters);
-    iters = Number(refit[2]);
+  // The run's checks may re-fit the length to the pace they measure; the saved config follows.
+  for (const [, from, to] of r.stderr.matchAll(/re-fitted from (\d+) to (\d+) iterations/g)) {
+    assert.equal(Number(from), iters);
+    iters = Number(to);
   }
   const res = JSON.parse(r.stdout.trim().split('\n').pop() as string);
   // The run ends with its schedule (or, on a machine that slowed down, by the time limit).

@@ -81,13 +81,15 @@ test('FitCheckHook: within the tolerance it is a plain line; a run faster than i
 
 test('FitCheckHook: the gap after an epoch start (its hooks’ work) is left out, as the fit charges it apart', () => {
   // Epochs of 4 iterations whose starts work 30 s each: counted, they would make the mean 8.5 s.
-  const run = fakeRun({ secondsPerIter: 1, budgetSeconds: 600, window: 9, skip: 0 }, 100);
+  const run = fakeRun({ secondsPerIter: 1, budgetSeconds: 600, window: 9, skip: 0 }, 100, { itersPerEpoch: 4 });
   run.iterate(20, 1000, 4, 30_000);
   const res = run.hook.result as FitCheck;
   assert.equal(res.secondsPerIter, 1);
   assert.equal(res.iters, 9);
-  // Iterations 1–3, 5–7, 9–11 are the nine gaps; the check is at the 12th end, after three epoch starts.
-  assert.equal(res.estimatedSeconds, 12 + 3 * 30 + 88);
+  // Iterations 1–3, 5–7, 9–11 are the nine gaps; the check is at the 12th end, after three epoch
+  // starts. The boundaries it crossed (31 s gaps less their 1-s iteration) charge 30 s to each of
+  // the 25 − 3 epochs still to begin.
+  assert.equal(res.estimatedSeconds, 12 + 3 * 30 + 88 + 22 * 30);
 });
 
 test('FitCheckHook: the window is a fifth of a short run, 200 iterations of a long one; bad options are refused', () => {
@@ -192,4 +194,40 @@ test('FitCheckHook: the hooks’ time at the epochs still to begin is charged; a
   resumed.iterate(20, 3000);
   assert.equal(resumed.hook.result, null);
   assert.deepEqual([resumed.refits, resumed.lines], [[], []]);
+});
+
+test('FitCheckHook refit: checked again every window, the schedule follows a pace that drifts', () => {
+  const run = fakeRun({ secondsPerIter: 1, budgetSeconds: 300, window: 10, skip: 0, refit: true, margin: 0 }, 300);
+  // On the probe's pace for 21 iterations, then a quarter slower.
+  run.iterate(41, (i) => (i <= 20 ? 1000 : 1250));
+  // At the 31st end 33.5 s are spent; 266.5 s at 1.25 s hold 213 more iterations.
+  assert.deepEqual(run.refits, [244]);
+  assert.deepEqual(run.lines, [
+    "selfsup: fit check: 1.000 s per iteration over 10 iterations against the probe's 1.000 (1.00×); " +
+      'the 300 iterations will take about 5.0 min of the 5.0 min fitted',
+    "selfsup: fit check at iteration 31: 1.250 s per iteration over the last 10 iterations against the probe's 1.000 (1.25×); " +
+      'the schedule is re-fitted from 300 to 244 iterations to end within the 5.0 min budget',
+  ]);
+  assert.deepEqual(
+    run.scalars.map((v) => v.fit_pace ?? v.fit_iters),
+    [1, 1, 1.25, 244, 1.25],
+  );
+  // Without refit the check is made once.
+  const once = fakeRun({ secondsPerIter: 1, budgetSeconds: 300, window: 10, skip: 0 }, 300);
+  once.iterate(41, (i) => (i <= 20 ? 1000 : 1250));
+  assert.deepEqual(once.scalars, [{ fit_pace: 1 }]);
+});
+
+test('FitCheckHook refit: the epoch boundaries it crosses replace the probe’s epoch-start time', () => {
+  // Epochs of 20 iterations; the probe saw 10 s of hook work at an epoch start, the run spends 20.
+  const run = fakeRun(
+    { secondsPerIter: 1, budgetSeconds: 200, window: 10, skip: 0, refit: true, margin: 0, epochStartSeconds: 10 },
+    100,
+    { itersPerEpoch: 20 },
+  );
+  run.iterate(22, 1000, 20, 20_000);
+  // First check, at the 11th end (31 s): (n − 11) s + 10 s for each of the ⌈n/20⌉ − 1 epochs to
+  // begin fits 169 s up to n = 120 (109 + 50 s). Second, at the 22nd end (62 s), after a 21-s
+  // boundary gap (20 s of hooks): (n − 22) + 20 · (⌈n/20⌉ − 2) fits 138 s up to n = 100 (78 + 60).
+  assert.deepEqual(run.refits, [120, 100]);
 });
