@@ -133,6 +133,27 @@ HOOKS.register(
   assert.equal(spawnSync('cat', [mark], { encoding: 'utf8' }).stdout, 'epoch\nepoch\n');
 });
 
+test('2 processes re-fit their schedule to the length rank 0 proposes (Gloo broadcast), and finish together', () => {
+  const dir = tmp();
+  // 16 images, batch 4 per process: 2 iterations per epoch; 6 planned, re-fitted after the 3rd.
+  const base = {
+    ...testConfig({ batch: 4 }),
+    trainCfg: { type: 'IterBasedTrainLoop', maxIters: 6 },
+    paramScheduler: [{ type: 'CosineAnnealingLR', byEpoch: false, begin: 0, end: 6 }],
+    customHooks: [{ type: 'AgreedRefitHook', at: 3, base: 9 }],
+  };
+  const w = join(dir, 'w');
+  const args = ['train', configFile(dir, base), '--import', PARTS, '--work-dir', w, '--quiet', '--nproc-per-node', '2'];
+  const r = selfsup([...args, '--master-port', String(29700 + (process.pid % 200))]);
+  assert.equal(r.code, 0, r.stderr);
+  // Rank 0 proposed 9, rank 1 10: both trained 9 (rank 1 alone would have waited for a 10th).
+  const { state } = loadCheckpoint(w);
+  assert.equal((state.meta as Record<string, number>).iter, 9);
+  const saved = JSON.parse(readFileSync(join(w, 'config.json'), 'utf8'));
+  assert.deepEqual(saved.trainCfg, { type: 'IterBasedTrainLoop', maxIters: 9 });
+  assert.deepEqual(saved.paramScheduler, [{ type: 'CosineAnnealingLR', byEpoch: false, begin: 0, end: 9 }]);
+});
+
 test('2 processes × batch B (Gloo, --nproc-per-node 2) = 1 process × batch 2B after 4 steps', () => {
   const dir = tmp();
   const base = { ...testConfig({ epochs: 2, batch: 4, shuffle: false }), model: { type: 'TestAlgo', size: 8, dropout: 0 } };

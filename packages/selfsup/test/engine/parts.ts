@@ -183,7 +183,33 @@ const refitAtHookPart = definePart({
   build: (o) => new RefitAtHook(o.at, o.maxIters),
 });
 
-registerParts([testArrayPart, pixelBackbonePart, testAlgoPart, recordingHookPart, refitAtHookPart]);
+/**
+ * After iteration `at`, every process proposes `base + rank` iterations and re-fits to the length
+ * they agree on (rank 0's), as FitCheckHook does: ranks that disagreed would train different
+ * numbers of iterations and hang in the gradient all-reduce.
+ */
+class AgreedRefitHook extends Hook {
+  override priority = 100;
+  constructor(
+    readonly at: number,
+    readonly base: number,
+  ) {
+    super();
+  }
+  override afterTrainIter(r: RunnerView): void {
+    if (r.progress.iter + 1 === this.at) r.refitSchedule(r.agreeOnNumber(this.base + r.rank));
+  }
+}
+
+const agreedRefitHookPart = definePart({
+  registry: HOOKS,
+  name: 'AgreedRefitHook',
+  schema: z.strictObject({ at: posInt(), base: posInt() }),
+  description: 're-fits every process to rank 0 of the lengths base + rank after iteration `at` (engine tests)',
+  build: (o) => new AgreedRefitHook(o.at, o.base),
+});
+
+registerParts([testArrayPart, pixelBackbonePart, testAlgoPart, recordingHookPart, refitAtHookPart, agreedRefitHookPart]);
 
 /** A config for TestAlgo on TestArray: `epochs` epochs of n/batch iterations, SGD + warm-up + cosine. */
 export function testConfig(

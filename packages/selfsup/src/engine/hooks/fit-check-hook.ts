@@ -15,8 +15,8 @@
  * per-size costs times that ratio plus the hooks' time at each epoch boundary to come (as
  * measured at the boundaries crossed: a kNN monitor, a clustering; the probe's epoch-start time
  * before the first), fits what is left of the budget (less `margin`), and the runner re-fits its
- * schedule to it (`RunnerView.refitSchedule`). The check then repeats every window: a run's pace
- * drifts (the demo's SimCLR ran 0.229 s per iteration over iterations 17–209 and 0.25–0.27 s
+ * schedule to it (`RunnerView.refitSchedule`). The check then repeats every window, on the pace
+ * of the last three windows: a run's pace drifts (the demo's SimCLR ran 0.229 s per iteration over iterations 17–209 and 0.25–0.27 s
  * later, plus a kNN monitor each epoch the probe never saw), and a length fitted to the first
  * window alone made it 7 % too long, cut by the time budget before it annealed. A re-fit is made
  * only when the length is off by 2 % or more; the first, early, mostly in the warm-up, and later
@@ -77,6 +77,8 @@ export interface FitCheck {
 
 /** A re-fit that would change the length by less than this share is not made (it would only add a kink). */
 export const REFIT_MIN_CHANGE = 0.02;
+/** How many of the latest windows the pace is measured over. */
+export const PACE_WINDOWS = 3;
 
 export class FitCheckHook extends Hook {
   override priority: number = PRIORITY.LOWEST;
@@ -92,6 +94,8 @@ export class FitCheckHook extends Hook {
   private timed = 0;
   /** The next gap holds an epoch boundary (its hooks: a kNN monitor, DeepCluster's clustering), charged apart. */
   private epochBreak = false;
+  /** The last windows' milliseconds, the probe's seconds for them, and their iterations. */
+  private readonly windows: { ms: number; expected: number; iters: number }[] = [];
   /** The epoch-boundary gaps seen (seconds), with the iteration after each. */
   private readonly boundaries: { seconds: number; iter: number; maxIters: number }[] = [];
   /** Restored from a checkpoint: no check (the budget's clock restarted). */
@@ -200,15 +204,21 @@ export class FitCheckHook extends Hook {
     this.epochBreak = false;
     this.last = now;
     if (this.timed < window) return;
-    const iters = this.timed;
-    const secondsPerIter = this.sumMs / iters / 1000;
-    const ratio = this.sumMs / 1000 / this.expectedSeconds;
-    const probe = this.sizeCost
-      ? `the probe's ${(this.expectedSeconds / iters).toFixed(3)} at those sizes`
-      : `the probe's ${this.o.secondsPerIter.toFixed(3)}`;
+    // The pace is that of the last PACE_WINDOWS windows: one window's is noisy on a shared machine
+    // (SimCLR's 200-iteration windows ranged over 0.75–0.87× its probe), and re-fitting to each
+    // would bend the lr curve back and forth; three follow a drift yet average the noise.
+    this.windows.push({ ms: this.sumMs, expected: this.expectedSeconds, iters: this.timed });
+    if (this.windows.length > PACE_WINDOWS) this.windows.shift();
     this.sumMs = 0;
     this.expectedSeconds = 0;
     this.timed = 0;
+    const sum = (k: 'ms' | 'expected' | 'iters') => this.windows.reduce((a, w) => a + w[k], 0);
+    const iters = sum('iters');
+    const secondsPerIter = sum('ms') / iters / 1000;
+    const ratio = sum('ms') / 1000 / sum('expected');
+    const probe = this.sizeCost
+      ? `the probe's ${(sum('expected') / iters).toFixed(3)} at those sizes`
+      : `the probe's ${this.o.secondsPerIter.toFixed(3)}`;
     const first = this.result === null;
     const done = iter + 1;
     const elapsed = (now - this.runStart) / 1000;

@@ -196,25 +196,28 @@ test('FitCheckHook: the hooks’ time at the epochs still to begin is charged; a
   assert.deepEqual([resumed.refits, resumed.lines], [[], []]);
 });
 
-test('FitCheckHook refit: checked again every window, the schedule follows a pace that drifts', () => {
+test('FitCheckHook refit: checked again every window on the last three windows’ pace, following a drift', () => {
   const run = fakeRun({ secondsPerIter: 1, budgetSeconds: 300, window: 10, skip: 0, refit: true, margin: 0 }, 300);
-  // On the probe's pace for 21 iterations, then a quarter slower.
-  run.iterate(41, (i) => (i <= 20 ? 1000 : 1250));
-  // At the 31st end 33.5 s are spent; 266.5 s at 1.25 s hold 213 more iterations.
-  assert.deepEqual(run.refits, [244]);
+  // On the probe's pace for 21 iterations, then 30 % slower.
+  run.iterate(41, (i) => (i <= 20 ? 1000 : 1300));
+  // At the 31st end (34 s spent) the last three windows took 10, 10 and 13 s: 1.1× the probe, so
+  // 266 s hold 241 more iterations. At the 41st (47 s), 10 + 13 + 13 s: 1.2×, 253 s hold 210.
+  assert.deepEqual(run.refits, [272, 251]);
   assert.deepEqual(run.lines, [
     "selfsup: fit check: 1.000 s per iteration over 10 iterations against the probe's 1.000 (1.00×); " +
       'the 300 iterations will take about 5.0 min of the 5.0 min fitted',
-    "selfsup: fit check at iteration 31: 1.250 s per iteration over the last 10 iterations against the probe's 1.000 (1.25×); " +
-      'the schedule is re-fitted from 300 to 244 iterations to end within the 5.0 min budget',
+    "selfsup: fit check at iteration 31: 1.100 s per iteration over the last 30 iterations against the probe's 1.000 (1.10×); " +
+      'the schedule is re-fitted from 300 to 272 iterations to end within the 5.0 min budget',
+    "selfsup: fit check at iteration 41: 1.200 s per iteration over the last 30 iterations against the probe's 1.000 (1.20×); " +
+      'the schedule is re-fitted from 272 to 251 iterations to end within the 5.0 min budget',
   ]);
   assert.deepEqual(
     run.scalars.map((v) => v.fit_pace ?? v.fit_iters),
-    [1, 1, 1.25, 244, 1.25],
+    [1, 1, 1.1, 272, 1.2, 251],
   );
   // Without refit the check is made once.
   const once = fakeRun({ secondsPerIter: 1, budgetSeconds: 300, window: 10, skip: 0 }, 300);
-  once.iterate(41, (i) => (i <= 20 ? 1000 : 1250));
+  once.iterate(41, (i) => (i <= 20 ? 1000 : 1300));
   assert.deepEqual(once.scalars, [{ fit_pace: 1 }]);
 });
 
