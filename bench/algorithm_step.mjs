@@ -4,7 +4,7 @@
 // (e.g. NPID's memory-bank negatives against SimCLR's two views). selfsup only; medians of --steps.
 //   node bench/algorithm_step.mjs --config CFG [--views 2] [--batch 128] [--size 32] [--threads 2] [--steps 6] [--dataset-length 50000]
 import { parseArgs } from 'node:util';
-import { median } from './common.mjs';
+import { loadAlgorithm, median, stepTimes } from './common.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -18,13 +18,7 @@ const { values } = parseArgs({
   },
 });
 if (!values.config) throw new Error('--config CFG is required');
-const torch = await import('../packages/torch/dist/src/index.js');
-await import('../packages/selfsup/dist/src/builtins.js');
-const { ALGORITHMS } = await import('../packages/selfsup/dist/src/models/registries.js');
-const { prepareConfig } = await import('../packages/selfsup/dist/src/engine/config/prepare.js');
-torch.setNumThreads(Number(values.threads));
-torch.manualSeed(0);
-const model = ALGORITHMS.build(prepareConfig(values.config).model, 'model');
+const { torch, model } = await loadAlgorithm(values.config, Number(values.threads));
 const n = Number(values['dataset-length']);
 model.setDatasetLength?.(n); // memory banks (NPID, ODC) are sized by the dataset
 model.train();
@@ -43,13 +37,7 @@ const step = () =>
       }
     });
   });
-for (let i = 0; i < 2; i++) step();
-const times = [];
-for (let i = 0; i < Number(values.steps); i++) {
-  const t = performance.now();
-  step();
-  times.push(performance.now() - t);
-}
+const times = stepTimes(step, Number(values.steps));
 console.log(
   `${values.config.split('/').pop()}: ${values.views} view(s) of ${bs}×${size}px, ${values.threads} thread(s): ` +
     `median ${median(times).toFixed(0)} ms (${times.map((t) => t.toFixed(0)).join(' ')})`,

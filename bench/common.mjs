@@ -23,3 +23,31 @@ export function runJson(cmd, args, env = {}) {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }
+
+/**
+ * Milliseconds of each of `steps` calls of `step` after `warmup` untimed ones; `sync` (a GPU's
+ * synchronize) runs after the warm-up and after each timed call, so that queued kernels count.
+ */
+export function stepTimes(step, steps, { warmup = 2, sync = () => {} } = {}) {
+  for (let i = 0; i < warmup; i++) step();
+  sync();
+  const times = [];
+  for (let i = 0; i < steps; i++) {
+    const t = performance.now();
+    step();
+    sync();
+    times.push(performance.now() - t);
+  }
+  return times;
+}
+
+/** `@selfsup/torch` with `threads` threads and seed 0, and the algorithm a selfsup config file builds. */
+export async function loadAlgorithm(config, threads) {
+  const torch = await import('../packages/torch/dist/src/index.js');
+  await import('../packages/selfsup/dist/src/builtins.js');
+  const { ALGORITHMS } = await import('../packages/selfsup/dist/src/models/registries.js');
+  const { prepareConfig } = await import('../packages/selfsup/dist/src/engine/config/prepare.js');
+  torch.setNumThreads(threads);
+  torch.manualSeed(0);
+  return { torch, model: ALGORITHMS.build(prepareConfig(config).model, 'model') };
+}

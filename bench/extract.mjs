@@ -15,7 +15,7 @@
 import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { MALLOC_ENV, median, runJson as run } from './common.mjs';
+import { MALLOC_ENV, median, runJson as run, stepTimes } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -52,13 +52,7 @@ async function child(what) {
   const x = torch.keep(torch.randint(0, 256, [batch, 3, size, size]).to({ dtype: 'uint8' }));
   // As extractFeatures runs an encoder: eval mode is the encoder's, autograd off here.
   const step = () => torch.tidy(() => torch.inferenceMode(() => encode(x)).toTypedArray());
-  for (let i = 0; i < 2; i++) step();
-  const times = [];
-  for (let i = 0; i < Number(values.steps); i++) {
-    const t = performance.now();
-    step();
-    times.push(performance.now() - t);
-  }
+  const times = stepTimes(step, Number(values.steps));
   console.log(JSON.stringify({ ms: median(times), peak_mb: process.resourceUsage().maxRSS / 1024 }));
 }
 

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { median } from './common.mjs';
+import { median, stepTimes } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -67,17 +67,8 @@ async function child(name) {
       ow.zeroGrad();
       return value;
     });
-  for (let i = 0; i < 3; i++) step();
-  torch.cuda.synchronize();
-  const times = [];
-  for (let i = 0; i < Number(values.steps); i++) {
-    const t = performance.now();
-    step();
-    torch.cuda.synchronize();
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  console.log(JSON.stringify({ ms: times[Math.floor(times.length / 2)] }));
+  const times = stepTimes(step, Number(values.steps), { warmup: 3, sync: () => torch.cuda.synchronize() });
+  console.log(JSON.stringify({ ms: median(times) }));
 }
 
 function run(cmd, args) {

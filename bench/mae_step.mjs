@@ -9,7 +9,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { MALLOC_ENV, median, runJson } from './common.mjs';
+import { loadAlgorithm, MALLOC_ENV, median, runJson, stepTimes } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -23,14 +23,10 @@ const { values } = parseArgs({
 });
 
 async function child() {
-  const torch = await import('../packages/torch/dist/src/index.js');
-  await import('../packages/selfsup/dist/src/builtins.js');
-  const { ALGORITHMS } = await import('../packages/selfsup/dist/src/models/registries.js');
-  const { prepareConfig } = await import('../packages/selfsup/dist/src/engine/config/prepare.js');
-  torch.setNumThreads(Number(values.threads));
-  torch.manualSeed(0);
-  const cfg = prepareConfig(join(here, '../packages/selfsup/configs/mae/mae_vit-tiny-p4_1xb256-coslr-100e_cifar10.ts'));
-  const model = ALGORITHMS.build(cfg.model, 'model');
+  const { torch, model } = await loadAlgorithm(
+    join(here, '../packages/selfsup/configs/mae/mae_vit-tiny-p4_1xb256-coslr-100e_cifar10.ts'),
+    Number(values.threads),
+  );
   model.train();
   const params = [...model.parameters()].filter((p) => p.requiresGrad);
   const opt = new torch.optim.AdamW(params, { lr: 1.5e-4, betas: [0.9, 0.95], weightDecay: 0.05 });
@@ -42,17 +38,8 @@ async function child() {
       model.loss({ views: [views] }).loss.backward();
       opt.step();
     });
-  for (let i = 0; i < 2; i++) step();
-  const times = [];
-  for (let i = 0; i < Number(values.steps); i++) {
-    const t = performance.now();
-    step();
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  console.log(
-    JSON.stringify({ ms: times[Math.floor(times.length / 2)], peak_mb: process.resourceUsage().maxRSS / 1024, base_mb: base }),
-  );
+  const times = stepTimes(step, Number(values.steps));
+  console.log(JSON.stringify({ ms: median(times), peak_mb: process.resourceUsage().maxRSS / 1024, base_mb: base }));
 }
 
 const run = (cmd, args) => runJson(cmd, args, MALLOC_ENV);

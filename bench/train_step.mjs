@@ -7,7 +7,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { MALLOC_ENV, median, runJson } from './common.mjs';
+import { MALLOC_ENV, median, runJson, stepTimes } from './common.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -60,17 +60,8 @@ async function child(model) {
         }
       });
     });
-  for (let i = 0; i < 2; i++) step();
-  const times = [];
-  for (let i = 0; i < steps; i++) {
-    const t = performance.now();
-    step();
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  console.log(
-    JSON.stringify({ ms: times[Math.floor(times.length / 2)], peak_mb: process.resourceUsage().maxRSS / 1024, base_mb: base }),
-  );
+  const times = stepTimes(step, steps);
+  console.log(JSON.stringify({ ms: median(times), peak_mb: process.resourceUsage().maxRSS / 1024, base_mb: base }));
 }
 
 const run = (cmd, args) => runJson(cmd, args, MALLOC_ENV);
