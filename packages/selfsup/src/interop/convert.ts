@@ -6,7 +6,7 @@
 import * as torch from '@selfsup/torch';
 import type { Tensor } from '@selfsup/torch';
 import { renameKey } from '../models/backbones/key-rules.js';
-import { swinRelativePositionIndex } from '../models/backbones/swin.js';
+import { gridRelativePositionIndex } from '../models/backbones/relative-position.js';
 import { type Arch, type Direction, type Format, type Layout, layoutOf, OUR_KEYS } from './layouts.js';
 
 /** A key that fits no layout, or one the target cannot hold; the message names the keys. */
@@ -103,7 +103,7 @@ function complete(ours: Record<string, Tensor>, arch: Arch): void {
     }
     if (arch === 'swin' && k.endsWith('relative_position_bias_table')) {
       const n = k.replace(/bias_table$/, 'index');
-      if (!(n in ours)) ours[n] = swinRelativePositionIndex(Math.round((Math.sqrt(ours[k].shape[0]) + 1) / 2));
+      if (!(n in ours)) ours[n] = gridRelativePositionIndex(Math.round((Math.sqrt(ours[k].shape[0]) + 1) / 2));
     }
   }
 }

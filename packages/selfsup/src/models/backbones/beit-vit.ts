@@ -23,34 +23,11 @@ import { BACKBONES } from '../registries.js';
 import { Backbone, backboneShape, resolveOutIndices } from './base.js';
 import { PatchEmbed } from './patch-embed.js';
 import { resizePosEmbed } from './pos-embed.js';
+import { clsRelativePositionIndex } from './relative-position.js';
 import { Mlp, pairSchema, VIT_ARCHS, type ViTOutType } from './vit.js';
 
 const { F } = torch;
 const { init } = nn;
-
-/**
- * BEiT's relative position index `(1 + L, 1 + L)` for an `h × w` grid (L = h·w): patch pairs index
- * their offset (dy + h − 1)·(2w − 1) + (dx + w − 1) with (dy, dx) = position of the query minus the
- * key's; the class token's row, column and corner take the last three entries.
- */
-export function relativePositionIndex(h: number, w: number): Tensor {
-  const l = h * w;
-  const n = (2 * h - 1) * (2 * w - 1);
-  const idx = new Int32Array((l + 1) * (l + 1));
-  for (let i = 0; i < l; i++) {
-    for (let j = 0; j < l; j++) {
-      const dy = Math.floor(i / w) - Math.floor(j / w) + h - 1;
-      const dx = (i % w) - (j % w) + w - 1;
-      idx[(i + 1) * (l + 1) + j + 1] = dy * (2 * w - 1) + dx;
-    }
-  }
-  for (let j = 1; j <= l; j++) {
-    idx[j] = n; // class token → patch
-    idx[j * (l + 1)] = n + 1; // patch → class token
-  }
-  idx[0] = n + 2;
-  return torch.tensor(idx, { shape: [l + 1, l + 1] }).to({ dtype: 'int64' });
-}
 
 /** The bias `(heads, 1 + L, 1 + L)` a table `(numRel, heads)` gives through an index `(1 + L, 1 + L)`. */
 export function gatherRelativeBias(table: Tensor, index: Tensor): Tensor {
@@ -74,7 +51,7 @@ export class RelativePositionBias extends nn.Module<[], Tensor> {
       'relative_position_bias_table',
       torch.zeros([tableRows(windowSize), numHeads]),
     );
-    this.relative_position_index = this.registerBuffer('relative_position_index', relativePositionIndex(...windowSize), {
+    this.relative_position_index = this.registerBuffer('relative_position_index', clsRelativePositionIndex(...windowSize), {
       persistent: false,
     });
   }
@@ -117,7 +94,7 @@ export class BEiTAttention extends nn.Module<[Tensor, (Tensor | null)?], Tensor>
       'relative_position_bias_table',
       win ? torch.zeros([tableRows(win), numHeads]) : null,
     );
-    this.relative_position_index = this.registerBuffer('relative_position_index', win ? relativePositionIndex(...win) : null, {
+    this.relative_position_index = this.registerBuffer('relative_position_index', win ? clsRelativePositionIndex(...win) : null, {
       persistent: false,
     });
     this.proj = this.registerModule('proj', new nn.Linear(dim, dim));

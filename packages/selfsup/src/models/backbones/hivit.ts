@@ -21,24 +21,11 @@ import { bool, posInt, posNum, prob, z } from '../../core/schema.js';
 import { BACKBONES } from '../registries.js';
 import { Backbone, backboneShape, resolveOutIndices } from './base.js';
 import { resizePosEmbed } from './pos-embed.js';
+import { gridRelativePositionIndex } from './relative-position.js';
 import { Attention, Mlp } from './vit.js';
 
 const { F } = torch;
 const { init } = nn;
-
-/** mmpretrain's `relative_position_index` of an `s × s` grid: `(s², s²)` int64, (Δrow+s−1)·(2s−1) + Δcol+s−1. */
-export function hivitRelativePositionIndex(s: number): Tensor {
-  const n = s * s;
-  const index = new BigInt64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      const dr = Math.floor(i / s) - Math.floor(j / s) + s - 1;
-      const dc = (i % s) - (j % s) + s - 1;
-      index[i * n + j] = BigInt(dr * (2 * s - 1) + dc);
-    }
-  }
-  return torch.tensor(index, { shape: [n, n] });
-}
 
 /** Global multi-head attention over `(N, L, C)` with an optional learned relative position bias (HiViT's `rpe`). */
 export class HiViTAttention extends Attention {
@@ -57,10 +44,7 @@ export class HiViTAttention extends Attention {
       'relative_position_bias_table',
       rpe ? torch.zeros([(2 * gridSide - 1) ** 2, numHeads]) : null,
     );
-    this.relativePositionIndex = this.registerBuffer(
-      'relative_position_index',
-      rpe ? hivitRelativePositionIndex(gridSide) : null,
-    );
+    this.relativePositionIndex = this.registerBuffer('relative_position_index', rpe ? gridRelativePositionIndex(gridSide) : null);
   }
 
   /** The relative position bias `(1, H, L, L)` of the full grid (L its size), or null without `rpe`. */
@@ -331,7 +315,7 @@ export class HiViT extends Backbone {
     this.posEmbed = this.registerParameter('pos_embed', (o.ape ?? true) ? torch.zeros([1, side * side, this.embedDims]) : null);
     this.relativePositionIndex = this.registerBuffer(
       'relative_position_index',
-      this.rpe ? hivitRelativePositionIndex(side) : null,
+      this.rpe ? gridRelativePositionIndex(side) : null,
     );
     this.posDrop = this.registerModule('pos_drop', new nn.Dropout(o.dropRate ?? 0));
 

@@ -17,4 +17,5 @@ export * from './sparse-convnext.js';
 export * from './transformers.js';
 export * from './milan-vit.js';
 export * from './beit-vit.js';
+export * from './relative-position.js';
 export * from './cae-vit.js';

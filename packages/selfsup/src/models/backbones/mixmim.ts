@@ -26,27 +26,9 @@ import { BACKBONES } from '../registries.js';
 import { Backbone, backboneShape } from './base.js';
 import { PatchEmbed } from './patch-embed.js';
 import { sincos2dPosEmbed } from './pos-embed.js';
-import { FFN, PatchMerging, WindowMSA } from './swin.js';
+import { FFN, PatchMerging, WindowMSA, windowPartition, windowReverse } from './swin.js';
 
 const { init } = nn;
-
-/** `(B, H, W, C)` → `(B·nW, ws², C)`, windows in row-major order (batch outermost). */
-function windowPartition(x: Tensor, ws: number): Tensor {
-  const [b, h, w, c] = x.shape;
-  return x
-    .view(b, h / ws, ws, w / ws, ws, c)
-    .permute(0, 1, 3, 2, 4, 5)
-    .reshape(-1, ws * ws, c);
-}
-
-/** Inverse of `windowPartition`. */
-function windowReverse(windows: Tensor, b: number, h: number, w: number, ws: number): Tensor {
-  const c = windows.shape[2];
-  return windows
-    .reshape(b, h / ws, w / ws, ws, ws, c)
-    .permute(0, 1, 3, 2, 4, 5)
-    .reshape(b, h, w, c);
-}
 
 /**
  * The additive attention mask of a `(1, H·W)` source mask (1 = from the other image): `(nW, ws², ws²)`,

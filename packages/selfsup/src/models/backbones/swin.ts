@@ -26,26 +26,10 @@ import { Backbone, backboneShape, resolveOutIndices } from './base.js';
 import { PatchEmbed } from './patch-embed.js';
 import { pairSchema } from './vit.js';
 import { resizePosEmbed } from './pos-embed.js';
+import { gridRelativePositionIndex } from './relative-position.js';
 
 const { F } = torch;
 const { init } = nn;
-
-/**
- * The `(ws², ws²)` int64 table of which relative position bias row each pair of window positions
- * uses: `(Δrow + ws − 1)·(2ws − 1) + (Δcol + ws − 1)`.
- */
-export function swinRelativePositionIndex(ws: number): Tensor {
-  const n = ws * ws;
-  const index = new BigInt64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      const dr = Math.floor(i / ws) - Math.floor(j / ws) + ws - 1;
-      const dc = (i % ws) - (j % ws) + ws - 1;
-      index[i * n + j] = BigInt(dr * (2 * ws - 1) + dc);
-    }
-  }
-  return torch.tensor(index, { shape: [n, n] });
-}
 
 /** Window multi-head self-attention with a learned relative position bias (mmcls's `WindowMSA`). */
 export class WindowMSA extends nn.Module<[Tensor, Tensor | null], Tensor> {
@@ -71,7 +55,7 @@ export class WindowMSA extends nn.Module<[Tensor, Tensor | null], Tensor> {
       'relative_position_bias_table',
       torch.zeros([(2 * ws - 1) * (2 * ws - 1), numHeads]),
     );
-    this.relativePositionIndex = this.registerBuffer('relative_position_index', swinRelativePositionIndex(ws));
+    this.relativePositionIndex = this.registerBuffer('relative_position_index', gridRelativePositionIndex(ws));
     this.qkv = this.registerModule('qkv', new nn.Linear(embedDim, embedDim * 3, { bias: o.qkvBias ?? true }));
     this.proj = this.registerModule('proj', new nn.Linear(embedDim, embedDim));
     this.projDrop = this.registerModule('proj_drop', new nn.Dropout(o.projDrop ?? 0));
@@ -114,7 +98,7 @@ export class WindowMSA extends nn.Module<[Tensor, Tensor | null], Tensor> {
 }
 
 /** `(B, H, W, C)` → `(B·nW, ws², C)`, windows in row-major order. */
-function windowPartition(x: Tensor, ws: number): Tensor {
+export function windowPartition(x: Tensor, ws: number): Tensor {
   const [b, h, w, c] = x.shape;
   return x
     .view(b, h / ws, ws, w / ws, ws, c)
@@ -123,7 +107,7 @@ function windowPartition(x: Tensor, ws: number): Tensor {
 }
 
 /** Inverse of `windowPartition`. */
-function windowReverse(windows: Tensor, b: number, h: number, w: number, ws: number): Tensor {
+export function windowReverse(windows: Tensor, b: number, h: number, w: number, ws: number): Tensor {
   const c = windows.shape[2];
   return windows
     .reshape(b, h / ws, w / ws, ws, ws, c)

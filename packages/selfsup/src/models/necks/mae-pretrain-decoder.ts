@@ -22,8 +22,11 @@ import { NECKS } from '../registries.js';
 
 const { init } = nn;
 
-/** `MAEPretrainDecoder` options (everything but `type`); defaults are MMSelfSup's (ViT-L-sized input). */
-export const maePretrainDecoderSchema = z.strictObject({
+/**
+ * The options every MAE-style decoder takes (MAE's, MILAN's, MixMIM's), as MMSelfSup names them;
+ * the defaults are MMSelfSup's (ViT-L-sized input).
+ */
+export const maeDecoderShape = {
   /** Patches per image (a square grid): 196 for 224-px images and 16-px patches. */
   numPatches: posInt().optional(),
   patchSize: posInt().optional(),
@@ -36,6 +39,11 @@ export const maePretrainDecoderSchema = z.strictObject({
   mlpRatio: posNum().optional(),
   /** LayerNorm epsilon (MMSelfSup's `norm_cfg=dict(type='LN', eps=1e-6)`). */
   normEps: posNum().optional(),
+};
+
+/** `MAEPretrainDecoder` options (everything but `type`). */
+export const maePretrainDecoderSchema = z.strictObject({
+  ...maeDecoderShape,
   /** Width of each patch's prediction; default `patchSize² · inChans` (pixels). */
   predictFeatureDim: posInt().optional(),
 });

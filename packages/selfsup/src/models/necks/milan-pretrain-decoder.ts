@@ -17,26 +17,16 @@
 import * as torch from '@selfsup/torch';
 import { nn, type Tensor } from '@selfsup/torch';
 import { definePart } from '../../core/registry.js';
-import { posInt, posNum, z } from '../../core/schema.js';
+import { posInt, z } from '../../core/schema.js';
 import { Mlp } from '../backbones/vit.js';
 import { NECKS } from '../registries.js';
-import { initMAEDecoderWeights, squareGrid } from './mae-pretrain-decoder.js';
+import { initMAEDecoderWeights, maeDecoderShape, squareGrid } from './mae-pretrain-decoder.js';
 
 const { F } = torch;
 
 /** `MILANPretrainDecoder` options (everything but `type`); defaults are MMSelfSup's. */
 export const milanPretrainDecoderSchema = z.strictObject({
-  /** Patches per image (a square grid). Default 196. */
-  numPatches: posInt().optional(),
-  patchSize: posInt().optional(),
-  inChans: posInt().optional(),
-  /** The encoder's width. Default 1024. */
-  embedDim: posInt().optional(),
-  decoderEmbedDim: posInt().optional(),
-  decoderDepth: posInt().optional(),
-  decoderNumHeads: posInt().optional(),
-  mlpRatio: posNum().optional(),
-  normEps: posNum().optional(),
+  ...maeDecoderShape,
   /** The teacher's feature width. Default 512 (CLIP ViT-B/16). */
   predictFeatureDim: posInt().optional(),
 });

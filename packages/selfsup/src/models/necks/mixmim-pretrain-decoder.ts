@@ -18,30 +18,23 @@
 import * as torch from '@selfsup/torch';
 import { nn, type Tensor } from '@selfsup/torch';
 import { definePart } from '../../core/registry.js';
-import { posInt, posNum, z } from '../../core/schema.js';
+import { posInt, z } from '../../core/schema.js';
 import { sincos2dPosEmbed } from '../backbones/pos-embed.js';
 import { Block } from '../backbones/vit.js';
 import { NECKS } from '../registries.js';
-import { squareGrid } from './mae-pretrain-decoder.js';
+import { maeDecoderShape, squareGrid } from './mae-pretrain-decoder.js';
 
 const { init } = nn;
 
-/** `MixMIMPretrainDecoder` options (everything but `type`); defaults are MMSelfSup's. */
+/**
+ * `MixMIMPretrainDecoder` options (everything but `type`); defaults are MMSelfSup's. `numPatches`
+ * counts the cells of the encoder's final (square) grid (49 for 224-px images at stride 32), and
+ * `patchSize` is unused (MMSelfSup's argument, kept for its configs).
+ */
 export const mixmimPretrainDecoderSchema = z.strictObject({
-  /** Cells of the encoder's final (square) grid: 49 for 224-px images at stride 32. Default 196. */
-  numPatches: posInt().optional(),
-  /** Unused by the decoder (MMSelfSup's argument, kept for its configs). Default 16. */
-  patchSize: posInt().optional(),
-  inChans: posInt().optional(),
-  /** The encoder's last-stage width. Default 1024. */
-  embedDim: posInt().optional(),
+  ...maeDecoderShape,
   /** The encoder's total stride: each token predicts `encoderStride² · inChans` pixels. Default 32. */
   encoderStride: posInt().optional(),
-  decoderEmbedDim: posInt().optional(),
-  decoderDepth: posInt().optional(),
-  decoderNumHeads: posInt().optional(),
-  mlpRatio: posNum().optional(),
-  normEps: posNum().optional(),
 });
 export type MixMIMPretrainDecoderOptions = z.input<typeof mixmimPretrainDecoderSchema>;
 
